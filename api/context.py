@@ -1,0 +1,26 @@
+"""What the API needs from the rest of gasguard, built once at start-up and passed in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+
+from meters.registry import Registry
+from meters.telemetry.base import TelemetryStore
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    registry: Registry
+    store: TelemetryStore
+    metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    clock: Callable[[], int] = wall_clock_ms
+    max_range_days: int = 31
+    max_readings: int = 10_000

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import RegistryDep
+from api.schemas import DeadLetterOut
+
+router = APIRouter(prefix="/dead-letters", tags=["ingest"])
+
+PREVIEW_BYTES = 512
+
+
+@router.get("", response_model=list[DeadLetterOut])
+def list_dead_letters(
+    registry: RegistryDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeadLetterOut]:
+    return [
+        DeadLetterOut(
+            id=d.id,
+            received_ms=d.received_ms,
+            topic=d.topic,
+            reason=d.reason,
+            payload_size=d.payload_size,
+            payload_preview=d.payload[:PREVIEW_BYTES].decode("utf-8", errors="replace"),
+        )
+        for d in registry.list_dead_letters(offset, limit)
+    ]

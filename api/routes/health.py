@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import ContextDep, RegistryDep, StoreDep
+from api.schemas import Health, Overview
+from meters.errors import RegistryError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health(registry: RegistryDep, store: StoreDep, response: Response) -> Health:
+    try:
+        registry.count_meters()
+        registry_ok = True
+    except RegistryError:
+        registry_ok = False
+    telemetry_ok = store.ping()
+    healthy = registry_ok and telemetry_ok
+    if not healthy:
+        response.status_code = 503
+    return Health(
+        status="ok" if healthy else "degraded", registry=registry_ok, telemetry=telemetry_ok
+    )
+
+
+@router.get("/overview", response_model=Overview)
+def overview(registry: RegistryDep, store: StoreDep) -> Overview:
+    return Overview(
+        meters=registry.count_meters(),
+        valves_closed=registry.count_meters(valve="closed"),
+        alarms_active=len(registry.list_alarms(state="active", limit=10_000)),
+        readings_stored=store.count(),
+        dead_letters=registry.count_dead_letters(),
+    )
+
+
+@router.get("/metrics", response_class=Response, include_in_schema=False)
+def metrics(context: ContextDep) -> Response:
+    return Response(generate_latest(context.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ContextDep, RegistryDep, StoreDep
+from api.schemas import MeterDetail, MeterOut, ReadingOut, ReadingsPage
+from api.timeparams import bounded_range
+from meters.protocol import METER_ID_RE
+from safety.domain import Reading
+
+router = APIRouter(prefix="/meters", tags=["meters"])
+
+MeterId = Annotated[str, Path(pattern=METER_ID_RE.pattern)]
+
+
+def reading_out(reading: Reading) -> ReadingOut:
+    fields = asdict(reading)
+    fields.pop("meter_id")
+    return ReadingOut(ts=fields.pop("ts_ms"), **fields)
+
+
+@router.get("", response_model=list[MeterOut])
+def list_meters(
+    registry: RegistryDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    valve: Literal["open", "closed", "fault"] | None = None,
+) -> list[MeterOut]:
+    return [MeterOut(**asdict(m)) for m in registry.list_meters(offset, limit, valve)]
+
+
+@router.get("/{meter_id}", response_model=MeterDetail)
+def get_meter(meter_id: MeterId, registry: RegistryDep, store: StoreDep) -> MeterDetail:
+    meter = registry.get_meter(meter_id)
+    latest = store.latest(meter_id)
+    return MeterDetail(**asdict(meter), latest=reading_out(latest) if latest else None)
+
+
+@router.get("/{meter_id}/readings", response_model=ReadingsPage)
+def readings(
+    meter_id: MeterId,
+    registry: RegistryDep,
+    store: StoreDep,
+    context: ContextDep,
+    start: Annotated[
+        str | None, Query(description="epoch ms or RFC 3339; default end - 24 h")
+    ] = None,
+    end: Annotated[str | None, Query(description="epoch ms or RFC 3339; default now")] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> ReadingsPage:
+    registry.get_meter(meter_id)
+    start_ms, end_ms = bounded_range(start, end, context.clock(), context.max_range_days)
+    cap = min(limit or context.max_readings, context.max_readings)
+    rows = store.readings(meter_id, start_ms, end_ms, cap + 1)
+    return ReadingsPage(
+        meter_id=meter_id,
+        start=start_ms,
+        end=end_ms,
+        readings=[reading_out(r) for r in rows[:cap]],
+        truncated=len(rows) > cap,
+    )

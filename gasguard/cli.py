@@ -1,0 +1,173 @@
+"""The ``gasguard`` command: demo, ingest, api, simulate, replay, rules show."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from gasguard.errors import GasguardError
+from gasguard.settings import Settings, load_settings
+from meters.errors import MetersError
+from safety.config import RulesConfig
+from safety.errors import SafetyError
+
+log = logging.getLogger(__name__)
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from gasguard.demo import run_demo
+
+    if args.port is not None:
+        settings = settings.model_copy(update={"api_port": args.port})
+    run_demo(settings, meters=args.meters, interval_s=args.interval)
+    return 0
+
+
+def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry
+
+    from gasguard import wiring
+    from gasguard.runtime import wait_for_signal
+
+    registry = wiring.open_registry(settings)
+    store = wiring.open_telemetry(settings)
+    ingester = wiring.build_ingester(settings, registry, store, CollectorRegistry())
+    ingester.start()
+    print(f"gasguard ingest: {settings.mqtt_url} -> {type(store).__name__}", flush=True)
+    try:
+        wait_for_signal(lambda: f"gasguard ingest: {store.count()} readings stored")
+    finally:
+        ingester.stop()
+        store.close()
+    return 0
+
+
+def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
+    import uvicorn
+    from prometheus_client import CollectorRegistry
+
+    from api.app import create_app
+    from gasguard import wiring
+
+    registry = wiring.open_registry(settings)
+    store = wiring.open_telemetry(settings)
+    app = create_app(wiring.build_api_context(registry, store, CollectorRegistry()))
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
+    store.close()
+    return 0
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from gasguard import wiring
+    from gasguard.runtime import wait_for_signal
+    from simulators.fleet import build_fleet
+
+    updates = {
+        k: v for k, v in (("meters", args.meters), ("report_interval_s", args.interval)) if v
+    }
+    settings = settings.model_copy(
+        update={"simulator": settings.simulator.model_copy(update=updates)}
+    )
+    plan = build_fleet(settings.simulator, int(time.time() * 1000))
+    runner = wiring.build_fleet_runner(settings, plan)
+    runner.start()
+    print(f"gasguard simulate: {len(plan.meters)} meters -> {settings.mqtt_url}", flush=True)
+    for meter_id, kind, start_ms in plan.labels:
+        print(f"gasguard simulate: fault {kind} on {meter_id} from {start_ms}", flush=True)
+    try:
+        wait_for_signal(
+            lambda: (
+                f"gasguard simulate: {runner.published} messages, "
+                f"{runner.commands_obeyed} commands obeyed"
+            )
+        )
+    finally:
+        runner.stop()
+    return 0
+
+
+def _rules(path: Path | None, settings: Settings) -> RulesConfig:
+    chosen = path or settings.rules_file
+    return RulesConfig.from_toml(chosen) if chosen else RulesConfig()
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from gasguard.replay import replay
+
+    config = _rules(args.config, settings)
+    with open(args.input, encoding="utf-8") as source:
+        stats = replay(source, sys.stdout, config)
+    print(
+        f"replay: {stats.lines} lines, {stats.readings} readings, {stats.events} events, "
+        f"{stats.rejected} rejected, {stats.decisions} decisions",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
+    print(json.dumps(_rules(args.config, settings).as_dict(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gasguard", description=__doc__)
+    parser.add_argument(
+        "--settings", type=Path, help="TOML settings file (overrides GASGUARD_* variables)"
+    )
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ... (default from settings)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="everything on embedded defaults, with a simulated fleet")
+    demo.add_argument("--meters", type=int, default=200)
+    demo.add_argument(
+        "--interval", type=float, default=5.0, help="report interval of simulated meters, s"
+    )
+    demo.add_argument("--port", type=int, help="API and dashboard port (default 8000)")
+    demo.set_defaults(run=cmd_demo)
+
+    sub.add_parser("ingest", help="MQTT -> telemetry store + safety engine").set_defaults(
+        run=cmd_ingest
+    )
+    sub.add_parser("api", help="the HTTP API and dashboard").set_defaults(run=cmd_api)
+
+    simulate = sub.add_parser("simulate", help="publish a simulated fleet to the broker")
+    simulate.add_argument("--meters", type=int)
+    simulate.add_argument("--interval", type=float, help="report interval, s")
+    simulate.set_defaults(run=cmd_simulate)
+
+    replay = sub.add_parser("replay", help="run the safety rules over a recorded JSONL file")
+    replay.add_argument("input", type=Path)
+    replay.add_argument("--config", type=Path, help="rules TOML file")
+    replay.set_defaults(run=cmd_replay)
+
+    rules = sub.add_parser("rules", help="the safety rules configuration")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    show = rules_sub.add_parser("show", help="print the effective rule configuration")
+    show.add_argument("--config", type=Path, help="rules TOML file")
+    show.set_defaults(run=cmd_rules_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+        logging.basicConfig(
+            level=(args.log_level or settings.log_level).upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return int(args.run(settings, args))
+    except (GasguardError, MetersError, SafetyError, OSError) as exc:
+        print(f"gasguard: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

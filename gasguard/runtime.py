@@ -1,0 +1,46 @@
+"""Running long-lived parts until Ctrl-C / SIGTERM, with periodic status lines."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+
+
+def wait_for_signal(status: Callable[[], str] | None = None, every_s: float = 10.0) -> None:
+    """Block until SIGINT or SIGTERM; print ``status()`` every ``every_s`` seconds meanwhile."""
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        while not stop.wait(every_s):
+            if status is not None:
+                print(status(), flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class StatusPrinter:
+    """Prints ``status()`` every ``every_s`` seconds from a background thread."""
+
+    def __init__(self, status: Callable[[], str], every_s: float) -> None:
+        self._status = status
+        self._every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="status", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every_s):
+            try:
+                print(self._status(), flush=True)
+            except Exception as exc:  # a status line must never take the process down
+                print(f"status unavailable: {exc}", flush=True)

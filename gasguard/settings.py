@@ -1,0 +1,68 @@
+"""The one typed settings object, built once at start-up and passed down.
+
+Environment variables ``GASGUARD_*`` (nested sections with ``__``, e.g.
+``GASGUARD_INGEST__BATCH_MAX_MESSAGES``); a TOML settings file given with ``--settings``
+overrides them. With nothing set, gasguard runs on its embedded defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gasguard.errors import GasguardError
+from ingest.config import IngestConfig
+from simulators.config import SimulatorConfig
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "gasguard"
+
+
+class SettingsError(GasguardError):
+    """The settings file or environment is invalid."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GASGUARD_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_ca_file: str | None = None
+    influx_url: str | None = None
+    influx_db: str = "gasguard"
+    influx_token: str | None = None
+    db_url: str | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=0, le=65535)
+    rules_file: Path | None = None
+    log_level: str = "INFO"
+    ingest: IngestConfig = IngestConfig()
+    simulator: SimulatorConfig = SimulatorConfig()
+
+    @property
+    def registry_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.data_dir / 'registry.sqlite3'}"
+
+
+def load_settings(settings_file: Path | None = None, **overrides: Any) -> Settings:
+    """Environment, then the settings file on top, then explicit ``overrides``."""
+    values: dict[str, Any] = {}
+    if settings_file is not None:
+        try:
+            values = tomllib.loads(settings_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read settings file {settings_file}: {exc}") from exc
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(f"invalid settings: {exc}") from exc

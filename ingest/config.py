@@ -1,0 +1,28 @@
+"""Ingest settings (a section of ``gasguard.settings.Settings``). Timing lives here so tests
+can shrink it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class DecodeLimits(BaseModel):
+    model_config = {"frozen": True}
+
+    max_payload_bytes: int = Field(262_144, gt=0)
+    max_future_s: int = Field(86_400, ge=0)
+    max_past_s: int = Field(366 * 86_400, gt=0)
+    max_batch_readings: int = Field(10_000, gt=0)
+
+
+class IngestConfig(BaseModel):
+    model_config = {"frozen": True}
+
+    client_id: str = "gasguard-ingest"
+    keep_session: bool = True
+    batch_max_messages: int = Field(500, gt=0)
+    batch_max_wait_s: float = Field(0.2, gt=0)
+    queue_max_messages: int = Field(10_000, gt=0)
+    retry_initial_s: float = Field(0.5, gt=0)
+    retry_max_s: float = Field(10.0, gt=0)
+    decode: DecodeLimits = DecodeLimits()

@@ -1,0 +1,203 @@
+"""The validating decoder for what meters publish (MQTT contract v1, DESIGN.md). Pure.
+
+Every message becomes a ``Decoded``: what was accepted, and a ``Rejection`` with a reason
+for everything refused. One bad reading in a batch refuses that reading only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ingest.config import DecodeLimits
+from meters.errors import ProtocolError
+from meters.protocol import CommandReply, parse_reply, parse_topic
+from safety.domain import EVENT_NAMES, VALVE_STATES, MeterEvent, Reading
+
+OPTIONAL_NUMBERS = ("flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
+NON_NEGATIVE = ("volume_m3", "flow_m3h")
+
+
+class InvalidItem(ValueError):
+    """One reading or event breaks the contract; the message says how."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    topic: str
+    meter_id: str | None
+    kind: str | None
+    readings: tuple[Reading, ...] = ()
+    events: tuple[MeterEvent, ...] = ()
+    reply: CommandReply | None = None
+    status: str | None = None
+    rejections: tuple[Rejection, ...] = ()
+
+
+def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -> Decoded:
+    try:
+        parsed = parse_topic(topic)
+    except ProtocolError as exc:
+        return Decoded(topic, None, None, rejections=(Rejection(str(exc), payload),))
+    meter_id, kind = parsed.meter_id, parsed.kind
+
+    def reject(reason: str) -> Decoded:
+        return Decoded(topic, meter_id, kind, rejections=(Rejection(reason, payload),))
+
+    if len(payload) > limits.max_payload_bytes:
+        return reject(f"payload of {len(payload)} bytes exceeds {limits.max_payload_bytes}")
+    if kind == "status":
+        return _decode_status(topic, meter_id, payload)
+    if kind == "replies":
+        try:
+            return Decoded(topic, meter_id, kind, reply=parse_reply(meter_id, payload))
+        except ProtocolError as exc:
+            return reject(str(exc))
+    if kind == "commands":
+        return reject("commands are sent by the server, not accepted from meters")
+    try:
+        body = json.loads(payload.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return reject(f"payload is not UTF-8: {exc}")
+    except ValueError as exc:
+        return reject(f"payload is not JSON: {exc}")
+    if not isinstance(body, dict):
+        return reject("payload must be a JSON object")
+    window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)
+    if kind == "events":
+        try:
+            event = parse_event(meter_id, body, window)
+        except InvalidItem as exc:
+            return reject(str(exc))
+        return Decoded(topic, meter_id, kind, events=(event,))
+    return _decode_telemetry(topic, meter_id, body, payload, window, limits)
+
+
+def _decode_status(topic: str, meter_id: str, payload: bytes) -> Decoded:
+    text = payload.decode("utf-8", errors="replace").strip()
+    if text not in ("online", "offline"):
+        reason = f"status must be 'online' or 'offline', got {text[:40]!r}"
+        return Decoded(topic, meter_id, "status", rejections=(Rejection(reason, payload),))
+    return Decoded(topic, meter_id, "status", status=text)
+
+
+def _decode_telemetry(
+    topic: str,
+    meter_id: str,
+    body: dict[str, Any],
+    payload: bytes,
+    window: tuple[int, int],
+    limits: DecodeLimits,
+) -> Decoded:
+    if "readings" in body:
+        items = body["readings"]
+        if not isinstance(items, list):
+            reason = "'readings' must be a list"
+            return Decoded(topic, meter_id, "telemetry", rejections=(Rejection(reason, payload),))
+        if len(items) > limits.max_batch_readings:
+            reason = f"batch of {len(items)} readings exceeds {limits.max_batch_readings}"
+            return Decoded(topic, meter_id, "telemetry", rejections=(Rejection(reason, payload),))
+    else:
+        items = [body]
+    readings: list[Reading] = []
+    rejections: list[Rejection] = []
+    for index, item in enumerate(items):
+        try:
+            readings.append(parse_reading(meter_id, item, window))
+        except InvalidItem as exc:
+            where = f"reading {index}: " if "readings" in body else ""
+            rejections.append(Rejection(where + str(exc), _item_bytes(item)))
+    readings.sort(key=lambda r: r.ts_ms)
+    return Decoded(
+        topic, meter_id, "telemetry", readings=tuple(readings), rejections=tuple(rejections)
+    )
+
+
+def _item_bytes(item: Any) -> bytes:
+    try:
+        return json.dumps(item).encode()
+    except ValueError:
+        return repr(item).encode()
+
+
+def _check_meter(meter_id: str, item: dict[str, Any]) -> None:
+    for key in ("meter", "meter_id"):
+        if key in item and item[key] != meter_id:
+            raise InvalidItem(
+                f"{key} {item[key]!r} in the payload differs from topic meter {meter_id!r}"
+            )
+
+
+def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> Reading:
+    """One reading object; ``window`` (earliest, latest ms) bounds ``ts`` when given."""
+    if not isinstance(item, dict):
+        raise InvalidItem("a reading must be a JSON object")
+    _check_meter(meter_id, item)
+    if "volume_m3" not in item:
+        raise InvalidItem("missing required field 'volume_m3'")
+    numbers = {key: _number(item, key) for key in ("volume_m3", *OPTIONAL_NUMBERS) if key in item}
+    for key in NON_NEGATIVE:
+        if key in numbers and numbers[key] < 0:
+            raise InvalidItem(f"field '{key}' must be >= 0, got {numbers[key]!r}")
+    battery = numbers.get("battery_pct")
+    if battery is not None and not 0 <= battery <= 100:
+        raise InvalidItem(f"field 'battery_pct' must be within 0..100, got {battery!r}")
+    valve = item.get("valve")
+    if valve is not None and valve not in VALVE_STATES:
+        raise InvalidItem(f"field 'valve' must be one of open/closed/fault, got {valve!r}")
+    return Reading(meter_id=meter_id, ts_ms=_timestamp(item, window), valve=valve, **numbers)
+
+
+def parse_event(meter_id: str, body: dict[str, Any], window: tuple[int, int] | None) -> MeterEvent:
+    _check_meter(meter_id, body)
+    name = body.get("event")
+    if not isinstance(name, str):
+        raise InvalidItem("field 'event' must be a string")
+    if name not in EVENT_NAMES:
+        raise InvalidItem(f"unknown event {name!r}")
+    return MeterEvent(meter_id=meter_id, ts_ms=_timestamp(body, window), event=name)
+
+
+def _number(item: dict[str, Any], key: str) -> float:
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidItem(f"field '{key}' must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise InvalidItem(f"field '{key}' must be finite, got {value!r}")
+    return float(value)
+
+
+def _timestamp(item: dict[str, Any], window: tuple[int, int] | None) -> int:
+    if "ts" not in item:
+        raise InvalidItem("missing required field 'ts'")
+    value = item["ts"]
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidItem("field 'ts' must be integer epoch milliseconds or an RFC 3339 string")
+    ts_ms = value if isinstance(value, int) else _rfc3339_ms(value)
+    if window is None:
+        return ts_ms
+    earliest, latest = window
+    if ts_ms > latest:
+        raise InvalidItem(f"ts {ts_ms} is too far in the future")
+    if ts_ms < earliest:
+        raise InvalidItem(f"ts {ts_ms} is too far in the past")
+    return ts_ms
+
+
+def _rfc3339_ms(text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidItem(f"field 'ts' is not an RFC 3339 time: {text[:40]!r}") from exc
+    if moment.tzinfo is None:
+        raise InvalidItem(f"field 'ts' has no time zone offset: {text[:40]!r}")
+    return round(moment.timestamp() * 1000)

@@ -1,0 +1,185 @@
+"""The MQTT ingester: paho-mqtt with manual acknowledgement.
+
+A message is acknowledged (PUBACK) only after its batch went all the way through the
+pipeline: readings stored, decisions carried out, dead letters recorded. Until then the
+broker keeps it (persistent session), so a crash loses nothing the broker accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as paho
+
+from ingest.config import IngestConfig
+from ingest.errors import Stopping
+from ingest.pipeline import Pipeline, RawMessage, Step
+from meters.errors import MetersError
+from meters.mqtt import MqttEndpoint
+from meters.protocol import TopicKind, subscription
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBED_KINDS: tuple[TopicKind, ...] = ("telemetry", "events", "replies", "status")
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A received message with what is needed to acknowledge it on its own connection."""
+
+    mid: int
+    qos: int
+    generation: int
+    message: RawMessage
+
+
+class MqttIngester:
+    def __init__(
+        self,
+        client: paho.Client,
+        endpoint: MqttEndpoint,
+        pipeline: Pipeline,
+        config: IngestConfig,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self._client = client
+        self._endpoint = endpoint
+        self._pipeline = pipeline
+        self._config = config
+        self._clock = clock
+        self._queue: queue.Queue[Delivery] = queue.Queue(maxsize=config.queue_max_messages)
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._generation = 0
+        self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+        self.batches_done = 0
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=30)
+        self._client.loop_start()
+        self._worker.start()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._worker.join(timeout=30)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # -- paho callbacks (network thread) --------------------------------------------------
+
+    def _on_connect(
+        self,
+        client: paho.Client,
+        _userdata: object,
+        _flags: object,
+        reason: object,
+        _props: object = None,
+    ) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("MQTT connection to %s refused: %s", self._endpoint.url, reason)
+            return
+        self._generation += 1
+        client.subscribe([(subscription(kind), 1) for kind in SUBSCRIBED_KINDS])
+        self._connected.set()
+        log.info("connected to %s, subscribed (session %d)", self._endpoint.url, self._generation)
+
+    def _on_disconnect(
+        self,
+        _client: paho.Client,
+        _userdata: object,
+        _flags: object,
+        reason: object,
+        _props: object = None,
+    ) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("MQTT disconnected from %s (%s); reconnecting", self._endpoint.url, reason)
+
+    def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
+        raw = RawMessage(msg.topic, bytes(msg.payload), self._clock())
+        self._queue.put(Delivery(msg.mid, msg.qos, self._generation, raw))
+        self._pipeline.metrics.queue_depth.set(self._queue.qsize())
+
+    # -- worker ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._next_batch()
+            if not batch:
+                continue
+            try:
+                self._process(batch)
+            except Stopping:
+                log.info(
+                    "stopping with %d messages not acknowledged; the broker keeps them", len(batch)
+                )
+                return
+            except Exception:
+                # A bug must not stop the receive loop: the batch stays unacknowledged and
+                # is redelivered after the next reconnect.
+                log.exception("batch of %d messages failed; left unacknowledged", len(batch))
+                continue
+            self._acknowledge(batch)
+            self.batches_done += 1
+
+    def _next_batch(self) -> list[Delivery]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self._config.batch_max_wait_s
+        while len(batch) < self._config.batch_max_messages:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        self._pipeline.metrics.queue_depth.set(self._queue.qsize())
+        return batch
+
+    def _process(self, batch: list[Delivery]) -> None:
+        pipeline = self._pipeline
+        decoded = pipeline.decode([d.message for d in batch])
+        self._retry(Step("store readings", lambda: pipeline.store_readings(decoded)))
+        decisions = pipeline.decide(decoded)
+        for step in pipeline.record_steps(decoded, decisions, self._clock()):
+            self._retry(step)
+
+    def _retry(self, step: Step) -> None:
+        delay = self._config.retry_initial_s
+        while True:
+            try:
+                step.run()
+                return
+            except MetersError as exc:
+                self._pipeline.metrics.retries.labels(step=step.name.split(" ")[0]).inc()
+                log.warning("%s failed (%s); retrying in %.1f s", step.name, exc, delay)
+            if self._stop.wait(delay * random.uniform(0.8, 1.2)):
+                raise Stopping(step.name)
+            delay = min(delay * 2, self._config.retry_max_s)
+
+    def _acknowledge(self, batch: list[Delivery]) -> None:
+        for delivery in batch:
+            if delivery.qos > 0 and delivery.generation == self._generation:
+                self._client.ack(delivery.mid, delivery.qos)

@@ -1,0 +1,29 @@
+"""Exception tree of the meters package. Library errors are translated at the boundary."""
+
+
+class MetersError(Exception):
+    """Base of every error raised by the meters package."""
+
+
+class ProtocolError(MetersError):
+    """A topic or payload does not follow the MQTT contract."""
+
+
+class StoreError(MetersError):
+    """A telemetry store failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The telemetry store cannot be reached right now; the write may be retried."""
+
+
+class StoreRejected(StoreError):
+    """The telemetry store refused the data; retrying the same write will not help."""
+
+
+class RegistryError(MetersError):
+    """The registry database failed."""
+
+
+class NotFound(MetersError):
+    """A registry record does not exist."""

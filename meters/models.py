@@ -1,0 +1,95 @@
+"""Registry tables (SQLAlchemy 2). Schema changes go through Alembic (meters/migrations)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+class Meter(Base):
+    __tablename__ = "meters"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model: Mapped[str] = mapped_column(String(16), default="G2.5")
+    category: Mapped[str] = mapped_column(String(16), default="residential")
+    report_interval_s: Mapped[int] = mapped_column(Integer, default=60)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    last_seen_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_reading_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    valve: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(8), nullable=True)
+
+
+class Alarm(Base):
+    """One alarm per (meter, rule) episode: repeats while it is open only update it."""
+
+    __tablename__ = "alarms"
+    __table_args__ = (Index("ix_alarms_meter_rule_state", "meter_id", "rule", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meter_id: Mapped[str] = mapped_column(String(32), index=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    opened_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    last_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=1)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Command(Base):
+    """A valve command and where it stands: queued, sent, succeeded, failed."""
+
+    __tablename__ = "commands"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    meter_id: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    sent_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    replied_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class DeadLetter(Base):
+    """A message, or one item of a batch, that was refused, with the reason."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    topic: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_size: Mapped[int] = mapped_column(Integer)
+
+
+class MeterEventRow(Base):
+    __tablename__ = "meter_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meter_id: Mapped[str] = mapped_column(String(32), index=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(32))
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,327 @@
+"""The registry: meters, alarms, commands, dead letters, events and the audit log.
+
+Every method runs in one transaction and returns frozen views (``meters.views``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from meters.errors import NotFound, RegistryError
+from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
+from meters.protocol import CommandReply
+from meters.views import AlarmView, CommandView, DeadLetterView, MeterView, NewDeadLetter
+from safety.domain import Decision, MeterEvent, MeterProfile
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+ALARM_OPEN_STATES = ("active", "acknowledged")
+COMMAND_IN_FLIGHT = ("queued", "sent", "delivered")
+DEAD_LETTER_PAYLOAD_LIMIT = 262_144
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSighting:
+    """What one ingest batch saw of a meter: newest reading time and valve state."""
+
+    seen_ms: int
+    reading_ms: int | None = None
+    valve: str | None = None
+
+
+def _view(view_type: type[V], row: object) -> V:
+    return view_type(**{f.name: getattr(row, f.name) for f in fields(view_type)})  # type: ignore[arg-type]
+
+
+class Registry:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def _run(self, work: Callable[[Session], T]) -> T:
+        try:
+            with self._sessions.begin() as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"registry operation failed: {exc}") from exc
+
+    # -- meters ---------------------------------------------------------------------------
+
+    def provision(self, profiles: Iterable[MeterProfile], now_ms: int) -> None:
+        """Create or update meters with their model, category and report interval."""
+
+        def work(session: Session) -> None:
+            for profile in profiles:
+                meter = session.get(Meter, profile.meter_id)
+                if meter is None:
+                    meter = Meter(id=profile.meter_id, created_ms=now_ms)
+                    session.add(meter)
+                meter.model = profile.model
+                meter.category = profile.category
+                meter.report_interval_s = profile.report_interval_s
+
+        self._run(work)
+
+    def profiles(self) -> list[MeterProfile]:
+        def work(session: Session) -> list[MeterProfile]:
+            return [
+                MeterProfile(m.id, m.model, m.category, m.report_interval_s)  # type: ignore[arg-type]
+                for m in session.scalars(select(Meter))
+            ]
+
+        return self._run(work)
+
+    def record_sightings(self, sightings: Mapping[str, MeterSighting]) -> list[str]:
+        """Update last-seen data; meters never seen before are registered with defaults.
+        Returns the ids of the newly registered meters."""
+
+        if not sightings:
+            return []
+
+        def work(session: Session) -> list[str]:
+            known = set(session.scalars(select(Meter.id).where(Meter.id.in_(list(sightings)))))
+            new_ids = [meter_id for meter_id in sightings if meter_id not in known]
+            for meter_id in new_ids:
+                session.add(Meter(id=meter_id, created_ms=sightings[meter_id].seen_ms))
+            session.flush()
+            for meter_id, seen in sightings.items():
+                values: dict[str, Any] = {"last_seen_ms": seen.seen_ms}
+                if seen.reading_ms is not None:
+                    newer = Meter.last_reading_ms.is_(None) | (
+                        Meter.last_reading_ms < seen.reading_ms
+                    )
+                    values["last_reading_ms"] = case(
+                        (newer, seen.reading_ms), else_=Meter.last_reading_ms
+                    )
+                if seen.valve is not None:
+                    values["valve"] = seen.valve
+                session.execute(update(Meter).where(Meter.id == meter_id).values(**values))
+            return new_ids
+
+        return self._run(work)
+
+    def set_status(self, meter_id: str, status: str, now_ms: int) -> None:
+        self.record_sightings({meter_id: MeterSighting(seen_ms=now_ms)})
+        self._run(
+            lambda s: s.execute(update(Meter).where(Meter.id == meter_id).values(status=status))
+        )
+
+    def list_meters(
+        self, offset: int = 0, limit: int = 100, valve: str | None = None
+    ) -> list[MeterView]:
+        query = select(Meter).order_by(Meter.id).offset(offset).limit(limit)
+        if valve is not None:
+            query = query.where(Meter.valve == valve)
+        return self._run(lambda s: [_view(MeterView, m) for m in s.scalars(query)])
+
+    def count_meters(self, valve: str | None = None) -> int:
+        query = select(func.count()).select_from(Meter)
+        if valve is not None:
+            query = query.where(Meter.valve == valve)
+        return int(self._run(lambda s: s.scalar(query)) or 0)
+
+    def get_meter(self, meter_id: str) -> MeterView:
+        meter = self._run(lambda s: s.get(Meter, meter_id))
+        if meter is None:
+            raise NotFound(f"meter {meter_id!r} is not registered")
+        return _view(MeterView, meter)
+
+    # -- alarms ---------------------------------------------------------------------------
+
+    def record_decision(self, decision: Decision, now_ms: int) -> tuple[AlarmView, bool]:
+        """Open an alarm for the decision's (meter, rule), or update the one still open.
+        Returns the alarm and whether it is new."""
+
+        def work(session: Session) -> tuple[AlarmView, bool]:
+            alarm = session.scalars(
+                select(Alarm).where(
+                    Alarm.meter_id == decision.meter_id,
+                    Alarm.rule == decision.rule,
+                    Alarm.state.in_(ALARM_OPEN_STATES),
+                )
+            ).first()
+            created = alarm is None
+            if alarm is None:
+                alarm = Alarm(
+                    meter_id=decision.meter_id,
+                    rule=decision.rule,
+                    action=decision.action,
+                    state="active",
+                    opened_ts_ms=decision.ts_ms,
+                    last_ts_ms=decision.ts_ms,
+                    repeat_count=1,
+                    detail=dict(decision.detail),
+                    created_ms=now_ms,
+                )
+                session.add(alarm)
+            else:
+                alarm.last_ts_ms = max(alarm.last_ts_ms, decision.ts_ms)
+                alarm.repeat_count += 1
+                alarm.detail = dict(decision.detail)
+            session.flush()
+            return _view(AlarmView, alarm), created
+
+        return self._run(work)
+
+    def list_alarms(
+        self,
+        state: str | None = None,
+        meter_id: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[AlarmView]:
+        query = select(Alarm).order_by(Alarm.id.desc()).offset(offset).limit(limit)
+        if state is not None:
+            query = query.where(Alarm.state == state)
+        if meter_id is not None:
+            query = query.where(Alarm.meter_id == meter_id)
+        return self._run(lambda s: [_view(AlarmView, a) for a in s.scalars(query)])
+
+    # -- commands -------------------------------------------------------------------------
+
+    def create_command(
+        self, meter_id: str, action: str, reason: str, requested_by: str, now_ms: int
+    ) -> tuple[CommandView, bool]:
+        """Queue a command; a command of the same action already in flight for the meter is
+        joined instead. Returns the command and whether it is new."""
+
+        def work(session: Session) -> tuple[CommandView, bool]:
+            in_flight = session.scalars(
+                select(Command).where(
+                    Command.meter_id == meter_id,
+                    Command.action == action,
+                    Command.state.in_(COMMAND_IN_FLIGHT),
+                )
+            ).first()
+            if in_flight is not None:
+                return _view(CommandView, in_flight), False
+            command = Command(
+                id=str(uuid.uuid4()),
+                meter_id=meter_id,
+                action=action,
+                reason=reason,
+                requested_by=requested_by,
+                state="queued",
+                created_ms=now_ms,
+            )
+            session.add(command)
+            session.flush()
+            return _view(CommandView, command), True
+
+        return self._run(work)
+
+    def mark_command_sent(self, command_id: str, now_ms: int) -> None:
+        self._run(
+            lambda s: s.execute(
+                update(Command)
+                .where(Command.id == command_id, Command.state == "queued")
+                .values(state="sent", sent_ms=now_ms)
+            )
+        )
+
+    def apply_reply(self, reply: CommandReply, now_ms: int) -> CommandView | None:
+        """Record a meter's reply; None when no such command exists for that meter."""
+
+        def work(session: Session) -> CommandView | None:
+            command = session.get(Command, reply.command_id)
+            if command is None or command.meter_id != reply.meter_id:
+                return None
+            command.state = "succeeded" if reply.result == "done" else "failed"
+            command.replied_ms = now_ms
+            command.reply = {
+                "result": reply.result,
+                "ts": reply.ts_ms,
+                "valve": reply.valve,
+                "error": reply.error,
+            }
+            if reply.valve is not None:
+                meter = session.get(Meter, reply.meter_id)
+                if meter is not None:
+                    meter.valve = reply.valve
+            session.flush()
+            return _view(CommandView, command)
+
+        return self._run(work)
+
+    def get_command(self, command_id: str) -> CommandView:
+        command = self._run(lambda s: s.get(Command, command_id))
+        if command is None:
+            raise NotFound(f"command {command_id!r} does not exist")
+        return _view(CommandView, command)
+
+    def list_commands(self, meter_id: str | None = None, limit: int = 100) -> list[CommandView]:
+        query = select(Command).order_by(Command.created_ms.desc()).limit(limit)
+        if meter_id is not None:
+            query = query.where(Command.meter_id == meter_id)
+        return self._run(lambda s: [_view(CommandView, c) for c in s.scalars(query)])
+
+    # -- dead letters, events, audit ------------------------------------------------------
+
+    def add_dead_letters(self, letters: Sequence[NewDeadLetter]) -> None:
+        if not letters:
+            return
+
+        def work(session: Session) -> None:
+            session.add_all(
+                DeadLetter(
+                    received_ms=letter.received_ms,
+                    topic=letter.topic,
+                    reason=letter.reason,
+                    payload=letter.payload[:DEAD_LETTER_PAYLOAD_LIMIT],
+                    payload_size=len(letter.payload),
+                )
+                for letter in letters
+            )
+
+        self._run(work)
+
+    def list_dead_letters(self, offset: int = 0, limit: int = 100) -> list[DeadLetterView]:
+        query = select(DeadLetter).order_by(DeadLetter.id.desc()).offset(offset).limit(limit)
+        return self._run(lambda s: [_view(DeadLetterView, d) for d in s.scalars(query)])
+
+    def count_dead_letters(self) -> int:
+        return int(self._run(lambda s: s.scalar(select(func.count()).select_from(DeadLetter))) or 0)
+
+    def add_events(self, events: Sequence[MeterEvent], received_ms: int) -> None:
+        if not events:
+            return
+        self._run(
+            lambda s: s.add_all(
+                MeterEventRow(
+                    meter_id=e.meter_id, ts_ms=e.ts_ms, event=e.event, received_ms=received_ms
+                )
+                for e in events
+            )
+        )
+
+    def audit(
+        self, actor: str, action: str, target: str, detail: dict[str, Any], now_ms: int
+    ) -> None:
+        self._run(
+            lambda s: s.add(
+                AuditEntry(at_ms=now_ms, actor=actor, action=action, target=target, detail=detail)
+            )
+        )
+
+    def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        return self._run(
+            lambda s: [
+                {
+                    "at_ms": e.at_ms,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "target": e.target,
+                    "detail": e.detail,
+                }
+                for e in s.scalars(query)
+            ]
+        )

@@ -1,0 +1,37 @@
+"""The telemetry store interface, shared by every backend and its contract tests.
+
+Semantics every backend keeps (InfluxDB's): a point is identified by (meter_id, ts_ms);
+writing the same point again overwrites the fields it carries and keeps the others, so a
+replayed write is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from safety.domain import Reading
+
+NUMERIC_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
+MEASUREMENT = "gas_reading"
+
+
+class TelemetryStore(Protocol):
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Store ``readings`` durably, all or none. Raises ``StoreUnavailable`` (retry later)
+        or ``StoreRejected`` (the data itself was refused)."""
+
+    def readings(self, meter_id: str, start_ms: int, end_ms: int, limit: int) -> list[Reading]:
+        """Readings of one meter with ``start_ms <= ts < end_ms``, oldest first, at most
+        ``limit``."""
+
+    def latest(self, meter_id: str) -> Reading | None:
+        """The newest reading of one meter."""
+
+    def count(self, meter_id: str | None = None) -> int:
+        """How many points are stored (for one meter, or for all)."""
+
+    def ping(self) -> bool:
+        """True when the backend answers."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,19 @@
+"""Pick the telemetry backend: InfluxDB when a URL is given, else the embedded SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from meters.telemetry.base import TelemetryStore
+from meters.telemetry.influx import InfluxTelemetryStore
+from meters.telemetry.sqlite import SqliteTelemetryStore
+
+
+def open_store(
+    influx_url: str | None, influx_db: str, influx_token: str | None, data_dir: Path
+) -> TelemetryStore:
+    if influx_url:
+        store = InfluxTelemetryStore(influx_url, influx_db, influx_token)
+        store.ensure_database()
+        return store
+    return SqliteTelemetryStore(data_dir / "telemetry.sqlite3")

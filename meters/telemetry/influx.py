@@ -1,0 +1,112 @@
+"""The InfluxDB telemetry store, over the v1 HTTP API (``/write``, ``/query``), which
+InfluxDB 1.x, 2.4+ (v1 compatibility, token auth) and 3.x all serve."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from meters.errors import StoreRejected, StoreUnavailable
+from meters.protocol import METER_ID_RE
+from meters.telemetry import lineprotocol
+from meters.telemetry.base import MEASUREMENT, NUMERIC_FIELDS
+from safety.domain import Reading
+
+COLUMNS = ("time", *NUMERIC_FIELDS, "valve")
+
+
+class InfluxTelemetryStore:
+    def __init__(
+        self, url: str, database: str, token: str | None = None, timeout_s: float = 10.0
+    ) -> None:
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        self.database = database
+        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout_s)
+
+    def ensure_database(self) -> None:
+        self._request("POST", "/query", params={"q": f'CREATE DATABASE "{self.database}"'})
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        if not readings:
+            return
+        body = lineprotocol.encode(readings)
+        self._request(
+            "POST", "/write", params={"db": self.database, "precision": "ms"}, content=body
+        )
+
+    def readings(self, meter_id: str, start_ms: int, end_ms: int, limit: int) -> list[Reading]:
+        where = _where_meter(meter_id) + f" AND time >= {start_ms}ms AND time < {end_ms}ms"
+        query = (
+            f"SELECT {', '.join(COLUMNS[1:])} FROM {MEASUREMENT} "
+            f"WHERE {where} ORDER BY time ASC LIMIT {int(limit)}"
+        )
+        return [_reading(meter_id, row) for row in self._select(query)]
+
+    def latest(self, meter_id: str) -> Reading | None:
+        query = (
+            f"SELECT {', '.join(COLUMNS[1:])} FROM {MEASUREMENT} "
+            f"WHERE {_where_meter(meter_id)} ORDER BY time DESC LIMIT 1"
+        )
+        rows = self._select(query)
+        return _reading(meter_id, rows[0]) if rows else None
+
+    def count(self, meter_id: str | None = None) -> int:
+        where = f" WHERE {_where_meter(meter_id)}" if meter_id is not None else ""
+        rows = self._select(f"SELECT count(volume_m3) FROM {MEASUREMENT}{where}")
+        return int(rows[0][1]) if rows else 0
+
+    def ping(self) -> bool:
+        try:
+            return self._http.get("/ping").status_code == 204
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _select(self, query: str) -> list[list[Any]]:
+        response = self._request(
+            "GET", "/query", params={"db": self.database, "q": query, "epoch": "ms"}
+        )
+        result = response.json()["results"][0]
+        if "error" in result:
+            raise StoreRejected(f"InfluxDB query failed: {result['error']}")
+        series = result.get("series") or []
+        return series[0]["values"] if series else []
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(f"InfluxDB unreachable: {exc}") from exc
+        if response.status_code >= 500:
+            raise StoreUnavailable(
+                f"InfluxDB {path} answered {response.status_code}: {response.text[:200]}"
+            )
+        if response.status_code >= 400:
+            raise StoreRejected(
+                f"InfluxDB {path} answered {response.status_code}: {response.text[:200]}"
+            )
+        return response
+
+
+def _where_meter(meter_id: str) -> str:
+    if not METER_ID_RE.match(meter_id):
+        raise StoreRejected(f"invalid meter id {meter_id!r}")
+    return f"meter_id = '{meter_id}'"
+
+
+def _reading(meter_id: str, row: list[Any]) -> Reading:
+    values = dict(zip(COLUMNS, row, strict=True))
+    return Reading(
+        meter_id=meter_id,
+        ts_ms=int(values["time"]),
+        volume_m3=values["volume_m3"],
+        flow_m3h=values["flow_m3h"],
+        pressure_kpa=values["pressure_kpa"],
+        temperature_c=values["temperature_c"],
+        battery_pct=values["battery_pct"],
+        valve=values["valve"],
+    )

@@ -1,0 +1,39 @@
+"""InfluxDB line protocol for ``gas_reading`` points (DESIGN.md schema)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from meters.errors import StoreRejected
+from meters.telemetry.base import MEASUREMENT, NUMERIC_FIELDS
+from safety.domain import Reading
+
+
+def _escape_tag(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+
+
+def _float(value: float, name: str) -> str:
+    number = float(value)
+    if not math.isfinite(number):
+        raise StoreRejected(f"field {name} is not finite: {value!r}")
+    return repr(number)
+
+
+def encode_point(reading: Reading) -> str:
+    fields = [
+        f"{name}={_float(value, name)}"
+        for name in NUMERIC_FIELDS
+        if (value := getattr(reading, name)) is not None
+    ]
+    if reading.valve is not None:
+        fields.append(f'valve="{reading.valve}"')
+    return (
+        f"{MEASUREMENT},meter_id={_escape_tag(reading.meter_id)} {','.join(fields)} {reading.ts_ms}"
+    )
+
+
+def encode(readings: Iterable[Reading]) -> bytes:
+    """Points with millisecond timestamps, one a line (write with ``precision=ms``)."""
+    return "\n".join(encode_point(r) for r in readings).encode()

@@ -1,0 +1,140 @@
+"""Rule thresholds. Defaults are DESIGN.md's table; every number can be overridden by TOML.
+
+A TOML file mirrors the dataclass fields, for example::
+
+    [over_flow]
+    hold_s = 90
+
+    [models.G4]
+    over_flow_m3h = 7.3
+    sudden_step_m3h = 5.6
+
+    [micro_flow]
+    action = { residential = "shutoff", commercial = "alarm", industrial = "shutoff" }
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safety.domain import DEFAULT_MODEL, Action
+from safety.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLimits:
+    """Flow limits of one nominal meter size (G-size), m³/h."""
+
+    over_flow_m3h: float
+    sudden_step_m3h: float
+
+
+def _default_models() -> dict[str, ModelLimits]:
+    table = {
+        "G1.6": (2.9, 2.3),
+        "G2.5": (4.5, 3.6),
+        "G4": (7.3, 5.6),
+        "G6": (10.9, 8.4),
+        "G10": (18.0, 14.0),
+        "G16": (29.0, 23.0),
+        "G25": (45.0, 36.0),
+    }
+    return {name: ModelLimits(*limits) for name, limits in table.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class OverFlowConfig:
+    hold_s: int = 60
+    action: Action = "shutoff"
+
+
+@dataclass(frozen=True, slots=True)
+class MicroFlowConfig:
+    floor_m3h: float = 0.005
+    ceiling_m3h: float = 0.03
+    hold_s: int = 4 * 3600
+    action: dict[str, Action] = field(
+        default_factory=lambda: {
+            "residential": "shutoff",
+            "commercial": "alarm",
+            "industrial": "shutoff",
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LeakDetectorConfig:
+    action: Action = "shutoff"
+
+
+@dataclass(frozen=True, slots=True)
+class DataQualityConfig:
+    """Guards that keep bad data from causing a shutoff on its own.
+
+    ``register_backing_ratio``: a flow rule fires only when the volume register advanced
+    at least this share of what the reported flow claims over the episode, so a single
+    spiking sample cannot shut a valve. ``max_gap_intervals``: a silence longer than this
+    many report intervals breaks a continuity episode (nobody knows what flowed meanwhile).
+    """
+
+    register_backing_ratio: float = 0.9
+    max_gap_intervals: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class RulesConfig:
+    models: dict[str, ModelLimits] = field(default_factory=_default_models)
+    over_flow: OverFlowConfig = field(default_factory=OverFlowConfig)
+    micro_flow: MicroFlowConfig = field(default_factory=MicroFlowConfig)
+    leak_detector: LeakDetectorConfig = field(default_factory=LeakDetectorConfig)
+    data_quality: DataQualityConfig = field(default_factory=DataQualityConfig)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> RulesConfig:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read rules config {path}: {exc}") from exc
+        return cls.from_mapping(raw)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> RulesConfig:
+        base = cls()
+        models = dict(base.models)
+        for name, limits in raw.pop("models", {}).items():
+            models[name] = _merge(models.get(name, models[DEFAULT_MODEL]), limits, f"models.{name}")
+        sections = {
+            f.name: _merge(getattr(base, f.name), raw.pop(f.name, {}), f.name)
+            for f in dataclasses.fields(cls)
+            if f.name != "models"
+        }
+        if raw:
+            raise ConfigError(f"unknown rules config section(s): {', '.join(sorted(raw))}")
+        return cls(models=models, **sections)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _merge(current: Any, overrides: Any, where: str) -> Any:
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where}: expected a table, got {overrides!r}")
+    known = {f.name: f for f in dataclasses.fields(current)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key {key!r}")
+        expected = type(getattr(current, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            overrides[key] = float(value)
+        elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            raise ConfigError(f"{where}.{key}: expected {expected.__name__}, got {value!r}")
+    return dataclasses.replace(current, **overrides)
+
+
+def model_limits(config: RulesConfig, model: str) -> ModelLimits:
+    """The limits of ``model``; an unknown model gets the G2.5 limits (DESIGN.md)."""
+    return config.models.get(model, config.models[DEFAULT_MODEL])

@@ -1,0 +1,1 @@
+"""One module per rule. Each rule is a pure function of (state, input, limits) -> Decision?"""

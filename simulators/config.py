@@ -1,0 +1,23 @@
+"""Simulator settings (a section of ``gasguard.settings.Settings``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SimulatorConfig(BaseModel):
+    model_config = {"frozen": True}
+
+    meters: int = Field(200, ge=1, le=1_000_000)
+    id_prefix: str = Field("GZ", pattern=r"^[A-Za-z0-9_-]{0,24}$")
+    first_index: int = Field(1, ge=0)
+    report_interval_s: float = Field(60.0, gt=0)
+    seed: int = 1
+    client_id: str = "gasguard-simulator"
+    leak_faults: int = Field(1, ge=0)
+    leak_after_s: float = Field(15.0, ge=0)
+    over_flow_faults: int = Field(1, ge=0)
+    over_flow_after_s: float = Field(20.0, ge=0)
+    micro_flow_faults: int = Field(1, ge=0)
+    micro_flow_m3h: float = Field(0.012, gt=0)
+    micro_flow_history_s: float = Field(4 * 3600 + 120, ge=0)

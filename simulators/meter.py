@@ -1,0 +1,110 @@
+"""A simulated smart gas meter. Pure: time is passed in, outputs are values to publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from meters.protocol import Command, CommandReply
+from safety.domain import MeterEvent, MeterProfile, Reading
+from simulators.household import household_flow_m3h, restaurant_flow_m3h, unit_hash
+
+FaultKind = Literal["leak_detector", "over_flow", "micro_flow"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("leak_detector", "over_flow", "micro_flow")
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """An injected fault: from ``start_ms`` on, the meter behaves as ``kind`` at ``flow_m3h``."""
+
+    kind: FaultKind
+    start_ms: int
+    flow_m3h: float = 0.0
+
+
+@dataclass(slots=True)
+class SimMeter:
+    profile: MeterProfile
+    volume_m3: float = 0.0
+    valve: str = "open"
+    armed: bool = False
+    faults: tuple[Fault, ...] = ()
+    last_ts_ms: int | None = None
+    battery_pct: float = 95.0
+    _events_sent: set[FaultKind] = field(default_factory=set)
+
+    @property
+    def meter_id(self) -> str:
+        return self.profile.meter_id
+
+    def flow_at(self, ts_ms: int) -> float:
+        if self.valve != "open":
+            return 0.0
+        if self.profile.category == "residential":
+            flow = household_flow_m3h(self.meter_id, ts_ms)
+        else:
+            flow = restaurant_flow_m3h(self.meter_id, ts_ms)
+        for fault in self.faults:
+            if fault.kind in ("over_flow", "micro_flow") and ts_ms >= fault.start_ms:
+                flow += fault.flow_m3h
+        return round(flow, 4)
+
+    def read(self, ts_ms: int) -> Reading:
+        """Advance the register to ``ts_ms`` (flow held since the last reading) and read it."""
+        if self.last_ts_ms is not None and ts_ms > self.last_ts_ms:
+            flow_since = self.flow_at(self.last_ts_ms)
+            self.volume_m3 += flow_since * (ts_ms - self.last_ts_ms) / 3_600_000
+        self.last_ts_ms = ts_ms
+        return Reading(
+            meter_id=self.meter_id,
+            ts_ms=ts_ms,
+            volume_m3=round(self.volume_m3, 6),
+            flow_m3h=self.flow_at(ts_ms),
+            pressure_kpa=round(2.0 + 0.1 * unit_hash(self.meter_id, "p", ts_ms // 60_000), 3),
+            temperature_c=round(24.0 + 2 * unit_hash(self.meter_id, "t", ts_ms // 600_000), 2),
+            battery_pct=self.battery_pct,
+            valve=self.valve,  # type: ignore[arg-type]
+        )
+
+    def history(self, start_ms: int, end_ms: int, step_ms: int) -> list[Reading]:
+        """Readings from ``start_ms`` up to ``end_ms`` every ``step_ms``: what a meter that
+        was offline uploads when it comes back."""
+        return [self.read(ts) for ts in range(start_ms, end_ms, step_ms)]
+
+    def due_events(self, ts_ms: int) -> list[MeterEvent]:
+        events = []
+        for fault in self.faults:
+            if (
+                fault.kind == "leak_detector"
+                and ts_ms >= fault.start_ms
+                and fault.kind not in self._events_sent
+            ):
+                self._events_sent.add(fault.kind)
+                events.append(MeterEvent(self.meter_id, ts_ms, "detector_alarm"))
+        return events
+
+    def handle(self, command: Command, now_ms: int) -> CommandReply:
+        if command.meter_id != self.meter_id:
+            return self._reply(command, now_ms, "rejected", "command for another meter")
+        if command.action == "close":
+            self.read(now_ms)
+            self.valve, self.armed = "closed", False
+        elif command.action == "arm":
+            self.armed = self.valve == "closed"
+        elif command.action == "open":
+            self.read(now_ms)
+            self.valve = "open"
+        return self._reply(command, now_ms, "done")
+
+    def press_button(self, now_ms: int) -> MeterEvent | None:
+        """The customer presses the button: an armed, closed valve opens."""
+        if not (self.armed and self.valve == "closed"):
+            return None
+        self.read(now_ms)
+        self.valve, self.armed = "open", False
+        return MeterEvent(self.meter_id, now_ms, "valve_opened")
+
+    def _reply(
+        self, command: Command, now_ms: int, result: str, error: str | None = None
+    ) -> CommandReply:
+        return CommandReply(command.command_id, self.meter_id, result, now_ms, self.valve, error)
