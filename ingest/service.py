@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import paho.mqtt.client as paho
 
@@ -66,6 +67,7 @@ class MqttIngester:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class MqttIngester:
         self._worker.start()
 
     def wait_connected(self, timeout_s: float) -> bool:
+        """True once connected and subscribed (the broker acknowledged the subscription)."""
         return self._connected.wait(timeout_s)
 
     def stop(self) -> None:
@@ -98,8 +101,22 @@ class MqttIngester:
             return
         self._generation += 1
         client.subscribe([(subscription(kind), 1) for kind in SUBSCRIBED_KINDS])
+        log.info("connected to %s (connection %d)", self._endpoint.url, self._generation)
+
+    def _on_subscribe(
+        self,
+        _client: paho.Client,
+        _userdata: object,
+        _mid: int,
+        reasons: list[Any],
+        _props: object = None,
+    ) -> None:
+        refused = [r for r in reasons if getattr(r, "is_failure", False)]
+        if refused:
+            log.error("MQTT subscription refused by %s: %s", self._endpoint.url, refused)
+            return
         self._connected.set()
-        log.info("connected to %s, subscribed (session %d)", self._endpoint.url, self._generation)
+        log.info("subscribed to %s", ", ".join(subscription(kind) for kind in SUBSCRIBED_KINDS))
 
     def _on_disconnect(
         self,

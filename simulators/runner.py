@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import paho.mqtt.client as paho
 
@@ -48,6 +49,7 @@ class FleetRunner:
         self.commands_obeyed = 0
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
 
     def start(self) -> None:
         self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=30)
@@ -81,6 +83,13 @@ class FleetRunner:
             log.error("simulator: MQTT connection refused: %s", reason)
             return
         client.subscribe(subscription("commands"), qos=1)
+
+    def _on_subscribe(
+        self, _c: paho.Client, _u: object, _mid: int, reasons: list[Any], _p: object = None
+    ) -> None:
+        if any(getattr(r, "is_failure", False) for r in reasons):
+            log.error("simulator: subscription to commands refused: %s", reasons)
+            return
         self._connected.set()
 
     def _on_message(self, _client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:

@@ -1,0 +1,177 @@
+"""The HTTP API over a real (SQLite) registry and telemetry store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import STATIC_DIR, create_app
+from api.context import ApiContext
+from meters.registry import MeterSighting
+from meters.telemetry import SqliteTelemetryStore
+from meters.views import NewDeadLetter
+from safety.domain import Decision, MeterProfile, Reading
+from tests.conftest import sqlite_registry
+
+NOW = 1_790_000_000_000
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    registry.provision([MeterProfile("M1", "G4"), MeterProfile("M2")], NOW)
+    store.write(
+        [Reading("M1", NOW - i * 60_000, 100 - i / 10, 0.3, valve="open") for i in range(30)]
+    )
+    registry.record_sightings({"M2": MeterSighting(NOW, NOW, "closed")})
+    registry.record_decision(
+        Decision(NOW, "M2", "leak_detector", "shutoff", {"event": "detector_alarm"}), NOW
+    )
+    registry.add_dead_letters(
+        [NewDeadLetter(NOW, "gas/v1/meters/M1/telemetry", "not JSON", b"{oops")]
+    )
+    context = ApiContext(registry=registry, store=store, clock=lambda: NOW + 1)
+    with TestClient(create_app(context)) as test_client:
+        yield test_client
+    store.close()
+
+
+def test_health_and_overview(client: TestClient) -> None:
+    assert client.get("/api/v1/health").json() == {
+        "status": "ok",
+        "registry": True,
+        "telemetry": True,
+    }
+    assert client.get("/api/v1/overview").json() == {
+        "meters": 2,
+        "valves_closed": 1,
+        "alarms_active": 1,
+        "readings_stored": 30,
+        "dead_letters": 1,
+    }
+
+
+def test_meters_list_filter_and_detail(client: TestClient) -> None:
+    assert [m["id"] for m in client.get("/api/v1/meters").json()] == ["M1", "M2"]
+    assert [m["id"] for m in client.get("/api/v1/meters", params={"valve": "closed"}).json()] == [
+        "M2"
+    ]
+    assert [
+        m["id"] for m in client.get("/api/v1/meters", params={"offset": 1, "limit": 1}).json()
+    ] == ["M2"]
+    detail = client.get("/api/v1/meters/M1").json()
+    assert (
+        detail["model"] == "G4"
+        and detail["latest"]["ts"] == NOW
+        and detail["latest"]["flow_m3h"] == 0.3
+    )
+
+
+def test_readings_default_to_the_last_day_and_honour_the_range(client: TestClient) -> None:
+    page = client.get("/api/v1/meters/M1/readings").json()
+    assert len(page["readings"]) == 30 and not page["truncated"]
+    ranged = client.get(
+        "/api/v1/meters/M1/readings", params={"start": NOW - 5 * 60_000, "end": NOW}
+    ).json()
+    assert [r["ts"] for r in ranged["readings"]] == [NOW - i * 60_000 for i in range(5, 0, -1)]
+    limited = client.get("/api/v1/meters/M1/readings", params={"limit": 3}).json()
+    assert len(limited["readings"]) == 3 and limited["truncated"]
+
+
+def test_readings_accept_rfc3339(client: TestClient) -> None:
+    page = client.get(
+        "/api/v1/meters/M1/readings",
+        params={"start": "2026-09-21T14:00:00+08:00", "end": "2026-09-21T15:00:00+08:00"},
+    )
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"start": "yesterday"}, "start", "epoch milliseconds or an RFC 3339"),
+        ({"end": "2026-01-01T00:00:00"}, "end", "time zone offset"),
+        ({"start": NOW, "end": NOW - 1}, "start", "before end"),
+        ({"start": 0, "end": NOW}, "start", "at most 31 days"),
+        ({"limit": 0}, "limit", ""),
+    ],
+)
+def test_bad_reading_queries_get_a_422_naming_the_field(
+    client: TestClient, params: dict[str, object], field: str, message: str
+) -> None:
+    response = client.get("/api/v1/meters/M1/readings", params=params)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"][-1] == field and message in error["msg"]
+
+
+def test_unknown_things_are_404_and_bad_ids_422(client: TestClient) -> None:
+    assert client.get("/api/v1/meters/NOPE").status_code == 404
+    assert client.get("/api/v1/meters/NOPE/readings").status_code == 404
+    assert client.get("/api/v1/commands/no-such-command").status_code == 404
+    bad = client.get("/api/v1/meters/" + "x" * 40)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "meter_id"]
+    assert client.get("/api/v1/alarms", params={"state": "open"}).json()["detail"][0]["loc"] == [
+        "query",
+        "state",
+    ]
+
+
+def test_alarms_and_dead_letters(client: TestClient) -> None:
+    (alarm,) = client.get("/api/v1/alarms", params={"state": "active"}).json()
+    assert (alarm["meter_id"], alarm["rule"], alarm["action"], alarm["state"]) == (
+        "M2",
+        "leak_detector",
+        "shutoff",
+        "active",
+    )
+    assert client.get("/api/v1/alarms", params={"state": "cleared"}).json() == []
+    assert client.get("/api/v1/alarms", params={"meter_id": "M1"}).json() == []
+    (letter,) = client.get("/api/v1/dead-letters").json()
+    assert (letter["reason"], letter["payload_preview"], letter["payload_size"]) == (
+        "not JSON",
+        "{oops",
+        5,
+    )
+
+
+def test_openapi_lists_the_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/health",
+        "/api/v1/meters",
+        "/api/v1/meters/{meter_id}",
+        "/api/v1/meters/{meter_id}/readings",
+        "/api/v1/alarms",
+        "/api/v1/commands/{command_id}",
+        "/api/v1/dead-letters",
+    ):
+        assert path in paths
+
+
+def test_dashboard_is_served_and_loads_nothing_from_outside(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "gasguard" in page.text
+    assert client.get("/static/app.js").status_code == 200
+    for asset in STATIC_DIR.iterdir():
+        assert not re.search(
+            r"(src|href)=\"https?://|url\(https?://|fetch\(\"https?://", asset.read_text()
+        ), asset.name
+
+
+def test_telemetry_down_is_503_not_500(tmp_path: Path) -> None:
+    registry = sqlite_registry(tmp_path)
+    from meters.telemetry import InfluxTelemetryStore
+    from gasguard.servers import free_port
+
+    store = InfluxTelemetryStore(f"http://127.0.0.1:{free_port()}", "gasguard", timeout_s=1)
+    registry.provision([MeterProfile("M1")], NOW)
+    with TestClient(create_app(ApiContext(registry=registry, store=store))) as test_client:
+        assert test_client.get("/api/v1/meters/M1/readings").status_code == 503
+        health = test_client.get("/api/v1/health")
+        assert health.status_code == 503 and health.json()["telemetry"] is False

@@ -1,0 +1,129 @@
+"""``gasguard replay``: the DESIGN.md replay contract, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+T0 = 1_790_000_000_000
+MIN = 60_000
+
+
+def write_jsonl(path: Path, records: list[dict[str, object] | str]) -> None:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n")
+
+
+def gasguard(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gasguard.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_replay_outputs_one_line_per_decision_in_order(tmp_path: Path) -> None:
+    records: list[dict[str, object] | str] = [
+        {
+            "type": "meter",
+            "meter": "BIG",
+            "model": "G4",
+            "category": "residential",
+            "report_interval_s": 60,
+        },
+        {
+            "type": "meter",
+            "meter": "SHOP",
+            "model": "G2.5",
+            "category": "commercial",
+            "report_interval_s": 60,
+        },
+    ]
+    for i in range(5 * 60):
+        records.append(
+            {
+                "type": "reading",
+                "meter": "BIG",
+                "ts": T0 + i * MIN,
+                "volume_m3": 1 + 5.0 * i / 60,
+                "flow_m3h": 5.0,
+            }
+        )
+        records.append(
+            {
+                "type": "reading",
+                "meter": "SHOP",
+                "ts": T0 + i * MIN,
+                "volume_m3": 1 + 0.01 * i / 60,
+                "flow_m3h": 0.01,
+            }
+        )
+        records.append(
+            {
+                "type": "reading",
+                "meter": "G25",
+                "ts": T0 + i * MIN,
+                "volume_m3": 1 + 5.0 * i / 60,
+                "flow_m3h": 5.0,
+            }
+        )
+    records.append(
+        {"type": "event", "meter": "LEAK", "ts": T0 + 7 * MIN, "event": "detector_alarm"}
+    )
+    records.append("{broken")
+    records.append({"type": "reading", "meter": "BIG", "ts": T0, "volume_m3": -1})
+    source = tmp_path / "input.jsonl"
+    write_jsonl(source, records)
+
+    result = gasguard("replay", str(source))
+    assert result.returncode == 0, result.stderr
+    decisions = [json.loads(line) for line in result.stdout.splitlines()]
+    summary = [(d["meter"], d["rule"], d["action"], d["ts"]) for d in decisions]
+    # In the order decided, which is input order: the leak event is the last input line.
+    assert summary == [
+        ("G25", "over_flow", "shutoff", T0 + 2 * MIN),  # undeclared meter: G2.5 limit 4.5
+        ("SHOP", "micro_flow", "alarm", T0 + MIN + 4 * 60 * MIN),  # commercial: alarm only
+        ("LEAK", "leak_detector", "shutoff", T0 + 7 * MIN),
+    ]  # BIG is a G4: 5 m³/h is within its 7.3 limit
+    assert all(set(d) == {"ts", "meter", "rule", "action", "detail"} for d in decisions)
+    assert "line 904 rejected: not JSON" in result.stderr
+    assert "line 905 rejected: field 'volume_m3' must be >= 0" in result.stderr
+
+
+def test_replay_takes_a_rules_file(tmp_path: Path) -> None:
+    source = tmp_path / "input.jsonl"
+    write_jsonl(
+        source,
+        [
+            {
+                "type": "reading",
+                "meter": "M",
+                "ts": T0 + i * MIN,
+                "volume_m3": 5.0 * i / 60,
+                "flow_m3h": 5.0,
+            }
+            for i in range(4)
+        ],
+    )
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[models.G2.5]\nover_flow_m3h = 6.0\n")
+    assert gasguard("replay", str(source)).stdout.count("over_flow") == 1
+    assert gasguard("replay", str(source), "--config", str(rules)).stdout == ""
+
+
+def test_rules_show_prints_the_effective_configuration(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[over_flow]\nhold_s = 120\n")
+    shown = json.loads(gasguard("rules", "show", "--config", str(rules)).stdout)
+    assert shown["over_flow"]["hold_s"] == 120
+    assert shown["models"]["G2.5"] == {"over_flow_m3h": 4.5, "sudden_step_m3h": 3.6}
+
+
+def test_a_bad_rules_file_is_a_clear_error(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[over_flow]\nhold = 1\n")
+    result = gasguard("rules", "show", "--config", str(rules))
+    assert result.returncode == 1 and "unknown key 'hold'" in result.stderr

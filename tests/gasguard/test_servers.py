@@ -1,0 +1,46 @@
+"""The embedded broker choice, and the amqtt fallback carrying the real protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gasguard import servers
+from gasguard.servers import AmqttServer, MosquittoServer, embedded_broker
+from tests.helpers import MqttProbe, wait_until
+
+
+def test_mosquitto_is_preferred_when_installed(tmp_path: Path) -> None:
+    broker = embedded_broker(tmp_path)
+    try:
+        assert isinstance(broker, MosquittoServer)
+    finally:
+        broker.stop()
+
+
+def test_amqtt_is_the_fallback_and_carries_qos1_messages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(servers, "find_binary", lambda _name: None)
+    broker = embedded_broker(tmp_path)
+    assert isinstance(broker, AmqttServer)
+    try:
+        subscriber = MqttProbe(broker.url, ("gas/v1/meters/+/telemetry",))
+        publisher = MqttProbe(broker.url)
+        publisher.publish("gas/v1/meters/A1/telemetry", {"ts": 1, "volume_m3": 1})
+        wait_until(lambda: subscriber.messages("A1"), what="the message through amqtt")
+        subscriber.close()
+        publisher.close()
+    finally:
+        broker.stop()
+
+
+def test_missing_binaries_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(servers, "find_binary", lambda _name: None)
+    with pytest.raises(servers.ServerStartError, match="apt-get install -y mosquitto"):
+        MosquittoServer(tmp_path)
+    with pytest.raises(servers.ServerStartError, match="apt-get install -y influxdb"):
+        servers.InfluxServer(tmp_path)

@@ -1,0 +1,95 @@
+"""Small helpers shared by integration tests: waiting, and a plain MQTT test client."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from prometheus_client import CollectorRegistry
+
+from gasguard import wiring
+from gasguard.settings import Settings, load_settings
+from ingest.config import IngestConfig
+from ingest.service import MqttIngester
+from meters.mqtt import MqttEndpoint, make_client
+from meters.registry import Registry
+from meters.telemetry.base import TelemetryStore
+
+
+def wait_until(
+    predicate: Callable[[], object], timeout_s: float = 20.0, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+class MqttProbe:
+    """A test-side MQTT client: publishes QoS 1 and records what arrives on its subscriptions."""
+
+    def __init__(self, url: str, subscriptions: tuple[str, ...] = ()) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        self._lock = threading.Lock()
+        subscribed = threading.Event()
+        endpoint = MqttEndpoint.from_url(url)
+        self.client = make_client(endpoint, f"probe-{uuid.uuid4().hex[:8]}")
+
+        def on_connect(client: paho.Client, *_: object) -> None:
+            if subscriptions:
+                client.subscribe([(s, 1) for s in subscriptions])
+            else:
+                subscribed.set()
+
+        self.client.on_connect = on_connect
+        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.connect(endpoint.host, endpoint.port)
+        self.client.loop_start()
+        assert subscribed.wait(10), "probe did not connect and subscribe"
+
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        with self._lock:
+            self.received.append((msg.topic, bytes(msg.payload)))
+
+    def messages(self, topic_part: str = "") -> list[tuple[str, bytes]]:
+        with self._lock:
+            return [m for m in self.received if topic_part in m[0]]
+
+    def publish(self, topic: str, payload: bytes | dict[str, Any] | str) -> None:
+        if isinstance(payload, dict):
+            payload = json.dumps(payload).encode()
+        info = self.client.publish(topic, payload, qos=1)
+        info.wait_for_publish(10)
+        assert info.is_published()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def settings_for(mqtt_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    ingest = IngestConfig(
+        client_id=f"ingest-{uuid.uuid4().hex[:8]}",
+        batch_max_wait_s=0.05,
+        retry_initial_s=0.1,
+        retry_max_s=0.5,
+    )
+    values: dict[str, Any] = {"mqtt_url": mqtt_url, "data_dir": data_dir, "ingest": ingest}
+    values.update(overrides)
+    return load_settings(None, **values)
+
+
+def start_ingester(settings: Settings, registry: Registry, store: TelemetryStore) -> MqttIngester:
+    ingester = wiring.build_ingester(settings, registry, store, CollectorRegistry())
+    ingester.start()
+    assert ingester.wait_connected(10), "ingester did not connect"
+    return ingester

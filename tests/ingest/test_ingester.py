@@ -1,0 +1,144 @@
+"""The ingester on a real Mosquitto: stores, dead-letters, shuts valves, loses nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gasguard.servers import InfluxServer, MosquittoServer
+from meters.protocol import parse_command
+from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
+from tests.conftest import sqlite_registry
+from tests.helpers import MqttProbe, start_ingester, settings_for, wait_until
+
+T0 = 1_790_000_000_000
+
+
+@pytest.fixture
+def probe(mosquitto: MosquittoServer) -> Iterator[MqttProbe]:
+    client = MqttProbe(mosquitto.url, ("gas/v1/meters/+/commands",))
+    yield client
+    client.close()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def test_good_readings_are_stored_and_bad_ones_dead_lettered_without_stopping(
+    mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, store)
+    try:
+        start = now_ms() - 60_000
+        for i in range(10):
+            probe.publish(
+                "gas/v1/meters/IA/telemetry", {"ts": start + i * 1000, "volume_m3": 1 + i / 1000}
+            )
+        probe.publish("gas/v1/meters/IA/telemetry", b"{not json")
+        batch = [
+            {"ts": start + 20_000, "volume_m3": 2.0},
+            {"ts": start + 21_000, "volume_m3": "x"},
+            {"ts": start + 22_000, "volume_m3": 2.1},
+        ]
+        probe.publish("gas/v1/meters/IB/telemetry", {"seq": 1, "readings": batch})
+        probe.publish("gas/v1/meters/IB/events", {"ts": start, "event": "meteor"})
+        probe.publish("gas/v1/meters/bad.id/telemetry", {"ts": start, "volume_m3": 1})
+        wait_until(lambda: registry.count_dead_letters() == 4, what="4 dead letters")
+        wait_until(lambda: store.count() == 12, what="12 readings stored")
+        reasons = sorted(d.reason for d in registry.list_dead_letters())
+        assert any("not JSON" in r for r in reasons)
+        assert any("reading 1: field 'volume_m3' must be a number" in r for r in reasons)
+        assert any("unknown event 'meteor'" in r for r in reasons)
+        assert any("invalid meter id" in r for r in reasons)
+        probe.publish(
+            "gas/v1/meters/IA/telemetry", {"ts": start + 30_000, "volume_m3": 1.5, "valve": "open"}
+        )
+        wait_until(lambda: store.count() == 13, what="the stream to go on after bad input")
+        wait_until(
+            lambda: registry.get_meter("IA").last_reading_ms == start + 30_000,
+            what="the registry to record the newest reading",
+        )
+        assert registry.get_meter("IA").valve == "open"
+    finally:
+        ingester.stop()
+
+
+def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
+    mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    ingester = start_ingester(
+        settings_for(mosquitto.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
+    )
+    try:
+        probe.publish("gas/v1/meters/LEAK1/events", {"ts": now_ms(), "event": "detector_alarm"})
+        wait_until(lambda: probe.messages("LEAK1/commands"), what="a close command")
+        topic, payload = probe.messages("LEAK1/commands")[0]
+        command = parse_command("LEAK1", payload)
+        assert command.action == "close" and "leak_detector" in command.reason
+        (alarm,) = registry.list_alarms(state="active")
+        assert (alarm.meter_id, alarm.rule, alarm.action) == ("LEAK1", "leak_detector", "shutoff")
+        assert registry.get_command(command.command_id).state == "sent"
+        reply = {"id": command.command_id, "result": "done", "ts": now_ms(), "valve": "closed"}
+        probe.publish("gas/v1/meters/LEAK1/replies", reply)
+        wait_until(
+            lambda: registry.get_command(command.command_id).state == "succeeded", what="succeeded"
+        )
+        assert registry.get_meter("LEAK1").valve == "closed"
+        assert registry.audit_entries()[0]["action"] == "command.close"
+    finally:
+        ingester.stop()
+
+
+def test_nothing_is_lost_while_influxdb_is_down(
+    mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
+) -> None:
+    influx = InfluxServer(tmp_path / "influxd")
+    store = InfluxTelemetryStore(influx.url, "outage", timeout_s=2)
+    store.ensure_database()
+    registry = sqlite_registry(tmp_path)
+    ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, store)
+    try:
+        start = now_ms() - 3_600_000
+        probe.publish("gas/v1/meters/OUT1/telemetry", {"ts": start, "volume_m3": 1.0})
+        wait_until(lambda: store.count("OUT1") == 1, what="the first reading")
+        influx.kill()
+        for i in range(1, 21):
+            probe.publish(
+                "gas/v1/meters/OUT1/telemetry", {"ts": start + i * 1000, "volume_m3": 1.0 + i / 100}
+            )
+        influx.start()
+        wait_until(
+            lambda: store.ping() and store.count("OUT1") == 21, timeout_s=60, what="all 21 readings"
+        )
+        stored = store.readings("OUT1", start, start + 60_000, 100)
+        assert [r.ts_ms for r in stored] == [start + i * 1000 for i in range(21)]
+    finally:
+        ingester.stop()
+        influx.stop()
+
+
+def test_readings_published_while_the_ingester_is_down_arrive_after_restart(
+    mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    settings = settings_for(mosquitto.url, tmp_path)
+    first = start_ingester(settings, registry, store)
+    start = now_ms() - 60_000
+    probe.publish("gas/v1/meters/RST1/telemetry", {"ts": start, "volume_m3": 1.0})
+    wait_until(lambda: store.count("RST1") == 1, what="the first reading")
+    first.stop()
+    for i in range(1, 11):
+        probe.publish("gas/v1/meters/RST1/telemetry", {"ts": start + i * 1000, "volume_m3": 1.0})
+    second = start_ingester(settings, registry, store)
+    try:
+        wait_until(lambda: store.count("RST1") == 11, what="the 10 readings kept by the broker")
+    finally:
+        second.stop()

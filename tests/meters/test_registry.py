@@ -1,0 +1,105 @@
+"""The registry on SQLite and PostgreSQL: migrations, meters, alarms, commands, dead letters."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from meters.models import Base
+from meters.protocol import CommandReply
+from meters.registry import MeterSighting, Registry
+from meters.views import NewDeadLetter
+from safety.domain import Decision, MeterEvent, MeterProfile
+
+T0 = 1_790_000_000_000
+
+
+def test_migrations_build_exactly_the_models(registry: Registry) -> None:
+    with registry.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_provisioned_meters_and_their_profiles(registry: Registry) -> None:
+    registry.provision([MeterProfile("M2", "G4", "commercial", 300), MeterProfile("M1")], T0)
+    registry.provision([MeterProfile("M1", "G6", "industrial", 30)], T0 + 1)
+    assert set(registry.profiles()) == set(
+        [MeterProfile("M1", "G6", "industrial", 30), MeterProfile("M2", "G4", "commercial", 300)]
+    )
+    assert [m.id for m in registry.list_meters()] == ["M1", "M2"]
+    assert registry.count_meters() == 2
+
+
+def test_sightings_register_unknown_meters_and_keep_the_newest_reading(registry: Registry) -> None:
+    assert registry.record_sightings({"M1": MeterSighting(T0, T0 - 5, "open")}) == ["M1"]
+    assert registry.record_sightings({"M1": MeterSighting(T0 + 9, T0 - 50, "closed")}) == []
+    meter = registry.get_meter("M1")
+    assert (meter.last_seen_ms, meter.last_reading_ms, meter.valve) == (T0 + 9, T0 - 5, "closed")
+    assert registry.count_meters(valve="closed") == 1
+    registry.set_status("M1", "offline", T0 + 10)
+    assert registry.get_meter("M1").status == "offline"
+
+
+def test_one_alarm_per_meter_and_rule_while_open(registry: Registry) -> None:
+    first, new = registry.record_decision(
+        Decision(T0, "M1", "over_flow", "shutoff", {"flow_m3h": 5.0}), T0
+    )
+    again, new_again = registry.record_decision(
+        Decision(T0 + 60_000, "M1", "over_flow", "shutoff", {"flow_m3h": 6.0}), T0
+    )
+    other, _ = registry.record_decision(Decision(T0, "M1", "micro_flow", "shutoff"), T0)
+    assert new and not new_again
+    assert again.id == first.id and again.repeat_count == 2 and again.last_ts_ms == T0 + 60_000
+    assert again.detail == {"flow_m3h": 6.0}
+    assert other.id != first.id
+    assert [a.id for a in registry.list_alarms(state="active")] == [other.id, first.id]
+    assert registry.list_alarms(meter_id="M2") == []
+
+
+def test_a_close_in_flight_is_joined_and_a_reply_settles_it(registry: Registry) -> None:
+    registry.record_sightings({"M1": MeterSighting(T0)})
+    command, created = registry.create_command("M1", "close", "leak", "safety-engine", T0)
+    joined, created_again = registry.create_command(
+        "M1", "close", "over_flow", "safety-engine", T0 + 1
+    )
+    assert created and not created_again and joined.id == command.id
+    registry.mark_command_sent(command.id, T0 + 2)
+    assert registry.get_command(command.id).state == "sent"
+    assert (
+        registry.apply_reply(CommandReply(command.id, "M2", "done", T0 + 3, "closed"), T0 + 3)
+        is None
+    )
+    settled = registry.apply_reply(CommandReply(command.id, "M1", "done", T0 + 3, "closed"), T0 + 4)
+    assert settled is not None and settled.state == "succeeded" and settled.replied_ms == T0 + 4
+    assert registry.get_meter("M1").valve == "closed"
+    fresh, created_after = registry.create_command("M1", "close", "again", "op", T0 + 5)
+    assert created_after and fresh.id != command.id
+    assert [c.id for c in registry.list_commands("M1")] == [fresh.id, command.id]
+
+
+def test_dead_letters_keep_reason_and_payload(registry: Registry) -> None:
+    big = b"x" * 300_000
+    registry.add_dead_letters(
+        [
+            NewDeadLetter(T0, "gas/v1/meters/M1/telemetry", "not JSON", b"\xff"),
+            NewDeadLetter(T0, "t", "too big", big),
+        ]
+    )
+    letters = registry.list_dead_letters()
+    assert [(d.reason, d.payload_size) for d in letters] == [("too big", 300_000), ("not JSON", 1)]
+    assert letters[1].payload == b"\xff"
+    assert registry.count_dead_letters() == 2
+
+
+def test_events_and_audit_entries_are_kept(registry: Registry) -> None:
+    registry.add_events([MeterEvent("M1", T0, "detector_alarm")], T0 + 1)
+    registry.audit("alice", "command.close", "M1", {"reason": "smell of gas"}, T0)
+    assert registry.audit_entries() == [
+        {
+            "at_ms": T0,
+            "actor": "alice",
+            "action": "command.close",
+            "target": "M1",
+            "detail": {"reason": "smell of gas"},
+        }
+    ]

@@ -1,0 +1,75 @@
+"""The simulated meter and fleet: pure, deterministic, obedient to commands."""
+
+from __future__ import annotations
+
+from meters.protocol import Command
+from safety.domain import MeterProfile
+from simulators.config import SimulatorConfig
+from simulators.fleet import build_fleet
+from simulators.household import household_flow_m3h
+from simulators.meter import Fault, SimMeter
+
+T0 = 1_790_000_000_000
+MIN = 60_000
+
+
+def test_the_register_integrates_the_flow() -> None:
+    meter = SimMeter(MeterProfile("S1"), volume_m3=10.0, faults=(Fault("over_flow", T0, 6.0),))
+    first = meter.read(T0)
+    second = meter.read(T0 + 10 * MIN)
+    assert second.volume_m3 - first.volume_m3 >= 1.0  # at least 6 m³/h for 10 min
+    assert second.flow_m3h is not None and second.flow_m3h >= 6.0
+
+
+def test_a_close_command_stops_the_flow_and_the_register_and_is_reported() -> None:
+    meter = SimMeter(MeterProfile("S1"), faults=(Fault("over_flow", T0, 6.0),))
+    meter.read(T0)
+    reply = meter.handle(Command("c1", "S1", "close", T0 + MIN, "test"), T0 + MIN)
+    assert (reply.command_id, reply.result, reply.valve) == ("c1", "done", "closed")
+    closed = meter.read(T0 + 2 * MIN)
+    later = meter.read(T0 + 60 * MIN)
+    assert (closed.valve, closed.flow_m3h) == ("closed", 0.0)
+    assert later.volume_m3 == closed.volume_m3
+
+
+def test_arm_then_button_reopens_only_when_armed() -> None:
+    meter = SimMeter(MeterProfile("S1"), valve="closed")
+    assert meter.press_button(T0) is None
+    meter.handle(Command("c2", "S1", "arm", T0, "reopen"), T0)
+    event = meter.press_button(T0 + 1)
+    assert event is not None and event.event == "valve_opened" and meter.valve == "open"
+
+
+def test_a_command_for_another_meter_is_rejected() -> None:
+    reply = SimMeter(MeterProfile("S1")).handle(Command("c3", "S2", "close", T0, "x"), T0)
+    assert reply.result == "rejected" and reply.error
+
+
+def test_the_leak_event_is_reported_once() -> None:
+    meter = SimMeter(MeterProfile("S1"), faults=(Fault("leak_detector", T0),))
+    assert meter.due_events(T0 - 1) == []
+    assert [e.event for e in meter.due_events(T0)] == ["detector_alarm"]
+    assert meter.due_events(T0 + 1) == []
+
+
+def test_households_cook_at_mealtimes_and_rest_at_night() -> None:
+    dinner = T0 - T0 % 86_400_000 + (18 * 60 + 20 - 8 * 60) * MIN  # 18:20 in Guangzhou
+    night = dinner + 9 * 60 * MIN  # 03:20
+    assert household_flow_m3h("S1", dinner) > 0.2
+    assert household_flow_m3h("S1", night) == 0.0
+
+
+def test_the_fleet_is_deterministic_and_labels_its_faults() -> None:
+    config = SimulatorConfig(meters=50, leak_faults=2, over_flow_faults=1, micro_flow_faults=1)
+    first, second = build_fleet(config, T0), build_fleet(config, T0)
+    assert [m.profile for m in first.meters] == [m.profile for m in second.meters]
+    assert first.labels == second.labels
+    assert sorted(kind for _, kind, _ in first.labels) == [
+        "leak_detector",
+        "leak_detector",
+        "micro_flow",
+        "over_flow",
+    ]
+    faulty = {meter_id for meter_id, _, _ in first.labels}
+    assert len(faulty) == 4
+    assert len({m.meter_id for m in first.meters}) == 50
