@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -28,14 +29,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
-    from prometheus_client import CollectorRegistry
+    from prometheus_client import CollectorRegistry, start_http_server
 
     from gasguard import wiring
     from gasguard.runtime import wait_for_signal
 
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
-    ingester = wiring.build_ingester(settings, registry, store, CollectorRegistry())
+    metrics = CollectorRegistry()
+    ingester = wiring.build_ingester(settings, registry, store, metrics)
+    if settings.ingest.metrics_port:
+        start_http_server(settings.ingest.metrics_port, settings.ingest.metrics_host, metrics)
     ingester.start()
     print(f"gasguard ingest: {settings.mqtt_url} -> {type(store).__name__}", flush=True)
     try:
@@ -56,8 +60,11 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
     app = create_app(wiring.build_api_context(registry, store, CollectorRegistry()))
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
-    store.close()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its shutdown
+            uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
+    finally:
+        store.close()
     return 0
 
 
@@ -87,6 +94,14 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
         )
     finally:
         runner.stop()
+    return 0
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from gasguard import wiring
+
+    wiring.open_registry(settings)
+    print(f"gasguard migrate: registry at the newest schema ({settings.registry_url.split('@')[-1]})")
     return 0
 
 
@@ -134,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_ingest
     )
     sub.add_parser("api", help="the HTTP API and dashboard").set_defaults(run=cmd_api)
+    sub.add_parser("migrate", help="bring the registry schema up to date").set_defaults(run=cmd_migrate)
 
     simulate = sub.add_parser("simulate", help="publish a simulated fleet to the broker")
     simulate.add_argument("--meters", type=int)

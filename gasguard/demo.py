@@ -90,6 +90,7 @@ def run_demo(
         server = uvicorn.Server(
             uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
         )
-        server.run()
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its shutdown
+            server.run()
         print("gasguard demo: stopping", flush=True)
     print("gasguard demo: stopped cleanly", flush=True)

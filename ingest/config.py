@@ -26,3 +26,5 @@ class IngestConfig(BaseModel):
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(10.0, gt=0)
     decode: DecodeLimits = DecodeLimits()
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(None, ge=1, le=65535)

@@ -44,3 +44,35 @@ def test_missing_binaries_say_what_to_install(
         MosquittoServer(tmp_path)
     with pytest.raises(servers.ServerStartError, match="apt-get install -y influxdb"):
         servers.InfluxServer(tmp_path)
+
+
+def test_the_ingester_shuts_a_valve_through_amqtt_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import time
+
+    from meters.telemetry import SqliteTelemetryStore
+    from tests.conftest import sqlite_registry
+    from tests.helpers import settings_for, start_ingester
+
+    monkeypatch.setattr(servers, "find_binary", lambda _name: None)
+    broker = embedded_broker(tmp_path / "broker")
+    registry = sqlite_registry(tmp_path)
+    ingester = start_ingester(
+        settings_for(broker.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
+    )
+    probe = MqttProbe(broker.url, ("gas/v1/meters/+/commands",))
+    try:
+        probe.publish(
+            "gas/v1/meters/AQ1/telemetry", {"ts": time.time_ns() // 1_000_000, "volume_m3": 3.0}
+        )
+        probe.publish(
+            "gas/v1/meters/AQ1/events",
+            {"ts": time.time_ns() // 1_000_000, "event": "detector_alarm"},
+        )
+        wait_until(lambda: probe.messages("AQ1/commands"), what="a close command through amqtt")
+        assert registry.get_meter("AQ1").last_reading_ms is not None
+    finally:
+        probe.close()
+        ingester.stop()
+        broker.stop()

@@ -1,0 +1,155 @@
+"""docker-compose.yml cannot run here (no Docker engine), so check that it agrees with the
+code: services, images, ports, environment variables and commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from gasguard.cli import build_parser
+from gasguard.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GASGUARD_SERVICES = {"migrate", "ingest", "api", "simulator"}
+LONG_RUNNING_WITH_HEALTHCHECK = {"mosquitto", "influxdb", "postgres", "ingest", "api"}
+
+
+def _interpolate(text: str) -> str:
+    """Compose's ``${VAR:?message}``: every variable must be required (no default secrets)."""
+    variables = re.findall(r"\$\{([A-Z_]+)(:?[?-])?[^}]*\}", text)
+    for name, operator in variables:
+        assert operator in (":?", "?"), f"${{{name}}} must be required, not defaulted"
+    return re.sub(r"\$\{([A-Z_]+)[^}]*\}", lambda m: f"test-{m.group(1).lower()}", text)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(_interpolate((ROOT / "docker-compose.yml").read_text()))
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = compose["services"]
+    return found
+
+
+def subcommands() -> set[str]:
+    parser = build_parser()
+    actions = [a for a in parser._actions if a.dest == "command"]
+    return set(actions[0].choices)  # type: ignore[arg-type]
+
+
+def env_to_setting_path(name: str) -> list[str]:
+    return name.removeprefix("GASGUARD_").lower().split("__")
+
+
+def test_the_services_of_the_production_shape(services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) == {"mosquitto", "influxdb", "postgres", *GASGUARD_SERVICES}
+    assert services["influxdb"]["image"] == "influxdb:1.8"
+    assert services["mosquitto"]["image"].startswith("eclipse-mosquitto:2")
+    assert services["postgres"]["image"].startswith("postgres:")
+    for name in GASGUARD_SERVICES:
+        assert services[name]["build"] == "."
+    assert (ROOT / "Dockerfile").is_file()
+
+
+def test_gasguard_commands_exist_in_the_cli(services: dict[str, dict[str, Any]]) -> None:
+    known = subcommands()
+    for name in GASGUARD_SERVICES:
+        command = services[name]["command"]
+        assert command[0] == "gasguard" and command[1] in known, f"{name}: {command}"
+        build_parser().parse_args(command[1:])  # the arguments parse
+
+
+def test_every_gasguard_variable_is_a_setting(services: dict[str, dict[str, Any]]) -> None:
+    for name in GASGUARD_SERVICES:
+        environment = services[name]["environment"]
+        values = {}
+        for key, value in environment.items():
+            assert key.startswith("GASGUARD_"), f"{name}: {key}"
+            path = env_to_setting_path(key)
+            section = Settings.model_fields
+            for part in path[:-1]:
+                annotation = section[part].annotation
+                section = annotation.model_fields  # type: ignore[union-attr]
+            assert path[-1] in section, f"{name}: {key} is not a gasguard setting"
+            values[key] = str(value)
+        Settings(**_as_settings(values))  # the values validate
+
+
+def _as_settings(environment: dict[str, str]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in environment.items():
+        *sections, field = env_to_setting_path(key)
+        target = result
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[field] = value
+    return result
+
+
+def test_urls_point_at_the_services_and_their_ports(services: dict[str, dict[str, Any]]) -> None:
+    postgres_env = services["postgres"]["environment"]
+    for name in ("migrate", "ingest", "api", "simulator"):
+        environment = services[name]["environment"]
+        mqtt = urlsplit(environment["GASGUARD_MQTT_URL"])
+        assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtt", "mosquitto", 1883)
+        if name == "simulator":
+            continue
+        influx = urlsplit(environment["GASGUARD_INFLUX_URL"])
+        assert (influx.hostname, influx.port) == ("influxdb", 8086)
+        assert (
+            environment["GASGUARD_INFLUX_DB"] == services["influxdb"]["environment"]["INFLUXDB_DB"]
+        )
+        db = urlsplit(environment["GASGUARD_DB_URL"])
+        assert (db.scheme, db.hostname, db.port) == ("postgresql", "postgres", 5432)
+        assert (
+            db.username == postgres_env["POSTGRES_USER"]
+            and db.password == postgres_env["POSTGRES_PASSWORD"]
+        )
+        assert db.path == "/" + postgres_env["POSTGRES_DB"]
+    mosquitto_conf = (ROOT / "deploy" / "mosquitto.conf").read_text()
+    assert re.search(r"^listener 1883$", mosquitto_conf, re.M)
+    api_port = services["api"]["environment"]["GASGUARD_API_PORT"]
+    assert f"{api_port}:{api_port}" in services["api"]["ports"]
+    assert services["api"]["environment"]["GASGUARD_API_HOST"] == "0.0.0.0"
+    assert any(
+        f":{api_port}/api/v1/health" in part for part in services["api"]["healthcheck"]["test"]
+    )
+    metrics_port = services["ingest"]["environment"]["GASGUARD_INGEST__METRICS_PORT"]
+    assert any(
+        f":{metrics_port}/metrics" in part for part in services["ingest"]["healthcheck"]["test"]
+    )
+
+
+def test_healthchecks_dependencies_restarts_and_volumes(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    for name in LONG_RUNNING_WITH_HEALTHCHECK:
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    for name, service in services.items():
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            expected = (
+                "service_completed_successfully" if dependency == "migrate" else "service_healthy"
+            )
+            assert condition["condition"] == expected
+            if expected == "service_healthy":
+                assert "healthcheck" in services[dependency]
+        if name != "migrate":
+            assert service["restart"] == "unless-stopped", name
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert (
+                source.startswith("./") and (ROOT / source).exists() or source in compose["volumes"]
+            ), volume
+    for name in ("ingest", "api"):
+        assert (
+            services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        )

@@ -1,0 +1,75 @@
+"""``gasguard demo`` as a new user runs it: within a minute a leak closes a valve; Ctrl-C
+stops everything cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from gasguard.servers import free_port
+
+
+def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "GASGUARD_DATA_DIR": str(tmp_path / "data")}
+    log_path = tmp_path / "demo.log"
+    with log_path.open("w") as log:
+        demo = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gasguard.cli",
+                "--log-level",
+                "WARNING",
+                "demo",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    api = f"http://127.0.0.1:{port}/api/v1"
+    started = time.monotonic()
+    closed_for_leak: list[str] = []
+    try:
+        while time.monotonic() - started < 60 and not closed_for_leak:
+            time.sleep(1)
+            assert demo.poll() is None, log_path.read_text()
+            try:
+                alarms = httpx.get(f"{api}/alarms", params={"state": "active"}, timeout=2).json()
+                closed = {
+                    m["id"]
+                    for m in httpx.get(
+                        f"{api}/meters", params={"valve": "closed"}, timeout=2
+                    ).json()
+                }
+            except httpx.HTTPError:
+                continue
+            closed_for_leak = [
+                a["meter_id"]
+                for a in alarms
+                if a["rule"] == "leak_detector" and a["meter_id"] in closed
+            ]
+        assert closed_for_leak, f"no valve closed for a leak within 60 s:\n{log_path.read_text()}"
+        overview = httpx.get(f"{api}/overview", timeout=2).json()
+        assert overview["meters"] == 200 and overview["readings_stored"] > 200
+        assert "gasguard" in httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
+        leaky = closed_for_leak[0]
+        assert (
+            httpx.get(f"{api}/commands", params={"meter_id": leaky}, timeout=2).json()[0]["state"]
+            == "succeeded"
+        )
+    finally:
+        demo.send_signal(signal.SIGINT)
+        code = demo.wait(timeout=30)
+    output = log_path.read_text()
+    assert code == 0, output
+    assert "stopped cleanly" in output
+    assert "injected fault leak_detector" in output
