@@ -101,7 +101,8 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     from gasguard import wiring
 
     wiring.open_registry(settings)
-    print(f"gasguard migrate: registry at the newest schema ({settings.registry_url.split('@')[-1]})")
+    where = settings.registry_url.split("@")[-1]  # never print a password
+    print(f"gasguard migrate: registry at the newest schema ({where})")
     return 0
 
 
@@ -149,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_ingest
     )
     sub.add_parser("api", help="the HTTP API and dashboard").set_defaults(run=cmd_api)
-    sub.add_parser("migrate", help="bring the registry schema up to date").set_defaults(run=cmd_migrate)
+    migrate = sub.add_parser("migrate", help="bring the registry schema up to date")
+    migrate.set_defaults(run=cmd_migrate)
 
     simulate = sub.add_parser("simulate", help="publish a simulated fleet to the broker")
     simulate.add_argument("--meters", type=int)

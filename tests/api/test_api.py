@@ -166,8 +166,8 @@ def test_dashboard_is_served_and_loads_nothing_from_outside(client: TestClient) 
 
 def test_telemetry_down_is_503_not_500(tmp_path: Path) -> None:
     registry = sqlite_registry(tmp_path)
-    from meters.telemetry import InfluxTelemetryStore
     from gasguard.servers import free_port
+    from meters.telemetry import InfluxTelemetryStore
 
     store = InfluxTelemetryStore(f"http://127.0.0.1:{free_port()}", "gasguard", timeout_s=1)
     registry.provision([MeterProfile("M1")], NOW)

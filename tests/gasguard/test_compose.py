@@ -146,9 +146,8 @@ def test_healthchecks_dependencies_restarts_and_volumes(
             assert service["restart"] == "unless-stopped", name
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            assert (
-                source.startswith("./") and (ROOT / source).exists() or source in compose["volumes"]
-            ), volume
+            bind_mount_exists = source.startswith("./") and (ROOT / source).exists()
+            assert bind_mount_exists or source in compose["volumes"], volume
     for name in ("ingest", "api"):
         assert (
             services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

@@ -24,7 +24,8 @@ def test_environment_then_settings_file_on_top(
     monkeypatch.setenv("GASGUARD_INGEST__BATCH_MAX_MESSAGES", "50")
     path = tmp_path / "gasguard.toml"
     path.write_text(
-        'influx_db = "city"\nmqtt_url = "mqtt://file-broker:1883"\n[ingest]\nclient_id = "ingest-7"\n'
+        'influx_db = "city"\nmqtt_url = "mqtt://file-broker:1883"\n'
+        '[ingest]\nclient_id = "ingest-7"\n'
     )
     settings = load_settings(path)
     assert settings.mqtt_url == "mqtt://file-broker:1883"

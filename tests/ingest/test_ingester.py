@@ -12,7 +12,7 @@ from gasguard.servers import InfluxServer, MosquittoServer
 from meters.protocol import parse_command
 from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
 from tests.conftest import sqlite_registry
-from tests.helpers import MqttProbe, start_ingester, settings_for, wait_until
+from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 
 T0 = 1_790_000_000_000
 
@@ -79,7 +79,7 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
     try:
         probe.publish("gas/v1/meters/LEAK1/events", {"ts": now_ms(), "event": "detector_alarm"})
         wait_until(lambda: probe.messages("LEAK1/commands"), what="a close command")
-        topic, payload = probe.messages("LEAK1/commands")[0]
+        _topic, payload = probe.messages("LEAK1/commands")[0]
         command = parse_command("LEAK1", payload)
         assert command.action == "close" and "leak_detector" in command.reason
         (alarm,) = registry.list_alarms(state="active")
