@@ -1,10 +1,13 @@
-"""Response models of the API."""
+"""Response models of the API that are not registry views (``meters.views`` are served as
+they are)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from pydantic import BaseModel
+
+from meters.views import MeterView
 
 
 class Health(BaseModel):
@@ -21,18 +24,6 @@ class Overview(BaseModel):
     dead_letters: int
 
 
-class MeterOut(BaseModel):
-    id: str
-    model: str
-    category: str
-    report_interval_s: int
-    created_ms: int
-    last_seen_ms: int | None
-    last_reading_ms: int | None
-    valve: str | None
-    status: str | None
-
-
 class ReadingOut(BaseModel):
     ts: int
     volume_m3: float | None
@@ -43,42 +34,12 @@ class ReadingOut(BaseModel):
     valve: str | None = None
 
 
-class MeterDetail(MeterOut):
-    latest: ReadingOut | None
-
-
 class ReadingsPage(BaseModel):
     meter_id: str
     start: int
     end: int
     readings: list[ReadingOut]
     truncated: bool
-
-
-class AlarmOut(BaseModel):
-    id: int
-    meter_id: str
-    rule: str
-    action: str
-    state: str
-    opened_ts_ms: int
-    last_ts_ms: int
-    repeat_count: int
-    detail: dict[str, Any]
-    created_ms: int
-
-
-class CommandOut(BaseModel):
-    id: str
-    meter_id: str
-    action: str
-    reason: str
-    requested_by: str
-    state: str
-    created_ms: int
-    sent_ms: int | None
-    replied_ms: int | None
-    reply: dict[str, Any] | None
 
 
 class DeadLetterOut(BaseModel):
@@ -88,3 +49,10 @@ class DeadLetterOut(BaseModel):
     reason: str
     payload_size: int
     payload_preview: str
+
+
+@dataclass(frozen=True)
+class MeterDetail(MeterView):
+    """A registered meter with its newest reading."""
+
+    latest: ReadingOut | None

@@ -275,9 +275,17 @@ class AmqttServer:
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        await self._broker.shutdown()
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def embedded_broker(folder: Path) -> Server:

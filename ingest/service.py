@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import paho.mqtt.client as paho
 
@@ -22,7 +21,7 @@ from ingest.config import IngestConfig
 from ingest.errors import Stopping
 from ingest.pipeline import Pipeline, RawMessage, Step
 from meters.errors import MetersError
-from meters.mqtt import MqttEndpoint
+from meters.mqtt import MqttEndpoint, MqttSession
 from meters.protocol import TopicKind, subscription
 
 log = logging.getLogger(__name__)
@@ -53,86 +52,38 @@ class MqttIngester:
         config: IngestConfig,
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
+        subscriptions = [(subscription(kind), 1) for kind in SUBSCRIBED_KINDS]
+        self._session = MqttSession(client, endpoint, subscriptions, "ingest")
         self._client = client
-        self._endpoint = endpoint
         self._pipeline = pipeline
         self._config = config
         self._clock = clock
         self._queue: queue.Queue[Delivery] = queue.Queue(maxsize=config.queue_max_messages)
         self._stop = threading.Event()
-        self._connected = threading.Event()
-        self._generation = 0
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self.batches_done = 0
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=30)
-        self._client.loop_start()
+        self._session.start()
         self._worker.start()
 
     def wait_connected(self, timeout_s: float) -> bool:
         """True once connected and subscribed (the broker acknowledged the subscription)."""
-        return self._connected.wait(timeout_s)
+        return self._session.wait_ready(timeout_s)
 
     def stop(self) -> None:
         self._stop.set()
         self._worker.join(timeout=30)
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._session.stop()
 
-    # -- paho callbacks (network thread) --------------------------------------------------
-
-    def _on_connect(
-        self,
-        client: paho.Client,
-        _userdata: object,
-        _flags: object,
-        reason: object,
-        _props: object = None,
-    ) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error("MQTT connection to %s refused: %s", self._endpoint.url, reason)
-            return
-        self._generation += 1
-        client.subscribe([(subscription(kind), 1) for kind in SUBSCRIBED_KINDS])
-        log.info("connected to %s (connection %d)", self._endpoint.url, self._generation)
-
-    def _on_subscribe(
-        self,
-        _client: paho.Client,
-        _userdata: object,
-        _mid: int,
-        reasons: list[Any],
-        _props: object = None,
-    ) -> None:
-        refused = [r for r in reasons if getattr(r, "is_failure", False)]
-        if refused:
-            log.error("MQTT subscription refused by %s: %s", self._endpoint.url, refused)
-            return
-        self._connected.set()
-        log.info("subscribed to %s", ", ".join(subscription(kind) for kind in SUBSCRIBED_KINDS))
-
-    def _on_disconnect(
-        self,
-        _client: paho.Client,
-        _userdata: object,
-        _flags: object,
-        reason: object,
-        _props: object = None,
-    ) -> None:
-        self._connected.clear()
-        if not self._stop.is_set():
-            log.warning("MQTT disconnected from %s (%s); reconnecting", self._endpoint.url, reason)
+    # -- paho callback (network thread) ---------------------------------------------------
 
     def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
         raw = RawMessage(msg.topic, bytes(msg.payload), self._clock())
-        self._queue.put(Delivery(msg.mid, msg.qos, self._generation, raw))
+        self._queue.put(Delivery(msg.mid, msg.qos, self._session.generation, raw))
         self._pipeline.metrics.queue_depth.set(self._queue.qsize())
 
     # -- worker ---------------------------------------------------------------------------
@@ -198,5 +149,5 @@ class MqttIngester:
 
     def _acknowledge(self, batch: list[Delivery]) -> None:
         for delivery in batch:
-            if delivery.qos > 0 and delivery.generation == self._generation:
+            if delivery.qos > 0 and delivery.generation == self._session.generation:
                 self._client.ack(delivery.mid, delivery.qos)

@@ -8,12 +8,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import paho.mqtt.client as paho
 
 from meters.errors import ProtocolError
-from meters.mqtt import MqttEndpoint
+from meters.mqtt import MqttEndpoint, MqttSession
 from meters.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from safety.domain import MeterEvent, Reading
 from simulators.fleet import FleetPlan
@@ -38,35 +37,30 @@ class FleetRunner:
     ) -> None:
         self.plan = plan
         self._meters = {m.meter_id: m for m in plan.meters}
+        self._session = MqttSession(client, endpoint, [(subscription("commands"), 1)], "simulator")
         self._client = client
-        self._endpoint = endpoint
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._connected = threading.Event()
         self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
         self.published = 0
         self.commands_obeyed = 0
-        client.on_connect = self._on_connect
         client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
 
     def start(self) -> None:
-        self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=30)
-        self._client.loop_start()
+        self._session.start()
         self._thread.start()
 
     def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
+        return self._session.wait_ready(timeout_s)
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-        if self._connected.is_set():
+        if self._session.ready:
             for meter_id in self._meters:
                 self._client.publish(topic(meter_id, "status"), b"offline", qos=1, retain=True)
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._session.stop()
 
     def meter(self, meter_id: str) -> SimMeter:
         return self._meters[meter_id]
@@ -75,22 +69,6 @@ class FleetRunner:
         self._publish_event(MeterEvent(meter_id, self._clock(), name))
 
     # -- MQTT callbacks -------------------------------------------------------------------
-
-    def _on_connect(
-        self, client: paho.Client, _u: object, _f: object, reason: object, _p: object = None
-    ) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error("simulator: MQTT connection refused: %s", reason)
-            return
-        client.subscribe(subscription("commands"), qos=1)
-
-    def _on_subscribe(
-        self, _c: paho.Client, _u: object, _mid: int, reasons: list[Any], _p: object = None
-    ) -> None:
-        if any(getattr(r, "is_failure", False) for r in reasons):
-            log.error("simulator: subscription to commands refused: %s", reasons)
-            return
-        self._connected.set()
 
     def _on_message(self, _client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         try:
@@ -114,8 +92,8 @@ class FleetRunner:
     # -- publishing -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        if not self._connected.wait(30):
-            log.error("simulator: no MQTT connection to %s after 30 s", self._endpoint.url)
+        if not self._session.wait_ready(30):
+            log.error("simulator: no MQTT connection to %s after 30 s", self._session.endpoint.url)
         start_ms = self._clock()
         for meter in self.plan.meters:
             self._client.publish(topic(meter.meter_id, "status"), b"online", qos=1, retain=True)

@@ -1,22 +1,22 @@
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from api.deps import RegistryDep
-from api.schemas import AlarmOut
+from meters.protocol import METER_ID_RE
+from meters.views import AlarmView
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
 
-@router.get("", response_model=list[AlarmOut])
+@router.get("", response_model=list[AlarmView])
 def list_alarms(
     registry: RegistryDep,
     state: Literal["active", "acknowledged", "cleared"] | None = None,
-    meter_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None,
+    meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[AlarmOut]:
-    return [AlarmOut(**asdict(a)) for a in registry.list_alarms(state, meter_id, offset, limit)]
+) -> list[AlarmView]:
+    return registry.list_alarms(state, meter_id, offset, limit)

@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ContextDep, RegistryDep, StoreDep
-from api.schemas import MeterDetail, MeterOut, ReadingOut, ReadingsPage
+from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
 from meters.protocol import METER_ID_RE
+from meters.views import MeterView
 from safety.domain import Reading
 
 router = APIRouter(prefix="/meters", tags=["meters"])
@@ -22,14 +23,14 @@ def reading_out(reading: Reading) -> ReadingOut:
     return ReadingOut(ts=fields.pop("ts_ms"), **fields)
 
 
-@router.get("", response_model=list[MeterOut])
+@router.get("", response_model=list[MeterView])
 def list_meters(
     registry: RegistryDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     valve: Literal["open", "closed", "fault"] | None = None,
-) -> list[MeterOut]:
-    return [MeterOut(**asdict(m)) for m in registry.list_meters(offset, limit, valve)]
+) -> list[MeterView]:
+    return registry.list_meters(offset, limit, valve)
 
 
 @router.get("/{meter_id}", response_model=MeterDetail)
