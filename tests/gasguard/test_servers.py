@@ -71,6 +71,7 @@ def test_the_ingester_shuts_a_valve_through_amqtt_too(
             {"ts": time.time_ns() // 1_000_000, "event": "detector_alarm"},
         )
         wait_until(lambda: probe.messages("AQ1/commands"), what="a close command through amqtt")
+        wait_until(lambda: registry.count_meters() == 1, what="the meter registered on first sight")
         assert registry.get_meter("AQ1").last_reading_ms is not None
     finally:
         probe.close()
