@@ -46,6 +46,7 @@ class DeadLetterOut(BaseModel):
     id: int
     received_ms: int
     topic: str
+    code: str
     reason: str
     payload_size: int
     payload_preview: str

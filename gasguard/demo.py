@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from api.app import create_app
 from gasguard import wiring
 from gasguard.runtime import StatusPrinter
-from gasguard.servers import embedded_broker
+from gasguard.servers import AmqttServer, embedded_broker
 from gasguard.settings import Settings
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
@@ -58,8 +58,14 @@ def run_demo(
     simulator = settings.simulator.model_copy(
         update={"meters": meters, "report_interval_s": interval_s}
     )
+    protocol = "3.1.1" if isinstance(broker, AmqttServer) else settings.mqtt_protocol
     settings = settings.model_copy(
-        update={"mqtt_url": broker.url, "data_dir": data_dir, "simulator": simulator}
+        update={
+            "mqtt_url": broker.url,
+            "mqtt_protocol": protocol,
+            "data_dir": data_dir,
+            "simulator": simulator,
+        }
     )
     with contextlib.ExitStack() as stack:
         stack.callback(broker.stop)

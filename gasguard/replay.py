@@ -34,7 +34,9 @@ class ReplayStats:
 def _meter_id(record: dict[str, Any]) -> str:
     meter_id = record.get("meter")
     if not isinstance(meter_id, str) or not METER_ID_RE.match(meter_id):
-        raise InvalidItem(f"'meter' must be 1-32 characters of A-Z a-z 0-9 _ -, got {meter_id!r}")
+        raise InvalidItem(
+            "wrong_type", f"'meter' must be 1-32 characters of A-Z a-z 0-9 _ -, got {meter_id!r}"
+        )
     return meter_id
 
 
@@ -44,11 +46,15 @@ def _profile(record: dict[str, Any]) -> MeterProfile:
     category = record.get("category", "residential")
     interval = record.get("report_interval_s", 60)
     if not isinstance(model, str):
-        raise InvalidItem("'model' must be a string")
+        raise InvalidItem("wrong_type", "'model' must be a string")
     if category not in CATEGORIES:
-        raise InvalidItem(f"'category' must be one of {sorted(CATEGORIES)}, got {category!r}")
+        raise InvalidItem(
+            "wrong_type", f"'category' must be one of {sorted(CATEGORIES)}, got {category!r}"
+        )
     if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
-        raise InvalidItem(f"'report_interval_s' must be a positive integer, got {interval!r}")
+        raise InvalidItem(
+            "wrong_type", f"'report_interval_s' must be a positive integer, got {interval!r}"
+        )
     return MeterProfile(meter_id, model, category, interval)
 
 
@@ -56,9 +62,9 @@ def parse_line(line: str) -> MeterProfile | Reading | MeterEvent:
     try:
         record = json.loads(line)
     except ValueError as exc:
-        raise InvalidItem(f"not JSON: {exc}") from exc
+        raise InvalidItem("not_json", f"not JSON: {exc}") from exc
     if not isinstance(record, dict):
-        raise InvalidItem("a line must be a JSON object")
+        raise InvalidItem("not_object", "a line must be a JSON object")
     kind = record.get("type")
     if kind == "meter":
         return _profile(record)
@@ -66,7 +72,7 @@ def parse_line(line: str) -> MeterProfile | Reading | MeterEvent:
         return parse_reading(_meter_id(record), record, None)
     if kind == "event":
         return parse_event(_meter_id(record), record, None)
-    raise InvalidItem(f"'type' must be meter, reading or event, got {kind!r}")
+    raise InvalidItem("wrong_type", f"'type' must be meter, reading or event, got {kind!r}")
 
 
 def _lines(source: IO[str]) -> Iterator[tuple[int, str]]:

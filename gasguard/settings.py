@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,9 +36,11 @@ class Settings(BaseSettings):
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_ca_file: str | None = None
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
     influx_url: str | None = None
     influx_db: str = "gasguard"
     influx_token: str | None = None
+    influx_timeout_s: float = Field(5.0, gt=0)
     db_url: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     api_host: str = "127.0.0.1"
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
 
     @property
     def registry_url(self) -> str:

@@ -10,24 +10,26 @@ from api.context import ApiContext
 from gasguard.settings import Settings
 from ingest.actuator import Actuator
 from ingest.commands import MqttCommandPublisher
+from ingest.durable import DurableWriter
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
-from ingest.service import MqttIngester
+from ingest.service import MqttIngester, ingest_subscriptions, session_options
+from ingest.spool import Spool
 from meters.db import make_engine, migrate
-from meters.mqtt import MqttEndpoint, make_client
+from meters.mqtt import MqttEndpoint, MqttSession
 from meters.registry import Registry
 from meters.telemetry import open_store
 from meters.telemetry.base import TelemetryStore
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from simulators.fleet import FleetPlan
-from simulators.runner import FleetRunner
+from simulators.runner import FleetRunner, runner_subscriptions
 
 log = logging.getLogger(__name__)
 
 
 def mqtt_endpoint(settings: Settings) -> MqttEndpoint:
-    return MqttEndpoint.from_url(settings.mqtt_url, ca_file=settings.mqtt_ca_file)
+    return MqttEndpoint.from_url(settings.mqtt_url, settings.mqtt_ca_file, settings.mqtt_protocol)
 
 
 def rules_config(settings: Settings) -> RulesConfig:
@@ -51,15 +53,21 @@ def open_telemetry(settings: Settings) -> TelemetryStore:
 def build_ingester(
     settings: Settings, registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
 ) -> MqttIngester:
-    endpoint = mqtt_endpoint(settings)
     config = settings.ingest
-    client = make_client(
-        endpoint, config.client_id, clean_start=not config.keep_session, manual_ack=True
+    session = MqttSession(
+        mqtt_endpoint(settings),
+        config.client_id,
+        ingest_subscriptions(),
+        "ingest",
+        session_options(config),
     )
+    ingest_metrics = IngestMetrics(metrics)
+    spool = Spool(settings.spool_dir, config.spool_max_bytes, config.spool_segment_bytes)
+    writer = DurableWriter(store, spool, ingest_metrics, config.retry_initial_s, config.retry_max_s)
     engine = SafetyEngine(rules_config(settings), {p.meter_id: p for p in registry.profiles()})
-    actuator = Actuator(registry, MqttCommandPublisher(client))
-    pipeline = Pipeline(store, registry, engine, actuator, config.decode, IngestMetrics(metrics))
-    return MqttIngester(client, endpoint, pipeline, config)
+    actuator = Actuator(registry, MqttCommandPublisher(session.client))
+    pipeline = Pipeline(writer, registry, engine, actuator, config.decode, ingest_metrics)
+    return MqttIngester(session, pipeline, config)
 
 
 def build_api_context(
@@ -69,6 +77,7 @@ def build_api_context(
 
 
 def build_fleet_runner(settings: Settings, plan: FleetPlan) -> FleetRunner:
-    endpoint = mqtt_endpoint(settings)
-    client = make_client(endpoint, settings.simulator.client_id)
-    return FleetRunner(plan, client, endpoint)
+    session = MqttSession(
+        mqtt_endpoint(settings), settings.simulator.client_id, runner_subscriptions(), "simulator"
+    )
+    return FleetRunner(plan, session)

@@ -16,15 +16,27 @@ class DecodeLimits(BaseModel):
 
 
 class IngestConfig(BaseModel):
+    """``keep_session``: a persistent MQTT session (fixed ``client_id``), so the broker
+    keeps unacknowledged messages while the ingester is away, for ``session_expiry_s``.
+    The broker's in-flight window (MQTT 5 Receive Maximum, or Mosquitto's
+    ``max_inflight_messages`` for 3.1.1) bounds how many unacknowledged messages are
+    delivered at once: that, with ``queue_max_messages``, bounds memory."""
+
     model_config = {"frozen": True}
 
     client_id: str = "gasguard-ingest"
     keep_session: bool = True
-    batch_max_messages: int = Field(500, gt=0)
-    batch_max_wait_s: float = Field(0.2, gt=0)
-    queue_max_messages: int = Field(10_000, gt=0)
+    session_expiry_s: int = Field(7 * 86_400, ge=0)
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    batch_max_messages: int = Field(2_000, gt=0)
+    batch_max_wait_s: float = Field(0.05, gt=0)
+    queue_max_messages: int = Field(100_000, gt=0)
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(10.0, gt=0)
+    spool_max_bytes: int = Field(1024**3, gt=0)
+    spool_segment_bytes: int = Field(16 * 1024**2, gt=0)
+    drain_batches_per_round: int = Field(20, gt=0)
     decode: DecodeLimits = DecodeLimits()
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(None, ge=1, le=65535)

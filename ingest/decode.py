@@ -22,11 +22,17 @@ NON_NEGATIVE = ("volume_m3", "flow_m3h")
 
 
 class InvalidItem(ValueError):
-    """One reading or event breaks the contract; the message says how."""
+    """One reading or event breaks the contract: ``code`` names the kind (a metric label),
+    the message says how."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
+    code: str
     reason: str
     payload: bytes
 
@@ -47,37 +53,39 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
     try:
         parsed = parse_topic(topic)
     except ProtocolError as exc:
-        return Decoded(topic, None, None, rejections=(Rejection(str(exc), payload),))
+        return Decoded(topic, None, None, rejections=(Rejection("bad_topic", str(exc), payload),))
     meter_id, kind = parsed.meter_id, parsed.kind
 
-    def reject(reason: str) -> Decoded:
-        return Decoded(topic, meter_id, kind, rejections=(Rejection(reason, payload),))
+    def reject(code: str, reason: str) -> Decoded:
+        return Decoded(topic, meter_id, kind, rejections=(Rejection(code, reason, payload),))
 
     if len(payload) > limits.max_payload_bytes:
-        return reject(f"payload of {len(payload)} bytes exceeds {limits.max_payload_bytes}")
+        return reject(
+            "too_large", f"payload of {len(payload)} bytes exceeds {limits.max_payload_bytes}"
+        )
     if kind == "status":
         return _decode_status(topic, meter_id, payload)
     if kind == "replies":
         try:
             return Decoded(topic, meter_id, kind, reply=parse_reply(meter_id, payload))
         except ProtocolError as exc:
-            return reject(str(exc))
+            return reject("bad_reply", str(exc))
     if kind == "commands":
-        return reject("commands are sent by the server, not accepted from meters")
+        return reject("not_accepted", "commands are sent by the server, not accepted from meters")
     try:
         body = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return reject(f"payload is not UTF-8: {exc}")
+        return reject("bad_utf8", f"payload is not UTF-8: {exc}")
     except ValueError as exc:
-        return reject(f"payload is not JSON: {exc}")
+        return reject("not_json", f"payload is not JSON: {exc}")
     if not isinstance(body, dict):
-        return reject("payload must be a JSON object")
+        return reject("not_object", "payload must be a JSON object")
     window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)
     if kind == "events":
         try:
             event = parse_event(meter_id, body, window)
         except InvalidItem as exc:
-            return reject(str(exc))
+            return reject(exc.code, str(exc))
         return Decoded(topic, meter_id, kind, events=(event,))
     return _decode_telemetry(topic, meter_id, body, payload, window, limits)
 
@@ -86,7 +94,9 @@ def _decode_status(topic: str, meter_id: str, payload: bytes) -> Decoded:
     text = payload.decode("utf-8", errors="replace").strip()
     if text not in ("online", "offline"):
         reason = f"status must be 'online' or 'offline', got {text[:40]!r}"
-        return Decoded(topic, meter_id, "status", rejections=(Rejection(reason, payload),))
+        return Decoded(
+            topic, meter_id, "status", rejections=(Rejection("bad_status", reason, payload),)
+        )
     return Decoded(topic, meter_id, "status", status=text)
 
 
@@ -102,10 +112,14 @@ def _decode_telemetry(
         items = body["readings"]
         if not isinstance(items, list):
             reason = "'readings' must be a list"
-            return Decoded(topic, meter_id, "telemetry", rejections=(Rejection(reason, payload),))
+            return Decoded(
+                topic, meter_id, "telemetry", rejections=(Rejection("bad_batch", reason, payload),)
+            )
         if len(items) > limits.max_batch_readings:
             reason = f"batch of {len(items)} readings exceeds {limits.max_batch_readings}"
-            return Decoded(topic, meter_id, "telemetry", rejections=(Rejection(reason, payload),))
+            return Decoded(
+                topic, meter_id, "telemetry", rejections=(Rejection("bad_batch", reason, payload),)
+            )
     else:
         items = [body]
     readings: list[Reading] = []
@@ -115,7 +129,7 @@ def _decode_telemetry(
             readings.append(parse_reading(meter_id, item, window))
         except InvalidItem as exc:
             where = f"reading {index}: " if "readings" in body else ""
-            rejections.append(Rejection(where + str(exc), _item_bytes(item)))
+            rejections.append(Rejection(exc.code, where + str(exc), _item_bytes(item)))
     readings.sort(key=lambda r: r.ts_ms)
     return Decoded(
         topic, meter_id, "telemetry", readings=tuple(readings), rejections=tuple(rejections)
@@ -133,27 +147,32 @@ def _check_meter(meter_id: str, item: dict[str, Any]) -> None:
     for key in ("meter", "meter_id"):
         if key in item and item[key] != meter_id:
             raise InvalidItem(
-                f"{key} {item[key]!r} in the payload differs from topic meter {meter_id!r}"
+                "meter_mismatch",
+                f"{key} {item[key]!r} in the payload differs from topic meter {meter_id!r}",
             )
 
 
 def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> Reading:
     """One reading object; ``window`` (earliest, latest ms) bounds ``ts`` when given."""
     if not isinstance(item, dict):
-        raise InvalidItem("a reading must be a JSON object")
+        raise InvalidItem("not_object", "a reading must be a JSON object")
     _check_meter(meter_id, item)
     if "volume_m3" not in item:
-        raise InvalidItem("missing required field 'volume_m3'")
+        raise InvalidItem("missing_field", "missing required field 'volume_m3'")
     numbers = {key: _number(item, key) for key in ("volume_m3", *OPTIONAL_NUMBERS) if key in item}
     for key in NON_NEGATIVE:
         if key in numbers and numbers[key] < 0:
-            raise InvalidItem(f"field '{key}' must be >= 0, got {numbers[key]!r}")
+            raise InvalidItem("out_of_range", f"field '{key}' must be >= 0, got {numbers[key]!r}")
     battery = numbers.get("battery_pct")
     if battery is not None and not 0 <= battery <= 100:
-        raise InvalidItem(f"field 'battery_pct' must be within 0..100, got {battery!r}")
+        raise InvalidItem(
+            "out_of_range", f"field 'battery_pct' must be within 0..100, got {battery!r}"
+        )
     valve = item.get("valve")
     if valve is not None and valve not in VALVE_STATES:
-        raise InvalidItem(f"field 'valve' must be one of open/closed/fault, got {valve!r}")
+        raise InvalidItem(
+            "wrong_type", f"field 'valve' must be one of open/closed/fault, got {valve!r}"
+        )
     return Reading(meter_id=meter_id, ts_ms=_timestamp(item, window), valve=valve, **numbers)
 
 
@@ -161,35 +180,39 @@ def parse_event(meter_id: str, body: dict[str, Any], window: tuple[int, int] | N
     _check_meter(meter_id, body)
     name = body.get("event")
     if not isinstance(name, str):
-        raise InvalidItem("field 'event' must be a string")
+        raise InvalidItem("wrong_type", "field 'event' must be a string")
     if name not in EVENT_NAMES:
-        raise InvalidItem(f"unknown event {name!r}")
+        raise InvalidItem("unknown_event", f"unknown event {name!r}")
     return MeterEvent(meter_id=meter_id, ts_ms=_timestamp(body, window), event=name)
 
 
 def _number(item: dict[str, Any], key: str) -> float:
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidItem(f"field '{key}' must be a number, got {type(value).__name__}")
+        raise InvalidItem(
+            "wrong_type", f"field '{key}' must be a number, got {type(value).__name__}"
+        )
     if not math.isfinite(value):
-        raise InvalidItem(f"field '{key}' must be finite, got {value!r}")
+        raise InvalidItem("not_finite", f"field '{key}' must be finite, got {value!r}")
     return float(value)
 
 
 def _timestamp(item: dict[str, Any], window: tuple[int, int] | None) -> int:
     if "ts" not in item:
-        raise InvalidItem("missing required field 'ts'")
+        raise InvalidItem("missing_field", "missing required field 'ts'")
     value = item["ts"]
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidItem("field 'ts' must be integer epoch milliseconds or an RFC 3339 string")
+        raise InvalidItem(
+            "wrong_type", "field 'ts' must be integer epoch milliseconds or an RFC 3339 string"
+        )
     ts_ms = value if isinstance(value, int) else _rfc3339_ms(value)
     if window is None:
         return ts_ms
     earliest, latest = window
     if ts_ms > latest:
-        raise InvalidItem(f"ts {ts_ms} is too far in the future")
+        raise InvalidItem("ts_future", f"ts {ts_ms} is too far in the future")
     if ts_ms < earliest:
-        raise InvalidItem(f"ts {ts_ms} is too far in the past")
+        raise InvalidItem("ts_past", f"ts {ts_ms} is too far in the past")
     return ts_ms
 
 
@@ -197,7 +220,9 @@ def _rfc3339_ms(text: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidItem(f"field 'ts' is not an RFC 3339 time: {text[:40]!r}") from exc
+        raise InvalidItem(
+            "wrong_type", f"field 'ts' is not an RFC 3339 time: {text[:40]!r}"
+        ) from exc
     if moment.tzinfo is None:
-        raise InvalidItem(f"field 'ts' has no time zone offset: {text[:40]!r}")
+        raise InvalidItem("wrong_type", f"field 'ts' has no time zone offset: {text[:40]!r}")
     return round(moment.timestamp() * 1000)

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class IngestMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.messages = Counter(
-            "gasguard_ingest_messages", "MQTT messages received", ["kind"], registry=registry
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(f"gasguard_ingest_{name}", doc, labels, registry=registry)
+
+        def gauge(name: str, doc: str) -> Gauge:
+            return Gauge(f"gasguard_ingest_{name}", doc, registry=registry)
+
+        self.messages = counter("messages", "MQTT messages received, by topic kind", ("kind",))
+        self.acknowledged = counter(
+            "messages_acknowledged", "Messages acknowledged (PUBACK) after storage"
         )
-        self.readings_stored = Counter(
-            "gasguard_ingest_readings_stored", "Readings durably stored", registry=registry
-        )
-        self.dead_letters = Counter(
-            "gasguard_ingest_dead_letters", "Messages or readings refused", registry=registry
+        self.readings_stored = counter("readings_stored", "Readings written to the telemetry store")
+        self.readings_spooled = counter("readings_spooled", "Readings written to the local spool")
+        self.dead_letters = counter(
+            "dead_letters", "Messages or readings refused, by reason", ("reason",)
         )
         self.decisions = Counter(
-            "gasguard_safety_decisions", "Safety decisions", ["rule", "action"], registry=registry
+            "gasguard_safety_decisions", "Safety decisions", ("rule", "action"), registry=registry
         )
-        self.retries = Counter(
-            "gasguard_ingest_retries", "Failed storage steps retried", ["step"], registry=registry
-        )
-        self.queue_depth = Gauge(
-            "gasguard_ingest_queue_depth", "Messages received, not yet stored", registry=registry
+        self.retries = counter("retries", "Failed steps retried", ("step",))
+        self.reconnects = counter("reconnects", "MQTT reconnection attempts")
+        self.queue_depth = gauge("queue_depth", "Messages received, not yet processed")
+        self.spool_bytes = gauge("spool_bytes", "Bytes waiting in the spool")
+        self.spool_records = gauge("spool_records", "Batches waiting in the spool")
+        self.write_seconds = Histogram(
+            "gasguard_ingest_store_write_seconds",
+            "Telemetry store write latency",
+            buckets=WRITE_BUCKETS,
+            registry=registry,
         )

@@ -7,6 +7,7 @@ repeats a finished step and the engine sees every reading exactly once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
+from ingest.durable import DurableWriter, Refused
 from ingest.metrics import IngestMetrics
+from meters.protocol import reading_to_json, topic
 from meters.registry import MeterSighting, Registry
-from meters.telemetry.base import TelemetryStore
 from meters.views import NewDeadLetter
 from safety.domain import Decision, MeterEvent, Reading
 from safety.engine import SafetyEngine
@@ -40,14 +42,14 @@ class Step:
 class Pipeline:
     def __init__(
         self,
-        store: TelemetryStore,
+        writer: DurableWriter,
         registry: Registry,
         engine: SafetyEngine,
         actuator: Actuator,
         limits: DecodeLimits,
         metrics: IngestMetrics,
     ) -> None:
-        self.store = store
+        self.writer = writer
         self.registry = registry
         self.engine = engine
         self.actuator = actuator
@@ -60,11 +62,10 @@ class Pipeline:
             self.metrics.messages.labels(kind=item.kind or "invalid").inc()
         return decoded
 
-    def store_readings(self, decoded: list[Decoded]) -> int:
-        readings = [r for item in decoded for r in item.readings]
-        self.store.write(readings)
-        self.metrics.readings_stored.inc(len(readings))
-        return len(readings)
+    def store_readings(self, decoded: list[Decoded]) -> list[Refused]:
+        """Make the batch's readings durable (store or spool); returns what the store
+        refused. Raises ``SpoolFull`` when neither can take them."""
+        return self.writer.write([r for item in decoded for r in item.readings])
 
     def decide(self, decoded: list[Decoded]) -> list[Decision]:
         """Feed the engine, in arrival order. Call once per batch, after storing."""
@@ -78,16 +79,19 @@ class Pipeline:
         return decisions
 
     def record_steps(
-        self, decoded: list[Decoded], decisions: list[Decision], now_ms: int
+        self,
+        decoded: list[Decoded],
+        decisions: list[Decision],
+        refused: list[Refused],
+        now_ms: int,
     ) -> list[Step]:
         letters = [
-            NewDeadLetter(now_ms, item.topic, rejection.reason, rejection.payload)
+            NewDeadLetter(now_ms, item.topic, rejection.code, rejection.reason, rejection.payload)
             for item in decoded
             for rejection in item.rejections
         ]
-        for letter in letters:
-            log.warning("dead letter from %s: %s", letter.topic, letter.reason)
-        self.metrics.dead_letters.inc(len(letters))
+        letters.extend(refused_letters(refused, now_ms))
+        self.count_dead_letters(letters)
         events = [e for item in decoded for e in item.events]
         steps = [
             *(
@@ -110,6 +114,25 @@ class Pipeline:
                     )
                 )
         return steps
+
+    def count_dead_letters(self, letters: list[NewDeadLetter]) -> None:
+        for letter in letters:
+            log.warning("dead letter from %s: %s", letter.topic, letter.reason)
+            self.metrics.dead_letters.labels(reason=letter.code).inc()
+
+
+def refused_letters(refused: list[Refused], now_ms: int) -> list[NewDeadLetter]:
+    """Dead letters for readings the telemetry store refused."""
+    return [
+        NewDeadLetter(
+            now_ms,
+            topic(r.reading.meter_id, "telemetry"),
+            "store_rejected",
+            f"telemetry store refused the reading: {r.reason}",
+            json.dumps(reading_to_json(r.reading)).encode(),
+        )
+        for r in refused
+    ]
 
 
 def _bind(function: Callable[..., object], *args: object) -> Callable[[], object]:

@@ -1,8 +1,10 @@
-"""The MQTT ingester: paho-mqtt with manual acknowledgement.
+"""The MQTT ingester: paho-mqtt with manual acknowledgement on a persistent session.
 
 A message is acknowledged (PUBACK) only after its batch went all the way through the
-pipeline: readings stored, decisions carried out, dead letters recorded. Until then the
-broker keeps it (persistent session), so a crash loses nothing the broker accepted.
+pipeline: readings durable (telemetry store, or fsynced spool), decisions carried out,
+dead letters recorded. Until then the broker keeps it, so a crash loses nothing the broker
+accepted. When neither the store nor the spool can take readings, acknowledgements stop
+and the broker holds the backlog (its in-flight window bounds what is delivered meanwhile).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from dataclasses import dataclass
 import paho.mqtt.client as paho
 
 from ingest.config import IngestConfig
-from ingest.errors import Stopping
-from ingest.pipeline import Pipeline, RawMessage, Step
+from ingest.durable import Refused
+from ingest.errors import IngestError, Stopping
+from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
 from meters.errors import MetersError
-from meters.mqtt import MqttEndpoint, MqttSession
+from meters.mqtt import MqttSession, SessionOptions
 from meters.protocol import TopicKind, subscription
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,20 @@ SUBSCRIBED_KINDS: tuple[TopicKind, ...] = ("telemetry", "events", "replies", "st
 
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def ingest_subscriptions() -> list[tuple[str, int]]:
+    return [(subscription(kind), 1) for kind in SUBSCRIBED_KINDS]
+
+
+def session_options(config: IngestConfig) -> SessionOptions:
+    return SessionOptions(
+        persistent=config.keep_session,
+        manual_ack=True,
+        session_expiry_s=config.session_expiry_s,
+        reconnect_min_s=config.reconnect_min_s,
+        reconnect_max_s=config.reconnect_max_s,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +63,13 @@ class Delivery:
 class MqttIngester:
     def __init__(
         self,
-        client: paho.Client,
-        endpoint: MqttEndpoint,
+        session: MqttSession,
         pipeline: Pipeline,
         config: IngestConfig,
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
-        subscriptions = [(subscription(kind), 1) for kind in SUBSCRIBED_KINDS]
-        self._session = MqttSession(client, endpoint, subscriptions, "ingest")
-        self._client = client
+        self._session = session
+        self._client = session.client
         self._pipeline = pipeline
         self._config = config
         self._clock = clock
@@ -62,7 +77,8 @@ class MqttIngester:
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self.batches_done = 0
-        client.on_message = self._on_message
+        self._client.on_message = self._on_message
+        session.on_reconnect = pipeline.metrics.reconnects.inc
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -84,12 +100,15 @@ class MqttIngester:
     def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
         raw = RawMessage(msg.topic, bytes(msg.payload), self._clock())
         self._queue.put(Delivery(msg.mid, msg.qos, self._session.generation, raw))
-        self._pipeline.metrics.queue_depth.set(self._queue.qsize())
 
     # -- worker ---------------------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            try:
+                self._drain_spool()
+            except Stopping:
+                return
             batch = self._next_batch()
             if not batch:
                 continue
@@ -116,6 +135,11 @@ class MqttIngester:
         batch = [first]
         deadline = time.monotonic() + self._config.batch_max_wait_s
         while len(batch) < self._config.batch_max_messages:
+            try:
+                batch.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -129,10 +153,27 @@ class MqttIngester:
     def _process(self, batch: list[Delivery]) -> None:
         pipeline = self._pipeline
         decoded = pipeline.decode([d.message for d in batch])
-        self._retry(Step("store readings", lambda: pipeline.store_readings(decoded)))
+        refused: list[Refused] = []
+
+        def store() -> None:
+            refused[:] = pipeline.store_readings(decoded)
+
+        self._retry(Step("store readings", store))
         decisions = pipeline.decide(decoded)
-        for step in pipeline.record_steps(decoded, decisions, self._clock()):
+        for step in pipeline.record_steps(decoded, decisions, refused, self._clock()):
             self._retry(step)
+
+    def _drain_spool(self) -> None:
+        writer = self._pipeline.writer
+        if not writer.spool or writer.store_down:
+            return
+        refused = writer.drain(self._config.drain_batches_per_round)
+        if refused:
+            letters = refused_letters(refused, self._clock())
+            self._pipeline.count_dead_letters(letters)
+            self._retry(
+                Step("dead letters", lambda: self._pipeline.registry.add_dead_letters(letters))
+            )
 
     def _retry(self, step: Step) -> None:
         delay = self._config.retry_initial_s
@@ -140,7 +181,9 @@ class MqttIngester:
             try:
                 step.run()
                 return
-            except MetersError as exc:
+            except (MetersError, IngestError) as exc:
+                if isinstance(exc, Stopping):
+                    raise
                 self._pipeline.metrics.retries.labels(step=step.name.split(" ")[0]).inc()
                 log.warning("%s failed (%s); retrying in %.1f s", step.name, exc, delay)
             if self._stop.wait(delay * random.uniform(0.8, 1.2)):
@@ -148,6 +191,10 @@ class MqttIngester:
             delay = min(delay * 2, self._config.retry_max_s)
 
     def _acknowledge(self, batch: list[Delivery]) -> None:
+        generation = self._session.generation
+        acked = 0
         for delivery in batch:
-            if delivery.qos > 0 and delivery.generation == self._session.generation:
+            if delivery.qos > 0 and delivery.generation == generation:
                 self._client.ack(delivery.mid, delivery.qos)
+                acked += 1
+        self._pipeline.metrics.acknowledged.inc(acked)

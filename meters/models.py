@@ -69,6 +69,7 @@ class DeadLetter(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     received_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     topic: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(32), index=True, server_default="invalid")
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     payload_size: Mapped[int] = mapped_column(Integer)

@@ -1,20 +1,34 @@
-"""MQTT connection settings shared by the ingester and the simulators: URL parsing and a
-paho-mqtt 2.x client factory (TLS for ``mqtts://``)."""
+"""MQTT connections shared by the ingester, the simulators and the tests: URL parsing and
+``MqttSession``, which owns a paho-mqtt 2.x client and its network loop.
+
+The session reconnects with exponential backoff and jitter, resubscribes on every
+connection, counts reconnects, and is *ready* only once the broker acknowledged the
+subscriptions. A persistent session (MQTT 5 ``clean_start=False`` with a session expiry,
+or 3.1.1 ``clean_session=False``) makes the broker keep unacknowledged QoS 1 messages for
+a fixed client id while it is away.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 import ssl
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from meters.errors import MetersError
 
 log = logging.getLogger(__name__)
+
+Protocol = Literal["5", "3.1.1"]
 
 
 class MqttConfigError(MetersError):
@@ -29,9 +43,12 @@ class MqttEndpoint:
     username: str | None = None
     password: str | None = None
     ca_file: str | None = None
+    protocol: Protocol = "5"
 
     @classmethod
-    def from_url(cls, url: str, ca_file: str | None = None) -> MqttEndpoint:
+    def from_url(
+        cls, url: str, ca_file: str | None = None, protocol: Protocol = "5"
+    ) -> MqttEndpoint:
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts"):
             raise MqttConfigError(f"MQTT URL {url!r}: scheme must be mqtt:// or mqtts://")
@@ -49,6 +66,7 @@ class MqttEndpoint:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             ca_file=ca_file,
+            protocol=protocol,
         )
 
     @property
@@ -56,57 +74,69 @@ class MqttEndpoint:
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
-def make_client(
-    endpoint: MqttEndpoint,
-    client_id: str,
-    *,
-    clean_start: bool = True,
-    manual_ack: bool = False,
-) -> paho.Client:
-    """A paho MQTT 3.1.1 client for ``endpoint``; ``clean_start=False`` keeps the session."""
-    client = paho.Client(
-        callback_api_version=paho.CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        clean_session=clean_start,
-        protocol=paho.MQTTv311,
-        manual_ack=manual_ack,
-    )
-    if endpoint.username:
-        client.username_pw_set(endpoint.username, endpoint.password)
-    if endpoint.tls:
-        context = ssl.create_default_context(cafile=endpoint.ca_file)
-        client.tls_set_context(context)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    return client
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """How a session connects: persistence, acknowledgement and reconnect timing."""
+
+    persistent: bool = False
+    manual_ack: bool = False
+    session_expiry_s: int = 7 * 86_400
+    keepalive_s: int = 30
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 30.0
+
+
+def backoff_delay(attempt: int, minimum: float, maximum: float, draw: Callable[[], float]) -> float:
+    """Exponential backoff with jitter: a delay in [base/2, base], base = min * 2^attempt
+    capped at ``maximum``; ``draw`` returns a number in [0, 1)."""
+    base = min(maximum, minimum * 2 ** min(attempt, 30))
+    return base / 2 + (base / 2) * draw()
 
 
 class MqttSession:
-    """The connection lifecycle shared by every gasguard MQTT client: connect in the
-    background, (re)subscribe on every connection, and be *ready* only once the broker has
-    acknowledged the subscriptions. ``generation`` counts connections, so that a message
-    can be acknowledged only on the connection that delivered it."""
-
     def __init__(
         self,
-        client: paho.Client,
         endpoint: MqttEndpoint,
+        client_id: str,
         subscriptions: list[tuple[str, int]],
         name: str,
+        options: SessionOptions | None = None,
     ) -> None:
-        self.client = client
         self.endpoint = endpoint
+        self.options = options or SessionOptions()
         self.generation = 0
+        self.reconnects = 0
         self._subscriptions = subscriptions
         self._name = name
         self._ready = threading.Event()
         self._stopping = threading.Event()
-        client.on_connect = self._on_connect
-        client.on_subscribe = self._on_subscribe
-        client.on_disconnect = self._on_disconnect
+        self._thread = threading.Thread(target=self._run, name=f"mqtt-{name}", daemon=True)
+        self.client = self._make_client(client_id)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_disconnect = self._on_disconnect
+        self.on_reconnect: Callable[[], None] | None = None
+
+    def _make_client(self, client_id: str) -> paho.Client:
+        v5 = self.endpoint.protocol == "5"
+        client = paho.Client(
+            callback_api_version=paho.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=None if v5 else not self.options.persistent,
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            manual_ack=self.options.manual_ack,
+        )
+        client.max_queued_messages_set(0)
+        if self.endpoint.username:
+            client.username_pw_set(self.endpoint.username, self.endpoint.password)
+        if self.endpoint.tls:
+            client.tls_set_context(ssl.create_default_context(cafile=self.endpoint.ca_file))
+        return client
+
+    # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=30)
-        self.client.loop_start()
+        self._thread.start()
 
     def wait_ready(self, timeout_s: float) -> bool:
         """True once connected and subscribed (the broker acknowledged the subscriptions)."""
@@ -119,7 +149,55 @@ class MqttSession:
     def stop(self) -> None:
         self._stopping.set()
         self.client.disconnect()
-        self.client.loop_stop()
+        self._thread.join(timeout=10)
+
+    # -- network loop (own thread) --------------------------------------------------------
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stopping.is_set():
+            connected_at = time.monotonic()
+            if self._connect():
+                while not self._stopping.is_set():
+                    if self.client.loop(timeout=0.5) != paho.MQTT_ERR_SUCCESS:
+                        break
+            if self._stopping.is_set():
+                break
+            if self.generation and time.monotonic() - connected_at > 60:
+                attempt = 0
+            delay = backoff_delay(
+                attempt, self.options.reconnect_min_s, self.options.reconnect_max_s, random.random
+            )
+            attempt += 1
+            self.reconnects += 1
+            if self.on_reconnect is not None:
+                self.on_reconnect()
+            log.warning("%s: reconnecting to %s in %.1f s", self._name, self.endpoint.url, delay)
+            self._stopping.wait(delay)
+
+    def _connect(self) -> bool:
+        try:
+            if self.endpoint.protocol == "5":
+                properties = Properties(PacketTypes.CONNECT)
+                if self.options.persistent:
+                    properties.SessionExpiryInterval = self.options.session_expiry_s
+                self.client.connect(
+                    self.endpoint.host,
+                    self.endpoint.port,
+                    self.options.keepalive_s,
+                    clean_start=not self.options.persistent,
+                    properties=properties,
+                )
+            else:
+                self.client.connect(
+                    self.endpoint.host, self.endpoint.port, self.options.keepalive_s
+                )
+        except (OSError, ssl.SSLError) as exc:
+            log.warning("%s: cannot connect to %s: %s", self._name, self.endpoint.url, exc)
+            return False
+        return True
+
+    # -- paho callbacks (network thread) --------------------------------------------------
 
     def _on_connect(
         self, client: paho.Client, _u: object, _f: object, reason: object, _p: object = None
@@ -153,6 +231,4 @@ class MqttSession:
     ) -> None:
         self._ready.clear()
         if not self._stopping.is_set():
-            log.warning(
-                "%s: disconnected from %s (%s); reconnecting", self._name, self.endpoint.url, reason
-            )
+            log.warning("%s: disconnected from %s (%s)", self._name, self.endpoint.url, reason)

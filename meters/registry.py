@@ -274,6 +274,7 @@ class Registry:
                 DeadLetter(
                     received_ms=letter.received_ms,
                     topic=letter.topic,
+                    code=letter.code,
                     reason=letter.reason,
                     payload=letter.payload[:DEAD_LETTER_PAYLOAD_LIMIT],
                     payload_size=len(letter.payload),
@@ -283,8 +284,12 @@ class Registry:
 
         self._run(work)
 
-    def list_dead_letters(self, offset: int = 0, limit: int = 100) -> list[DeadLetterView]:
+    def list_dead_letters(
+        self, offset: int = 0, limit: int = 100, code: str | None = None
+    ) -> list[DeadLetterView]:
         query = select(DeadLetter).order_by(DeadLetter.id.desc()).offset(offset).limit(limit)
+        if code is not None:
+            query = query.where(DeadLetter.code == code)
         return self._run(lambda s: [_view(DeadLetterView, d) for d in s.scalars(query)])
 
     def count_dead_letters(self) -> int:

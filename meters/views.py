@@ -52,6 +52,7 @@ class DeadLetterView:
     id: int
     received_ms: int
     topic: str
+    code: str
     reason: str
     payload: bytes
     payload_size: int
@@ -61,5 +62,6 @@ class DeadLetterView:
 class NewDeadLetter:
     received_ms: int
     topic: str
+    code: str
     reason: str
     payload: bytes

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import paho.mqtt.client as paho
 
 from meters.errors import ProtocolError
-from meters.mqtt import MqttEndpoint, MqttSession
+from meters.mqtt import MqttSession
 from meters.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from safety.domain import MeterEvent, Reading
 from simulators.fleet import FleetPlan
@@ -23,29 +23,29 @@ log = logging.getLogger(__name__)
 HISTORY_CHUNK = 500
 
 
+def runner_subscriptions() -> list[tuple[str, int]]:
+    return [(subscription("commands"), 1)]
+
+
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
 class FleetRunner:
     def __init__(
-        self,
-        plan: FleetPlan,
-        client: paho.Client,
-        endpoint: MqttEndpoint,
-        clock: Callable[[], int] = wall_clock_ms,
+        self, plan: FleetPlan, session: MqttSession, clock: Callable[[], int] = wall_clock_ms
     ) -> None:
         self.plan = plan
         self._meters = {m.meter_id: m for m in plan.meters}
-        self._session = MqttSession(client, endpoint, [(subscription("commands"), 1)], "simulator")
-        self._client = client
+        self._session = session
+        self._client = session.client
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
         self.published = 0
         self.commands_obeyed = 0
-        client.on_message = self._on_message
+        self._client.on_message = self._on_message
 
     def start(self) -> None:
         self._session.start()

@@ -17,7 +17,7 @@ from gasguard import wiring
 from gasguard.settings import Settings, load_settings
 from ingest.config import IngestConfig
 from ingest.service import MqttIngester
-from meters.mqtt import MqttEndpoint, make_client
+from meters.mqtt import MqttEndpoint, MqttSession, Protocol
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
 
@@ -36,25 +36,19 @@ def wait_until(
 class MqttProbe:
     """A test-side MQTT client: publishes QoS 1 and records what arrives on its subscriptions."""
 
-    def __init__(self, url: str, subscriptions: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, url: str, subscriptions: tuple[str, ...] = (), protocol: Protocol = "3.1.1"
+    ) -> None:
         self.received: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
-        subscribed = threading.Event()
-        endpoint = MqttEndpoint.from_url(url)
-        self.client = make_client(endpoint, f"probe-{uuid.uuid4().hex[:8]}")
-
-        def on_connect(client: paho.Client, *_: object) -> None:
-            if subscriptions:
-                client.subscribe([(s, 1) for s in subscriptions])
-            else:
-                subscribed.set()
-
-        self.client.on_connect = on_connect
-        self.client.on_subscribe = lambda *_: subscribed.set()
+        endpoint = MqttEndpoint.from_url(url, protocol=protocol)
+        self.session = MqttSession(
+            endpoint, f"probe-{uuid.uuid4().hex[:8]}", [(s, 1) for s in subscriptions], "probe"
+        )
+        self.client = self.session.client
         self.client.on_message = self._on_message
-        self.client.connect(endpoint.host, endpoint.port)
-        self.client.loop_start()
-        assert subscribed.wait(10), "probe did not connect and subscribe"
+        self.session.start()
+        assert self.session.wait_ready(10), "probe did not connect and subscribe"
 
     def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         with self._lock:
@@ -72,8 +66,7 @@ class MqttProbe:
         assert info.is_published()
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.session.stop()
 
 
 def settings_for(mqtt_url: str, data_dir: Path, **overrides: Any) -> Settings:

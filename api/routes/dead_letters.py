@@ -17,15 +17,17 @@ def list_dead_letters(
     registry: RegistryDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    code: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$", description="reason code")] = None,
 ) -> list[DeadLetterOut]:
     return [
         DeadLetterOut(
             id=d.id,
             received_ms=d.received_ms,
             topic=d.topic,
+            code=d.code,
             reason=d.reason,
             payload_size=d.payload_size,
             payload_preview=d.payload[:PREVIEW_BYTES].decode("utf-8", errors="replace"),
         )
-        for d in registry.list_dead_letters(offset, limit)
+        for d in registry.list_dead_letters(offset, limit, code)
     ]

@@ -33,7 +33,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         Decision(NOW, "M2", "leak_detector", "shutoff", {"event": "detector_alarm"}), NOW
     )
     registry.add_dead_letters(
-        [NewDeadLetter(NOW, "gas/v1/meters/M1/telemetry", "not JSON", b"{oops")]
+        [NewDeadLetter(NOW, "gas/v1/meters/M1/telemetry", "not_json", "not JSON", b"{oops")]
     )
     context = ApiContext(registry=registry, store=store, clock=lambda: NOW + 1)
     with TestClient(create_app(context)) as test_client:
@@ -133,6 +133,8 @@ def test_alarms_and_dead_letters(client: TestClient) -> None:
     assert client.get("/api/v1/alarms", params={"state": "cleared"}).json() == []
     assert client.get("/api/v1/alarms", params={"meter_id": "M1"}).json() == []
     (letter,) = client.get("/api/v1/dead-letters").json()
+    assert letter["code"] == "not_json"
+    assert client.get("/api/v1/dead-letters", params={"code": "too_large"}).json() == []
     assert (letter["reason"], letter["payload_preview"], letter["payload_size"]) == (
         "not JSON",
         "{oops",

@@ -58,9 +58,8 @@ def test_the_ingester_shuts_a_valve_through_amqtt_too(
     monkeypatch.setattr(servers, "find_binary", lambda _name: None)
     broker = embedded_broker(tmp_path / "broker")
     registry = sqlite_registry(tmp_path)
-    ingester = start_ingester(
-        settings_for(broker.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
-    )
+    settings = settings_for(broker.url, tmp_path, mqtt_protocol="3.1.1")  # amqtt has no MQTT 5
+    ingester = start_ingester(settings, registry, SqliteTelemetryStore(tmp_path / "t.db"))
     probe = MqttProbe(broker.url, ("gas/v1/meters/+/commands",))
     try:
         probe.publish(

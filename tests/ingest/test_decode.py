@@ -64,77 +64,113 @@ def test_a_batch_keeps_its_good_readings_and_refuses_the_bad_ones() -> None:
 
 
 @pytest.mark.parametrize(
-    ("topic", "payload", "reason"),
+    ("topic", "payload", "code", "reason"),
     [
-        (TOPIC, b"not json", "not JSON"),
-        (TOPIC, b"\xff\xfe{}", "not UTF-8"),
-        (TOPIC, b"[1, 2]", "must be a JSON object"),
-        (TOPIC, json.dumps({"ts": NOW}).encode(), "missing required field 'volume_m3'"),
-        (TOPIC, body(volume_m3="12"), "'volume_m3' must be a number, got str"),
-        (TOPIC, body(volume_m3=True), "'volume_m3' must be a number, got bool"),
-        (TOPIC, body(volume_m3=-0.1), "'volume_m3' must be >= 0"),
-        (TOPIC, body(flow_m3h=-1), "'flow_m3h' must be >= 0"),
-        (TOPIC, b'{"ts": 1790000000000, "volume_m3": NaN}', "'volume_m3' must be finite"),
+        (TOPIC, b"not json", "not_json", "not JSON"),
+        (TOPIC, b"\xff\xfe{}", "bad_utf8", "not UTF-8"),
+        (TOPIC, b"[1, 2]", "not_object", "must be a JSON object"),
+        (
+            TOPIC,
+            json.dumps({"ts": NOW}).encode(),
+            "missing_field",
+            "missing required field 'volume_m3'",
+        ),
+        (TOPIC, body(volume_m3="12"), "wrong_type", "'volume_m3' must be a number, got str"),
+        (TOPIC, body(volume_m3=True), "wrong_type", "'volume_m3' must be a number, got bool"),
+        (TOPIC, body(volume_m3=-0.1), "out_of_range", "'volume_m3' must be >= 0"),
+        (TOPIC, body(flow_m3h=-1), "out_of_range", "'flow_m3h' must be >= 0"),
+        (
+            TOPIC,
+            b'{"ts": 1790000000000, "volume_m3": NaN}',
+            "not_finite",
+            "'volume_m3' must be finite",
+        ),
         (
             TOPIC,
             b'{"ts": 1790000000000, "volume_m3": 1, "flow_m3h": Infinity}',
+            "not_finite",
             "'flow_m3h' must be finite",
         ),
-        (TOPIC, body(battery_pct=101), "'battery_pct' must be within 0..100"),
-        (TOPIC, body(valve="half"), "'valve' must be one of open/closed/fault"),
-        (TOPIC, json.dumps({"volume_m3": 1}).encode(), "missing required field 'ts'"),
+        (TOPIC, body(battery_pct=101), "out_of_range", "'battery_pct' must be within 0..100"),
+        (TOPIC, body(valve="half"), "wrong_type", "'valve' must be one of open/closed/fault"),
+        (
+            TOPIC,
+            json.dumps({"volume_m3": 1}).encode(),
+            "missing_field",
+            "missing required field 'ts'",
+        ),
         (
             TOPIC,
             json.dumps({"ts": 1.5e12, "volume_m3": 1}).encode(),
+            "wrong_type",
             "'ts' must be integer epoch milliseconds",
         ),
-        (TOPIC, json.dumps({"ts": "yesterday", "volume_m3": 1}).encode(), "not an RFC 3339 time"),
+        (
+            TOPIC,
+            json.dumps({"ts": "yesterday", "volume_m3": 1}).encode(),
+            "wrong_type",
+            "not an RFC 3339 time",
+        ),
         (
             TOPIC,
             json.dumps({"ts": "2026-01-01T00:00:00", "volume_m3": 1}).encode(),
+            "wrong_type",
             "no time zone offset",
         ),
         (
             TOPIC,
             json.dumps({"ts": NOW + 86_400_001, "volume_m3": 1}).encode(),
+            "ts_future",
             "too far in the future",
         ),
         (
             TOPIC,
             json.dumps({"ts": NOW - 3 * 365 * 86_400_000, "volume_m3": 1}).encode(),
+            "ts_past",
             "too far in the past",
         ),
-        (TOPIC, body(meter="M2"), "meter 'M2' in the payload differs from topic meter 'M1'"),
-        (TOPIC, b'{"readings": 5}', "'readings' must be a list"),
-        (TOPIC, b" " * (LIMITS.max_payload_bytes + 1), "exceeds 262144"),
-        ("gas/v1/meters/bad id!/telemetry", body(), "invalid meter id"),
-        ("gas/v1/meters/" + "x" * 33 + "/telemetry", body(), "invalid meter id"),
-        ("gas/v2/meters/M1/telemetry", body(), "is not gas/v1/meters"),
-        ("gas/v1/meters/M1/nonsense", body(), "unknown kind"),
+        (
+            TOPIC,
+            body(meter="M2"),
+            "meter_mismatch",
+            "meter 'M2' in the payload differs from topic meter 'M1'",
+        ),
+        (TOPIC, b'{"readings": 5}', "bad_batch", "'readings' must be a list"),
+        (TOPIC, b" " * (LIMITS.max_payload_bytes + 1), "too_large", "exceeds 262144"),
+        ("gas/v1/meters/bad id!/telemetry", body(), "bad_topic", "invalid meter id"),
+        ("gas/v1/meters/" + "x" * 33 + "/telemetry", body(), "bad_topic", "invalid meter id"),
+        ("gas/v2/meters/M1/telemetry", body(), "bad_topic", "is not gas/v1/meters"),
+        ("gas/v1/meters/M1/nonsense", body(), "bad_topic", "unknown kind"),
         (
             "gas/v1/meters/M1/events",
             json.dumps({"ts": NOW, "event": "explosion"}).encode(),
+            "unknown_event",
             "unknown event 'explosion'",
         ),
         (
             "gas/v1/meters/M1/events",
             json.dumps({"ts": NOW, "event": 3}).encode(),
+            "wrong_type",
             "'event' must be a string",
         ),
-        ("gas/v1/meters/M1/status", b"maybe", "status must be 'online' or 'offline'"),
+        ("gas/v1/meters/M1/status", b"maybe", "bad_status", "status must be 'online' or 'offline'"),
         (
             "gas/v1/meters/M1/replies",
             b'{"id": "x", "result": "perhaps", "ts": 1}',
+            "bad_reply",
             "unknown result",
         ),
-        ("gas/v1/meters/M1/commands", b"{}", "commands are sent by the server"),
+        ("gas/v1/meters/M1/commands", b"{}", "not_accepted", "commands are sent by the server"),
     ],
 )
-def test_bad_input_is_refused_with_a_reason(topic: str, payload: bytes, reason: str) -> None:
+def test_bad_input_is_refused_with_a_code_and_a_reason(
+    topic: str, payload: bytes, code: str, reason: str
+) -> None:
     decoded = decode(topic, payload, NOW, LIMITS)
     assert decoded.readings == () and decoded.events == ()
-    assert len(decoded.rejections) == 1
-    assert reason in decoded.rejections[0].reason
+    (rejection,) = decoded.rejections
+    assert rejection.code == code
+    assert reason in rejection.reason
 
 
 def test_events_status_and_replies_are_decoded() -> None:

@@ -84,7 +84,7 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
         assert command.action == "close" and "leak_detector" in command.reason
         (alarm,) = registry.list_alarms(state="active")
         assert (alarm.meter_id, alarm.rule, alarm.action) == ("LEAK1", "leak_detector", "shutoff")
-        assert registry.get_command(command.command_id).state == "sent"
+        wait_until(lambda: registry.get_command(command.command_id).state == "sent", what="sent")
         reply = {"id": command.command_id, "result": "done", "ts": now_ms(), "valve": "closed"}
         probe.publish("gas/v1/meters/LEAK1/replies", reply)
         wait_until(

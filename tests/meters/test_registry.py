@@ -81,14 +81,15 @@ def test_dead_letters_keep_reason_and_payload(registry: Registry) -> None:
     big = b"x" * 300_000
     registry.add_dead_letters(
         [
-            NewDeadLetter(T0, "gas/v1/meters/M1/telemetry", "not JSON", b"\xff"),
-            NewDeadLetter(T0, "t", "too big", big),
+            NewDeadLetter(T0, "gas/v1/meters/M1/telemetry", "bad_utf8", "not UTF-8", b"\xff"),
+            NewDeadLetter(T0, "t", "too_large", "too big", big),
         ]
     )
     letters = registry.list_dead_letters()
-    assert [(d.reason, d.payload_size) for d in letters] == [("too big", 300_000), ("not JSON", 1)]
+    assert [(d.reason, d.payload_size) for d in letters] == [("too big", 300_000), ("not UTF-8", 1)]
     assert letters[1].payload == b"\xff"
     assert registry.count_dead_letters() == 2
+    assert [d.code for d in registry.list_dead_letters(code="too_large")] == ["too_large"]
 
 
 def test_events_and_audit_entries_are_kept(registry: Registry) -> None:
