@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from gasguard.errors import GasguardError
 from gasguard.settings import Settings, load_settings
 from meters.errors import MetersError
@@ -29,7 +31,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import start_http_server
 
     from gasguard import wiring
     from gasguard.runtime import wait_for_signal
@@ -43,16 +45,28 @@ def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
     ingester.start()
     print(f"gasguard ingest: {settings.mqtt_url} -> {type(store).__name__}", flush=True)
     try:
-        wait_for_signal(lambda: f"gasguard ingest: {store.count()} readings stored")
+        wait_for_signal(lambda: ingest_status(metrics))
     finally:
         ingester.stop()
         store.close()
     return 0
 
 
+def ingest_status(metrics: CollectorRegistry) -> str:
+    def value(name: str) -> int:
+        return int(metrics.get_sample_value(f"gasguard_ingest_{name}") or 0)
+
+    acknowledged, stored = value("messages_acknowledged_total"), value("readings_stored_total")
+    spooled, waiting = value("readings_spooled_total"), value("spool_records")
+    return (
+        f"gasguard ingest: {acknowledged} messages acknowledged, {stored} readings stored, "
+        f"{spooled} spooled (spool holds {waiting} batches), "
+        f"{value('dead_letters_total')} dead letters"
+    )
+
+
 def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     import uvicorn
-    from prometheus_client import CollectorRegistry
 
     from api.app import create_app
     from gasguard import wiring

@@ -16,10 +16,17 @@ def wait_for_signal(status: Callable[[], str] | None = None, every_s: float = 10
     try:
         while not stop.wait(every_s):
             if status is not None:
-                print(status(), flush=True)
+                print_status(status)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def print_status(status: Callable[[], str]) -> None:
+    try:
+        print(status(), flush=True)
+    except Exception as exc:  # a status line must never take the process down
+        print(f"status unavailable: {exc}", flush=True)
 
 
 class StatusPrinter:
@@ -40,7 +47,4 @@ class StatusPrinter:
 
     def _run(self) -> None:
         while not self._stop.wait(self._every_s):
-            try:
-                print(self._status(), flush=True)
-            except Exception as exc:  # a status line must never take the process down
-                print(f"status unavailable: {exc}", flush=True)
+            print_status(self._status)

@@ -50,6 +50,7 @@ class DurableWriter:
         self._clock = clock
         self._down_until = 0.0
         self._down_for_s = 0.0
+        self._in_outage = False
         self._warned_share = 0.0
         self._update_gauges()
 
@@ -105,6 +106,11 @@ class DurableWriter:
         self.metrics.write_seconds.observe(time.perf_counter() - started)
         self.metrics.readings_stored.inc(len(readings))
         self._down_for_s = 0.0
+        if self._in_outage:
+            self._in_outage = False
+            log.warning(
+                "telemetry store answers again; draining %d spooled batches", self.spool.records
+            )
 
     def _write_one_by_one(
         self, readings: Sequence[Reading], spool_rest: bool = True
@@ -134,7 +140,8 @@ class DurableWriter:
             log.warning("spool %.0f%% full (%d bytes)", share * 100, self.spool.size_bytes)
 
     def _mark_down(self, exc: Exception) -> None:
-        if not self.store_down:
+        if not self._in_outage:
+            self._in_outage = True
             log.warning("telemetry store unavailable (%s); spooling readings", exc)
         self._down_for_s = min(max(self._down_for_s * 2, self._retry_after_s), self._retry_max_s)
         self._down_until = self._clock() + self._down_for_s
