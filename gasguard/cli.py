@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             level=(args.log_level or settings.log_level).upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        for chatty in ("alembic", "httpx"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         return int(args.run(settings, args))
     except (GasguardError, MetersError, SafetyError, OSError) as exc:
         print(f"gasguard: {exc}", file=sys.stderr)

@@ -78,7 +78,7 @@ def _load_libc() -> ctypes.CDLL | None:
         return None
 
 
-def _die_with_parent_hook() -> Callable[[], None] | None:
+def die_with_parent_hook() -> Callable[[], None] | None:
     """A pre-exec hook asking Linux to SIGTERM the child when its parent dies. libc is
     loaded here, in the parent, so the child does nothing between fork and exec but one
     system call."""
@@ -108,7 +108,7 @@ class _Process:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent_hook(),
+                preexec_fn=die_with_parent_hook(),
             )
         return self.process
 

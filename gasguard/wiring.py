@@ -14,6 +14,7 @@ from ingest.durable import DurableWriter
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
 from ingest.service import MqttIngester, ingest_subscriptions, session_options
+from ingest.sightings import SightingsBuffer
 from ingest.spool import Spool
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession
@@ -66,7 +67,10 @@ def build_ingester(
     writer = DurableWriter(store, spool, ingest_metrics, config.retry_initial_s, config.retry_max_s)
     engine = SafetyEngine(rules_config(settings), {p.meter_id: p for p in registry.profiles()})
     actuator = Actuator(registry, MqttCommandPublisher(session.client))
-    pipeline = Pipeline(writer, registry, engine, actuator, config.decode, ingest_metrics)
+    sightings = SightingsBuffer(config.sightings_flush_s)
+    pipeline = Pipeline(
+        writer, registry, engine, actuator, config.decode, ingest_metrics, sightings
+    )
     return MqttIngester(session, pipeline, config)
 
 

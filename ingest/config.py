@@ -20,7 +20,7 @@ class IngestConfig(BaseModel):
     keeps unacknowledged messages while the ingester is away, for ``session_expiry_s``.
     The broker's in-flight window (MQTT 5 Receive Maximum, or Mosquitto's
     ``max_inflight_messages`` for 3.1.1) bounds how many unacknowledged messages are
-    delivered at once: that, with ``queue_max_messages``, bounds memory."""
+    delivered at once: that bounds the ingester's memory."""
 
     model_config = {"frozen": True}
 
@@ -31,12 +31,12 @@ class IngestConfig(BaseModel):
     reconnect_max_s: float = Field(30.0, gt=0)
     batch_max_messages: int = Field(2_000, gt=0)
     batch_max_wait_s: float = Field(0.05, gt=0)
-    queue_max_messages: int = Field(100_000, gt=0)
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(10.0, gt=0)
     spool_max_bytes: int = Field(1024**3, gt=0)
     spool_segment_bytes: int = Field(16 * 1024**2, gt=0)
     drain_batches_per_round: int = Field(20, gt=0)
+    sightings_flush_s: float = Field(2.0, gt=0)
     decode: DecodeLimits = DecodeLimits()
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(None, ge=1, le=65535)

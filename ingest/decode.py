@@ -188,13 +188,14 @@ def parse_event(meter_id: str, body: dict[str, Any], window: tuple[int, int] | N
 
 def _number(item: dict[str, Any], key: str) -> float:
     value = item[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidItem(
-            "wrong_type", f"field '{key}' must be a number, got {type(value).__name__}"
-        )
-    if not math.isfinite(value):
-        raise InvalidItem("not_finite", f"field '{key}' must be finite, got {value!r}")
-    return float(value)
+    kind = type(value)  # exact types: bool (an int subclass) is not a number here
+    if kind is float:
+        if not math.isfinite(value):
+            raise InvalidItem("not_finite", f"field '{key}' must be finite, got {value!r}")
+        return value
+    if kind is int:
+        return float(value)
+    raise InvalidItem("wrong_type", f"field '{key}' must be a number, got {kind.__name__}")
 
 
 def _timestamp(item: dict[str, Any], window: tuple[int, int] | None) -> int:

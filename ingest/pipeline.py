@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,8 +18,9 @@ from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
 from ingest.durable import DurableWriter, Refused
 from ingest.metrics import IngestMetrics
+from ingest.sightings import SightingsBuffer
 from meters.protocol import reading_to_json, topic
-from meters.registry import MeterSighting, Registry
+from meters.registry import Registry
 from meters.views import NewDeadLetter
 from safety.domain import Decision, MeterEvent, Reading
 from safety.engine import SafetyEngine
@@ -48,7 +50,9 @@ class Pipeline:
         actuator: Actuator,
         limits: DecodeLimits,
         metrics: IngestMetrics,
+        sightings: SightingsBuffer,
     ) -> None:
+        self.sightings = sightings
         self.writer = writer
         self.registry = registry
         self.engine = engine
@@ -58,8 +62,8 @@ class Pipeline:
 
     def decode(self, batch: list[RawMessage]) -> list[Decoded]:
         decoded = [decode(m.topic, m.payload, m.received_ms, self.limits) for m in batch]
-        for item in decoded:
-            self.metrics.messages.labels(kind=item.kind or "invalid").inc()
+        for kind, count in Counter(item.kind or "invalid" for item in decoded).items():
+            self.metrics.messages.labels(kind=kind).inc(count)
         return decoded
 
     def store_readings(self, decoded: list[Decoded]) -> list[Refused]:
@@ -100,12 +104,10 @@ class Pipeline:
             ),
             Step("dead letters", lambda: self.registry.add_dead_letters(letters)),
             Step("events", lambda: self.registry.add_events(events, now_ms)),
-            Step("sightings", lambda: self.registry.record_sightings(_sightings(decoded, now_ms))),
         ]
+        self.sightings.add(decoded, now_ms)
+        steps.extend(self.sightings_steps())
         for item in decoded:
-            if item.status is not None and item.meter_id is not None:
-                set_status = _bind(self.registry.set_status, item.meter_id, item.status, now_ms)
-                steps.append(Step(f"status {item.meter_id}", set_status))
             if item.reply is not None:
                 steps.append(
                     Step(
@@ -114,6 +116,13 @@ class Pipeline:
                     )
                 )
         return steps
+
+    def sightings_steps(self, force: bool = False) -> list[Step]:
+        """The bulk last-seen write, when due (or when ``force``d, at stop)."""
+        due = self.sightings.take(force)
+        return (
+            [] if due is None else [Step("sightings", _bind(self.registry.record_sightings, due))]
+        )
 
     def count_dead_letters(self, letters: list[NewDeadLetter]) -> None:
         for letter in letters:
@@ -137,16 +146,3 @@ def refused_letters(refused: list[Refused], now_ms: int) -> list[NewDeadLetter]:
 
 def _bind(function: Callable[..., object], *args: object) -> Callable[[], object]:
     return lambda: function(*args)
-
-
-def _sightings(decoded: list[Decoded], now_ms: int) -> dict[str, MeterSighting]:
-    seen: dict[str, MeterSighting] = {}
-    for item in decoded:
-        if item.meter_id is None or not (item.readings or item.events or item.reply):
-            continue
-        current = seen.get(item.meter_id, MeterSighting(seen_ms=now_ms))
-        for reading in item.readings:
-            if current.reading_ms is None or reading.ts_ms > current.reading_ms:
-                current = MeterSighting(now_ms, reading.ts_ms, reading.valve or current.valve)
-        seen[item.meter_id] = current
-    return seen

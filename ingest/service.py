@@ -73,7 +73,9 @@ class MqttIngester:
         self._pipeline = pipeline
         self._config = config
         self._clock = clock
-        self._queue: queue.Queue[Delivery] = queue.Queue(maxsize=config.queue_max_messages)
+        # Unbounded here: the broker's in-flight window bounds what is delivered and not yet
+        # acknowledged, so it bounds this queue too. SimpleQueue is the C implementation.
+        self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self.batches_done = 0
@@ -107,6 +109,8 @@ class MqttIngester:
         while not self._stop.is_set():
             try:
                 self._drain_spool()
+                for step in self._pipeline.sightings_steps():
+                    self._retry(step)
             except Stopping:
                 return
             batch = self._next_batch()
@@ -126,6 +130,16 @@ class MqttIngester:
                 continue
             self._acknowledge(batch)
             self.batches_done += 1
+        self._flush_on_stop()
+
+    def _flush_on_stop(self) -> None:
+        for step in self._pipeline.sightings_steps(force=True):
+            try:
+                step.run()
+            except MetersError as exc:
+                log.warning(
+                    "last-seen data not written at stop (%s); it is refreshed on start", exc
+                )
 
     def _next_batch(self) -> list[Delivery]:
         try:

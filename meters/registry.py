@@ -10,7 +10,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,11 +43,36 @@ DEAD_LETTER_PAYLOAD_LIMIT = 262_144
 
 @dataclass(frozen=True, slots=True)
 class MeterSighting:
-    """What one ingest batch saw of a meter: newest reading time and valve state."""
+    """What ingest saw of a meter: when, its newest reading time, valve and status."""
 
     seen_ms: int
     reading_ms: int | None = None
     valve: str | None = None
+    status: str | None = None
+
+
+METERS: Table = Meter.__table__  # type: ignore[assignment]
+METER_DEFAULTS = {"model": "G2.5", "category": "residential", "report_interval_s": 60}
+_reading = bindparam("b_reading", type_=BigInteger)
+SIGHTING_UPDATE = (
+    update(METERS)
+    .where(METERS.c.id == bindparam("b_id"))
+    .values(
+        last_seen_ms=bindparam("b_seen", type_=BigInteger),
+        last_reading_ms=case(
+            (
+                and_(
+                    _reading.is_not(None),
+                    or_(METERS.c.last_reading_ms.is_(None), METERS.c.last_reading_ms < _reading),
+                ),
+                _reading,
+            ),
+            else_=METERS.c.last_reading_ms,
+        ),
+        valve=func.coalesce(bindparam("b_valve", type_=String), METERS.c.valve),
+        status=func.coalesce(bindparam("b_status", type_=String), METERS.c.status),
+    )
+)
 
 
 def _view(view_type: type[V], row: object) -> V:
@@ -80,39 +118,43 @@ class Registry:
         return self._run(work)
 
     def record_sightings(self, sightings: Mapping[str, MeterSighting]) -> list[str]:
-        """Update last-seen data; meters never seen before are registered with defaults.
-        Returns the ids of the newly registered meters."""
-
+        """Update last-seen data in bulk (one SELECT, one INSERT, one executemany UPDATE);
+        meters never seen before are registered with defaults. Returns their ids."""
         if not sightings:
             return []
 
         def work(session: Session) -> list[str]:
-            known = set(session.scalars(select(Meter.id).where(Meter.id.in_(list(sightings)))))
-            new_ids = [meter_id for meter_id in sightings if meter_id not in known]
-            for meter_id in new_ids:
-                session.add(Meter(id=meter_id, created_ms=sightings[meter_id].seen_ms))
-            session.flush()
-            for meter_id, seen in sightings.items():
-                values: dict[str, Any] = {"last_seen_ms": seen.seen_ms}
-                if seen.reading_ms is not None:
-                    newer = Meter.last_reading_ms.is_(None) | (
-                        Meter.last_reading_ms < seen.reading_ms
-                    )
-                    values["last_reading_ms"] = case(
-                        (newer, seen.reading_ms), else_=Meter.last_reading_ms
-                    )
-                if seen.valve is not None:
-                    values["valve"] = seen.valve
-                session.execute(update(Meter).where(Meter.id == meter_id).values(**values))
+            ids = list(sightings)
+            known: set[str] = set()
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                known.update(session.scalars(select(Meter.id).where(Meter.id.in_(chunk))))
+            new_ids = [meter_id for meter_id in ids if meter_id not in known]
+            if new_ids:
+                session.execute(
+                    insert(METERS),
+                    [
+                        {**METER_DEFAULTS, "id": m, "created_ms": sightings[m].seen_ms}
+                        for m in new_ids
+                    ],
+                )
+            rows = [
+                {
+                    "b_id": m,
+                    "b_seen": s.seen_ms,
+                    "b_reading": s.reading_ms,
+                    "b_valve": s.valve,
+                    "b_status": s.status,
+                }
+                for m, s in sightings.items()
+            ]
+            session.execute(SIGHTING_UPDATE, rows)
             return new_ids
 
         return self._run(work)
 
     def set_status(self, meter_id: str, status: str, now_ms: int) -> None:
-        self.record_sightings({meter_id: MeterSighting(seen_ms=now_ms)})
-        self._run(
-            lambda s: s.execute(update(Meter).where(Meter.id == meter_id).values(status=status))
-        )
+        self.record_sightings({meter_id: MeterSighting(seen_ms=now_ms, status=status)})
 
     def list_meters(
         self, offset: int = 0, limit: int = 100, valve: str | None = None

@@ -74,6 +74,7 @@ def settings_for(mqtt_url: str, data_dir: Path, **overrides: Any) -> Settings:
         client_id=f"ingest-{uuid.uuid4().hex[:8]}",
         batch_max_wait_s=0.05,
         retry_initial_s=0.1,
+        sightings_flush_s=0.2,
         retry_max_s=0.5,
     )
     values: dict[str, Any] = {"mqtt_url": mqtt_url, "data_dir": data_dir, "ingest": ingest}

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import paho.mqtt.client as paho
 
-from gasguard.servers import free_port
+from gasguard.servers import die_with_parent_hook, free_port
 from meters.mqtt import MqttEndpoint, MqttSession, Protocol
 from meters.protocol import topic
 from meters.telemetry import InfluxTelemetryStore
@@ -48,7 +48,7 @@ class IngestProcess:
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
+        self.every_process: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
         marker = "ingest: subscribed to"
@@ -59,8 +59,9 @@ class IngestProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,
+                preexec_fn=die_with_parent_hook(),
             )
-        self.starts += 1
+        self.every_process.append(self.process)
         wait_until(
             lambda: self.log().count(marker) > seen or self._exited(),
             30,
@@ -74,9 +75,18 @@ class IngestProcess:
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(30)
+        """Stop every process this object started; none may outlive the test."""
+        for process in self.every_process:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(10)
+                    raise AssertionError(
+                        f"gasguard ingest did not stop on SIGTERM:\n{self.log()}"
+                    ) from None
 
     def metric(self, name: str) -> float:
         text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text

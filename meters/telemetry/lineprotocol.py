@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 
@@ -10,15 +11,15 @@ from meters.telemetry.base import MEASUREMENT, NUMERIC_FIELDS
 from safety.domain import Reading
 
 
+@functools.lru_cache(maxsize=65_536)
 def _escape_tag(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
 
 
 def _float(value: float, name: str) -> str:
-    number = float(value)
-    if not math.isfinite(number):
+    if not math.isfinite(value):
         raise StoreRejected(f"field {name} is not finite: {value!r}")
-    return repr(number)
+    return repr(float(value))
 
 
 def encode_point(reading: Reading) -> str:

@@ -1,0 +1,387 @@
+"""Ingest benchmark on real Mosquitto and InfluxDB (a benchmark, not a test).
+
+Measures, in one run on this machine:
+  * ceilings: Mosquitto -> bare paho subscriber messages/s (same load generator), and
+    InfluxDB bulk-write points/s (one writer, 5,000-point line-protocol batches);
+  * `gasguard ingest` (a subprocess) under a load generator (another subprocess) for
+    single-reading messages and 10-reading batches: messages/s, readings/s, loss (broker-
+    acknowledged vs. counted in InfluxDB), publish->stored latency p50/p99 of probe
+    readings, and the ingester's peak RSS; each as a ratio to its ceiling.
+
+    .venv/bin/python -m bench.ingest --duration 60        # the issue's figure
+    .venv/bin/python -m bench.ingest --duration 10        # a quick look
+Writes bench/results/ingest-<timestamp>.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gasguard.servers import InfluxServer, MosquittoServer, free_port
+from meters.mqtt import MqttEndpoint, MqttSession
+from meters.protocol import topic
+from meters.telemetry import InfluxTelemetryStore
+from meters.telemetry.lineprotocol import encode
+from safety.domain import Reading
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def status(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(
+        next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    )
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(memory_kb / 1024**2, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def run_json(argv: list[str]) -> dict[str, Any]:
+    output = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def loadgen_argv(
+    url: str, duration: float, batch: int, meters: int, **options: object
+) -> list[str]:
+    argv = [sys.executable, "-m", "bench.loadgen", "--url", url, "--duration", str(duration)]
+    argv += ["--batch", str(batch), "--meters", str(meters)]
+    for name, value in options.items():
+        if value:
+            argv += [f"--{name.replace('_', '-')}", str(value)]
+    return argv
+
+
+def mqtt_ceiling(url: str, duration: float, meters: int, folder: Path) -> dict[str, Any]:
+    status(f"ceiling: Mosquitto -> bare paho subscriber for {duration:.0f} s")
+    ready = folder / "bare.ready"
+    bare = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.bare_subscriber",
+            "--url",
+            url,
+            "--topic",
+            "ceiling/#",
+            "--ready-file",
+            str(ready),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    while not ready.exists():
+        time.sleep(0.05)
+    published = run_json(loadgen_argv(url, duration, 1, meters, topic_prefix="ceiling"))
+    received = json.loads(bare.communicate(timeout=120)[0].strip().splitlines()[-1])
+    return {
+        "published_messages": published["messages"],
+        "publisher_messages_per_s": round(published["messages"] / published["seconds"]),
+        "received_messages": received["messages"],
+        "messages_per_s": round(received["messages"] / received["seconds"]),
+    }
+
+
+def influx_ceiling(url: str, seconds: float) -> dict[str, Any]:
+    status(f"ceiling: InfluxDB bulk writes for {seconds:.0f} s")
+    store = InfluxTelemetryStore(url, "ceiling", timeout_s=30)
+    store.ensure_database()
+    base = time.time_ns() // 1_000_000 - 86_000_000
+    points = 0
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        batch = [
+            Reading(
+                f"CEIL{(points + i) % 2000:06d}",
+                base + (points + i) // 2000 * 10,
+                1.0 + i / 1000,
+                0.3,
+            )
+            for i in range(5000)
+        ]
+        store._request(
+            "POST", "/write", params={"db": "ceiling", "precision": "ms"}, content=encode(batch)
+        )
+        points += len(batch)
+    elapsed = time.monotonic() - began
+    store.close()
+    return {"points": points, "points_per_s": round(points / elapsed)}
+
+
+class LatencyProbe:
+    """Publishes a probe reading every ``period_s`` and polls InfluxDB for it; latency is
+    publish -> visible in InfluxDB, measured to about the polling period (20 ms)."""
+
+    def __init__(self, url: str, store: InfluxTelemetryStore, period_s: float = 0.2) -> None:
+        self.session = MqttSession(
+            MqttEndpoint.from_url(url), f"probe-{uuid.uuid4().hex[:6]}", [], "probe"
+        )
+        self.store = store
+        self.period_s = period_s
+        self.sent: dict[int, float] = {}
+        self.latencies_ms: list[float] = []
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._publish, daemon=True),
+            threading.Thread(target=self._poll, daemon=True),
+        ]
+
+    def start(self) -> None:
+        self.session.start()
+        assert self.session.wait_ready(10)
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        time.sleep(2)
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5)
+        self.session.stop()
+
+    def _publish(self) -> None:
+        ts = time.time_ns() // 1_000_000 - 86_000_000
+        while not self._stop.wait(self.period_s):
+            ts += 1
+            self.sent[ts] = time.monotonic()
+            body = json.dumps({"ts": ts, "volume_m3": 1.0})
+            self.session.client.publish(topic("LATENCY", "telemetry"), body, qos=1)
+
+    def _poll(self) -> None:
+        seen: set[int] = set()
+        while not self._stop.wait(0.02):
+            if not self.sent:
+                continue
+            start = min(set(self.sent) - seen, default=None)
+            if start is None:
+                continue
+            try:
+                found = self.store.readings("LATENCY", start, start + 1_000_000, 10_000)
+            except Exception:
+                continue
+            now = time.monotonic()
+            for reading in found:
+                if reading.ts_ms not in seen and reading.ts_ms in self.sent:
+                    seen.add(reading.ts_ms)
+                    self.latencies_ms.append((now - self.sent[reading.ts_ms]) * 1000)
+
+
+def load_count(store: InfluxTelemetryStore) -> int:
+    rows = store._select("SELECT count(volume_m3) FROM gas_reading WHERE meter_id =~ /^LOAD/")
+    return int(rows[0][1]) if rows else 0
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return (
+        round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+        if ordered
+        else float("nan")
+    )
+
+
+def ingest_run(
+    mosquitto: MosquittoServer,
+    influx: InfluxServer,
+    batch: int,
+    duration: float,
+    meters: int,
+    folder: Path,
+    rate: float,
+) -> dict[str, Any]:
+    database = f"bench_batch{batch}"
+    store = InfluxTelemetryStore(influx.url, database, timeout_s=30)
+    store.ensure_database()
+    metrics_port = free_port()
+    env = {
+        **os.environ,
+        "GASGUARD_MQTT_URL": mosquitto.url,
+        "GASGUARD_INFLUX_URL": influx.url,
+        "GASGUARD_INFLUX_DB": database,
+        "GASGUARD_DATA_DIR": str(folder / f"ingest-{batch}"),
+        "GASGUARD_INGEST__CLIENT_ID": f"bench-ingest-{batch}",
+        "GASGUARD_INGEST__METRICS_PORT": str(metrics_port),
+    }
+    log_path = folder / f"ingest-{batch}.log"
+    with log_path.open("w") as log:
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "gasguard.cli", "--log-level", "INFO", "ingest"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
+    while "ingest: subscribed" not in log_path.read_text():
+        if ingest.poll() is not None:
+            raise RuntimeError(log_path.read_text())
+        time.sleep(0.1)
+    probe = LatencyProbe(mosquitto.url, store)
+    probe.start()
+    status(f"ingest: {batch}-reading messages offered at {rate:,.0f}/s for {duration:.0f} s")
+    began = time.monotonic()
+    published = run_json(loadgen_argv(mosquitto.url, duration, batch, meters, rate=rate))
+    expected = published["acknowledged"] * batch
+    stored = 0
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        stored = load_count(store)
+        if stored >= expected:
+            break
+        status(f"ingest: {stored} of {expected} readings stored")
+        time.sleep(1)
+    finished = time.monotonic()
+    probe.stop()
+    rss = peak_rss_mb(ingest.pid)
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    ingest.send_signal(signal.SIGTERM)
+    ingest.wait(30)
+    store.close()
+    seconds = finished - began
+    return {
+        "readings_per_message": batch,
+        "offered_messages_per_s": rate,
+        "published_messages": published["messages"],
+        "publisher_messages_per_s": round(published["messages"] / published["seconds"]),
+        "acknowledged_by_broker": published["acknowledged"],
+        "stored_readings": stored,
+        "lost_readings": max(0, published["acknowledged"] * batch - stored),
+        "seconds_until_all_stored": round(seconds, 1),
+        "messages_per_s": round(published["messages"] / seconds),
+        "readings_per_s": round(stored / seconds),
+        "latency_ms_p50": percentile(probe.latencies_ms, 0.50),
+        "latency_ms_p99": percentile(probe.latencies_ms, 0.99),
+        "latency_probes": len(probe.latencies_ms),
+        "ingest_peak_rss_mb": rss,
+        "spooled_readings": sum(
+            float(line.split()[-1])
+            for line in metrics.splitlines()
+            if line.startswith("gasguard_ingest_readings_spooled_total")
+        ),
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    host, mqtt, influx = (
+        report["machine"],
+        report["ceilings"]["mqtt"],
+        report["ceilings"]["influxdb"],
+    )
+    lines = [
+        f"Measured {host['date']} on {host['cpus']} × {host['cpu_model']}, "
+        f"{host['memory_gib']} GiB, Python {host['python']}; "
+        f"{report['duration_s']:.0f} s of load per run.",
+        "",
+        f"Ceilings: Mosquitto → bare paho subscriber **{mqtt['messages_per_s']:,} messages/s**; "
+        f"InfluxDB bulk write **{influx['points_per_s']:,} points/s**.",
+        "",
+        "| messages | offered msg/s | messages/s | readings/s | vs MQTT ceiling "
+        "| vs InfluxDB ceiling | lost | latency p50 / p99 ms | peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in report["runs"]:
+        cells = [
+            f"{run['readings_per_message']} reading(s)",
+            f"{run['offered_messages_per_s']:,.0f}",
+            f"{run['messages_per_s']:,}",
+            f"{run['readings_per_s']:,}",
+            f"{run['ratio_to_mqtt_ceiling']:.2f}",
+            f"{run['ratio_to_influx_ceiling']:.2f}",
+            str(run["lost_readings"]),
+            f"{run['latency_ms_p50']} / {run['latency_ms_p99']}",
+            f"{run['ingest_peak_rss_mb']} MB",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--meters", type=int, default=2000)
+    parser.add_argument(
+        "--single-rate", type=float, default=15_000, help="offered msg/s, 1 reading each"
+    )
+    parser.add_argument(
+        "--batch-rate", type=float, default=6_000, help="offered msg/s, 10 readings each"
+    )
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gasguard-bench-") as tmp:
+        folder = Path(tmp)
+        mosquitto = MosquittoServer(folder / "mosquitto")
+        influx = InfluxServer(folder / "influxd")
+        try:
+            report: dict[str, Any] = {"machine": machine(), "duration_s": args.duration}
+            report["ceilings"] = {
+                "mqtt": mqtt_ceiling(mosquitto.url, args.duration, args.meters, folder),
+                "influxdb": influx_ceiling(influx.url, min(args.duration, 30)),
+            }
+            report["runs"] = []
+            for batch, rate in ((1, args.single_rate), (10, args.batch_rate)):
+                run = ingest_run(mosquitto, influx, batch, args.duration, args.meters, folder, rate)
+                run["ratio_to_mqtt_ceiling"] = round(
+                    run["messages_per_s"] / report["ceilings"]["mqtt"]["messages_per_s"], 3
+                )
+                run["ratio_to_influx_ceiling"] = round(
+                    run["readings_per_s"] / report["ceilings"]["influxdb"]["points_per_s"], 3
+                )
+                report["runs"].append(run)
+                status(json.dumps(run))
+        finally:
+            influx.stop()
+            mosquitto.stop()
+    out = args.out or ROOT / "bench" / "results" / f"ingest-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(markdown(report))
+    status(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
