@@ -144,3 +144,33 @@ def test_readings_published_while_the_ingester_is_down_arrive_after_restart(
         wait_until(lambda: store.count("RST1") == 11, what="the 10 readings kept by the broker")
     finally:
         second.stop()
+
+
+def test_readings_replayed_after_a_restart_do_not_raise_a_second_alarm(
+    mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    settings = settings_for(mosquitto.url, tmp_path)
+    start = now_ms() - 3_600_000
+    over_flow = [
+        {"ts": start + i * 60_000, "volume_m3": 10 + 6.0 * i / 60, "flow_m3h": 6.0}
+        for i in range(4)
+    ]
+    first = start_ingester(settings, registry, store)
+    for reading in over_flow:
+        probe.publish("gas/v1/meters/RPL1/telemetry", reading)
+    wait_until(lambda: registry.list_alarms(meter_id="RPL1"), what="the over_flow alarm")
+    first.stop()
+    # A fresh ingester (fresh engine state, as after a crash) sees the same readings again.
+    second = start_ingester(settings, registry, store)
+    try:
+        probe.publish("gas/v1/meters/RPL1/telemetry", {"seq": 1, "readings": over_flow})
+        wait_until(
+            lambda: registry.list_alarms(meter_id="RPL1")[0].repeat_count == 2, what="a repeat"
+        )
+        (alarm,) = registry.list_alarms(meter_id="RPL1")
+        assert (alarm.rule, alarm.state) == ("over_flow", "active")
+        assert store.count("RPL1") == 4
+    finally:
+        second.stop()
