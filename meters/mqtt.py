@@ -93,6 +93,12 @@ def backoff_delay(attempt: int, minimum: float, maximum: float, draw: Callable[[
     return base / 2 + (base / 2) * draw()
 
 
+def _writes_stay_on_the_network_thread(
+    _client: paho.Client, _userdata: object, _sock: object
+) -> None:
+    """paho's external-loop hook; see ``MqttSession._make_client``."""
+
+
 class MqttSession:
     def __init__(
         self,
@@ -127,6 +133,12 @@ class MqttSession:
             manual_ack=self.options.manual_ack,
         )
         client.max_queued_messages_set(0)
+        # paho writes to the socket from whichever thread queues a packet unless it runs its
+        # own loop thread or an external loop registers for writes. Registering (a no-op:
+        # our loop selects for writing whenever packets wait) keeps every socket write on
+        # the session's network thread, so acknowledgements and publishes from other
+        # threads only queue packets and never interleave on the wire.
+        client.on_socket_register_write = _writes_stay_on_the_network_thread
         if self.endpoint.username:
             client.username_pw_set(self.endpoint.username, self.endpoint.password)
         if self.endpoint.tls:
