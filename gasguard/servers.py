@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import getpass
 import logging
 import shutil
 import signal
@@ -151,6 +152,9 @@ class MosquittoServer:
             "\n".join(
                 [
                     f"listener {self.port} 127.0.0.1",
+                    # Started as root, Mosquitto would switch to the 'mosquitto' user and
+                    # then fail to write its persistence file in our folder: stay as we are.
+                    f"user {getpass.getuser()}",
                     "allow_anonymous true",
                     "persistence true",
                     f"persistence_location {folder}/",

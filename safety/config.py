@@ -72,6 +72,90 @@ class LeakDetectorConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SuddenIncreaseConfig:
+    """Flow rises by at least the model's step within ``window_s``; confirmed by the next
+    reading and the register, so a single spiking sample never shuts a valve."""
+
+    window_s: int = 60
+    action: Action = "shutoff"
+
+
+@dataclass(frozen=True, slots=True)
+class ProlongedUseConfig:
+    """Bands as [lower edge m³/h, limit s]; flow at or above an edge, without a break,
+    for longer than its limit."""
+
+    residential: list[list[float]] = field(
+        default_factory=lambda: [[0.03, 12 * 3600], [0.4, 4 * 3600], [1.0, 90 * 60], [2.0, 60 * 60]]
+    )
+    commercial: list[list[float]] = field(
+        default_factory=lambda: [
+            [0.03, 16 * 3600],
+            [0.4, 16 * 3600],
+            [1.0, 16 * 3600],
+            [2.0, 16 * 3600],
+        ]
+    )
+    industrial: list[list[float]] = field(
+        default_factory=lambda: [
+            [0.03, 16 * 3600],
+            [0.4, 16 * 3600],
+            [1.0, 16 * 3600],
+            [2.0, 16 * 3600],
+        ]
+    )
+    action: Action = "shutoff"
+
+
+@dataclass(frozen=True, slots=True)
+class NoFlowGapConfig:
+    """No window of at least ``gap_s`` without flow (below ``zero_below_m3h``) in ``period_s``."""
+
+    gap_s: int = 3600
+    period_s: int = 30 * 86_400
+    zero_below_m3h: float = 0.005
+    action: Action = "alarm"
+
+
+@dataclass(frozen=True, slots=True)
+class PressureConfig:
+    low_kpa: float = 0.8
+    high_kpa: float = 3.5
+    hold_s: int = 60
+    action: Action = "shutoff"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowWhileClosedConfig:
+    min_advance_m3: float = 0.005
+    action: Action = "alarm"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRulesConfig:
+    seismic_action: Action = "shutoff"
+    tamper_action: Action = "alarm"
+
+
+@dataclass(frozen=True, slots=True)
+class LowBatteryConfig:
+    below_pct: float = 20.0
+    rearm_at_pct: float = 25.0
+    action: Action = "alarm"
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineConfig:
+    """Silence for ``intervals`` report intervals, against the fleet's event-time watermark:
+    the ``watermark_quorum``-th newest meter clock, so a few meters with clocks running
+    ahead cannot move it (and raise mass offline alarms)."""
+
+    intervals: float = 10.0
+    watermark_quorum: int = 3
+    action: Action = "alarm"
+
+
+@dataclass(frozen=True, slots=True)
 class DataQualityConfig:
     """Guards that keep bad data from causing a shutoff on its own.
 
@@ -91,6 +175,14 @@ class RulesConfig:
     over_flow: OverFlowConfig = field(default_factory=OverFlowConfig)
     micro_flow: MicroFlowConfig = field(default_factory=MicroFlowConfig)
     leak_detector: LeakDetectorConfig = field(default_factory=LeakDetectorConfig)
+    sudden_increase: SuddenIncreaseConfig = field(default_factory=SuddenIncreaseConfig)
+    prolonged_use: ProlongedUseConfig = field(default_factory=ProlongedUseConfig)
+    no_flow_gap: NoFlowGapConfig = field(default_factory=NoFlowGapConfig)
+    pressure: PressureConfig = field(default_factory=PressureConfig)
+    flow_while_closed: FlowWhileClosedConfig = field(default_factory=FlowWhileClosedConfig)
+    events: EventRulesConfig = field(default_factory=EventRulesConfig)
+    low_battery: LowBatteryConfig = field(default_factory=LowBatteryConfig)
+    offline: OfflineConfig = field(default_factory=OfflineConfig)
     data_quality: DataQualityConfig = field(default_factory=DataQualityConfig)
 
     @classmethod

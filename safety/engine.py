@@ -1,4 +1,5 @@
-"""The streaming safety engine: readings and events in, decisions out.
+"""The streaming safety engine: readings and events in, decisions out. Pure: time is the
+inputs' event time and the fleet watermark.
 
 Data-quality guards live here, before any rule sees a reading: a reading older than or
 as old as the newest one accepted (out of order, duplicate) is ignored; a register that
@@ -13,10 +14,24 @@ from collections.abc import Iterable, Mapping
 from safety.config import RulesConfig
 from safety.domain import Decision, MeterEvent, MeterProfile, Reading
 from safety.flow import flow_sample
-from safety.rules import leak_detector, micro_flow, over_flow
+from safety.rules import (
+    event_rules,
+    flow_while_closed,
+    leak_detector,
+    low_battery,
+    micro_flow,
+    no_flow_gap,
+    over_flow,
+    pressure,
+    prolonged_use,
+    sudden_increase,
+)
+from safety.rules.episodes import end_episode
+from safety.rules.offline import OfflineTracker
 from safety.state import MeterState
+from safety.watermark import FleetWatermark
 
-FLOW_RULES = (over_flow, micro_flow)
+FLOW_RULES = (over_flow, micro_flow, sudden_increase, prolonged_use)
 
 
 class SafetyEngine:
@@ -26,6 +41,8 @@ class SafetyEngine:
         self.config = config or RulesConfig()
         self._profiles: dict[str, MeterProfile] = dict(profiles or {})
         self._states: dict[str, MeterState] = {}
+        self.watermark = FleetWatermark(self.config.offline.watermark_quorum)
+        self._offline = OfflineTracker()
 
     def set_profile(self, profile: MeterProfile) -> None:
         self._profiles[profile.meter_id] = profile
@@ -39,6 +56,10 @@ class SafetyEngine:
     def meter_count(self) -> int:
         return len(self._states)
 
+    def clear(self, meter_id: str, rule: str) -> None:
+        """An operator cleared the alarm: the rule may fire again for this meter."""
+        end_episode(self._state(meter_id), rule)
+
     def process(self, items: Iterable[Reading | MeterEvent]) -> list[Decision]:
         decisions: list[Decision] = []
         for item in items:
@@ -50,28 +71,63 @@ class SafetyEngine:
 
     def on_reading(self, reading: Reading) -> list[Decision]:
         state = self._state(reading.meter_id)
-        if state.last_ts_ms is not None and reading.ts_ms <= state.last_ts_ms:
-            return []
-        profile = self.profile(reading.meter_id)
-        if self._breaks_continuity(state, reading, profile):
-            state.reset_continuity()
-            state.last_ts_ms, state.last_volume_m3 = reading.ts_ms, reading.volume_m3
-            return []
-        sample = flow_sample(reading, state.last_ts_ms, state.last_volume_m3)
-        state.last_ts_ms, state.last_volume_m3 = reading.ts_ms, reading.volume_m3
-        if reading.valve is not None:
-            state.valve = reading.valve
-        decisions = []
-        for rule in FLOW_RULES:
-            decision = rule.evaluate(state, sample, profile, self.config)
-            if decision is not None:
-                decisions.append(decision)
-        return decisions
+        decisions = self._evaluate_reading(state, reading)
+        return decisions + self._observe(state, reading.meter_id, reading.ts_ms)
 
     def on_event(self, event: MeterEvent) -> list[Decision]:
         state = self._state(event.meter_id)
-        decision = leak_detector.evaluate(state, event, self.config)
-        return [decision] if decision is not None else []
+        decisions = []
+        for rule in (leak_detector, event_rules):
+            decision = rule.evaluate(state, event, self.config)
+            if decision is not None:
+                decisions.append(decision)
+        return decisions + self._observe(state, event.meter_id, event.ts_ms)
+
+    def _evaluate_reading(self, state: MeterState, reading: Reading) -> list[Decision]:
+        if state.last_ts_ms is not None and reading.ts_ms <= state.last_ts_ms:
+            return []
+        profile = self.profile(reading.meter_id)
+        if state.first_ts_ms is None:
+            state.first_ts_ms = reading.ts_ms
+        previous = (
+            (state.last_ts_ms, state.last_volume_m3)
+            if state.last_ts_ms is not None and state.last_volume_m3 is not None
+            else None
+        )
+        if self._breaks_continuity(state, reading, profile):
+            # A new baseline: no flow rule can judge this reading, the others still can.
+            if previous is not None:
+                no_flow_gap.silent_gap(state, previous, reading, self.config)
+            state.reset_continuity()
+            state.last_ts_ms, state.last_volume_m3 = reading.ts_ms, reading.volume_m3
+            decisions = [
+                flow_while_closed.evaluate(state, reading, profile, self.config),
+                low_battery.evaluate(state, reading, profile, self.config),
+            ]
+            if reading.valve is not None:
+                state.valve = reading.valve
+            return [d for d in decisions if d is not None]
+        sample = flow_sample(reading, state.last_ts_ms, state.last_volume_m3)
+        state.last_ts_ms, state.last_volume_m3 = reading.ts_ms, reading.volume_m3
+        decisions = [rule.evaluate(state, sample, profile, self.config) for rule in FLOW_RULES]
+        decisions.append(no_flow_gap.evaluate(state, sample, previous, profile, self.config))
+        decisions.append(flow_while_closed.evaluate(state, reading, profile, self.config))
+        decisions.append(low_battery.evaluate(state, reading, profile, self.config))
+        decisions.extend(pressure.evaluate(state, reading, profile, self.config))
+        if reading.valve is not None:
+            state.valve = reading.valve
+        return [d for d in decisions if d is not None]
+
+    def _observe(self, state: MeterState, meter_id: str, ts_ms: int) -> list[Decision]:
+        """Any message: the meter is alive; the fleet watermark may move; silences end."""
+        if state.last_seen_ms is None or ts_ms > state.last_seen_ms:
+            state.last_seen_ms = ts_ms
+        self._offline.seen(state, self.profile(meter_id), self.config)
+        self.watermark.observe(meter_id, ts_ms)
+        watermark = self.watermark.value
+        if watermark is None:
+            return []
+        return self._offline.due(watermark, self._state, self.profile, self.config)
 
     def _state(self, meter_id: str) -> MeterState:
         state = self._states.get(meter_id)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
 from meters.protocol import Command, CommandReply
+from safety.config import RulesConfig, model_limits
 from safety.domain import MeterEvent, MeterProfile, Reading
 from simulators.household import household_flow_m3h, restaurant_flow_m3h, unit_hash
 
 FaultKind = Literal["leak_detector", "over_flow", "micro_flow"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("leak_detector", "over_flow", "micro_flow")
+
+
+@functools.lru_cache(maxsize=32)
+def household_cap_m3h(model: str) -> float:
+    """Most a household on this meter model draws: 80 % of the model's default
+    sudden-increase step."""
+    return 0.8 * model_limits(RulesConfig(), model).sudden_step_m3h
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +50,11 @@ class SimMeter:
         if self.valve != "open":
             return 0.0
         if self.profile.category == "residential":
-            flow = household_flow_m3h(self.meter_id, ts_ms)
+            # A household's appliances fit its meter: demand stays below the model's
+            # sudden-increase step (a 2.4 m³/h water heater is not put on a G1.6 meter).
+            flow = min(
+                household_flow_m3h(self.meter_id, ts_ms), household_cap_m3h(self.profile.model)
+            )
         else:
             flow = restaurant_flow_m3h(self.meter_id, ts_ms)
         for fault in self.faults:

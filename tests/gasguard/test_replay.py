@@ -82,12 +82,16 @@ def test_replay_outputs_one_line_per_decision_in_order(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     decisions = [json.loads(line) for line in result.stdout.splitlines()]
     summary = [(d["meter"], d["rule"], d["action"], d["ts"]) for d in decisions]
-    # In the order decided, which is input order: the leak event is the last input line.
+    # In the order decided, which is input order: the leak event is the last input line,
+    # so its meter has been silent (in event time) since its one message: offline.
     assert summary == [
         ("G25", "over_flow", "shutoff", T0 + 2 * MIN),  # undeclared meter: G2.5 limit 4.5
+        ("BIG", "prolonged_use", "shutoff", T0 + 62 * MIN),  # >= 2.0 m³/h for over 60 min
+        ("G25", "prolonged_use", "shutoff", T0 + 62 * MIN),
         ("SHOP", "micro_flow", "alarm", T0 + MIN + 4 * 60 * MIN),  # commercial: alarm only
         ("LEAK", "leak_detector", "shutoff", T0 + 7 * MIN),
-    ]  # BIG is a G4: 5 m³/h is within its 7.3 limit
+        ("LEAK", "offline", "alarm", T0 + 299 * MIN),
+    ]
     assert all(set(d) == {"ts", "meter", "rule", "action", "detail"} for d in decisions)
     assert "line 904 rejected: not JSON" in result.stderr
     assert "line 905 rejected: field 'volume_m3' must be >= 0" in result.stderr

@@ -76,3 +76,20 @@ def test_the_ingester_shuts_a_valve_through_amqtt_too(
         probe.close()
         ingester.stop()
         broker.stop()
+
+
+def test_mosquitto_can_write_its_persistence_file(tmp_path: Path) -> None:
+    import time
+
+    broker = MosquittoServer(tmp_path / "broker")
+    try:
+        probe = MqttProbe(broker.url)
+        probe.publish("gas/v1/meters/P1/status", b"online")
+        probe.close()
+        wait_until(
+            lambda: (tmp_path / "broker" / "mosquitto.db").exists(), 10, "the persistence file"
+        )
+        time.sleep(1.5)  # another autosave
+        assert "Permission denied" not in (tmp_path / "broker" / "mosquitto.log").read_text()
+    finally:
+        broker.stop()

@@ -60,8 +60,15 @@ def test_over_flow_episode_ends_when_flow_drops_and_a_new_episode_fires_again() 
     calm = [Reading("M1", T0 + 4 * MIN, first[-1].volume_m3, flow_m3h=0.0)]
     second = steady("M1", 5.0, T0 + 5 * MIN, 3, volume=first[-1].volume_m3)
     decisions = run(engine, [*first, *calm, *second])
-    # The first reading is the meter's baseline; the second episode starts at +5 min.
-    assert [d.ts_ms for d in decisions] == [T0 + 2 * MIN, T0 + 6 * MIN]
+    # The first reading is the meter's baseline; the second episode starts at +5 min. The
+    # jump from 0 to 5 m³/h at +5 min is also a sudden increase (G2.5 step 3.6), confirmed
+    # by the next reading.
+    summary = [(d.rule, d.ts_ms) for d in decisions]
+    assert summary == [
+        ("over_flow", T0 + 2 * MIN),
+        ("over_flow", T0 + 6 * MIN),
+        ("sudden_increase", T0 + 6 * MIN),
+    ]
 
 
 # -- micro_flow ---------------------------------------------------------------------------
@@ -89,7 +96,7 @@ def test_micro_flow_interrupted_by_a_zero_reading_restarts() -> None:
 
 def test_micro_flow_waits_while_flow_is_above_the_ceiling() -> None:
     engine = SafetyEngine()
-    cooking = steady("M1", 0.5, T0, 5 * 60)
+    cooking = steady("M1", 0.35, T0, 5 * 60)  # below the 0.4 band: not prolonged use
     assert run(engine, cooking) == []
     after = steady("M1", 0.012, T0 + 5 * HOUR + MIN, 2, volume=cooking[-1].volume_m3)
     assert [d.rule for d in run(engine, after)] == ["micro_flow"]

@@ -1,0 +1,31 @@
+"""The fleet's event-time watermark: the ``quorum``-th newest meter clock.
+
+It only moves when at least ``quorum`` meters have reported at or after that time, so up
+to ``quorum - 1`` meters whose clocks run ahead cannot drag it forward (which would
+declare every other meter silent). With fewer meters than the quorum, the oldest of their
+clocks is used.
+"""
+
+from __future__ import annotations
+
+
+class FleetWatermark:
+    def __init__(self, quorum: int) -> None:
+        self._quorum = max(1, quorum)
+        self._top: dict[str, int] = {}  # the quorum meters with the newest clocks
+
+    def observe(self, meter_id: str, ts_ms: int) -> None:
+        top = self._top
+        if meter_id in top:
+            top[meter_id] = max(top[meter_id], ts_ms)
+        elif len(top) < self._quorum:
+            top[meter_id] = ts_ms
+        else:
+            oldest = min(top, key=top.__getitem__)
+            if ts_ms > top[oldest]:
+                del top[oldest]
+                top[meter_id] = ts_ms
+
+    @property
+    def value(self) -> int | None:
+        return min(self._top.values()) if self._top else None
