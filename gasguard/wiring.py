@@ -15,6 +15,7 @@ from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
 from ingest.service import MqttIngester, ingest_subscriptions, session_options
 from ingest.sightings import SightingsBuffer
+from ingest.snapshots import SnapshotKeeper
 from ingest.spool import Spool
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession
@@ -71,7 +72,10 @@ def build_ingester(
     pipeline = Pipeline(
         writer, registry, engine, actuator, config.decode, ingest_metrics, sightings
     )
-    return MqttIngester(session, pipeline, config)
+    snapshot_path = settings.data_dir / "engine-snapshot.json"
+    snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
+    snapshots.restore()
+    return MqttIngester(session, pipeline, config, snapshots)
 
 
 def build_api_context(

@@ -37,6 +37,7 @@ class IngestConfig(BaseModel):
     spool_segment_bytes: int = Field(16 * 1024**2, gt=0)
     drain_batches_per_round: int = Field(20, gt=0)
     sightings_flush_s: float = Field(2.0, gt=0)
+    snapshot_every_s: float = Field(30.0, gt=0)
     decode: DecodeLimits = DecodeLimits()
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(None, ge=1, le=65535)

@@ -23,6 +23,7 @@ from ingest.config import IngestConfig
 from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
 from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
+from ingest.snapshots import SnapshotKeeper
 from meters.errors import MetersError
 from meters.mqtt import MqttSession, SessionOptions
 from meters.protocol import TopicKind, subscription
@@ -66,8 +67,10 @@ class MqttIngester:
         session: MqttSession,
         pipeline: Pipeline,
         config: IngestConfig,
+        snapshots: SnapshotKeeper | None = None,
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
+        self._snapshots = snapshots
         self._session = session
         self._client = session.client
         self._pipeline = pipeline
@@ -106,6 +109,12 @@ class MqttIngester:
     # -- worker ---------------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._receive_loop()
+        finally:
+            self._flush_on_stop()
+
+    def _receive_loop(self) -> None:
         while not self._stop.is_set():
             try:
                 self._drain_spool()
@@ -113,6 +122,8 @@ class MqttIngester:
                     self._retry(step)
             except Stopping:
                 return
+            if self._snapshots is not None:
+                self._snapshots.maybe_save()
             batch = self._next_batch()
             if not batch:
                 continue
@@ -130,9 +141,10 @@ class MqttIngester:
                 continue
             self._acknowledge(batch)
             self.batches_done += 1
-        self._flush_on_stop()
 
     def _flush_on_stop(self) -> None:
+        if self._snapshots is not None:
+            self._snapshots.save()
         for step in self._pipeline.sightings_steps(force=True):
             try:
                 step.run()

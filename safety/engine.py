@@ -56,6 +56,15 @@ class SafetyEngine:
     def meter_count(self) -> int:
         return len(self._states)
 
+    def states(self) -> dict[str, MeterState]:
+        """Every meter's rule state (for snapshots)."""
+        return self._states
+
+    def restore_state(self, meter_id: str, state: MeterState) -> None:
+        """Put back a meter's state from a snapshot, with its offline deadline."""
+        self._states[meter_id] = state
+        self._offline.schedule(state, self.profile(meter_id), self.config)
+
     def clear(self, meter_id: str, rule: str) -> None:
         """An operator cleared the alarm: the rule may fire again for this meter."""
         end_episode(self._state(meter_id), rule)

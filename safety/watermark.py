@@ -26,6 +26,9 @@ class FleetWatermark:
                 del top[oldest]
                 top[meter_id] = ts_ms
 
+    def clocks(self) -> dict[str, int]:
+        return dict(self._top)
+
     @property
     def value(self) -> int | None:
         return min(self._top.values()) if self._top else None

@@ -25,7 +25,10 @@ class OfflineTracker:
 
     def seen(self, state: MeterState, profile: MeterProfile, config: RulesConfig) -> None:
         """A message from the meter: end its silence and make sure a deadline is set."""
+        self.schedule(state, profile, config)
         end_episode(state, RULE_ID)
+
+    def schedule(self, state: MeterState, profile: MeterProfile, config: RulesConfig) -> None:
         if profile.meter_id not in self._scheduled and state.last_seen_ms is not None:
             self._scheduled.add(profile.meter_id)
             heapq.heappush(

@@ -174,3 +174,40 @@ def test_readings_replayed_after_a_restart_do_not_raise_a_second_alarm(
         assert store.count("RPL1") == 4
     finally:
         second.stop()
+
+
+def test_engine_state_survives_an_ingester_restart(
+    mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
+) -> None:
+    """A micro-flow episode three hours old at the restart still fires on time after it."""
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    settings = settings_for(mosquitto.url, tmp_path)
+    start = now_ms() - 6 * 3_600_000
+
+    def readings(minutes: range) -> dict[str, object]:
+        return {
+            "seq": minutes.start,
+            "readings": [
+                {
+                    "ts": start + m * 60_000,
+                    "volume_m3": round(100 + 0.012 * m / 60, 6),
+                    "flow_m3h": 0.012,
+                }
+                for m in minutes
+            ],
+        }
+
+    first = start_ingester(settings, registry, store)
+    probe.publish("gas/v1/meters/SNAP1/telemetry", readings(range(0, 180)))
+    wait_until(lambda: store.count("SNAP1") == 180, what="three hours of readings")
+    first.stop()  # a clean stop writes the engine snapshot
+    assert (tmp_path / "engine-snapshot.json").exists()
+    second = start_ingester(settings, registry, store)
+    try:
+        probe.publish("gas/v1/meters/SNAP1/telemetry", readings(range(180, 300)))
+        wait_until(lambda: registry.list_alarms(meter_id="SNAP1"), what="the micro-flow alarm")
+        (alarm,) = registry.list_alarms(meter_id="SNAP1")
+        assert (alarm.rule, alarm.opened_ts_ms) == ("micro_flow", start + 241 * 60_000)
+    finally:
+        second.stop()
