@@ -40,6 +40,8 @@ class SightingsBuffer:
                 if reading_ms is None or reading.ts_ms > reading_ms:
                     reading_ms = reading.ts_ms
                     valve = reading.valve or valve
+            if item.reply is not None and item.reply.valve is not None:
+                valve = item.reply.valve  # the meter's own word, just now
             pending[item.meter_id] = MeterSighting(now_ms, reading_ms, valve, status)
 
     def take(self, force: bool = False) -> dict[str, MeterSighting] | None:

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from ingest.decode import Decoded
+from ingest.sightings import SightingsBuffer
+from meters.protocol import CommandReply
+from meters.registry import MeterSighting
+from safety.domain import Reading
+
+
+def test_sightings_merge_until_due_and_keep_the_newest_reading() -> None:
+    now = [0.0]
+    buffer = SightingsBuffer(flush_every_s=2.0, clock=lambda: now[0])
+    topic = "gas/v1/meters/M1/telemetry"
+    buffer.add(
+        [Decoded(topic, "M1", "telemetry", readings=(Reading("M1", 50, 1.0, valve="open"),))], 1000
+    )
+    buffer.add(
+        [Decoded(topic, "M1", "telemetry", readings=(Reading("M1", 40, 0.9, valve="fault"),))], 1100
+    )
+    buffer.add([Decoded("gas/v1/meters/M2/status", "M2", "status", status="online")], 1200)
+    assert buffer.take() is None  # not due yet
+    now[0] = 2.5
+    assert buffer.take() == {
+        "M1": MeterSighting(1100, 50, "open", None),
+        "M2": MeterSighting(1200, None, None, "online"),
+    }
+    assert buffer.take(force=True) is None  # nothing new
+
+
+def test_a_reply_carries_the_valve_state() -> None:
+    buffer = SightingsBuffer(flush_every_s=2.0)
+    reply = CommandReply("c1", "M1", "done", 5, valve="closed")
+    buffer.add([Decoded("gas/v1/meters/M1/replies", "M1", "replies", reply=reply)], 7)
+    assert buffer.take(force=True) == {"M1": MeterSighting(7, None, "closed", None)}
