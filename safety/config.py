@@ -163,10 +163,15 @@ class DataQualityConfig:
     at least this share of what the reported flow claims over the episode, so a single
     spiking sample cannot shut a valve. ``max_gap_intervals``: a silence longer than this
     many report intervals breaks a continuity episode (nobody knows what flowed meanwhile).
+    ``max_ahead_s``: a reading further than this ahead of the fleet watermark is held back
+    (it would make the meter's later, true readings look out of order), unless
+    ``clock_shift_readings`` consecutive readings agree: then the meter's clock moved.
     """
 
     register_backing_ratio: float = 0.9
     max_gap_intervals: float = 3.0
+    max_ahead_s: int = 900
+    clock_shift_readings: int = 3
 
 
 @dataclass(frozen=True, slots=True)

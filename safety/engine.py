@@ -80,8 +80,34 @@ class SafetyEngine:
 
     def on_reading(self, reading: Reading) -> list[Decision]:
         state = self._state(reading.meter_id)
+        if self._held_back(state, reading):
+            watermark = self.watermark.value or reading.ts_ms
+            return self._observe(state, reading.meter_id, watermark)  # alive, clock not trusted
         decisions = self._evaluate_reading(state, reading)
         return decisions + self._observe(state, reading.meter_id, reading.ts_ms)
+
+    def _held_back(self, state: MeterState, reading: Reading) -> bool:
+        """A reading far ahead of the fleet is held back, unless the meter's last few
+        readings agree (its clock really moved): one bad timestamp must not blind it."""
+        quality = self.config.data_quality
+        watermark = self.watermark.value
+        if not self.watermark.established or watermark is None:
+            return False
+        if reading.ts_ms <= watermark + quality.max_ahead_s * 1000:
+            state.future_streak = []
+            return False
+        gap_ms = quality.max_gap_intervals * self.profile(reading.meter_id).report_interval_s * 1000
+        if state.last_ts_ms is not None and 0 < reading.ts_ms - state.last_ts_ms <= gap_ms:
+            state.future_streak = []  # continuous with the meter's own accepted timeline
+            return False
+        streak = state.future_streak
+        if streak and not 0 < reading.ts_ms - streak[-1] <= gap_ms:
+            streak.clear()
+        streak.append(reading.ts_ms)
+        if len(streak) < quality.clock_shift_readings:
+            return True
+        state.future_streak = []
+        return False
 
     def on_event(self, event: MeterEvent) -> list[Decision]:
         state = self._state(event.meter_id)

@@ -18,6 +18,7 @@ class MeterState:
     __slots__ = (
         "closed_since_volume_m3",
         "first_ts_ms",
+        "future_streak",
         "last_gap_ts_ms",
         "last_seen_ms",
         "last_ts_ms",
@@ -38,6 +39,7 @@ class MeterState:
 
     def __init__(self) -> None:
         self.first_ts_ms: int | None = None
+        self.future_streak: list[int] = []  # timestamps of consecutive readings far ahead
         self.last_ts_ms: int | None = None
         self.last_volume_m3: float | None = None
         self.last_seen_ms: int | None = None

@@ -26,6 +26,11 @@ class FleetWatermark:
                 del top[oldest]
                 top[meter_id] = ts_ms
 
+    @property
+    def established(self) -> bool:
+        """True once ``quorum`` meters have reported (only then can a clock be 'ahead')."""
+        return len(self._top) >= self._quorum
+
     def clocks(self) -> dict[str, int]:
         return dict(self._top)
 

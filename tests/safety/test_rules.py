@@ -231,3 +231,40 @@ def test_the_watermark_is_the_quorum_th_newest_clock() -> None:
     solo = FleetWatermark(quorum=3)
     solo.observe("ONLY", 7)
     assert solo.value == 7
+
+
+# -- a timestamp far in the future -----------------------------------------------------------
+
+
+def with_fleet(readings: list[Reading]) -> list[Reading]:
+    """Interleave three healthy meters reporting at each reading's time (the fleet clock)."""
+    mixed: list[Reading] = []
+    for reading in readings:
+        ts = min(reading.ts_ms, mixed[-1].ts_ms + MIN) if mixed else reading.ts_ms
+        mixed.extend(Reading(m, ts, 1.0, 0.0) for m in ("A", "B", "C"))
+        mixed.append(reading)
+    return mixed
+
+
+def test_one_reading_from_the_future_does_not_blind_the_meter() -> None:
+    engine = SafetyEngine()
+    readings = series("F1", [6.0] * 6)
+    bad = Reading(
+        "F1", readings[1].ts_ms + 12 * 60 * MIN, readings[1].volume_m3 + 0.01, flow_m3h=6.0
+    )
+    decisions = engine.process(with_fleet([readings[0], readings[1], bad, *readings[2:]]))
+    assert [(d.meter_id, d.rule, d.ts_ms) for d in decisions if d.meter_id == "F1"] == [
+        ("F1", "over_flow", T0 + 2 * MIN)
+    ]
+
+
+def test_a_clock_that_really_moved_ahead_is_accepted_after_three_readings() -> None:
+    engine = SafetyEngine()
+    fleet = [Reading(m, T0 + i * MIN, 1.0, 0.0) for i in range(12) for m in ("A", "B", "C")]
+    engine.process(fleet[:6])
+    shifted = series("S1", [6.0] * 8, start=T0 + 6 * 60 * MIN)
+    decisions = []
+    for index, reading in enumerate(shifted):
+        decisions += engine.process([*fleet[6 + 3 * index : 9 + 3 * index], reading])
+    # Held back: readings 0-1; accepted from reading 2 (a new baseline); over_flow after 60 s.
+    assert [(d.rule, d.ts_ms) for d in decisions] == [("over_flow", shifted[4].ts_ms)]
