@@ -81,7 +81,6 @@ class MqttIngester:
         self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
-        self.batches_done = 0
         self._client.on_message = self._on_message
         session.on_reconnect = pipeline.metrics.reconnects.inc
 
@@ -140,7 +139,6 @@ class MqttIngester:
                 log.exception("batch of %d messages failed; left unacknowledged", len(batch))
                 continue
             self._acknowledge(batch)
-            self.batches_done += 1
 
     def _flush_on_stop(self) -> None:
         if self._snapshots is not None:

@@ -153,9 +153,6 @@ class Registry:
 
         return self._run(work)
 
-    def set_status(self, meter_id: str, status: str, now_ms: int) -> None:
-        self.record_sightings({meter_id: MeterSighting(seen_ms=now_ms, status=status)})
-
     def list_meters(
         self, offset: int = 0, limit: int = 100, valve: str | None = None
     ) -> list[MeterView]:

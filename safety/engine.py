@@ -53,9 +53,6 @@ class SafetyEngine:
             found = self._profiles[meter_id] = MeterProfile(meter_id=meter_id)
         return found
 
-    def meter_count(self) -> int:
-        return len(self._states)
-
     def states(self) -> dict[str, MeterState]:
         """Every meter's rule state (for snapshots)."""
         return self._states

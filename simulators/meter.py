@@ -12,7 +12,6 @@ from safety.domain import MeterEvent, MeterProfile, Reading
 from simulators.household import household_flow_m3h, restaurant_flow_m3h, unit_hash
 
 FaultKind = Literal["leak_detector", "over_flow", "micro_flow"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("leak_detector", "over_flow", "micro_flow")
 
 
 @functools.lru_cache(maxsize=32)

@@ -65,9 +65,6 @@ class FleetRunner:
     def meter(self, meter_id: str) -> SimMeter:
         return self._meters[meter_id]
 
-    def send_event(self, meter_id: str, name: str) -> None:
-        self._publish_event(MeterEvent(meter_id, self._clock(), name))
-
     # -- MQTT callbacks -------------------------------------------------------------------
 
     def _on_message(self, _client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:

@@ -36,8 +36,9 @@ def test_sightings_register_unknown_meters_and_keep_the_newest_reading(registry:
     meter = registry.get_meter("M1")
     assert (meter.last_seen_ms, meter.last_reading_ms, meter.valve) == (T0 + 9, T0 - 5, "closed")
     assert registry.count_meters(valve="closed") == 1
-    registry.set_status("M1", "offline", T0 + 10)
-    assert registry.get_meter("M1").status == "offline"
+    registry.record_sightings({"M1": MeterSighting(T0 + 10, status="offline")})
+    meter = registry.get_meter("M1")
+    assert (meter.status, meter.valve, meter.last_reading_ms) == ("offline", "closed", T0 - 5)
 
 
 def test_one_alarm_per_meter_and_rule_while_open(registry: Registry) -> None:
