@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from safety.config import RulesConfig
 from safety.domain import Decision, MeterEvent
+from safety.rules.episodes import end_episode, fire
 from safety.state import MeterState
 
 RULE_ID = "leak_detector"
@@ -11,15 +12,9 @@ RULE_ID = "leak_detector"
 
 def evaluate(state: MeterState, event: MeterEvent, config: RulesConfig) -> Decision | None:
     if event.event == "detector_clear":
-        state.open_rules.discard(RULE_ID)
+        end_episode(state, RULE_ID)
         return None
-    if event.event != "detector_alarm" or RULE_ID in state.open_rules:
+    if event.event != "detector_alarm":
         return None
-    state.open_rules.add(RULE_ID)
-    return Decision(
-        ts_ms=event.ts_ms,
-        meter_id=event.meter_id,
-        rule=RULE_ID,
-        action=config.leak_detector.action,
-        detail={"event": event.event},
-    )
+    detail = {"event": event.event}
+    return fire(state, RULE_ID, event.ts_ms, event.meter_id, config.leak_detector.action, detail)

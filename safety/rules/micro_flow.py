@@ -5,6 +5,7 @@ from __future__ import annotations
 from safety.config import RulesConfig
 from safety.domain import Decision, MeterProfile
 from safety.flow import FlowSample, register_flow_m3h
+from safety.rules.episodes import end_episode, fire, held
 from safety.state import MeterState
 
 RULE_ID = "micro_flow"
@@ -16,7 +17,7 @@ def evaluate(
     rule = config.micro_flow
     if sample.flow_m3h < rule.floor_m3h:
         state.micro_since_ts_ms = None
-        state.open_rules.discard(RULE_ID)
+        end_episode(state, RULE_ID)
         return None
     if state.micro_since_ts_ms is None:
         state.micro_since_ts_ms = sample.ts_ms
@@ -24,23 +25,18 @@ def evaluate(
         return None
     if RULE_ID in state.open_rules or sample.flow_m3h >= rule.ceiling_m3h:
         return None
-    held_ms = sample.ts_ms - state.micro_since_ts_ms
-    if held_ms < rule.hold_s * 1000:
+    if not held(state.micro_since_ts_ms, sample.ts_ms, rule.hold_s):
         return None
+    held_ms = sample.ts_ms - state.micro_since_ts_ms
     backed = register_flow_m3h(
         state.micro_since_volume_m3, sample.volume_m3, state.micro_since_ts_ms, sample.ts_ms
     )
     if backed < rule.floor_m3h * config.data_quality.register_backing_ratio:
         return None
-    state.open_rules.add(RULE_ID)
-    return Decision(
-        ts_ms=sample.ts_ms,
-        meter_id=profile.meter_id,
-        rule=RULE_ID,
-        action=rule.action.get(profile.category, "shutoff"),
-        detail={
-            "flow_m3h": sample.flow_m3h,
-            "register_flow_m3h": round(backed, 5),
-            "held_s": held_ms / 1000,
-        },
-    )
+    action = rule.action.get(profile.category, "shutoff")
+    detail = {
+        "flow_m3h": sample.flow_m3h,
+        "register_flow_m3h": round(backed, 5),
+        "held_s": held_ms / 1000,
+    }
+    return fire(state, RULE_ID, sample.ts_ms, profile.meter_id, action, detail)
