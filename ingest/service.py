@@ -24,6 +24,7 @@ from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
 from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
 from ingest.snapshots import SnapshotKeeper
+from meters.clock import wall_clock_ms
 from meters.errors import MetersError
 from meters.mqtt import MqttSession, SessionOptions
 from meters.protocol import TopicKind, subscription
@@ -31,10 +32,6 @@ from meters.protocol import TopicKind, subscription
 log = logging.getLogger(__name__)
 
 SUBSCRIBED_KINDS: tuple[TopicKind, ...] = ("telemetry", "events", "replies", "status")
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def ingest_subscriptions() -> list[tuple[str, int]]:

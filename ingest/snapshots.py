@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest.files import fsync_dir
 from safety import snapshot
 from safety.engine import SafetyEngine
 
@@ -69,10 +70,6 @@ class SnapshotKeeper:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
-            folder = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
+            fsync_dir(self.path.parent)
         except OSError as exc:
             log.error("cannot write the engine snapshot %s: %s", self.path, exc)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import IngestError
+from ingest.files import fsync_dir
 from safety.domain import Reading
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ class Spool:
             number = 1
         segment = self.folder / f"{number:012d}{SUFFIX}"
         segment.touch()
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self._segments.append(segment)
         return segment
 
@@ -162,7 +163,7 @@ class Spool:
     def _remove(self, segment: Path) -> None:
         size = segment.stat().st_size
         segment.unlink()
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self._segments.remove(segment)
         self._drained_to.pop(segment, None)
         self._size -= size
@@ -197,11 +198,3 @@ def _repair(segment: Path) -> None:
         with segment.open("r+b") as handle:
             handle.truncate(good_end)
             os.fsync(handle.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 import paho.mqtt.client as paho
 
+from meters.clock import wall_clock_ms
 from meters.errors import ProtocolError
 from meters.mqtt import MqttSession
 from meters.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
@@ -25,10 +25,6 @@ HISTORY_CHUNK = 500
 
 def runner_subscriptions() -> list[tuple[str, int]]:
     return [(subscription("commands"), 1)]
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class FleetRunner:
