@@ -49,15 +49,22 @@ class Decoded:
     rejections: tuple[Rejection, ...] = ()
 
 
+def _refused(
+    topic: str, meter_id: str | None, kind: str | None, code: str, reason: str, payload: bytes
+) -> Decoded:
+    """A whole message refused, with its code and reason."""
+    return Decoded(topic, meter_id, kind, rejections=(Rejection(code, reason, payload),))
+
+
 def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -> Decoded:
     try:
         parsed = parse_topic(topic)
     except ProtocolError as exc:
-        return Decoded(topic, None, None, rejections=(Rejection("bad_topic", str(exc), payload),))
+        return _refused(topic, None, None, "bad_topic", str(exc), payload)
     meter_id, kind = parsed.meter_id, parsed.kind
 
     def reject(code: str, reason: str) -> Decoded:
-        return Decoded(topic, meter_id, kind, rejections=(Rejection(code, reason, payload),))
+        return _refused(topic, meter_id, kind, code, reason, payload)
 
     if len(payload) > limits.max_payload_bytes:
         return reject(
@@ -94,9 +101,7 @@ def _decode_status(topic: str, meter_id: str, payload: bytes) -> Decoded:
     text = payload.decode("utf-8", errors="replace").strip()
     if text not in ("online", "offline"):
         reason = f"status must be 'online' or 'offline', got {text[:40]!r}"
-        return Decoded(
-            topic, meter_id, "status", rejections=(Rejection("bad_status", reason, payload),)
-        )
+        return _refused(topic, meter_id, "status", "bad_status", reason, payload)
     return Decoded(topic, meter_id, "status", status=text)
 
 
@@ -112,14 +117,10 @@ def _decode_telemetry(
         items = body["readings"]
         if not isinstance(items, list):
             reason = "'readings' must be a list"
-            return Decoded(
-                topic, meter_id, "telemetry", rejections=(Rejection("bad_batch", reason, payload),)
-            )
+            return _refused(topic, meter_id, "telemetry", "bad_batch", reason, payload)
         if len(items) > limits.max_batch_readings:
             reason = f"batch of {len(items)} readings exceeds {limits.max_batch_readings}"
-            return Decoded(
-                topic, meter_id, "telemetry", rejections=(Rejection("bad_batch", reason, payload),)
-            )
+            return _refused(topic, meter_id, "telemetry", "bad_batch", reason, payload)
     else:
         items = [body]
     readings: list[Reading] = []
