@@ -11,10 +11,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from gasguard.servers import InfluxServer, MosquittoServer
 from meters.db import make_engine, migrate
 from meters.registry import Registry
+
+# CI machines are shared and slow at times: hypothesis's timing checks would fail tests
+# for the machine's load, not for the code. Every property keeps its example count.
+settings.register_profile("gasguard", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gasguard")
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
