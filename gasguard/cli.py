@@ -34,7 +34,7 @@ def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
     from gasguard import wiring
-    from gasguard.runtime import wait_for_signal
+    from gasguard.runtime import tune_gc_for_streaming, wait_for_signal
 
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
@@ -42,6 +42,7 @@ def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
     ingester = wiring.build_ingester(settings, registry, store, metrics)
     if settings.ingest.metrics_port:
         start_http_server(settings.ingest.metrics_port, settings.ingest.metrics_host, metrics)
+    tune_gc_for_streaming()
     ingester.start()
     print(f"gasguard ingest: {settings.mqtt_url} -> {type(store).__name__}", flush=True)
     try:
@@ -127,7 +128,9 @@ def _rules(path: Path | None, settings: Settings) -> RulesConfig:
 
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     from gasguard.replay import replay
+    from gasguard.runtime import tune_gc_for_streaming
 
+    tune_gc_for_streaming()
     config = _rules(args.config, settings)
     with open(args.input, encoding="utf-8") as source:
         stats = replay(source, sys.stdout, config)

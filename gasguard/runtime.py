@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Callable
@@ -48,3 +49,14 @@ class StatusPrinter:
     def _run(self) -> None:
         while not self._stop.wait(self._every_s):
             print_status(self._status)
+
+
+def tune_gc_for_streaming() -> None:
+    """Streaming work allocates short-lived containers by the million (decoded JSON,
+    readings, decisions) and keeps few cycles: with CPython's default threshold of 700
+    the cyclic collector took ~12 % of the ingester under load (py-spy). Objects alive
+    after start-up move to the permanent generation and young collections run 100 times
+    less often; reference counting still frees everything that is not a cycle."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(70_000, 20, 20)

@@ -36,7 +36,10 @@ class Settings(BaseSettings):
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_ca_file: str | None = None
-    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    # 3.1.1 by default: paho decodes an MQTT 5 PUBLISH in 11.6 µs against 1.8 µs for
+    # 3.1.1 (its properties object), a fifth of a core at 18,000 messages/s. Both keep a
+    # persistent session; see docs/ingest.md.
+    mqtt_protocol: Literal["5", "3.1.1"] = "3.1.1"
     influx_url: str | None = None
     influx_db: str = "gasguard"
     influx_token: str | None = None

@@ -17,8 +17,9 @@ from meters.errors import ProtocolError
 from meters.protocol import CommandReply, parse_reply, parse_topic
 from safety.domain import EVENT_NAMES, VALVE_STATES, MeterEvent, Reading
 
-OPTIONAL_NUMBERS = ("flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
+NUMBER_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
 NON_NEGATIVE = ("volume_m3", "flow_m3h")
+_ABSENT = object()
 
 
 class InvalidItem(ValueError):
@@ -160,7 +161,7 @@ def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> R
     _check_meter(meter_id, item)
     if "volume_m3" not in item:
         raise InvalidItem("missing_field", "missing required field 'volume_m3'")
-    numbers = {key: _number(item, key) for key in ("volume_m3", *OPTIONAL_NUMBERS) if key in item}
+    numbers = _numbers(item)
     for key in NON_NEGATIVE:
         if key in numbers and numbers[key] < 0:
             raise InvalidItem("out_of_range", f"field '{key}' must be >= 0, got {numbers[key]!r}")
@@ -187,16 +188,23 @@ def parse_event(meter_id: str, body: dict[str, Any], window: tuple[int, int] | N
     return MeterEvent(meter_id=meter_id, ts_ms=_timestamp(body, window), event=name)
 
 
-def _number(item: dict[str, Any], key: str) -> float:
-    value = item[key]
-    kind = type(value)  # exact types: bool (an int subclass) is not a number here
-    if kind is float:
-        if not math.isfinite(value):
-            raise InvalidItem("not_finite", f"field '{key}' must be finite, got {value!r}")
-        return value
-    if kind is int:
-        return float(value)
-    raise InvalidItem("wrong_type", f"field '{key}' must be a number, got {kind.__name__}")
+def _numbers(item: dict[str, Any]) -> dict[str, float]:
+    """The numeric fields present in ``item``, as floats (one loop: the hot path)."""
+    numbers = {}
+    for key in NUMBER_FIELDS:
+        value = item.get(key, _ABSENT)
+        if value is _ABSENT:
+            continue
+        kind = type(value)  # exact types: bool (an int subclass) is not a number here
+        if kind is float:
+            if not math.isfinite(value):
+                raise InvalidItem("not_finite", f"field '{key}' must be finite, got {value!r}")
+        elif kind is int:
+            value = float(value)
+        else:
+            raise InvalidItem("wrong_type", f"field '{key}' must be a number, got {kind.__name__}")
+        numbers[key] = value
+    return numbers
 
 
 def _timestamp(item: dict[str, Any], window: tuple[int, int] | None) -> int:

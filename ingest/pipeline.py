@@ -95,14 +95,13 @@ class Pipeline:
             for rejection in item.rejections
         ]
         letters.extend(refused_letters(refused, now_ms))
-        self.count_dead_letters(letters)
         events = [e for item in decoded for e in item.events]
         steps = [
             *(
                 Step(f"decision {d.rule} {d.meter_id}", _bind(self.actuator.execute, d, now_ms))
                 for d in decisions
             ),
-            Step("dead letters", lambda: self.registry.add_dead_letters(letters)),
+            self.dead_letters_step(letters),
             Step("events", lambda: self.registry.add_events(events, now_ms)),
         ]
         self.sightings.add(decoded, now_ms)
@@ -124,10 +123,16 @@ class Pipeline:
             [] if due is None else [Step("sightings", _bind(self.registry.record_sightings, due))]
         )
 
-    def count_dead_letters(self, letters: list[NewDeadLetter]) -> None:
-        for letter in letters:
-            log.warning("dead letter from %s: %s", letter.topic, letter.reason)
-            self.metrics.dead_letters.labels(reason=letter.code).inc()
+    def dead_letters_step(self, letters: list[NewDeadLetter]) -> Step:
+        """Record the dead letters, then count them: a retried step counts them once."""
+
+        def record() -> None:
+            self.registry.add_dead_letters(letters)
+            for letter in letters:
+                log.warning("dead letter from %s: %s", letter.topic, letter.reason)
+                self.metrics.dead_letters.labels(reason=letter.code).inc()
+
+        return Step("dead letters", record)
 
 
 def refused_letters(refused: list[Refused], now_ms: int) -> list[NewDeadLetter]:

@@ -190,11 +190,7 @@ class MqttIngester:
             return
         refused = writer.drain(self._config.drain_batches_per_round)
         if refused:
-            letters = refused_letters(refused, self._clock())
-            self._pipeline.count_dead_letters(letters)
-            self._retry(
-                Step("dead letters", lambda: self._pipeline.registry.add_dead_letters(letters))
-            )
+            self._retry(self._pipeline.dead_letters_step(refused_letters(refused, self._clock())))
 
     def _retry(self, step: Step) -> None:
         delay = self._config.retry_initial_s
@@ -212,10 +208,12 @@ class MqttIngester:
             delay = min(delay * 2, self._config.retry_max_s)
 
     def _acknowledge(self, batch: list[Delivery]) -> None:
+        """PUBACK the batch, only on the connection that delivered it (a redelivery after
+        a reconnect carries new packet ids; the broker resends the others)."""
         generation = self._session.generation
-        acked = 0
+        mids = [d.mid for d in batch if d.qos == 1 and d.generation == generation]
+        self._client.ack_many(mids)
         for delivery in batch:
-            if delivery.qos > 0 and delivery.generation == generation:
+            if delivery.qos == 2 and delivery.generation == generation:
                 self._client.ack(delivery.mid, delivery.qos)
-                acked += 1
-        self._pipeline.metrics.acknowledged.inc(acked)
+        self._pipeline.metrics.acknowledged.inc(len(mids))

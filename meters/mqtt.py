@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -99,6 +100,55 @@ def _writes_stay_on_the_network_thread(
     """paho's external-loop hook; see ``MqttSession._make_client``."""
 
 
+class BufferedClient(paho.Client):
+    """paho's client with two changes below its public API, for throughput (measured in
+    docs/benchmarks.md): paho reads every packet with three or more small ``recv`` calls
+    (type byte, each length byte, body) and sends every PUBACK as its own write.
+
+    * Reads are served from one ``recv`` of up to 64 KiB per call into the socket, and the
+      session drains what is buffered (``buffered_input``) before it waits in ``select``.
+    * ``ack_many`` queues the PUBACKs of a whole batch as one packet: one write, one
+      wake-up of the network thread, instead of one per message.
+
+    Both rely on paho 2.2's internal ``_sock_recv`` and ``_packet_queue``; the version is
+    pinned in pyproject.toml and tests/meters/test_mqtt.py covers both paths.
+    """
+
+    READ_CHUNK = 65_536
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_buffer = b""
+        self._read_pos = 0
+        self._read_socket: object = None
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._read_socket is not self._sock:  # a new connection: nothing buffered
+            self._read_socket, self._read_buffer, self._read_pos = self._sock, b"", 0
+        if self._read_pos >= len(self._read_buffer):
+            chunk = super()._sock_recv(self.READ_CHUNK)
+            if not chunk:
+                return chunk  # end of stream: paho handles the lost connection
+            self._read_buffer, self._read_pos = chunk, 0
+        start = self._read_pos
+        self._read_pos = min(start + bufsize, len(self._read_buffer))
+        return self._read_buffer[start : self._read_pos]
+
+    @property
+    def buffered_input(self) -> bool:
+        """Bytes read from the current connection that paho has not parsed yet."""
+        return self._read_socket is self._sock and self._read_pos < len(self._read_buffer)
+
+    def ack_many(self, mids: list[int]) -> None:
+        """Acknowledge QoS 1 messages (manual acknowledgement) with one write."""
+        if mids:
+            packet = b"".join(_PUBACK.pack(0x40, 2, mid) for mid in mids)
+            self._packet_queue(paho.PUBACK, packet, 0, 1)
+
+
+_PUBACK = struct.Struct("!BBH")
+
+
 class MqttSession:
     def __init__(
         self,
@@ -123,9 +173,9 @@ class MqttSession:
         self.client.on_disconnect = self._on_disconnect
         self.on_reconnect: Callable[[], None] | None = None
 
-    def _make_client(self, client_id: str) -> paho.Client:
+    def _make_client(self, client_id: str) -> BufferedClient:
         v5 = self.endpoint.protocol == "5"
-        client = paho.Client(
+        client = BufferedClient(
             callback_api_version=paho.CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=None if v5 else not self.options.persistent,
@@ -170,9 +220,8 @@ class MqttSession:
         while not self._stopping.is_set():
             connected_at = time.monotonic()
             if self._connect():
-                while not self._stopping.is_set():
-                    if self.client.loop(timeout=0.5) != paho.MQTT_ERR_SUCCESS:
-                        break
+                while not self._stopping.is_set() and self._loop_once():
+                    pass
             if self._stopping.is_set():
                 break
             if self.generation and time.monotonic() - connected_at > 60:
@@ -186,6 +235,13 @@ class MqttSession:
                 self.on_reconnect()
             log.warning("%s: reconnecting to %s in %.1f s", self._name, self.endpoint.url, delay)
             self._stopping.wait(delay)
+
+    def _loop_once(self) -> bool:
+        """One pass of the network loop; False once the connection is lost."""
+        result = self.client.loop(timeout=0.5)
+        while result == paho.MQTT_ERR_SUCCESS and self.client.buffered_input:
+            result = self.client.loop_read()
+        return result == paho.MQTT_ERR_SUCCESS
 
     def _connect(self) -> bool:
         try:

@@ -106,6 +106,27 @@ class ProlongedUseConfig:
     )
     action: Action = "shutoff"
 
+    def __post_init__(self) -> None:
+        for category in ("residential", "commercial", "industrial"):
+            _check_bands(getattr(self, category), f"prolonged_use.{category}")
+
+
+def _check_bands(bands: list[list[float]], where: str) -> None:
+    """Bands are [edge m³/h, limit s] pairs of positive numbers, edges ascending (the
+    rule relies on the first edge being the lowest)."""
+    edges = []
+    for band in bands:
+        if (
+            not isinstance(band, list)
+            or len(band) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in band)
+            or min(band) <= 0
+        ):
+            raise ConfigError(f"{where}: each band is [edge_m3h, limit_s] > 0, got {band!r}")
+        edges.append(band[0])
+    if not edges or edges != sorted(set(edges)):
+        raise ConfigError(f"{where}: band edges must be strictly ascending, got {edges}")
+
 
 @dataclass(frozen=True, slots=True)
 class NoFlowGapConfig:

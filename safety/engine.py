@@ -77,13 +77,15 @@ class SafetyEngine:
 
     def on_reading(self, reading: Reading) -> list[Decision]:
         state = self._state(reading.meter_id)
-        if self._held_back(state, reading):
+        profile = self.profile(reading.meter_id)
+        if self._held_back(state, reading, profile):
             watermark = self.watermark.value or reading.ts_ms
-            return self._observe(state, reading.meter_id, watermark)  # alive, clock not trusted
-        decisions = self._evaluate_reading(state, reading)
-        return decisions + self._observe(state, reading.meter_id, reading.ts_ms)
+            return self._observe(state, profile, watermark)  # alive, clock not trusted
+        decisions = self._evaluate_reading(state, reading, profile)
+        due = self._observe(state, profile, reading.ts_ms)
+        return decisions + due if due else decisions
 
-    def _held_back(self, state: MeterState, reading: Reading) -> bool:
+    def _held_back(self, state: MeterState, reading: Reading, profile: MeterProfile) -> bool:
         """A reading far ahead of the fleet is held back, unless the meter's last few
         readings agree (its clock really moved): one bad timestamp must not blind it."""
         quality = self.config.data_quality
@@ -93,7 +95,7 @@ class SafetyEngine:
         if reading.ts_ms <= watermark + quality.max_ahead_s * 1000:
             state.future_streak = []
             return False
-        gap_ms = quality.max_gap_intervals * self.profile(reading.meter_id).report_interval_s * 1000
+        gap_ms = quality.max_gap_intervals * profile.report_interval_s * 1000
         if state.last_ts_ms is not None and 0 < reading.ts_ms - state.last_ts_ms <= gap_ms:
             state.future_streak = []  # continuous with the meter's own accepted timeline
             return False
@@ -113,12 +115,13 @@ class SafetyEngine:
             decision = rule.evaluate(state, event, self.config)
             if decision is not None:
                 decisions.append(decision)
-        return decisions + self._observe(state, event.meter_id, event.ts_ms)
+        return decisions + self._observe(state, self.profile(event.meter_id), event.ts_ms)
 
-    def _evaluate_reading(self, state: MeterState, reading: Reading) -> list[Decision]:
+    def _evaluate_reading(
+        self, state: MeterState, reading: Reading, profile: MeterProfile
+    ) -> list[Decision]:
         if state.last_ts_ms is not None and reading.ts_ms <= state.last_ts_ms:
             return []
-        profile = self.profile(reading.meter_id)
         if state.first_ts_ms is None:
             state.first_ts_ms = reading.ts_ms
         previous = (
@@ -150,12 +153,12 @@ class SafetyEngine:
             state.valve = reading.valve
         return [d for d in decisions if d is not None]
 
-    def _observe(self, state: MeterState, meter_id: str, ts_ms: int) -> list[Decision]:
+    def _observe(self, state: MeterState, profile: MeterProfile, ts_ms: int) -> list[Decision]:
         """Any message: the meter is alive; the fleet watermark may move; silences end."""
         if state.last_seen_ms is None or ts_ms > state.last_seen_ms:
             state.last_seen_ms = ts_ms
-        self._offline.seen(state, self.profile(meter_id), self.config)
-        self.watermark.observe(meter_id, ts_ms)
+        self._offline.seen(state, profile, self.config)
+        self.watermark.observe(profile.meter_id, ts_ms)
         watermark = self.watermark.value
         if watermark is None:
             return []

@@ -10,6 +10,7 @@ from typing import Any
 
 from safety.engine import SafetyEngine
 from safety.errors import SafetyError
+from safety.rules.episodes import open_rule_names, open_rules_mask
 from safety.state import MeterState
 
 VERSION = 1
@@ -27,7 +28,7 @@ def dump(engine: SafetyEngine) -> dict[str, Any]:
         for name in MeterState.__slots__:
             value = getattr(state, name)
             if name == "open_rules":
-                value = sorted(value)
+                value = open_rule_names(value)
             fields[name] = value
         meters[meter_id] = fields
     return {"version": VERSION, "watermark": engine.watermark.clocks(), "meters": meters}
@@ -54,7 +55,7 @@ def load(engine: SafetyEngine, data: dict[str, Any]) -> int:
 
 def _restore(name: str, value: Any) -> Any:
     if name == "open_rules":
-        return set(value)
+        return open_rules_mask(value)
     if name == "recent_flows":
         return [(int(ts), float(flow)) for ts, flow in value]
     if name == "prolonged_since":

@@ -56,7 +56,7 @@ class MeterState:
         self.pressure_low_since_ms: int | None = None
         self.pressure_high_since_ms: int | None = None
         self.closed_since_volume_m3: float | None = None
-        self.open_rules: set[str] = set()
+        self.open_rules = 0  # bit mask, one bit per rule (safety.rules.episodes.RULE_BITS)
 
     def reset_continuity(self) -> None:
         """Forget every running episode start (after a gap or a register reset)."""

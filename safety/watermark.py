@@ -13,18 +13,24 @@ class FleetWatermark:
     def __init__(self, quorum: int) -> None:
         self._quorum = max(1, quorum)
         self._top: dict[str, int] = {}  # the quorum meters with the newest clocks
+        self._value: int | None = None  # min of _top, kept current by observe
 
     def observe(self, meter_id: str, ts_ms: int) -> None:
         top = self._top
+        value = self._value
+        if value is not None and ts_ms <= value and len(top) >= self._quorum:
+            return  # at or behind the watermark: cannot change the quorum's newest clocks
         if meter_id in top:
-            top[meter_id] = max(top[meter_id], ts_ms)
+            if ts_ms <= top[meter_id]:
+                return
+            top[meter_id] = ts_ms
         elif len(top) < self._quorum:
             top[meter_id] = ts_ms
         else:
             oldest = min(top, key=top.__getitem__)
-            if ts_ms > top[oldest]:
-                del top[oldest]
-                top[meter_id] = ts_ms
+            del top[oldest]
+            top[meter_id] = ts_ms
+        self._value = min(top.values())
 
     @property
     def established(self) -> bool:
@@ -36,4 +42,4 @@ class FleetWatermark:
 
     @property
     def value(self) -> int | None:
-        return min(self._top.values()) if self._top else None
+        return self._value

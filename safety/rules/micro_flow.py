@@ -5,7 +5,7 @@ from __future__ import annotations
 from safety.config import RulesConfig
 from safety.domain import Decision, MeterProfile
 from safety.flow import FlowSample, register_flow_m3h
-from safety.rules.episodes import end_episode, fire, held
+from safety.rules.episodes import end_episode, fire, held, is_open
 from safety.state import MeterState
 
 RULE_ID = "micro_flow"
@@ -23,7 +23,7 @@ def evaluate(
         state.micro_since_ts_ms = sample.ts_ms
         state.micro_since_volume_m3 = sample.volume_m3
         return None
-    if RULE_ID in state.open_rules or sample.flow_m3h >= rule.ceiling_m3h:
+    if is_open(state, RULE_ID) or sample.flow_m3h >= rule.ceiling_m3h:
         return None
     if not held(state.micro_since_ts_ms, sample.ts_ms, rule.hold_s):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from safety.config import RulesConfig, model_limits
 from safety.domain import Decision, MeterProfile
 from safety.flow import FlowSample, register_flow_m3h
-from safety.rules.episodes import end_episode, fire, held
+from safety.rules.episodes import end_episode, fire, held, is_open
 from safety.state import MeterState
 
 RULE_ID = "over_flow"
@@ -24,7 +24,7 @@ def evaluate(
         state.over_since_volume_m3 = sample.volume_m3
         return None
     held_ms = sample.ts_ms - state.over_since_ts_ms
-    if RULE_ID in state.open_rules or not held(
+    if is_open(state, RULE_ID) or not held(
         state.over_since_ts_ms, sample.ts_ms, config.over_flow.hold_s
     ):
         return None

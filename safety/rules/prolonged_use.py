@@ -20,6 +20,11 @@ def evaluate(
     state: MeterState, sample: FlowSample, profile: MeterProfile, config: RulesConfig
 ) -> Decision | None:
     table = bands(config, profile.category)
+    if sample.flow_m3h < table[0][0]:  # below the lowest edge (config keeps edges ascending)
+        if state.prolonged_since:
+            state.prolonged_since = []  # nothing running
+        end_episode(state, RULE_ID)
+        return None
     if len(state.prolonged_since) != len(table):
         state.prolonged_since = [None] * len(table)
     decision = None

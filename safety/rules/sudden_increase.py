@@ -46,12 +46,15 @@ def evaluate(
                 config.sudden_increase.action,
                 detail,
             )
-    recent = [(ts, flow) for ts, flow in state.recent_flows if sample.ts_ms - ts <= window_ms]
-    base_flow = min((flow for _, flow in recent), default=None)
+    recent = state.recent_flows  # in time order: only the oldest can leave the window
+    cutoff_ms = sample.ts_ms - window_ms
+    if recent and recent[0][0] < cutoff_ms:
+        recent = [(ts, flow) for ts, flow in recent if ts >= cutoff_ms]
+    base_flow = min([flow for _, flow in recent]) if recent else None
     if base_flow is not None and sample.flow_m3h - base_flow >= step and decision is None:
         state.sudden_candidate = (sample.ts_ms, base_flow, sample.volume_m3)
     elif base_flow is not None and sample.flow_m3h - base_flow < step / 2:
         end_episode(state, RULE_ID)
     recent.append((sample.ts_ms, sample.flow_m3h))
-    state.recent_flows = recent[-8:]
+    state.recent_flows = recent[-8:] if len(recent) > 8 else recent
     return decision

@@ -153,9 +153,13 @@ def test_nothing_is_lost_while_influxdb_is_down(
         influx.stop()
 
 
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
 def test_readings_published_while_the_ingester_is_down_arrive_after_restart(
-    stack: Stack, probe: MqttProbe
+    stack: Stack, probe: MqttProbe, protocol: str
 ) -> None:
+    """The persistent session keeps what arrives while the ingester is away, with either
+    protocol (3.1.1 ``clean_session=False``, 5 ``clean_start=False`` + session expiry)."""
+    stack.settings = stack.settings.model_copy(update={"mqtt_protocol": protocol})
     store = stack.store
     first = stack.start()
     start = now_ms() - 60_000

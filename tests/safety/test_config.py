@@ -47,6 +47,13 @@ def test_toml_overrides_merge_with_defaults(tmp_path: Path) -> None:
         ("[over_flow]\nhold_s = 'x'\n", "over_flow.hold_s: expected int"),
         ("[nonsense]\na = 1\n", "unknown rules config section"),
         ("[over_flow\n", "cannot read rules config"),
+        ("[prolonged_use]\nresidential = [[0.4]]\n", r"prolonged_use.residential: each band"),
+        (
+            "[prolonged_use]\ncommercial = [[1.0, 60], [0.4, 60]]\n",
+            "prolonged_use.commercial: band edges must be strictly ascending",
+        ),
+        ("[prolonged_use]\nindustrial = []\n", "band edges must be strictly ascending"),
+        ("[prolonged_use]\nresidential = [[0.4, -5]]\n", "each band is"),
     ],
 )
 def test_bad_config_names_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

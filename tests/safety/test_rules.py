@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from safety import Decision, MeterEvent, MeterProfile, Reading, RulesConfig, SafetyEngine
 from safety.watermark import FleetWatermark
 
@@ -231,6 +234,37 @@ def test_the_watermark_is_the_quorum_th_newest_clock() -> None:
     solo = FleetWatermark(quorum=3)
     solo.observe("ONLY", 7)
     assert solo.value == 7
+
+
+def _quorum_newest_by_definition(seen: list[tuple[str, int]], quorum: int) -> int:
+    """The watermark recomputed from scratch: the newest meters' clocks, kept as the
+    incremental tracker keeps them (a meter that fell out of the top comes back only
+    with a clock newer than the top's oldest)."""
+    top: dict[str, int] = {}
+    for meter, ts in seen:
+        if meter in top:
+            top[meter] = max(top[meter], ts)
+        elif len(top) < quorum:
+            top[meter] = ts
+        else:
+            oldest = min(top, key=top.__getitem__)
+            if ts > top[oldest]:
+                del top[oldest]
+                top[meter] = ts
+    return min(top.values())
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("ABCDEF"), st.integers(0, 50)), min_size=1),
+    st.integers(1, 4),
+)
+def test_the_watermark_kept_incrementally_matches_its_definition(
+    seen: list[tuple[str, int]], quorum: int
+) -> None:
+    watermark = FleetWatermark(quorum)
+    for meter, ts in seen:
+        watermark.observe(meter, ts)
+    assert watermark.value == _quorum_newest_by_definition(seen, quorum)
 
 
 # -- a timestamp far in the future -----------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The pipeline without MQTT: steps built from a batch, and what they count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from ingest.actuator import Actuator
+from ingest.config import DecodeLimits
+from ingest.durable import DurableWriter
+from ingest.metrics import IngestMetrics
+from ingest.pipeline import Pipeline, RawMessage
+from ingest.sightings import SightingsBuffer
+from ingest.spool import Spool
+from meters.errors import RegistryError
+from meters.protocol import Command
+from meters.registry import Registry
+from meters.telemetry import SqliteTelemetryStore
+from meters.views import NewDeadLetter
+from safety.engine import SafetyEngine
+from tests.conftest import sqlite_registry
+
+NOW = 1_790_000_000_000
+
+
+class FlakyRegistry(Registry):
+    """A real registry whose first dead-letter write fails, like a database hiccup."""
+
+    failures_left = 1
+
+    def add_dead_letters(self, letters: list[NewDeadLetter]) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise RegistryError("database went away")
+        super().add_dead_letters(letters)
+
+
+class NoCommands:
+    def publish(self, command: Command) -> None:
+        raise AssertionError(f"no command expected, got {command}")
+
+
+def pipeline_on(registry: Registry, folder: Path) -> tuple[Pipeline, CollectorRegistry]:
+    metrics = CollectorRegistry()
+    ingest_metrics = IngestMetrics(metrics)
+    store = SqliteTelemetryStore(folder / "telemetry.sqlite3")
+    writer = DurableWriter(store, Spool(folder / "spool", 1 << 20), ingest_metrics, 0.1, 0.5)
+    pipeline = Pipeline(
+        writer,
+        registry,
+        SafetyEngine(),
+        Actuator(registry, NoCommands()),
+        DecodeLimits(),
+        ingest_metrics,
+        SightingsBuffer(60),
+    )
+    return pipeline, metrics
+
+
+def test_dead_letters_are_counted_once_when_their_step_succeeds(tmp_path: Path) -> None:
+    base = sqlite_registry(tmp_path)
+    registry = FlakyRegistry(base.engine)
+    pipeline, metrics = pipeline_on(registry, tmp_path)
+    decoded = pipeline.decode([RawMessage("gas/v1/meters/M1/telemetry", b"{oops", NOW)])
+    steps = pipeline.record_steps(decoded, [], [], NOW)
+    step = next(s for s in steps if s.name == "dead letters")
+
+    def counted() -> float:
+        sample = metrics.get_sample_value(
+            "gasguard_ingest_dead_letters_total", {"reason": "not_json"}
+        )
+        return sample or 0.0
+
+    assert counted() == 0  # built, not yet recorded
+    with pytest.raises(RegistryError):
+        step.run()
+    assert counted() == 0 and registry.count_dead_letters() == 0
+    step.run()  # the retry
+    assert counted() == 1 and registry.count_dead_letters() == 1
