@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
@@ -11,12 +12,18 @@ from meters.clock import wall_clock_ms
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
 
+if TYPE_CHECKING:
+    from api.auth import TokenService
+
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
     registry: Registry
     store: TelemetryStore
+    tokens: TokenService
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     clock: Callable[[], int] = wall_clock_ms
     max_range_days: int = 31
     max_readings: int = 10_000
+    secure_cookies: bool = False  # True behind HTTPS: the session cookie is then Secure
+    feed_poll_s: float = 1.0

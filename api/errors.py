@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from meters.errors import NotFound, RegistryError, StoreError
+from meters.errors import Conflict, NotFound, RegistryError, StoreError
 
 
 def field_error(location: str, name: str, message: str) -> HTTPException:
@@ -19,6 +19,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(Conflict)
+    async def conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(RegistryError)
     async def registry_down(_request: Request, exc: RegistryError) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from meters.views import MeterView
 
@@ -57,3 +57,27 @@ class MeterDetail(MeterView):
     """A registered meter with its newest reading."""
 
     latest: ReadingOut | None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str
+    expires_in: int
+    username: str
+    role: str
+
+
+class UserOut(BaseModel):
+    username: str
+    role: str
+    display_name: str
+
+
+class AlarmAck(BaseModel):
+    note: str = Field("", max_length=2000, description="optional: what the operator did")
+
+
+class AlarmClear(BaseModel):
+    reason: str = Field(
+        ..., min_length=3, max_length=2000, description="required: why it can be cleared"
+    )

@@ -345,10 +345,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--meters", type=int, default=2000)
     parser.add_argument(
-        "--single-rate", type=float, default=15_000, help="offered msg/s, 1 reading each"
+        "--single-rate", type=float, default=16_500, help="offered msg/s, 1 reading each"
     )
     parser.add_argument(
-        "--batch-rate", type=float, default=6_000, help="offered msg/s, 10 readings each"
+        "--batch-rate", type=float, default=6_600, help="offered msg/s, 10 readings each"
     )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

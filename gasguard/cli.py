@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from gasguard.errors import GasguardError
 from gasguard.settings import Settings, load_settings
+from meters.accounts import ROLES
 from meters.errors import MetersError
 from safety.config import RulesConfig
 from safety.errors import SafetyError
@@ -74,7 +76,7 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
 
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
-    app = create_app(wiring.build_api_context(registry, store, CollectorRegistry()))
+    app = create_app(wiring.build_api_context(settings, registry, store, CollectorRegistry()))
     try:
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its shutdown
             uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
@@ -147,6 +149,69 @@ def cmd_rules_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin with --password-stdin (scripts), else typed twice at the terminal."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass(f"password for {args.username}: ")
+    if getpass.getpass("again: ") != first:
+        raise GasguardError("the two passwords differ")
+    return first
+
+
+def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
+    from gasguard import wiring
+    from meters.clock import wall_clock_ms
+    from meters.views import Actor
+
+    registry = wiring.open_registry(settings)
+    accounts = registry.accounts
+    command = args.users_command
+    if command == "list":
+        for user in accounts.list():
+            state = " (disabled)" if user.disabled else ""
+            print(f"{user.username}\t{user.role}{state}\t{user.display_name}")
+        return 0
+    console = Actor(os.environ.get("USER", "console"), "admin", "cli")
+    now_ms = wall_clock_ms()
+    if command == "add":
+        user = accounts.add(args.username, _read_password(args), args.role, now_ms, args.name)
+        detail = {"role": user.role}
+        registry.audit(console, "user.add", f"user:{user.username}", "", detail, now_ms)
+        print(f"added {user.username} ({user.role})")
+    elif command == "passwd":
+        accounts.set_password(args.username, _read_password(args))
+        registry.audit(console, "user.password", f"user:{args.username}", "", {}, now_ms)
+        print(f"password of {args.username} changed")
+    else:
+        disabled = command == "disable"
+        accounts.set_disabled(args.username, disabled)
+        registry.audit(console, f"user.{command}", f"user:{args.username}", "", {}, now_ms)
+        print(f"{args.username} {command}d")
+    return 0
+
+
+def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = sub.add_parser("users", help="operator accounts (first: users add NAME --role admin)")
+    users.set_defaults(run=cmd_users)
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_sub.add_parser("list", help="accounts and their roles")
+    add = users_sub.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--name", default="", help="display name")
+    passwd = users_sub.add_parser("passwd", help="set a new password")
+    passwd.add_argument("username")
+    for parser in (add, passwd):
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+    for verb in ("disable", "enable"):
+        users_sub.add_parser(verb, help=f"{verb} an account").add_argument("username")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gasguard", description=__doc__)
     parser.add_argument(
@@ -185,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = rules_sub.add_parser("show", help="print the effective rule configuration")
     show.add_argument("--config", type=Path, help="rules TOML file")
     show.set_defaults(run=cmd_rules_show)
+    _users_parser(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from gasguard import wiring
 from gasguard.runtime import StatusPrinter
 from gasguard.servers import AmqttServer, embedded_broker
 from gasguard.settings import Settings
+from meters.errors import NotFound
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
 from simulators.fleet import build_fleet
@@ -46,6 +48,20 @@ def status_line(started: float, registry: Registry, store: TelemetryStore) -> st
         f"active alarms {len(alarms)}{f' ({rules})' if rules else ''} · "
         f"valves closed {len(closed)}{f' ({closed_ids})' if closed_ids else ''}"
     )
+
+
+DEMO_USER = "demo"
+
+
+def demo_account(registry: Registry) -> str:
+    """A supervisor account for the person trying the demo, with a new password each run
+    (printed once; the demo's data folder is the only place it works)."""
+    password = secrets.token_urlsafe(9)
+    try:
+        registry.accounts.set_password(DEMO_USER, password)
+    except NotFound:
+        registry.accounts.add(DEMO_USER, password, "supervisor", int(time.time() * 1000), "Demo")
+    return password
 
 
 def run_demo(
@@ -87,10 +103,11 @@ def run_demo(
         printer = StatusPrinter(lambda: status_line(started, registry, store), status_every_s)
         printer.start()
         stack.callback(printer.stop)
-        app = create_app(wiring.build_api_context(registry, store, metrics))
+        app = create_app(wiring.build_api_context(settings, registry, store, metrics))
+        password = demo_account(registry)
         print(
             f"gasguard demo: dashboard on http://{settings.api_host}:{settings.api_port}/ "
-            "(Ctrl-C stops everything)",
+            f"- sign in as {DEMO_USER} / {password} (Ctrl-C stops everything)",
             flush=True,
         )
         server = uvicorn.Server(

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gasguard.errors import GasguardError
@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)
+    # Signs operator session tokens; when unset, a random key is kept in the data folder.
+    api_secret_key: SecretStr | None = None
+    api_token_ttl_s: int = Field(1800, ge=60, le=86_400)
+    api_secure_cookies: bool = False  # set when the API is served over HTTPS
+    api_feed_poll_s: float = Field(1.0, gt=0, le=60)
     rules_file: Path | None = None
     log_level: str = "INFO"
     ingest: IngestConfig = IngestConfig()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 
 from prometheus_client import CollectorRegistry
 
+from api.auth import TokenService
 from api.context import ApiContext
-from gasguard.settings import Settings
+from gasguard.settings import Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.commands import MqttCommandPublisher
 from ingest.durable import DurableWriter
@@ -17,6 +20,7 @@ from ingest.service import MqttIngester, ingest_subscriptions, session_options
 from ingest.sightings import SightingsBuffer
 from ingest.snapshots import SnapshotKeeper
 from ingest.spool import Spool
+from meters.clock import wall_clock_ms
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession
 from meters.registry import Registry
@@ -79,9 +83,34 @@ def build_ingester(
 
 
 def build_api_context(
-    registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
+    settings: Settings, registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
 ) -> ApiContext:
-    return ApiContext(registry=registry, store=store, metrics=metrics)
+    tokens = TokenService(api_secret(settings), settings.api_token_ttl_s, wall_clock_ms)
+    return ApiContext(
+        registry=registry,
+        store=store,
+        tokens=tokens,
+        metrics=metrics,
+        secure_cookies=settings.api_secure_cookies,
+        feed_poll_s=settings.api_feed_poll_s,
+    )
+
+
+def api_secret(settings: Settings) -> bytes:
+    """The configured token key, or one generated once and kept (0600) in the data folder,
+    so that sessions survive an API restart on the embedded defaults."""
+    if settings.api_secret_key is not None:
+        secret = settings.api_secret_key.get_secret_value().encode()
+        if len(secret) < 32:
+            raise SettingsError("GASGUARD_API_SECRET_KEY needs at least 32 characters")
+        return secret
+    path = settings.data_dir / "api-secret.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
 
 
 def build_fleet_runner(settings: Settings, plan: FleetPlan) -> FleetRunner:

@@ -8,11 +8,10 @@ import logging
 from ingest.commands import CommandPublisher
 from meters.protocol import Command
 from meters.registry import Registry
+from meters.views import SAFETY_ACTOR, Actor
 from safety.domain import Decision
 
 log = logging.getLogger(__name__)
-
-SAFETY_ACTOR = "safety-engine"
 
 
 class Actuator:
@@ -36,15 +35,17 @@ class Actuator:
                 decision.meter_id, f"{decision.rule} (alarm {alarm.id})", SAFETY_ACTOR, now_ms
             )
 
-    def close_valve(self, meter_id: str, reason: str, actor: str, now_ms: int) -> str:
-        command, created = self._registry.create_command(meter_id, "close", reason, actor, now_ms)
+    def close_valve(self, meter_id: str, reason: str, actor: Actor, now_ms: int) -> str:
+        command, created = self._registry.create_command(
+            meter_id, "close", reason, actor.username, now_ms
+        )
         if not created:
             log.info("close for meter %s joins command %s in flight", meter_id, command.id)
             return command.id
         self._publisher.publish(Command(command.id, meter_id, "close", now_ms, reason))
         self._registry.mark_command_sent(command.id, now_ms)
         self._registry.audit(
-            actor, "command.close", meter_id, {"command": command.id, "reason": reason}, now_ms
+            actor, "command.close", f"meter:{meter_id}", reason, {"command": command.id}, now_ms
         )
         log.warning("close command %s sent to meter %s: %s", command.id, meter_id, reason)
         return command.id

@@ -38,6 +38,8 @@ class IngestConfig(BaseModel):
     drain_batches_per_round: int = Field(20, gt=0)
     sightings_flush_s: float = Field(2.0, gt=0)
     snapshot_every_s: float = Field(30.0, gt=0)
+    clears_poll_s: float = Field(2.0, gt=0)  # how soon an operator's clear reaches the engine
+    clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     decode: DecodeLimits = DecodeLimits()
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(None, ge=1, le=65535)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 
+from ingest.clears import OperatorClears
 from ingest.config import IngestConfig
 from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
@@ -73,6 +74,13 @@ class MqttIngester:
         self._pipeline = pipeline
         self._config = config
         self._clock = clock
+        self._clears = OperatorClears(
+            pipeline.registry,
+            pipeline.engine,
+            config.clears_poll_s,
+            config.clears_lookback_s,
+            clock,
+        )
         # Unbounded here: the broker's in-flight window bounds what is delivered and not yet
         # acknowledged, so it bounds this queue too. SimpleQueue is the C implementation.
         self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
@@ -120,6 +128,7 @@ class MqttIngester:
                 return
             if self._snapshots is not None:
                 self._snapshots.maybe_save()
+            self._clears.maybe_apply()  # between batches: the engine is this thread's
             batch = self._next_batch()
             if not batch:
                 continue

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from meters.errors import RegistryError
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+T = TypeVar("T")
+
+
+class Transactions:
+    """Runs a unit of work in one transaction; database errors become RegistryError."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        try:
+            with self._sessions.begin() as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"registry operation failed: {exc}") from exc
 
 
 def normalise_url(url: str) -> str:

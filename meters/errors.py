@@ -27,3 +27,7 @@ class RegistryError(MetersError):
 
 class NotFound(MetersError):
     """A registry record does not exist."""
+
+
+class Conflict(MetersError):
+    """The change contradicts the record's current state (a duplicate, a closed alarm)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,6 +42,12 @@ class Alarm(Base):
     repeat_count: Mapped[int] = mapped_column(Integer, default=1)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    acknowledged_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cleared_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cleared_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_ms: Mapped[int] = mapped_column(BigInteger, index=True, server_default="0")
 
 
 class Command(Base):
@@ -59,6 +65,7 @@ class Command(Base):
     sent_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     replied_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reply: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, index=True, server_default="0")
 
 
 class DeadLetter(Base):
@@ -94,3 +101,18 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class User(Base):
+    """An operator account: argon2 password hash and one role."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_ms: Mapped[int] = mapped_column(BigInteger)

@@ -6,7 +6,7 @@ Every method runs in one transaction and returns frozen views (``meters.views``)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -24,16 +24,25 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from meters.errors import NotFound, RegistryError
+from meters.accounts import Accounts
+from meters.db import Transactions
+from meters.errors import Conflict, NotFound
 from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
 from meters.protocol import CommandReply
-from meters.views import AlarmView, CommandView, DeadLetterView, MeterView, NewDeadLetter
+from meters.views import (
+    Actor,
+    AlarmView,
+    AuditView,
+    ClearedAlarm,
+    CommandView,
+    DeadLetterView,
+    MeterView,
+    NewDeadLetter,
+)
 from safety.domain import Decision, MeterEvent, MeterProfile
 
-T = TypeVar("T")
 V = TypeVar("V")
 
 ALARM_OPEN_STATES = ("active", "acknowledged")
@@ -52,6 +61,7 @@ class MeterSighting:
 
 
 METERS: Table = Meter.__table__  # type: ignore[assignment]
+ALARMS: Table = Alarm.__table__  # type: ignore[assignment]
 METER_DEFAULTS = {"model": "G2.5", "category": "residential", "report_interval_s": 60}
 _reading = bindparam("b_reading", type_=BigInteger)
 SIGHTING_UPDATE = (
@@ -79,17 +89,50 @@ def _view(view_type: type[V], row: object) -> V:
     return view_type(**{f.name: getattr(row, f.name) for f in fields(view_type)})  # type: ignore[arg-type]
 
 
+def _alarm(session: Session, alarm_id: int) -> Alarm:
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"alarm {alarm_id} does not exist")
+    return alarm
+
+
+def _append_note(notes: str, actor: Actor, text: str, now_ms: int) -> str:
+    """Notes accumulate, one line each: time, who, what they wrote."""
+    if not text:
+        return notes
+    line = f"{now_ms} {actor.username}: {text}"
+    return f"{notes}\n{line}" if notes else line
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target: str,
+    reason: str,
+    now_ms: int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit entry, in the caller's transaction: the change and its record together."""
+    session.add(
+        AuditEntry(
+            at_ms=now_ms,
+            actor=actor.username,
+            action=action,
+            target=target,
+            detail={"role": actor.role, **(detail or {})},
+            source=actor.source,
+            reason=reason,
+        )
+    )
+
+
 class Registry:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    def _run(self, work: Callable[[Session], T]) -> T:
-        try:
-            with self._sessions.begin() as session:
-                return work(session)
-        except SQLAlchemyError as exc:
-            raise RegistryError(f"registry operation failed: {exc}") from exc
+        transactions = Transactions(engine)
+        self._run = transactions.run
+        self.accounts = Accounts(transactions)
 
     # -- meters ---------------------------------------------------------------------------
 
@@ -199,16 +242,98 @@ class Registry:
                     repeat_count=1,
                     detail=dict(decision.detail),
                     created_ms=now_ms,
+                    note="",
+                    updated_ms=now_ms,
                 )
                 session.add(alarm)
             else:
                 alarm.last_ts_ms = max(alarm.last_ts_ms, decision.ts_ms)
                 alarm.repeat_count += 1
                 alarm.detail = dict(decision.detail)
+                alarm.updated_ms = now_ms
             session.flush()
             return _view(AlarmView, alarm), created
 
         return self._run(work)
+
+    def acknowledge_alarm(self, alarm_id: int, actor: Actor, note: str, now_ms: int) -> AlarmView:
+        """active -> acknowledged (who, when, an optional note), audited in the same
+        transaction. Acknowledging an acknowledged alarm again only adds the note."""
+
+        def work(session: Session) -> AlarmView:
+            alarm = _alarm(session, alarm_id)
+            if alarm.state == "cleared":
+                raise Conflict(f"alarm {alarm_id} is cleared; there is nothing to acknowledge")
+            if alarm.state == "active":
+                alarm.state = "acknowledged"
+                alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
+            alarm.note = _append_note(alarm.note, actor, note, now_ms)
+            alarm.updated_ms = now_ms
+            _audit(session, actor, "alarm.acknowledge", f"alarm:{alarm_id}", note, now_ms)
+            session.flush()
+            return _view(AlarmView, alarm)
+
+        return self._run(work)
+
+    def clear_alarm(self, alarm_id: int, actor: Actor, reason: str, now_ms: int) -> AlarmView:
+        """active or acknowledged -> cleared (who, when, why), audited in the same
+        transaction. The ingester then lets the rule fire again for the meter."""
+
+        def work(session: Session) -> AlarmView:
+            alarm = _alarm(session, alarm_id)
+            if alarm.state == "cleared":
+                raise Conflict(f"alarm {alarm_id} is already cleared")
+            alarm.state = "cleared"
+            alarm.cleared_by, alarm.cleared_ms = actor.username, now_ms
+            alarm.note = _append_note(alarm.note, actor, reason, now_ms)
+            alarm.updated_ms = now_ms
+            _audit(session, actor, "alarm.clear", f"alarm:{alarm_id}", reason, now_ms)
+            session.flush()
+            return _view(AlarmView, alarm)
+
+        return self._run(work)
+
+    def get_alarm(self, alarm_id: int) -> AlarmView:
+        return self._run(lambda s: _view(AlarmView, _alarm(s, alarm_id)))
+
+    def cleared_since(self, since_ms: int) -> list[ClearedAlarm]:
+        """Alarms cleared at or after ``since_ms`` whose (meter, rule) has no open alarm
+        now: the safety engine may let those rules fire again."""
+        cleared = ALARMS.alias("cleared")
+        open_alarm = ALARMS.alias("open_alarm")
+        query = (
+            select(cleared.c.meter_id, cleared.c.rule, cleared.c.cleared_ms)
+            .where(cleared.c.state == "cleared", cleared.c.cleared_ms >= since_ms)
+            .where(
+                ~select(open_alarm.c.id)
+                .where(
+                    open_alarm.c.meter_id == cleared.c.meter_id,
+                    open_alarm.c.rule == cleared.c.rule,
+                    open_alarm.c.state.in_(ALARM_OPEN_STATES),
+                )
+                .exists()
+            )
+            .order_by(cleared.c.cleared_ms)
+        )
+        return self._run(lambda s: [ClearedAlarm(m, r, c) for m, r, c in s.execute(query).all()])
+
+    def alarms_changed_since(self, since_ms: int, limit: int = 500) -> list[AlarmView]:
+        query = (
+            select(Alarm)
+            .where(Alarm.updated_ms >= since_ms)
+            .order_by(Alarm.updated_ms, Alarm.id)
+            .limit(limit)
+        )
+        return self._run(lambda s: [_view(AlarmView, a) for a in s.scalars(query)])
+
+    def commands_changed_since(self, since_ms: int, limit: int = 500) -> list[CommandView]:
+        query = (
+            select(Command)
+            .where(Command.updated_ms >= since_ms)
+            .order_by(Command.updated_ms, Command.id)
+            .limit(limit)
+        )
+        return self._run(lambda s: [_view(CommandView, c) for c in s.scalars(query)])
 
     def list_alarms(
         self,
@@ -250,6 +375,7 @@ class Registry:
                 requested_by=requested_by,
                 state="queued",
                 created_ms=now_ms,
+                updated_ms=now_ms,
             )
             session.add(command)
             session.flush()
@@ -262,7 +388,7 @@ class Registry:
             lambda s: s.execute(
                 update(Command)
                 .where(Command.id == command_id, Command.state == "queued")
-                .values(state="sent", sent_ms=now_ms)
+                .values(state="sent", sent_ms=now_ms, updated_ms=now_ms)
             )
         )
 
@@ -275,6 +401,7 @@ class Registry:
                 return None
             command.state = "succeeded" if reply.result == "done" else "failed"
             command.replied_ms = now_ms
+            command.updated_ms = now_ms
             command.reply = {
                 "result": reply.result,
                 "ts": reply.ts_ms,
@@ -347,25 +474,16 @@ class Registry:
         )
 
     def audit(
-        self, actor: str, action: str, target: str, detail: dict[str, Any], now_ms: int
+        self,
+        actor: Actor,
+        action: str,
+        target: str,
+        reason: str,
+        detail: dict[str, Any],
+        now_ms: int,
     ) -> None:
-        self._run(
-            lambda s: s.add(
-                AuditEntry(at_ms=now_ms, actor=actor, action=action, target=target, detail=detail)
-            )
-        )
+        self._run(lambda s: _audit(s, actor, action, target, reason, now_ms, detail))
 
-    def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        return self._run(
-            lambda s: [
-                {
-                    "at_ms": e.at_ms,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "target": e.target,
-                    "detail": e.detail,
-                }
-                for e in s.scalars(query)
-            ]
-        )
+    def audit_entries(self, offset: int = 0, limit: int = 100) -> list[AuditView]:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+        return self._run(lambda s: [_view(AuditView, e) for e in s.scalars(query)])

@@ -31,6 +31,46 @@ class AlarmView:
     repeat_count: int
     detail: dict[str, Any]
     created_ms: int
+    acknowledged_by: str | None = None
+    acknowledged_ms: int | None = None
+    cleared_by: str | None = None
+    cleared_ms: int | None = None
+    note: str = ""
+    updated_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClearedAlarm:
+    """An operator cleared this (meter, rule) and no newer alarm is open for it."""
+
+    meter_id: str
+    rule: str
+    cleared_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who changes the world: an operator (username, role, client address) or gasguard
+    itself (role ``system``, source the process)."""
+
+    username: str
+    role: str
+    source: str
+
+
+SAFETY_ACTOR = Actor("gasguard-safety", "system", "ingest")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditView:
+    id: int
+    at_ms: int
+    actor: str
+    action: str
+    target: str
+    source: str
+    reason: str
+    detail: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +85,7 @@ class CommandView:
     sent_ms: int | None
     replied_ms: int | None
     reply: dict[str, Any] | None
+    updated_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)

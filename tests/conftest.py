@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
+from playwright.sync_api import Browser, sync_playwright
 
 from gasguard.servers import InfluxServer, MosquittoServer
 from meters.db import make_engine, migrate
@@ -84,3 +85,27 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registr
         migrate(engine)
         yield Registry(engine)
         engine.dispose()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium driven by Playwright (no browser download). Missing is a failure:
+    the README test command installs it."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run ./scripts/test (it installs chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where browser tests keep screenshots (test-artifacts/, not in git)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -76,6 +76,7 @@ def settings_for(mqtt_url: str, data_dir: Path, **overrides: Any) -> Settings:
         retry_initial_s=0.1,
         sightings_flush_s=0.2,
         retry_max_s=0.5,
+        clears_poll_s=0.2,
     )
     values: dict[str, Any] = {"mqtt_url": mqtt_url, "data_dir": data_dir, "ingest": ingest}
     values.update(overrides)

@@ -10,12 +10,13 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from api.app import create_app
-from api.context import ApiContext
 from gasguard import wiring
 from gasguard.servers import InfluxServer, MosquittoServer
+from meters.clock import wall_clock_ms
 from meters.telemetry import InfluxTelemetryStore
 from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
+from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 from tests.helpers import settings_for, start_ingester, wait_until
 
@@ -46,9 +47,11 @@ def test_fleet_to_influx_to_api_and_a_leak_closes_the_valve(
     ingester = start_ingester(settings, registry, store)
     runner = wiring.build_fleet_runner(settings, plan)
     runner.start()
+    add_user(registry, "vera", "viewer", 0)
     api = TestClient(
-        create_app(ApiContext(registry=registry, store=store, metrics=CollectorRegistry()))
+        create_app(api_context(registry, store, wall_clock_ms, metrics=CollectorRegistry()))
     )
+    api.headers.update(bearer(api, "vera"))
     try:
         assert runner.wait_connected(10)
         healthy = next(m.meter_id for m in plan.meters if m.meter_id != leaky)

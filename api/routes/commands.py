@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.auth import require
 from api.deps import RegistryDep
 from meters.protocol import METER_ID_RE
 from meters.views import CommandView
 
-router = APIRouter(prefix="/commands", tags=["commands"])
+# Reading any of this needs a signed-in viewer.
+router = APIRouter(prefix="/commands", tags=["commands"], dependencies=[Depends(require("viewer"))])
 
 
 @router.get("", response_model=list[CommandView])

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.auth import require
 from api.deps import RegistryDep
 from api.schemas import DeadLetterOut
 
-router = APIRouter(prefix="/dead-letters", tags=["ingest"])
+# Reading any of this needs a signed-in viewer.
+router = APIRouter(
+    prefix="/dead-letters", tags=["ingest"], dependencies=[Depends(require("viewer"))]
+)
 
 PREVIEW_BYTES = 512
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.auth import Viewer
 from api.deps import ContextDep, RegistryDep, StoreDep
 from api.schemas import Health, Overview
 from meters.errors import RegistryError
@@ -27,7 +28,7 @@ def health(registry: RegistryDep, store: StoreDep, response: Response) -> Health
 
 
 @router.get("/overview", response_model=Overview)
-def overview(registry: RegistryDep, store: StoreDep) -> Overview:
+def overview(_viewer: Viewer, registry: RegistryDep, store: StoreDep) -> Overview:
     return Overview(
         meters=registry.count_meters(),
         valves_closed=registry.count_meters(valve="closed"),

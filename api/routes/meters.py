@@ -3,8 +3,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from api.auth import require
 from api.deps import ContextDep, RegistryDep, StoreDep
 from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
@@ -12,7 +13,8 @@ from meters.protocol import METER_ID_RE
 from meters.views import MeterView
 from safety.domain import Reading
 
-router = APIRouter(prefix="/meters", tags=["meters"])
+# Reading any of this needs a signed-in viewer.
+router = APIRouter(prefix="/meters", tags=["meters"], dependencies=[Depends(require("viewer"))])
 
 MeterId = Annotated[str, Path(pattern=METER_ID_RE.pattern)]
 

@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import STATIC_DIR, create_app
-from api.context import ApiContext
+from meters.clock import wall_clock_ms
 from meters.registry import MeterSighting
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import NewDeadLetter
 from safety.domain import Decision, MeterProfile, Reading
+from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 
 NOW = 1_790_000_000_000
@@ -35,8 +36,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     registry.add_dead_letters(
         [NewDeadLetter(NOW, "gas/v1/meters/M1/telemetry", "not_json", "not JSON", b"{oops")]
     )
-    context = ApiContext(registry=registry, store=store, clock=lambda: NOW + 1)
+    add_user(registry, "vera", "viewer", NOW)
+    context = api_context(registry, store, lambda: NOW + 1)
     with TestClient(create_app(context)) as test_client:
+        test_client.headers.update(bearer(test_client, "vera"))
         yield test_client
     store.close()
 
@@ -173,7 +176,10 @@ def test_telemetry_down_is_503_not_500(tmp_path: Path) -> None:
 
     store = InfluxTelemetryStore(f"http://127.0.0.1:{free_port()}", "gasguard", timeout_s=1)
     registry.provision([MeterProfile("M1")], NOW)
-    with TestClient(create_app(ApiContext(registry=registry, store=store))) as test_client:
+    add_user(registry, "vera", "viewer", NOW)
+    context = api_context(registry, store, wall_clock_ms)
+    with TestClient(create_app(context)) as test_client:
+        test_client.headers.update(bearer(test_client, "vera"))
         assert test_client.get("/api/v1/meters/M1/readings").status_code == 503
         health = test_client.get("/api/v1/health")
         assert health.status_code == 503 and health.json()["telemetry"] is False

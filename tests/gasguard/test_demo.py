@@ -4,6 +4,7 @@ stops everything cleanly."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,22 @@ from pathlib import Path
 import httpx
 
 from gasguard.servers import free_port
+
+
+def sign_in(client: httpx.Client, api: str, output: str) -> None:
+    """Sign in with the account the demo printed, once it has printed it."""
+    found = re.search(r"sign in as (\S+) / (\S+)", output)
+    if not found:
+        return
+    username, password = found.groups()
+    try:
+        response = client.post(
+            f"{api}/auth/token", data={"username": username, "password": password}
+        )
+    except httpx.HTTPError:
+        return
+    if response.status_code == 200:
+        client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
 
 def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path: Path) -> None:
@@ -38,17 +55,18 @@ def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path:
     api = f"http://127.0.0.1:{port}/api/v1"
     started = time.monotonic()
     closed_for_leak: list[str] = []
+    client = httpx.Client(timeout=2)
     try:
         while time.monotonic() - started < 60 and not closed_for_leak:
             time.sleep(1)
             assert demo.poll() is None, log_path.read_text()
+            if "Authorization" not in client.headers:
+                sign_in(client, api, log_path.read_text())
+                continue
             try:
-                alarms = httpx.get(f"{api}/alarms", params={"state": "active"}, timeout=2).json()
+                alarms = client.get(f"{api}/alarms", params={"state": "active"}).json()
                 closed = {
-                    m["id"]
-                    for m in httpx.get(
-                        f"{api}/meters", params={"valve": "closed"}, timeout=2
-                    ).json()
+                    m["id"] for m in client.get(f"{api}/meters", params={"valve": "closed"}).json()
                 }
             except httpx.HTTPError:
                 continue
@@ -58,12 +76,12 @@ def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path:
                 if a["rule"] == "leak_detector" and a["meter_id"] in closed
             ]
         assert closed_for_leak, f"no valve closed for a leak within 60 s:\n{log_path.read_text()}"
-        overview = httpx.get(f"{api}/overview", timeout=2).json()
+        overview = client.get(f"{api}/overview").json()
         assert overview["meters"] == 200 and overview["readings_stored"] > 200
         assert "gasguard" in httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
         leaky = closed_for_leak[0]
         assert (
-            httpx.get(f"{api}/commands", params={"meter_id": leaky}, timeout=2).json()[0]["state"]
+            client.get(f"{api}/commands", params={"meter_id": leaky}).json()[0]["state"]
             == "succeeded"
         )
     finally:

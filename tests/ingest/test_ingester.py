@@ -15,6 +15,7 @@ from ingest.service import MqttIngester
 from meters.protocol import parse_command
 from meters.registry import Registry
 from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
+from meters.views import Actor
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 
@@ -120,7 +121,40 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
             lambda: any(m.id == "LEAK1" and m.valve == "closed" for m in registry.list_meters()),
             what="the registry to show the valve closed",
         )
-        assert registry.audit_entries()[0]["action"] == "command.close"
+        assert registry.audit_entries()[0].action == "command.close"
+    finally:
+        ingester.stop()
+
+
+def test_an_operator_clear_lets_the_rule_fire_again(
+    mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
+) -> None:
+    """The leak detector's episode stays open until the detector clears; an operator who
+    clears the alarm (through the registry, as the API does) ends it in the engine too,
+    so the next detector alarm opens a new alarm and closes the valve again."""
+    registry = sqlite_registry(tmp_path)
+    ingester = start_ingester(
+        settings_for(mosquitto.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
+    )
+    alarm_event = {"ts": now_ms(), "event": "detector_alarm"}
+    try:
+        probe.publish("gas/v1/meters/CLR1/events", alarm_event)
+        wait_until(lambda: registry.list_alarms(meter_id="CLR1"), what="the first alarm")
+        probe.publish("gas/v1/meters/CLR1/events", {**alarm_event, "ts": now_ms()})
+        time.sleep(0.5)  # the same episode: nothing new may follow
+        (first,) = registry.list_alarms(meter_id="CLR1")
+        assert first.repeat_count == 1 and len(probe.messages("CLR1/commands")) == 1
+        (close,) = registry.list_commands("CLR1")  # the meter closes and says so
+        done = {"id": close.id, "result": "done", "ts": now_ms(), "valve": "closed"}
+        probe.publish("gas/v1/meters/CLR1/replies", done)
+        wait_until(lambda: registry.get_command(close.id).state == "succeeded", what="reply")
+        registry.clear_alarm(first.id, Actor("otto", "operator", "test"), "reset", now_ms())
+        time.sleep(0.6)  # the ingester polls for clears every 0.2 s
+        probe.publish("gas/v1/meters/CLR1/events", {**alarm_event, "ts": now_ms()})
+        wait_until(lambda: len(registry.list_alarms(meter_id="CLR1")) == 2, what="a second alarm")
+        states = [a.state for a in registry.list_alarms(meter_id="CLR1")]
+        assert states == ["active", "cleared"]
+        wait_until(lambda: len(probe.messages("CLR1/commands")) >= 2, what="a second close")
     finally:
         ingester.stop()
 

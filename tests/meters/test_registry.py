@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from meters.models import Base
 from meters.protocol import CommandReply
 from meters.registry import MeterSighting, Registry
-from meters.views import NewDeadLetter
+from meters.views import Actor, NewDeadLetter
 from safety.domain import Decision, MeterEvent, MeterProfile
 
 T0 = 1_790_000_000_000
@@ -95,13 +95,14 @@ def test_dead_letters_keep_reason_and_payload(registry: Registry) -> None:
 
 def test_events_and_audit_entries_are_kept(registry: Registry) -> None:
     registry.add_events([MeterEvent("M1", T0, "detector_alarm")], T0 + 1)
-    registry.audit("alice", "command.close", "M1", {"reason": "smell of gas"}, T0)
-    assert registry.audit_entries() == [
-        {
-            "at_ms": T0,
-            "actor": "alice",
-            "action": "command.close",
-            "target": "M1",
-            "detail": {"reason": "smell of gas"},
-        }
-    ]
+    alice = Actor("alice", "operator", "10.0.0.7")
+    registry.audit(alice, "command.close", "meter:M1", "smell of gas", {"command": "c1"}, T0)
+    [entry] = registry.audit_entries()
+    assert (entry.at_ms, entry.actor, entry.action, entry.target) == (
+        T0,
+        "alice",
+        "command.close",
+        "meter:M1",
+    )
+    assert (entry.source, entry.reason) == ("10.0.0.7", "smell of gas")
+    assert entry.detail == {"role": "operator", "command": "c1"}

@@ -1,0 +1,130 @@
+"""Who is calling: signed short-lived tokens (OAuth2 password flow), read from the
+``Authorization: Bearer`` header or, for the dashboard, an HttpOnly cookie; and the least
+role each route needs (viewer < operator < supervisor < admin).
+
+Every request re-reads the account, so disabling a user or changing a role takes effect
+at once, not when the token expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, Response
+
+from api.deps import get_context
+from meters.accounts import Role, role_at_least
+from meters.errors import NotFound
+from meters.views import Actor
+
+COOKIE = "gasguard_session"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_ms: int
+
+
+class TokenService:
+    """Issues and checks HMAC-SHA256 signed tokens (JWT) carrying the username."""
+
+    def __init__(self, secret: bytes, ttl_s: int, clock: Callable[[], int]) -> None:
+        if len(secret) < 32:
+            raise ValueError("the token secret needs at least 32 bytes")
+        self._secret = secret
+        self.ttl_s = ttl_s
+        self._clock = clock
+
+    def issue(self, username: str) -> IssuedToken:
+        now_s = self._clock() // 1000
+        expires_s = now_s + self.ttl_s
+        claims = {"sub": username, "iat": now_s, "exp": expires_s}
+        return IssuedToken(jwt.encode(claims, self._secret, ALGORITHM), expires_s * 1000)
+
+    def verify(self, token: str) -> tuple[str, int]:
+        """(username, expiry ms); raises ``jwt.InvalidTokenError`` when bad or expired."""
+        claims = jwt.decode(
+            token,
+            self._secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "iat"], "verify_exp": False},
+        )
+        expires_ms = int(claims["exp"]) * 1000
+        if expires_ms <= self._clock():  # our clock, so tests can move time
+            raise jwt.ExpiredSignatureError("token expired")
+        return str(claims["sub"]), expires_ms
+
+
+def unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, detail=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def set_session_cookie(response: Response, issued: IssuedToken, ttl_s: int, secure: bool) -> None:
+    response.set_cookie(
+        COOKIE,
+        issued.token,
+        max_age=ttl_s,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
+
+
+def _token_of(request: Request) -> tuple[str, bool] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip(), False
+    cookie = request.cookies.get(COOKIE)
+    return (cookie, True) if cookie else None
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def current_actor(request: Request, response: Response) -> Actor:
+    """The signed-in, enabled operator; a dashboard session cookie past half its life is
+    renewed, so an operator at work stays signed in and an idle screen does not."""
+    context = get_context(request)
+    found = _token_of(request)
+    if found is None:
+        raise unauthorized("not signed in")
+    token, from_cookie = found
+    try:
+        username, expires_ms = context.tokens.verify(token)
+    except jwt.InvalidTokenError as exc:
+        raise unauthorized(f"invalid or expired token: {exc}") from exc
+    try:
+        user = context.registry.accounts.get(username)
+    except NotFound as exc:
+        raise unauthorized("account no longer exists") from exc
+    if user.disabled:
+        raise unauthorized("account disabled")
+    ttl_ms = context.tokens.ttl_s * 1000
+    if from_cookie and expires_ms - context.clock() < ttl_ms / 2:
+        issued = context.tokens.issue(username)
+        set_session_cookie(response, issued, context.tokens.ttl_s, context.secure_cookies)
+    return Actor(user.username, user.role, client_address(request))
+
+
+def require(minimum: Role) -> Callable[..., Actor]:
+    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if not role_at_least(actor.role, minimum):
+            raise HTTPException(403, detail=f"needs the {minimum} role; you are {actor.role}")
+        return actor
+
+    dependency.__name__ = f"require_{minimum}"
+    return dependency
+
+
+Viewer = Annotated[Actor, Depends(require("viewer"))]
+Operator = Annotated[Actor, Depends(require("operator"))]
+Supervisor = Annotated[Actor, Depends(require("supervisor"))]
+Admin = Annotated[Actor, Depends(require("admin"))]

@@ -1,0 +1,141 @@
+"""Operator accounts: roles, argon2 password hashes, and the ``users`` table.
+
+Roles are ordered: viewer < operator < supervisor < admin; a route names the least role
+it needs. Password hashes are argon2id (argon2-cffi defaults); a hash made with older
+parameters is upgraded on the next successful login.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meters.db import Transactions
+from meters.errors import Conflict, MetersError, NotFound
+from meters.models import User
+
+Role = Literal["viewer", "operator", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+
+
+class AccountError(MetersError):
+    """A username, password or role is not acceptable."""
+
+
+def role_at_least(role: str, minimum: Role) -> bool:
+    return role in ROLES and ROLES.index(role) >= ROLES.index(minimum)
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """An account as the rest of gasguard sees it (never the hash)."""
+
+    username: str
+    role: str
+    display_name: str
+    disabled: bool
+    created_ms: int
+
+
+def _view(user: User) -> UserView:
+    return UserView(user.username, user.role, user.display_name, user.disabled, user.created_ms)
+
+
+class Accounts:
+    """The ``users`` table, through the registry's transactions."""
+
+    def __init__(self, transactions: Transactions) -> None:
+        self._run = transactions.run
+
+    def add(
+        self, username: str, password: str, role: str, now_ms: int, display_name: str = ""
+    ) -> UserView:
+        if not USERNAME_RE.match(username):
+            raise AccountError(f"username {username!r}: 1-64 letters, digits or _.@-")
+        if role not in ROLES:
+            raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}")
+        check_new_password(password)
+        password_hash = _hasher.hash(password)
+
+        def work(session: Session) -> UserView:
+            if session.get(User, username) is not None:
+                raise Conflict(f"user {username!r} already exists")
+            user = User(
+                username=username,
+                password_hash=password_hash,
+                role=role,
+                display_name=display_name,
+                disabled=False,
+                created_ms=now_ms,
+            )
+            session.add(user)
+            return _view(user)
+
+        return self._run(work)
+
+    def authenticate(self, username: str, password: str) -> UserView | None:
+        """The account when the password is right and the account enabled, else None."""
+
+        def work(session: Session) -> UserView | None:
+            user = session.get(User, username)
+            if user is None:
+                _hasher.hash(password)  # the same work as a real check: no timing oracle
+                return None
+            try:
+                _hasher.verify(user.password_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return None
+            if user.disabled:
+                return None
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+            return _view(user)
+
+        return self._run(work)
+
+    def get(self, username: str) -> UserView:
+        user = self._run(lambda s: s.get(User, username))
+        if user is None:
+            raise NotFound(f"user {username!r} does not exist")
+        return _view(user)
+
+    def list(self) -> list[UserView]:
+        return self._run(
+            lambda s: [_view(u) for u in s.scalars(select(User).order_by(User.username))]
+        )
+
+    def set_password(self, username: str, password: str) -> None:
+        check_new_password(password)
+        password_hash = _hasher.hash(password)
+
+        def work(session: Session) -> None:
+            user = session.get(User, username)
+            if user is None:
+                raise NotFound(f"user {username!r} does not exist")
+            user.password_hash = password_hash
+
+        self._run(work)
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        def work(session: Session) -> None:
+            user = session.get(User, username)
+            if user is None:
+                raise NotFound(f"user {username!r} does not exist")
+            user.disabled = disabled
+
+        self._run(work)

@@ -1,0 +1,69 @@
+"""API test helpers: a context with a token service on a clock the test controls, and
+signed-in clients of each role."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import TokenService
+from api.context import ApiContext
+from gasguard.servers import free_port
+from meters.clock import wall_clock_ms
+from meters.registry import Registry
+from meters.telemetry import SqliteTelemetryStore
+from meters.telemetry.base import TelemetryStore
+from tests.helpers import wait_until
+
+SECRET = b"test-secret-test-secret-test-secret!"
+PASSWORD = "correct horse battery"
+
+
+def api_context(
+    registry: Registry, store: TelemetryStore, clock: Callable[[], int], **extra: object
+) -> ApiContext:
+    return ApiContext(
+        registry=registry,
+        store=store,
+        tokens=TokenService(SECRET, 1800, clock),
+        clock=clock,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def add_user(registry: Registry, username: str, role: str, now_ms: int) -> None:
+    registry.accounts.add(username, PASSWORD, role, now_ms)
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    """Sign in through the API; the Authorization header for that user."""
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()  # each test chooses header or cookie explicitly
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+class LiveApi:
+    """The API served by uvicorn on a free port, for streaming."""
+
+    def __init__(self, registry: Registry, folder: Path) -> None:
+        self.store = SqliteTelemetryStore(folder / "live.sqlite3")
+        app = create_app(api_context(registry, self.store, wall_clock_ms, feed_poll_s=0.1))
+        self.port = free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_until(lambda: self.server.started, what="uvicorn")
+        self.url = f"http://127.0.0.1:{self.port}/api/v1"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.store.close()

@@ -1,0 +1,134 @@
+"""The alarm lifecycle through the API: active -> acknowledged -> cleared, with who,
+when, from where and why; and the live feed that carries each change."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from meters.clock import wall_clock_ms
+from meters.registry import Registry
+from meters.telemetry import SqliteTelemetryStore
+from meters.views import Actor
+from safety.domain import Decision, MeterProfile
+from tests.api.conftest import PASSWORD, LiveApi, add_user, api_context, bearer
+from tests.conftest import sqlite_registry
+
+NOW = 1_790_000_000_000
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    registry = sqlite_registry(tmp_path)
+    registry.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
+    registry.record_decision(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
+    add_user(registry, "otto", "operator", NOW)
+    add_user(registry, "vera", "viewer", NOW)
+    return registry
+
+
+@pytest.fixture
+def client(registry: Registry, tmp_path: Path) -> Iterator[TestClient]:
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    with TestClient(create_app(api_context(registry, store, lambda: NOW + 5_000))) as client:
+        client.headers.update(bearer(client, "otto"))
+        yield client
+    store.close()
+
+
+def test_acknowledge_then_clear_records_who_when_and_why(
+    client: TestClient, registry: Registry
+) -> None:
+    acked = client.post("/api/v1/alarms/1/ack", json={"note": "crew dispatched"})
+    assert acked.status_code == 200
+    body = acked.json()
+    assert (body["state"], body["acknowledged_by"], body["acknowledged_ms"]) == (
+        "acknowledged",
+        "otto",
+        NOW + 5_000,
+    )
+    assert body["note"].endswith("otto: crew dispatched")
+    cleared = client.post("/api/v1/alarms/1/clear", json={"reason": "meter checked, no leak"})
+    assert cleared.status_code == 200
+    assert (cleared.json()["state"], cleared.json()["cleared_by"]) == ("cleared", "otto")
+    entries = registry.audit_entries()
+    assert [(e.action, e.actor, e.target, e.reason) for e in entries[:2]] == [
+        ("alarm.clear", "otto", "alarm:1", "meter checked, no leak"),
+        ("alarm.acknowledge", "otto", "alarm:1", "crew dispatched"),
+    ]
+    assert entries[0].source == "testclient" and entries[0].detail["role"] == "operator"
+
+
+def test_clearing_needs_a_reason_and_a_cleared_alarm_cannot_change(client: TestClient) -> None:
+    missing = client.post("/api/v1/alarms/1/clear", json={})
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert client.post("/api/v1/alarms/1/clear", json={"reason": "ok now"}).status_code == 200
+    again = client.post("/api/v1/alarms/1/clear", json={"reason": "ok now"})
+    assert again.status_code == 409
+    assert client.post("/api/v1/alarms/1/ack", json={}).status_code == 409
+    assert client.post("/api/v1/alarms/99/ack", json={}).status_code == 404
+    assert client.post("/api/v1/alarms/0/ack", json={}).status_code == 422
+
+
+def test_a_repeat_after_acknowledgement_updates_the_same_alarm(
+    client: TestClient, registry: Registry
+) -> None:
+    client.post("/api/v1/alarms/1/ack", json={})
+    alarm, created = registry.record_decision(
+        Decision(NOW + 60_000, "M1", "micro_flow", "shutoff", {}), NOW + 60_000
+    )
+    assert (created, alarm.id, alarm.state, alarm.repeat_count) == (False, 1, "acknowledged", 2)
+
+
+def test_a_clear_reaches_the_engine_only_when_no_newer_alarm_is_open(registry: Registry) -> None:
+    otto = Actor("otto", "operator", "10.0.0.9")
+    registry.clear_alarm(1, otto, "fixed", NOW + 1_000)
+    assert [(c.meter_id, c.rule) for c in registry.cleared_since(NOW)] == [("M1", "micro_flow")]
+    assert registry.cleared_since(NOW + 2_000) == []
+    registry.record_decision(Decision(NOW + 5_000, "M1", "micro_flow", "shutoff", {}), NOW + 5_000)
+    assert registry.cleared_since(NOW) == []  # a new episode is open: do not end it
+
+
+def test_the_live_feed_carries_new_and_changed_alarms(registry: Registry, tmp_path: Path) -> None:
+    live = LiveApi(registry, tmp_path)
+    events: list[tuple[str, dict[str, object]]] = []
+    try:
+        token = httpx.post(
+            f"{live.url}/auth/token", data={"username": "vera", "password": PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{live.url}/feed", timeout=2).status_code == 401
+
+        def listen() -> None:
+            with httpx.stream("GET", f"{live.url}/feed", headers=headers, timeout=10) as stream:
+                kind = None
+                for line in stream.iter_lines():
+                    if line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: ") and kind:
+                        events.append((kind, json.loads(line[6:])))
+                        if len(events) >= 2:
+                            return
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        time.sleep(0.5)  # the feed starts from now: these changes come after
+        now = wall_clock_ms()
+        registry.record_decision(Decision(now, "M2", "over_flow", "shutoff", {}), now)
+        registry.acknowledge_alarm(1, Actor("otto", "operator", "x"), "on it", now + 1)
+        listener.join(10)
+    finally:
+        live.stop()
+    assert [(kind, e["meter_id"], e["state"]) for kind, e in events] == [
+        ("alarm", "M2", "active"),
+        ("alarm", "M1", "acknowledged"),
+    ]

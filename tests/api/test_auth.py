@@ -1,0 +1,149 @@
+"""Sign-in, sessions and roles: who may read, who may change the world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import COOKIE
+from meters.registry import Registry
+from meters.telemetry import SqliteTelemetryStore
+from safety.domain import Decision, MeterProfile
+from tests.api.conftest import PASSWORD, add_user, api_context, bearer
+from tests.conftest import sqlite_registry
+
+NOW = 1_790_000_000_000
+PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")}
+
+
+@dataclass
+class Clock:
+    now_ms: int = NOW
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+
+@dataclass
+class Api:
+    client: TestClient
+    registry: Registry
+    clock: Clock
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    registry.provision([MeterProfile("M1")], NOW)
+    registry.record_decision(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
+    for name, role in [("vera", "viewer"), ("otto", "operator"), ("sam", "supervisor")]:
+        add_user(registry, name, role, NOW)
+    clock = Clock()
+    with TestClient(create_app(api_context(registry, store, clock))) as client:
+        yield Api(client, registry, clock)
+    store.close()
+
+
+def changing_routes(client: TestClient) -> list[tuple[str, str]]:
+    """Every state-changing route in the OpenAPI document (with sample ids in the path)."""
+    routes = []
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method in operations:
+            method = method.upper()
+            if method in ("GET", "HEAD", "OPTIONS") or (method, path) in PUBLIC:
+                continue
+            sample = path.replace("{alarm_id}", "1").replace("{meter_id}", "M1")
+            routes.append((method, sample.replace("{command_id}", "c1")))
+    return routes
+
+
+def test_a_right_password_gets_a_token_and_a_wrong_one_is_refused_and_audited(api: Api) -> None:
+    client = api.client
+    good = client.post("/api/v1/auth/token", data={"username": "otto", "password": PASSWORD})
+    assert good.status_code == 200
+    assert (good.json()["token_type"], good.json()["role"]) == ("bearer", "operator")
+    assert COOKIE in good.cookies
+    bad = client.post("/api/v1/auth/token", data={"username": "otto", "password": "nope"})
+    nobody = client.post("/api/v1/auth/token", data={"username": "eve", "password": "x"})
+    assert bad.status_code == nobody.status_code == 401
+    actions = [(e.action, e.actor) for e in api.registry.audit_entries()]
+    assert actions[:3] == [
+        ("auth.refused", "eve"),
+        ("auth.refused", "otto"),
+        ("auth.sign_in", "otto"),
+    ]
+
+
+def test_reads_need_a_signed_in_user_and_health_does_not(api: Api) -> None:
+    client = api.client
+    client.cookies.clear()
+    assert client.get("/api/v1/health").status_code == 200
+    for path in ("/api/v1/meters", "/api/v1/alarms", "/api/v1/overview", "/api/v1/dead-letters"):
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert client.get(path, headers=bearer(client, "vera")).status_code == 200, path
+
+
+def test_every_state_changing_route_refuses_anonymous_callers_and_viewers(api: Api) -> None:
+    client = api.client
+    routes = changing_routes(client)
+    assert ("POST", "/api/v1/alarms/1/ack") in routes  # the walk found the routes
+    viewer = bearer(client, "vera")
+    for method, path in routes:
+        assert client.request(method, path, json={}).status_code == 401, (method, path)
+        refused = client.request(method, path, json={}, headers=viewer)
+        assert refused.status_code == 403, (method, path)
+    assert api.registry.get_alarm(1).state == "active"
+
+
+def test_an_expired_token_or_a_disabled_account_is_refused(api: Api) -> None:
+    client = api.client
+    headers = bearer(client, "otto")
+    assert client.get("/api/v1/alarms", headers=headers).status_code == 200
+    api.clock.now_ms += 1801 * 1000
+    assert client.get("/api/v1/alarms", headers=headers).status_code == 401
+    fresh = bearer(client, "otto")
+    api.registry.accounts.set_disabled("otto", True)
+    assert client.get("/api/v1/alarms", headers=fresh).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "otto", "password": PASSWORD}
+        ).status_code
+        == 401
+    )
+
+
+def test_a_forged_token_is_refused(api: Api) -> None:
+    import jwt
+
+    forged = jwt.encode({"sub": "sam", "iat": NOW // 1000, "exp": NOW // 1000 + 60}, "guess" * 8)
+    response = api.client.get("/api/v1/alarms", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+def test_the_dashboard_cookie_signs_in_and_is_renewed_past_half_its_life(api: Api) -> None:
+    client = api.client
+    client.post("/api/v1/auth/token", data={"username": "vera", "password": PASSWORD})
+    first = client.cookies[COOKIE]
+    assert client.get("/api/v1/alarms").status_code == 200
+    api.clock.now_ms += 1000 * 1000  # past half of 1800 s
+    renewed = client.get("/api/v1/alarms")
+    assert renewed.status_code == 200
+    assert COOKIE in renewed.cookies and client.cookies[COOKIE] != first
+    api.clock.now_ms += 1000 * 1000  # the old token has expired; the renewed one has not
+    assert client.get("/api/v1/alarms").status_code == 200
+    client.post("/api/v1/auth/logout")
+    assert client.get("/api/v1/alarms").status_code == 401
+
+
+def test_role_changes_apply_at_once_and_me_says_who(api: Api) -> None:
+    headers = bearer(api.client, "sam")
+    me = api.client.get("/api/v1/auth/me", headers=headers).json()
+    assert (me["username"], me["role"]) == ("sam", "supervisor")
