@@ -1,0 +1,217 @@
+"""The scenario library: a normal Guangzhou population over five weeks, and every fault
+kind at several strengths and times of day, each with the rule, action and deadline the
+safety engine must meet. Built from ``simulators.scenarios``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from safety.config import RulesConfig
+from safety.domain import Action, MeterProfile
+from simulators.meter import household_cap_m3h
+from simulators.scenarios import (
+    DAY_MS,
+    HOUR_MS,
+    Expect,
+    Fault,
+    Quirks,
+    ScenarioMeter,
+    household,
+    model_over_flow,
+    model_step,
+    restaurant,
+)
+
+T0 = 1_772_380_800_000  # Monday 2026-03-02 00:00 in Guangzhou (UTC+8)
+NORMAL_DAYS = 35
+NORMAL_INTERVAL_S = 300  # battery meters report every five minutes
+FAULT_INTERVAL_S = 60
+MIN = 60_000
+RULES = RulesConfig()
+# local times of day at which faults start: night, midday, dinner
+FAULT_TIMES = (3 * HOUR_MS, 12 * HOUR_MS, 19 * HOUR_MS + 30 * MIN)
+
+
+def _household_meter(index: int, model: str, **kwargs: Any) -> ScenarioMeter:
+    meter_id = f"H{index:04d}"
+    profile = MeterProfile(meter_id, model, "residential", NORMAL_INTERVAL_S)
+    demand = household(meter_id, household_cap_m3h(model), **kwargs)
+    return ScenarioMeter(
+        profile, "household", demand, start_ms=T0, end_ms=T0 + NORMAL_DAYS * DAY_MS
+    )
+
+
+def normal_population() -> list[ScenarioMeter]:
+    models = ("G2.5", "G2.5", "G2.5", "G1.6", "G4")
+    meters = []
+    for index in range(30):
+        away = _away_week() if index % 8 == 0 else None
+        meters.append(
+            _household_meter(index, models[index % len(models)], soup_days=index % 3, away=away)
+        )
+    for index in range(6):
+        meter_id = f"R{index:04d}"
+        profile = MeterProfile(meter_id, "G10" if index % 2 else "G6", "commercial", 300)
+        meters.append(
+            ScenarioMeter(
+                profile,
+                "restaurant",
+                restaurant(meter_id),
+                start_ms=T0,
+                end_ms=T0 + NORMAL_DAYS * DAY_MS,
+            )
+        )
+    quirks = [
+        ("clock two days ahead for 100 readings", Quirks(2 * DAY_MS, range(2000, 2100))),
+        ("every third message twice", Quirks(duplicate_every=3)),
+        ("every fifth pair swapped", Quirks(swap_every=5)),
+        ("a 9.9 m³/h spike the register denies", Quirks(spike_at=1500)),
+        ("meter replaced, register back to 0", Quirks(replaced_at=4000)),
+    ]
+    for offset, (_what, quirk) in enumerate(quirks):
+        base = _household_meter(100 + offset, "G2.5", soup_days=1)
+        meters.append(
+            ScenarioMeter(
+                base.profile,
+                "data quality",
+                base.demand,
+                quirks=quirk,
+                start_ms=base.start_ms,
+                end_ms=base.end_ms,
+            )
+        )
+    return meters
+
+
+def _away_week() -> range:
+    first = (T0 + 8 * HOUR_MS) // DAY_MS + 10
+    return range(first, first + 7)
+
+
+def _fault_meter(
+    index: int,
+    model: str,
+    fault: Fault,
+    expect: Expect,
+    hours_after: float,
+    interval_s: int = FAULT_INTERVAL_S,
+) -> ScenarioMeter:
+    meter_id = f"F{index:04d}"
+    profile = MeterProfile(meter_id, model, "residential", interval_s)
+    return ScenarioMeter(
+        profile,
+        fault.kind,
+        household(meter_id, household_cap_m3h(model)),
+        fault=fault,
+        expect=expect,
+        start_ms=T0,
+        end_ms=fault.start_ms + int(hours_after * HOUR_MS),
+    )
+
+
+def constant(flow: float) -> Callable[[int], float]:
+    return lambda _elapsed_ms: flow
+
+
+def ramp(top: float, ramp_ms: int) -> Callable[[int], float]:
+    """Extra flow growing linearly from nothing to ``top`` over ``ramp_ms``."""
+    return lambda elapsed_ms: round(top * min(1.0, elapsed_ms / ramp_ms), 3)
+
+
+def fault_meters() -> list[ScenarioMeter]:
+    interval = FAULT_INTERVAL_S * 1000
+    meters: list[ScenarioMeter] = []
+
+    def add(
+        kind: str, model: str, expect: tuple[str, Action, int], after_ms: int = 0, **fault: Any
+    ) -> None:
+        """The fault at each time of day, on the scenario's second day; the engine must
+        decide within ``deadline`` of the moment the fault becomes detectable (its start,
+        or ``after_ms`` later: a battery crossing the threshold, a rise crossing the limit)."""
+        rule, action, deadline_ms = expect
+        for time_of_day in FAULT_TIMES:
+            start = T0 + DAY_MS + time_of_day
+            meters.append(
+                _fault_meter(
+                    len(meters),
+                    model,
+                    Fault(kind, start, **fault),
+                    Expect(rule, action, start + after_ms, deadline_ms),
+                    hours_after=(after_ms + deadline_ms) / HOUR_MS + 1,
+                )
+            )
+
+    # micro_flow fires at the first reading below its ceiling once the hold is over: a
+    # meal cooked on top of the leak at that moment defers it by up to an hour.
+    micro = RULES.micro_flow.hold_s * 1000 + HOUR_MS + 3 * interval
+    for strength in (0.008, 0.015, 0.025):
+        add("micro leak", "G2.5", ("micro_flow", "shutoff", micro), extra=constant(strength))
+    for flow, limit_s in ((0.5, 4 * 3600), (1.2, 90 * 60), (2.2, 60 * 60)):
+        deadline = limit_s * 1000 + 3 * interval
+        add("appliance left on", "G4", ("prolonged_use", "shutoff", deadline), extra=constant(flow))
+    for model in ("G1.6", "G2.5", "G4"):
+        jump = constant(round(1.2 * model_step(model), 2))
+        add("rupture", model, ("sudden_increase", "shutoff", 3 * interval), extra=jump)
+    for model in ("G1.6", "G2.5"):
+        climb = ramp(1.3 * model_over_flow(model), 2 * HOUR_MS)
+        # The limit is crossed after 2 h / 1.3 = 92 min (sooner with household use on top).
+        deadline = 2 * HOUR_MS + RULES.over_flow.hold_s * 1000 + 3 * interval
+        add("slow rise", model, ("over_flow", "shutoff", deadline), extra=climb)
+    add("detector alarm", "G2.5", ("leak_detector", "shutoff", interval), event="detector_alarm")
+    add("earthquake", "G2.5", ("seismic", "shutoff", interval), event="seismic")
+    add("tampering", "G2.5", ("tamper", "alarm", interval), event="tamper")
+    pressure = RULES.pressure.hold_s * 1000 + 3 * interval
+    add("pressure low", "G2.5", ("pressure_low", "shutoff", pressure), pressure_kpa=0.5)
+    add("pressure high", "G2.5", ("pressure_high", "shutoff", pressure), pressure_kpa=4.2)
+    leaky_valve = ("flow_while_closed", "alarm", 6 * MIN + 3 * interval)
+    add("valve does not seal", "G2.5", leaky_valve, closed_valve_flow_m3h=0.05)
+    crossing_ms = int((90 - RULES.low_battery.below_pct) / 40 * DAY_MS)
+    battery = ("low_battery", "alarm", 5 * interval)  # reported to 0.1 %: 19.9 a little later
+    add("battery drains", "G2.5", battery, crossing_ms - interval, battery_per_day=40.0)
+    silence = ("offline", "alarm", int(RULES.offline.intervals * interval) + 3 * interval)
+    add("meter goes silent", "G2.5", silence, silent_for_ms=6 * HOUR_MS)
+    meters.append(_intermittent_leak(len(meters)))
+    return meters
+
+
+def _intermittent_leak(index: int) -> ScenarioMeter:
+    """A leak that stops ten minutes every hour: never four hours on end (micro_flow), but
+    no hour without flow in thirty days (no_flow_gap)."""
+    meter_id = f"F{index:04d}"
+    profile = MeterProfile(meter_id, "G2.5", "residential", NORMAL_INTERVAL_S)
+
+    def leak(elapsed_ms: int) -> float:
+        return 0.02 if (elapsed_ms // MIN) % 60 < 50 else 0.0
+
+    period_ms = RULES.no_flow_gap.period_s * 1000
+    return ScenarioMeter(
+        profile,
+        "intermittent leak",
+        household(meter_id, household_cap_m3h("G2.5")),
+        fault=Fault("intermittent leak", T0, extra=leak),
+        expect=Expect("no_flow_gap", "alarm", T0 + period_ms, DAY_MS),
+        start_ms=T0,
+        end_ms=T0 + NORMAL_DAYS * DAY_MS,
+    )
+
+
+def library() -> list[ScenarioMeter]:
+    return normal_population() + fault_meters()
+
+
+RULE_ORDER = (
+    "leak_detector",
+    "micro_flow",
+    "over_flow",
+    "sudden_increase",
+    "prolonged_use",
+    "no_flow_gap",
+    "pressure_low",
+    "pressure_high",
+    "flow_while_closed",
+    "seismic",
+    "tamper",
+    "low_battery",
+    "offline",
+)
