@@ -27,3 +27,4 @@ class ApiContext:
     max_readings: int = 10_000
     secure_cookies: bool = False  # True behind HTTPS: the session cookie is then Secure
     feed_poll_s: float = 1.0
+    command_ttl_s: float = 3600.0

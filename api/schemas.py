@@ -4,6 +4,7 @@ they are)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -80,4 +81,14 @@ class AlarmAck(BaseModel):
 class AlarmClear(BaseModel):
     reason: str = Field(
         ..., min_length=3, max_length=2000, description="required: why it can be cleared"
+    )
+
+
+class CommandRequest(BaseModel):
+    action: Literal["close", "arm", "open"]
+    reason: str = Field(..., min_length=3, max_length=500, description="required: why")
+    closure: Literal["safety", "billing", "maintenance"] = Field(
+        "safety",
+        description="for a close: why the valve is closed (only billing and "
+        "maintenance closures may later be opened remotely)",
     )

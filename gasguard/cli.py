@@ -97,6 +97,9 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
         update={"simulator": settings.simulator.model_copy(update=updates)}
     )
     plan = build_fleet(settings.simulator, int(time.time() * 1000))
+    # The simulated meters are registered (and given their keys) in the same registry
+    # the ingester uses: GASGUARD_DB_URL must point both at it.
+    wiring.provision_fleet(wiring.open_registry(settings), plan, int(time.time() * 1000))
     runner = wiring.build_fleet_runner(settings, plan)
     runner.start()
     print(f"gasguard simulate: {len(plan.meters)} meters -> {settings.mqtt_url}", flush=True)

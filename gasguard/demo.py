@@ -89,7 +89,7 @@ def run_demo(
         store = wiring.open_telemetry(settings)
         stack.callback(store.close)
         plan = build_fleet(settings.simulator, int(time.time() * 1000))
-        registry.provision([m.profile for m in plan.meters], int(time.time() * 1000))
+        wiring.provision_fleet(registry, plan, int(time.time() * 1000))
         for meter_id, kind, _start in plan.labels:
             print(f"gasguard demo: injected fault {kind} on meter {meter_id}", flush=True)
         metrics = CollectorRegistry()

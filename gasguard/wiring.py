@@ -13,6 +13,7 @@ from api.context import ApiContext
 from gasguard.settings import Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.commands import MqttCommandPublisher
+from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
@@ -71,7 +72,14 @@ def build_ingester(
     spool = Spool(settings.spool_dir, config.spool_max_bytes, config.spool_segment_bytes)
     writer = DurableWriter(store, spool, ingest_metrics, config.retry_initial_s, config.retry_max_s)
     engine = SafetyEngine(rules_config(settings), {p.meter_id: p for p in registry.profiles()})
-    actuator = Actuator(registry, MqttCommandPublisher(session.client))
+    dispatcher = CommandDispatcher(
+        registry,
+        MqttCommandPublisher(session.client),
+        config.commands.timing(),
+        config.commands.dispatch_poll_s,
+        wall_clock_ms,
+    )
+    actuator = Actuator(registry, dispatcher)
     sightings = SightingsBuffer(config.sightings_flush_s)
     pipeline = Pipeline(
         writer, registry, engine, actuator, config.decode, ingest_metrics, sightings
@@ -93,6 +101,7 @@ def build_api_context(
         metrics=metrics,
         secure_cookies=settings.api_secure_cookies,
         feed_poll_s=settings.api_feed_poll_s,
+        command_ttl_s=settings.ingest.commands.ttl_s,
     )
 
 
@@ -111,6 +120,15 @@ def api_secret(settings: Settings) -> bytes:
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_urlsafe(48))
     return path.read_text().strip().encode()
+
+
+def provision_fleet(registry: Registry, plan: FleetPlan, now_ms: int) -> None:
+    """Register the simulated meters and give each the secret key the registry holds for
+    it (what a utility does when it installs a meter)."""
+    registry.provision([m.profile for m in plan.meters], now_ms)
+    keys = registry.commands.meter_keys([m.meter_id for m in plan.meters])
+    for meter in plan.meters:
+        meter.key = keys[meter.meter_id]
 
 
 def build_fleet_runner(settings: Settings, plan: FleetPlan) -> FleetRunner:

@@ -1,23 +1,24 @@
-"""Carries out the safety engine's decisions: an alarm in the registry, and for a shutoff
-a close command, queued in the registry (joining one already in flight) and published."""
+"""Carries out the safety engine's decisions (an alarm in the registry, and for a shutoff
+a signed close command through the dispatcher) and the meters' replies to commands."""
 
 from __future__ import annotations
 
 import logging
 
-from ingest.commands import CommandPublisher
-from meters.protocol import Command
+from ingest.dispatch import CommandDispatcher
+from meters.command_store import NewCommand
+from meters.protocol import CommandReply
 from meters.registry import Registry
-from meters.views import SAFETY_ACTOR, Actor
+from meters.views import SAFETY_ACTOR, NewDeadLetter
 from safety.domain import Decision
 
 log = logging.getLogger(__name__)
 
 
 class Actuator:
-    def __init__(self, registry: Registry, publisher: CommandPublisher) -> None:
+    def __init__(self, registry: Registry, dispatcher: CommandDispatcher) -> None:
         self._registry = registry
-        self._publisher = publisher
+        self.dispatcher = dispatcher
 
     def execute(self, decision: Decision, now_ms: int) -> None:
         alarm, new_alarm = self._registry.record_decision(decision, now_ms)
@@ -31,21 +32,20 @@ class Actuator:
             decision.detail,
         )
         if decision.action == "shutoff":
-            self.close_valve(
-                decision.meter_id, f"{decision.rule} (alarm {alarm.id})", SAFETY_ACTOR, now_ms
-            )
+            reason = f"{decision.rule} (alarm {alarm.id})"
+            close = NewCommand(decision.meter_id, "close", reason, "safety")
+            self.dispatcher.request(close, SAFETY_ACTOR, now_ms)
 
-    def close_valve(self, meter_id: str, reason: str, actor: Actor, now_ms: int) -> str:
-        command, created = self._registry.create_command(
-            meter_id, "close", reason, actor.username, now_ms
-        )
-        if not created:
-            log.info("close for meter %s joins command %s in flight", meter_id, command.id)
-            return command.id
-        self._publisher.publish(Command(command.id, meter_id, "close", now_ms, reason))
-        self._registry.mark_command_sent(command.id, now_ms)
-        self._registry.audit(
-            actor, "command.close", f"meter:{meter_id}", reason, {"command": command.id}, now_ms
-        )
-        log.warning("close command %s sent to meter %s: %s", command.id, meter_id, reason)
-        return command.id
+    def on_reply(self, reply: CommandReply, topic: str, payload: bytes, now_ms: int) -> None:
+        """Apply a meter's reply. A reply with a bad signature, or to no command of that
+        meter, changes nothing and is dead-lettered; a rejection raises an alarm."""
+        outcome, command = self._registry.commands.apply_reply(reply, now_ms)
+        if outcome in ("bad_signature", "unknown_command"):
+            reason = f"reply to command {reply.command_id}: {outcome.replace('_', ' ')}"
+            letter = NewDeadLetter(now_ms, topic, outcome, reason, payload)
+            self._registry.add_dead_letters([letter])
+            log.error("meter %s: %s", reply.meter_id, reason)
+            return
+        if outcome == "applied" and command is not None and command.state == "failed":
+            why = f"the meter refused it: {reply.error or 'no reason given'}"
+            self.dispatcher.give_up(command, "failed", why, now_ms)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from meters.lifecycle import CommandTiming
+
 
 class DecodeLimits(BaseModel):
     model_config = {"frozen": True}
@@ -13,6 +15,24 @@ class DecodeLimits(BaseModel):
     max_future_s: int = Field(86_400, ge=0)
     max_past_s: int = Field(366 * 86_400, gt=0)
     max_batch_readings: int = Field(10_000, gt=0)
+
+
+class CommandsConfig(BaseModel):
+    """Valve command timing (``meters.lifecycle.CommandTiming``) and how often the
+    dispatcher looks for commands to publish, retry, confirm or end."""
+
+    model_config = {"frozen": True}
+
+    ttl_s: float = Field(3600.0, gt=0)
+    reply_timeout_s: float = Field(20.0, gt=0)
+    retry_max_s: float = Field(300.0, gt=0)
+    confirm_timeout_s: float = Field(600.0, gt=0)
+    dispatch_poll_s: float = Field(1.0, gt=0)
+
+    def timing(self) -> CommandTiming:
+        return CommandTiming(
+            self.ttl_s, self.reply_timeout_s, self.retry_max_s, self.confirm_timeout_s
+        )
 
 
 class IngestConfig(BaseModel):
@@ -41,5 +61,6 @@ class IngestConfig(BaseModel):
     clears_poll_s: float = Field(2.0, gt=0)  # how soon an operator's clear reaches the engine
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     decode: DecodeLimits = DecodeLimits()
+    commands: CommandsConfig = CommandsConfig()
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(None, ge=1, le=65535)

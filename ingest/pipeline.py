@@ -111,7 +111,13 @@ class Pipeline:
                 steps.append(
                     Step(
                         f"reply {item.reply.command_id}",
-                        _bind(self.registry.apply_reply, item.reply, now_ms),
+                        _bind(
+                            self.actuator.on_reply,
+                            item.reply,
+                            item.topic,
+                            item.reply.to_payload(),
+                            now_ms,
+                        ),
                     )
                 )
         return steps

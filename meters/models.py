@@ -24,6 +24,9 @@ class Meter(Base):
     last_reading_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     valve: Mapped[str | None] = mapped_column(String(8), nullable=True)
     status: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    secret_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # never served
+    command_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    closure: Mapped[str | None] = mapped_column(String(16), nullable=True)  # why it is closed
 
 
 class Alarm(Base):
@@ -51,7 +54,7 @@ class Alarm(Base):
 
 
 class Command(Base):
-    """A valve command and where it stands: queued, sent, succeeded, failed."""
+    """A valve command and where it stands (docs/protocol.md, command states)."""
 
     __tablename__ = "commands"
 
@@ -66,6 +69,15 @@ class Command(Base):
     replied_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reply: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     updated_ms: Mapped[int] = mapped_column(BigInteger, index=True, server_default="0")
+    kind: Mapped[str] = mapped_column(String(16), default="safety", server_default="safety")
+    source: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expires_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    delivered_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    finished_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DeadLetter(Base):

@@ -64,23 +64,53 @@ def reading_to_json(reading: Reading) -> dict[str, Any]:
     return body
 
 
+COMMAND_FORMAT = 2  # docs/protocol.md; version 1 was unsigned
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A valve command from the server to one meter (docs/protocol.md)."""
+    """A valve command from the server to one meter (docs/protocol.md, format 2).
+
+    ``counter`` grows by one for every command to the meter; the meter acts on a counter
+    above the last it accepted, re-confirms the same counter, and refuses anything older.
+    ``signature``: HMAC-SHA256 with the meter's key over ``canonical()``.
+    """
 
     command_id: str
     meter_id: str
     action: CommandAction
     issued_ms: int
     reason: str
+    counter: int = 0
+    expires_ms: int = 0
+    signature: str = ""
+
+    def canonical(self) -> bytes:
+        """What the signature covers: every field, the free-text reason last (so a line
+        break in it cannot shift the others)."""
+        fields = (
+            f"gasguard-command-v{COMMAND_FORMAT}",
+            self.command_id,
+            self.meter_id,
+            self.action,
+            str(self.counter),
+            str(self.issued_ms),
+            str(self.expires_ms),
+            self.reason,
+        )
+        return "\n".join(fields).encode()
 
     def to_payload(self) -> bytes:
         return json.dumps(
             {
+                "v": COMMAND_FORMAT,
                 "id": self.command_id,
                 "action": self.action,
+                "counter": self.counter,
                 "ts": self.issued_ms,
+                "expires": self.expires_ms,
                 "reason": self.reason,
+                "sig": self.signature,
             },
             separators=(",", ":"),
         ).encode()
@@ -88,7 +118,8 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class CommandReply:
-    """A meter's answer to a command: ``done`` with the valve state, or ``rejected``."""
+    """A meter's answer to a command: ``done`` with the valve state, or ``rejected`` with
+    why. Signed by the meter with the same key (``canonical()``)."""
 
     command_id: str
     meter_id: str
@@ -96,6 +127,19 @@ class CommandReply:
     ts_ms: int
     valve: str | None = None
     error: str | None = None
+    signature: str = ""
+
+    def canonical(self) -> bytes:
+        fields = (
+            f"gasguard-reply-v{COMMAND_FORMAT}",
+            self.command_id,
+            self.meter_id,
+            self.result,
+            str(self.ts_ms),
+            self.valve or "",
+            self.error or "",
+        )
+        return "\n".join(fields).encode()
 
     def to_payload(self) -> bytes:
         body: dict[str, Any] = {"id": self.command_id, "result": self.result, "ts": self.ts_ms}
@@ -103,6 +147,8 @@ class CommandReply:
             body["valve"] = self.valve
         if self.error is not None:
             body["error"] = self.error
+        if self.signature:
+            body["sig"] = self.signature
         return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -128,12 +174,17 @@ def parse_command(meter_id: str, payload: bytes) -> Command:
     action = _field(body, "action", str, "command")
     if action not in COMMAND_ACTIONS:
         raise ProtocolError(f"command: unknown action {action!r}")
+    if body.get("v") != COMMAND_FORMAT:
+        raise ProtocolError(f"command: format {body.get('v')!r}, expected {COMMAND_FORMAT}")
     return Command(
         command_id=_field(body, "id", str, "command"),
         meter_id=meter_id,
         action=action,
         issued_ms=_field(body, "ts", int, "command"),
-        reason=str(body.get("reason", "")),
+        reason=_field(body, "reason", str, "command"),
+        counter=_field(body, "counter", int, "command"),
+        expires_ms=_field(body, "expires", int, "command"),
+        signature=_field(body, "sig", str, "command"),
     )
 
 
@@ -153,4 +204,5 @@ def parse_reply(meter_id: str, payload: bytes) -> CommandReply:
         ts_ms=_field(body, "ts", int, "reply"),
         valve=valve,
         error=None if error is None else str(error),
+        signature=str(body.get("sig", "")),
     )

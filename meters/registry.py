@@ -5,7 +5,6 @@ Every method runs in one transaction and returns frozen views (``meters.views``)
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
@@ -27,10 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from meters.accounts import Accounts
+from meters.command_store import CommandStore, ensure_key
 from meters.db import Transactions
 from meters.errors import Conflict, NotFound
 from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
-from meters.protocol import CommandReply
 from meters.views import (
     Actor,
     AlarmView,
@@ -133,6 +132,7 @@ class Registry:
         transactions = Transactions(engine)
         self._run = transactions.run
         self.accounts = Accounts(transactions)
+        self.commands = CommandStore(transactions)
 
     # -- meters ---------------------------------------------------------------------------
 
@@ -148,6 +148,7 @@ class Registry:
                 meter.model = profile.model
                 meter.category = profile.category
                 meter.report_interval_s = profile.report_interval_s
+                ensure_key(meter)
 
         self._run(work)
 
@@ -348,86 +349,6 @@ class Registry:
         if meter_id is not None:
             query = query.where(Alarm.meter_id == meter_id)
         return self._run(lambda s: [_view(AlarmView, a) for a in s.scalars(query)])
-
-    # -- commands -------------------------------------------------------------------------
-
-    def create_command(
-        self, meter_id: str, action: str, reason: str, requested_by: str, now_ms: int
-    ) -> tuple[CommandView, bool]:
-        """Queue a command; a command of the same action already in flight for the meter is
-        joined instead. Returns the command and whether it is new."""
-
-        def work(session: Session) -> tuple[CommandView, bool]:
-            in_flight = session.scalars(
-                select(Command).where(
-                    Command.meter_id == meter_id,
-                    Command.action == action,
-                    Command.state.in_(COMMAND_IN_FLIGHT),
-                )
-            ).first()
-            if in_flight is not None:
-                return _view(CommandView, in_flight), False
-            command = Command(
-                id=str(uuid.uuid4()),
-                meter_id=meter_id,
-                action=action,
-                reason=reason,
-                requested_by=requested_by,
-                state="queued",
-                created_ms=now_ms,
-                updated_ms=now_ms,
-            )
-            session.add(command)
-            session.flush()
-            return _view(CommandView, command), True
-
-        return self._run(work)
-
-    def mark_command_sent(self, command_id: str, now_ms: int) -> None:
-        self._run(
-            lambda s: s.execute(
-                update(Command)
-                .where(Command.id == command_id, Command.state == "queued")
-                .values(state="sent", sent_ms=now_ms, updated_ms=now_ms)
-            )
-        )
-
-    def apply_reply(self, reply: CommandReply, now_ms: int) -> CommandView | None:
-        """Record a meter's reply; None when no such command exists for that meter."""
-
-        def work(session: Session) -> CommandView | None:
-            command = session.get(Command, reply.command_id)
-            if command is None or command.meter_id != reply.meter_id:
-                return None
-            command.state = "succeeded" if reply.result == "done" else "failed"
-            command.replied_ms = now_ms
-            command.updated_ms = now_ms
-            command.reply = {
-                "result": reply.result,
-                "ts": reply.ts_ms,
-                "valve": reply.valve,
-                "error": reply.error,
-            }
-            if reply.valve is not None:
-                meter = session.get(Meter, reply.meter_id)
-                if meter is not None:
-                    meter.valve = reply.valve
-            session.flush()
-            return _view(CommandView, command)
-
-        return self._run(work)
-
-    def get_command(self, command_id: str) -> CommandView:
-        command = self._run(lambda s: s.get(Command, command_id))
-        if command is None:
-            raise NotFound(f"command {command_id!r} does not exist")
-        return _view(CommandView, command)
-
-    def list_commands(self, meter_id: str | None = None, limit: int = 100) -> list[CommandView]:
-        query = select(Command).order_by(Command.created_ms.desc()).limit(limit)
-        if meter_id is not None:
-            query = query.where(Command.meter_id == meter_id)
-        return self._run(lambda s: [_view(CommandView, c) for c in s.scalars(query)])
 
     # -- dead letters, events, audit ------------------------------------------------------
 

@@ -86,6 +86,14 @@ class CommandView:
     replied_ms: int | None
     reply: dict[str, Any] | None
     updated_ms: int = 0
+    kind: str = "safety"  # for a close: why (safety, billing, maintenance)
+    counter: int = 0
+    expires_ms: int = 0
+    attempts: int = 0
+    next_attempt_ms: int = 0
+    delivered_ms: int | None = None
+    finished_ms: int | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,6 +159,16 @@ class EventRulesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReopenWatchConfig:
+    """After a closed valve reopens: a flow of at least ``max_flow_m3h`` within
+    ``watch_s`` (an appliance left open) closes it again."""
+
+    watch_s: int = 120
+    max_flow_m3h: float = 0.15
+    action: Action = "shutoff"
+
+
+@dataclass(frozen=True, slots=True)
 class LowBatteryConfig:
     below_pct: float = 20.0
     rearm_at_pct: float = 25.0
@@ -208,6 +218,7 @@ class RulesConfig:
     flow_while_closed: FlowWhileClosedConfig = field(default_factory=FlowWhileClosedConfig)
     events: EventRulesConfig = field(default_factory=EventRulesConfig)
     low_battery: LowBatteryConfig = field(default_factory=LowBatteryConfig)
+    reopen_watch: ReopenWatchConfig = field(default_factory=ReopenWatchConfig)
     offline: OfflineConfig = field(default_factory=OfflineConfig)
     data_quality: DataQualityConfig = field(default_factory=DataQualityConfig)
 

@@ -24,6 +24,7 @@ from safety.rules import (
     over_flow,
     pressure,
     prolonged_use,
+    reopen_watch,
     sudden_increase,
 )
 from safety.rules.episodes import end_episode
@@ -110,6 +111,7 @@ class SafetyEngine:
 
     def on_event(self, event: MeterEvent) -> list[Decision]:
         state = self._state(event.meter_id)
+        reopen_watch.on_event(state, event)
         decisions = []
         for rule in (leak_detector, event_rules):
             decision = rule.evaluate(state, event, self.config)
@@ -145,6 +147,9 @@ class SafetyEngine:
         sample = flow_sample(reading, state.last_ts_ms, state.last_volume_m3)
         state.last_ts_ms, state.last_volume_m3 = reading.ts_ms, reading.volume_m3
         decisions = [rule.evaluate(state, sample, profile, self.config) for rule in FLOW_RULES]
+        decisions.append(
+            reopen_watch.evaluate(state, sample, reading, state.valve, profile, self.config)
+        )
         decisions.append(no_flow_gap.evaluate(state, sample, previous, profile, self.config))
         decisions.append(flow_while_closed.evaluate(state, reading, profile, self.config))
         decisions.append(low_battery.evaluate(state, reading, profile, self.config))

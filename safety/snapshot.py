@@ -14,7 +14,7 @@ from safety.rules.episodes import open_rule_names, open_rules_mask
 from safety.state import MeterState
 
 VERSION = 1
-TUPLE_FIELDS = {"sudden_candidate"}
+TUPLE_FIELDS = {"sudden_candidate", "reopened_since"}
 
 
 class SnapshotError(SafetyError):

@@ -32,6 +32,7 @@ class MeterState:
         "pressure_low_since_ms",
         "prolonged_since",
         "recent_flows",
+        "reopened_since",
         "sudden_candidate",
         "valve",
         "zero_run_start_ms",
@@ -56,6 +57,7 @@ class MeterState:
         self.pressure_low_since_ms: int | None = None
         self.pressure_high_since_ms: int | None = None
         self.closed_since_volume_m3: float | None = None
+        self.reopened_since: tuple[int, float | None] | None = None  # ts, register then
         self.open_rules = 0  # bit mask, one bit per rule (safety.rules.episodes.RULE_BITS)
 
     def reset_continuity(self) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from meters.protocol import Command, CommandReply
+from meters.signing import check_command, is_resend, sign_reply
 from safety.config import RulesConfig, model_limits
 from safety.domain import MeterEvent, MeterProfile, Reading
 from simulators.household import household_flow_m3h, restaurant_flow_m3h, unit_hash
@@ -32,6 +33,10 @@ class Fault:
 
 @dataclass(slots=True)
 class SimMeter:
+    """``key``: the meter's secret (hex), provisioned from the registry; commands that do
+    not carry its signature, are past their expiry or older than ``last_counter`` are
+    refused. ``appliance_open_m3h``: a burner left open, flowing whenever the valve is."""
+
     profile: MeterProfile
     volume_m3: float = 0.0
     valve: str = "open"
@@ -39,6 +44,10 @@ class SimMeter:
     faults: tuple[Fault, ...] = ()
     last_ts_ms: int | None = None
     battery_pct: float = 95.0
+    key: str = ""
+    last_counter: int = 0
+    appliance_open_m3h: float = 0.0
+    rejected: list[str] = field(default_factory=list)
     _events_sent: set[FaultKind] = field(default_factory=set)
 
     @property
@@ -59,7 +68,7 @@ class SimMeter:
         for fault in self.faults:
             if fault.kind in ("over_flow", "micro_flow") and ts_ms >= fault.start_ms:
                 flow += fault.flow_m3h
-        return round(flow, 4)
+        return round(flow + self.appliance_open_m3h, 4)
 
     def read(self, ts_ms: int) -> Reading:
         """Advance the register to ``ts_ms`` (flow held since the last reading) and read it."""
@@ -96,8 +105,15 @@ class SimMeter:
         return events
 
     def handle(self, command: Command, now_ms: int) -> CommandReply:
-        if command.meter_id != self.meter_id:
-            return self._reply(command, now_ms, "rejected", "command for another meter")
+        """Check, act, reply (signed). A resend of the last command is confirmed again
+        without acting twice."""
+        refused = check_command(self.key, self.meter_id, self.last_counter, now_ms, command)
+        if refused is not None:
+            self.rejected.append(refused)
+            return self._reply(command, now_ms, "rejected", refused)
+        if is_resend(self.last_counter, command):
+            return self._reply(command, now_ms, "done")
+        self.last_counter = command.counter
         if command.action == "close":
             self.read(now_ms)
             self.valve, self.armed = "closed", False
@@ -119,4 +135,5 @@ class SimMeter:
     def _reply(
         self, command: Command, now_ms: int, result: str, error: str | None = None
     ) -> CommandReply:
-        return CommandReply(command.command_id, self.meter_id, result, now_ms, self.valve, error)
+        reply = CommandReply(command.command_id, self.meter_id, result, now_ms, self.valve, error)
+        return sign_reply(self.key, reply) if self.key else reply

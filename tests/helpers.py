@@ -18,7 +18,9 @@ from gasguard.settings import Settings, load_settings
 from ingest.config import IngestConfig
 from ingest.service import MqttIngester
 from meters.mqtt import MqttEndpoint, MqttSession, Protocol
+from meters.protocol import Command, CommandReply, parse_command
 from meters.registry import Registry
+from meters.signing import sign_reply
 from meters.telemetry.base import TelemetryStore
 
 
@@ -88,3 +90,19 @@ def start_ingester(settings: Settings, registry: Registry, store: TelemetryStore
     ingester.start()
     assert ingester.wait_connected(10), "ingester did not connect"
     return ingester
+
+
+def act_as_meter(
+    probe: MqttProbe, registry: Registry, meter_id: str, payload: bytes, valve: str = "closed"
+) -> Command:
+    """Answer a command the way a provisioned meter does: a signed ``done`` reply, then a
+    reading showing the valve (the telemetry that confirms it)."""
+    command = parse_command(meter_id, payload)
+    key = registry.commands.meter_keys([meter_id])[meter_id]
+    now = time.time_ns() // 1_000_000
+    reply = sign_reply(key, CommandReply(command.command_id, meter_id, "done", now, valve))
+    probe.publish(f"gas/v1/meters/{meter_id}/replies", reply.to_payload())
+    probe.publish(
+        f"gas/v1/meters/{meter_id}/telemetry", {"ts": now + 1, "volume_m3": 1.0, "valve": valve}
+    )
+    return command

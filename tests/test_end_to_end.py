@@ -41,7 +41,7 @@ def test_fleet_to_influx_to_api_and_a_leak_closes_the_valve(
     store = wiring.open_telemetry(settings)
     assert isinstance(store, InfluxTelemetryStore)
     plan = build_fleet(settings.simulator, time.time_ns() // 1_000_000)
-    registry.provision([m.profile for m in plan.meters], 0)
+    wiring.provision_fleet(registry, plan, 0)
     ((leaky, kind, _),) = plan.labels
     assert kind == "leak_detector"
     ingester = start_ingester(settings, registry, store)
@@ -64,7 +64,7 @@ def test_fleet_to_influx_to_api_and_a_leak_closes_the_valve(
             what="the leaking meter to close its valve",
         )
         wait_until(
-            lambda: registry.list_commands(leaky)[0].state == "succeeded", what="command succeeded"
+            lambda: registry.commands.find(leaky)[0].state == "succeeded", what="command succeeded"
         )
         wait_until(
             lambda: (latest := store.latest(leaky)) is not None and latest.valve == "closed",
@@ -88,7 +88,7 @@ def test_fleet_to_influx_to_api_and_a_leak_closes_the_valve(
         assert [(a["meter_id"], a["rule"], a["action"]) for a in alarms] == [
             (leaky, "leak_detector", "shutoff")
         ]
-        command = api.get(f"/api/v1/commands/{registry.list_commands(leaky)[0].id}").json()
+        command = api.get(f"/api/v1/commands/{registry.commands.find(leaky)[0].id}").json()
         assert command["state"] == "succeeded" and command["reply"]["valve"] == "closed"
         assert api.get("/api/v1/health").json() == {
             "status": "ok",

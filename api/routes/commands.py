@@ -1,27 +1,62 @@
+"""Valve commands: list and follow them (viewer); issue one (operator; open: supervisor,
+never after a safety closure). Every command is audited with who, why and from where."""
+
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from api.auth import require
-from api.deps import RegistryDep
+from api.auth import Operator, Viewer
+from api.deps import ContextDep, RegistryDep
+from api.schemas import CommandRequest
+from meters.command_policy import refusal
+from meters.command_store import NewCommand
 from meters.protocol import METER_ID_RE
 from meters.views import CommandView
 
-# Reading any of this needs a signed-in viewer.
-router = APIRouter(prefix="/commands", tags=["commands"], dependencies=[Depends(require("viewer"))])
+router = APIRouter(tags=["commands"])
+
+MeterId = Annotated[str, Path(pattern=METER_ID_RE.pattern)]
+CommandState = Literal["queued", "sent", "delivered", "succeeded", "failed", "expired", "timed_out"]
 
 
-@router.get("", response_model=list[CommandView])
+@router.get("/commands", response_model=list[CommandView])
 def list_commands(
+    _viewer: Viewer,
     registry: RegistryDep,
     meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
+    state: CommandState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CommandView]:
-    return registry.list_commands(meter_id, limit)
+    return registry.commands.find(meter_id, state, limit)
 
 
-@router.get("/{command_id}", response_model=CommandView)
-def get_command(command_id: str, registry: RegistryDep) -> CommandView:
-    return registry.get_command(command_id)
+@router.get("/commands/{command_id}", response_model=CommandView)
+def get_command(
+    command_id: Annotated[str, Path(max_length=36)], _viewer: Viewer, registry: RegistryDep
+) -> CommandView:
+    return registry.commands.get(command_id)
+
+
+@router.post(
+    "/meters/{meter_id}/commands",
+    response_model=CommandView,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def issue_command(
+    meter_id: MeterId, body: CommandRequest, actor: Operator, context: ContextDep
+) -> CommandView:
+    """Queue a signed command; the ingester publishes it within a second and follows it to
+    the end (``GET /commands/{id}``, the live feed). A close while one is in flight joins
+    it (the same command comes back)."""
+    registry = context.registry
+    registry.get_meter(meter_id)  # 404 for an unknown meter
+    refused = refusal(body.action, actor.role, registry.commands.closure(meter_id))
+    if refused is not None:
+        raise HTTPException(refused[0], detail=refused[1])
+    new = NewCommand(meter_id, body.action, body.reason, body.closure)
+    command, _created = registry.commands.create(
+        new, actor, context.clock(), int(context.command_ttl_s * 1000)
+    )
+    return command

@@ -21,6 +21,7 @@ RULE_IDS = (
     "tamper",
     "low_battery",
     "offline",
+    "reopen_flow",
 )
 RULE_BITS = {rule: 1 << index for index, rule in enumerate(RULE_IDS)}
 

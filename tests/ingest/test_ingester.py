@@ -16,8 +16,9 @@ from meters.protocol import parse_command
 from meters.registry import Registry
 from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
 from meters.views import Actor
+from safety.domain import MeterProfile
 from tests.conftest import sqlite_registry
-from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
+from tests.helpers import MqttProbe, act_as_meter, settings_for, start_ingester, wait_until
 
 T0 = 1_790_000_000_000
 
@@ -100,6 +101,7 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
     mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
 ) -> None:
     registry = sqlite_registry(tmp_path)
+    registry.provision([MeterProfile("LEAK1")], now_ms())
     ingester = start_ingester(
         settings_for(mosquitto.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
     )
@@ -109,19 +111,19 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
         _topic, payload = probe.messages("LEAK1/commands")[0]
         command = parse_command("LEAK1", payload)
         assert command.action == "close" and "leak_detector" in command.reason
+        assert (command.counter, command.expires_ms > command.issued_ms) == (1, True)
         (alarm,) = registry.list_alarms(state="active")
         assert (alarm.meter_id, alarm.rule, alarm.action) == ("LEAK1", "leak_detector", "shutoff")
-        wait_until(lambda: registry.get_command(command.command_id).state == "sent", what="sent")
-        reply = {"id": command.command_id, "result": "done", "ts": now_ms(), "valve": "closed"}
-        probe.publish("gas/v1/meters/LEAK1/replies", reply)
-        wait_until(
-            lambda: registry.get_command(command.command_id).state == "succeeded", what="succeeded"
-        )
-        wait_until(
-            lambda: any(m.id == "LEAK1" and m.valve == "closed" for m in registry.list_meters()),
-            what="the registry to show the valve closed",
-        )
-        assert registry.audit_entries()[0].action == "command.close"
+        commands = registry.commands
+        wait_until(lambda: commands.get(command.command_id).state == "sent", what="sent")
+        act_as_meter(probe, registry, "LEAK1", payload)
+        wait_until(lambda: commands.get(command.command_id).state == "succeeded", what="succeeded")
+        final = commands.get(command.command_id)
+        assert final.delivered_ms is not None and final.finished_ms is not None
+        assert registry.get_meter("LEAK1").valve == "closed"
+        assert commands.closure("LEAK1") == "safety"
+        audit = [e for e in registry.audit_entries() if e.action == "command.close"]
+        assert audit[0].actor == "gasguard-safety" and "leak_detector" in audit[0].reason
     finally:
         ingester.stop()
 
@@ -133,6 +135,7 @@ def test_an_operator_clear_lets_the_rule_fire_again(
     clears the alarm (through the registry, as the API does) ends it in the engine too,
     so the next detector alarm opens a new alarm and closes the valve again."""
     registry = sqlite_registry(tmp_path)
+    registry.provision([MeterProfile("CLR1")], now_ms())
     ingester = start_ingester(
         settings_for(mosquitto.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
     )
@@ -144,10 +147,9 @@ def test_an_operator_clear_lets_the_rule_fire_again(
         time.sleep(0.5)  # the same episode: nothing new may follow
         (first,) = registry.list_alarms(meter_id="CLR1")
         assert first.repeat_count == 1 and len(probe.messages("CLR1/commands")) == 1
-        (close,) = registry.list_commands("CLR1")  # the meter closes and says so
-        done = {"id": close.id, "result": "done", "ts": now_ms(), "valve": "closed"}
-        probe.publish("gas/v1/meters/CLR1/replies", done)
-        wait_until(lambda: registry.get_command(close.id).state == "succeeded", what="reply")
+        (close,) = registry.commands.find("CLR1")  # the meter closes and says so
+        act_as_meter(probe, registry, "CLR1", probe.messages("CLR1/commands")[0][1])
+        wait_until(lambda: registry.commands.get(close.id).state == "succeeded", what="reply")
         registry.clear_alarm(first.id, Actor("otto", "operator", "test"), "reset", now_ms())
         time.sleep(0.6)  # the ingester polls for clears every 0.2 s
         probe.publish("gas/v1/meters/CLR1/events", {**alarm_event, "ts": now_ms()})

@@ -6,7 +6,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from meters.models import Base
-from meters.protocol import CommandReply
 from meters.registry import MeterSighting, Registry
 from meters.views import Actor, NewDeadLetter
 from safety.domain import Decision, MeterEvent, MeterProfile
@@ -55,27 +54,6 @@ def test_one_alarm_per_meter_and_rule_while_open(registry: Registry) -> None:
     assert other.id != first.id
     assert [a.id for a in registry.list_alarms(state="active")] == [other.id, first.id]
     assert registry.list_alarms(meter_id="M2") == []
-
-
-def test_a_close_in_flight_is_joined_and_a_reply_settles_it(registry: Registry) -> None:
-    registry.record_sightings({"M1": MeterSighting(T0)})
-    command, created = registry.create_command("M1", "close", "leak", "safety-engine", T0)
-    joined, created_again = registry.create_command(
-        "M1", "close", "over_flow", "safety-engine", T0 + 1
-    )
-    assert created and not created_again and joined.id == command.id
-    registry.mark_command_sent(command.id, T0 + 2)
-    assert registry.get_command(command.id).state == "sent"
-    assert (
-        registry.apply_reply(CommandReply(command.id, "M2", "done", T0 + 3, "closed"), T0 + 3)
-        is None
-    )
-    settled = registry.apply_reply(CommandReply(command.id, "M1", "done", T0 + 3, "closed"), T0 + 4)
-    assert settled is not None and settled.state == "succeeded" and settled.replied_ms == T0 + 4
-    assert registry.get_meter("M1").valve == "closed"
-    fresh, created_after = registry.create_command("M1", "close", "again", "op", T0 + 5)
-    assert created_after and fresh.id != command.id
-    assert [c.id for c in registry.list_commands("M1")] == [fresh.id, command.id]
 
 
 def test_dead_letters_keep_reason_and_payload(registry: Registry) -> None:

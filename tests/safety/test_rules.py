@@ -302,3 +302,37 @@ def test_a_clock_that_really_moved_ahead_is_accepted_after_three_readings() -> N
         decisions += engine.process([*fleet[6 + 3 * index : 9 + 3 * index], reading])
     # Held back: readings 0-1; accepted from reading 2 (a new baseline); over_flow after 60 s.
     assert [(d.rule, d.ts_ms) for d in decisions] == [("over_flow", shifted[4].ts_ms)]
+
+
+# -- reopen watch ------------------------------------------------------------------------
+
+
+def reopen_run(flow_after: float, event: bool = True, first_after_s: int = 60) -> list[Decision]:
+    """A valve closed for an hour, then opened (event or telemetry), then ``flow_after``."""
+    engine = SafetyEngine()
+    volume = 50.0
+    decisions = []
+    for minute in range(60):
+        reading = Reading("RW", T0 + minute * MIN, volume, 0.0, valve="closed")
+        decisions += engine.on_reading(reading)
+    opened = T0 + 60 * MIN
+    if event:
+        decisions += engine.on_event(MeterEvent("RW", opened, "valve_opened"))
+    for step in range(3):
+        ts = opened + first_after_s * 1000 + step * MIN
+        volume_now = volume + flow_after * (ts - opened) / HOUR
+        decisions += engine.on_reading(Reading("RW", ts, volume_now, flow_after, valve="open"))
+    return decisions
+
+
+def test_an_appliance_left_open_closes_the_valve_again_right_after_reopening() -> None:
+    (decision,) = reopen_run(0.4)
+    assert (decision.rule, decision.action) == ("reopen_flow", "shutoff")
+    assert decision.detail["seconds_after_reopening"] == 60
+    (from_telemetry,) = reopen_run(0.4, event=False)  # the event was lost
+    assert from_telemetry.rule == "reopen_flow"
+
+
+def test_a_pilot_light_or_a_late_burner_is_not_a_reopen_fault() -> None:
+    assert reopen_run(0.05) == []  # below the limit
+    assert reopen_run(0.4, first_after_s=180) == []  # lit after the two-minute watch

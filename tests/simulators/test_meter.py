@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from meters.protocol import Command
+import dataclasses
+
+from meters.protocol import Command, parse_reply
+from meters.signing import new_key, sign_command, signature_ok
 from safety.domain import MeterProfile
 from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
@@ -11,6 +14,12 @@ from simulators.meter import Fault, SimMeter
 
 T0 = 1_790_000_000_000
 MIN = 60_000
+KEY = new_key()
+
+
+def signed(command_id: str, meter_id: str, action: str, at: int, counter: int = 1) -> Command:
+    command = Command(command_id, meter_id, action, at, "test", counter, at + 10 * MIN)  # type: ignore[arg-type]
+    return sign_command(KEY, command)
 
 
 def test_the_register_integrates_the_flow() -> None:
@@ -22,10 +31,11 @@ def test_the_register_integrates_the_flow() -> None:
 
 
 def test_a_close_command_stops_the_flow_and_the_register_and_is_reported() -> None:
-    meter = SimMeter(MeterProfile("S1"), faults=(Fault("over_flow", T0, 6.0),))
+    meter = SimMeter(MeterProfile("S1"), faults=(Fault("over_flow", T0, 6.0),), key=KEY)
     meter.read(T0)
-    reply = meter.handle(Command("c1", "S1", "close", T0 + MIN, "test"), T0 + MIN)
+    reply = meter.handle(signed("c1", "S1", "close", T0 + MIN), T0 + MIN)
     assert (reply.command_id, reply.result, reply.valve) == ("c1", "done", "closed")
+    assert signature_ok(KEY, parse_reply("S1", reply.to_payload()))
     closed = meter.read(T0 + 2 * MIN)
     later = meter.read(T0 + 60 * MIN)
     assert (closed.valve, closed.flow_m3h) == ("closed", 0.0)
@@ -33,16 +43,40 @@ def test_a_close_command_stops_the_flow_and_the_register_and_is_reported() -> No
 
 
 def test_arm_then_button_reopens_only_when_armed() -> None:
-    meter = SimMeter(MeterProfile("S1"), valve="closed")
+    meter = SimMeter(MeterProfile("S1"), valve="closed", key=KEY)
     assert meter.press_button(T0) is None
-    meter.handle(Command("c2", "S1", "arm", T0, "reopen"), T0)
+    meter.handle(signed("c2", "S1", "arm", T0), T0)
     event = meter.press_button(T0 + 1)
     assert event is not None and event.event == "valve_opened" and meter.valve == "open"
 
 
-def test_a_command_for_another_meter_is_rejected() -> None:
-    reply = SimMeter(MeterProfile("S1")).handle(Command("c3", "S2", "close", T0, "x"), T0)
-    assert reply.result == "rejected" and reply.error
+def test_forged_altered_replayed_expired_or_misaddressed_commands_are_refused() -> None:
+    meter = SimMeter(MeterProfile("S1"), key=KEY)
+    good = signed("c5", "S1", "close", T0, counter=5)
+    forged = sign_command(new_key(), good)
+    altered = dataclasses.replace(good, action="open")
+    cases = [
+        (signed("c3", "S2", "close", T0), "wrong_meter"),
+        (forged, "bad_signature"),
+        (altered, "bad_signature"),
+        (signed("c6", "S1", "close", T0 - 20 * MIN, counter=6), "expired"),
+    ]
+    for command, why in cases:
+        reply = meter.handle(command, T0 + MIN)
+        assert (reply.result, reply.error, meter.valve) == ("rejected", why, "open")
+    assert meter.handle(good, T0 + MIN).result == "done" and meter.valve == "closed"
+    meter.valve = "open"  # the customer reopened it (after an arm)
+    resent = meter.handle(good, T0 + 2 * MIN)  # the same command again: confirmed, not redone
+    assert (resent.result, meter.valve) == ("done", "open")
+    old = meter.handle(signed("c4", "S1", "close", T0, counter=4), T0 + 2 * MIN)
+    assert (old.result, old.error, meter.valve) == ("rejected", "replayed", "open")
+    assert meter.rejected == [
+        "wrong_meter",
+        "bad_signature",
+        "bad_signature",
+        "expired",
+        "replayed",
+    ]
 
 
 def test_the_leak_event_is_reported_once() -> None:

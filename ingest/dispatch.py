@@ -1,0 +1,111 @@
+"""The command dispatcher: publishes signed commands, retries them while the meter is
+silent, and ends them (expired, timed out) with an alarm to operators. It runs in the
+ingester's worker thread between batches, and picks up commands queued by any process
+(an operator's command through the API) or left in flight by a previous run: a restart
+resumes them, with the same id and counter, so the meter never acts twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from ingest.commands import CommandPublisher
+from meters.command_store import CommandStore, NewCommand
+from meters.errors import Conflict, MetersError, NotFound
+from meters.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
+from meters.registry import Registry
+from meters.views import Actor, CommandView
+from safety.domain import Decision
+
+log = logging.getLogger(__name__)
+
+
+def progress(command: CommandView) -> Progress:
+    return Progress(
+        command.state,
+        command.attempts,
+        command.next_attempt_ms,
+        command.expires_ms,
+        command.delivered_ms,
+    )
+
+
+class CommandDispatcher:
+    def __init__(
+        self,
+        registry: Registry,
+        publisher: CommandPublisher,
+        timing: CommandTiming,
+        poll_s: float,
+        clock: Callable[[], int],
+    ) -> None:
+        self._registry = registry
+        self._store: CommandStore = registry.commands
+        self._publisher = publisher
+        self._timing = timing
+        self._poll_s = poll_s
+        self._clock = clock
+        self._next_poll = 0.0
+
+    def request(self, new: NewCommand, actor: Actor, now_ms: int) -> CommandView | None:
+        """Queue and publish a command at once (a command in flight is joined). None when
+        the meter was never provisioned: it has no key, so no command can be signed."""
+        try:
+            view, created = self._store.create(new, actor, now_ms, int(self._timing.ttl_s * 1000))
+        except (NotFound, Conflict) as exc:
+            log.error("cannot %s meter %s: %s", new.action, new.meter_id, exc)
+            return None
+        if created:
+            self.publish(view, now_ms)
+        else:
+            log.info("%s for meter %s joins command %s", new.action, new.meter_id, view.id)
+        return view
+
+    def publish(self, command: CommandView, now_ms: int) -> None:
+        wire = self._store.signed(command)
+        self._publisher.publish(wire)
+        retry_at = next_attempt_ms(command.attempts + 1, now_ms, self._timing)
+        self._store.mark_published(command.id, now_ms, retry_at)
+        log.warning(
+            "%s command %s to meter %s (attempt %d): %s",
+            command.action,
+            command.id,
+            command.meter_id,
+            command.attempts + 1,
+            command.reason,
+        )
+
+    def maybe_run(self) -> None:
+        """Poll when due; a registry failure is logged and retried at the next poll."""
+        now = time.monotonic()
+        if now < self._next_poll:
+            return
+        self._next_poll = now + self._poll_s
+        try:
+            self.run(self._clock())
+        except MetersError as exc:
+            log.warning("command dispatch failed (%s); trying again", exc)
+
+    def run(self, now_ms: int) -> None:
+        for done in self._store.confirm_from_telemetry(now_ms):
+            log.warning("command %s to meter %s succeeded", done.id, done.meter_id)
+        for command in self._store.in_flight():
+            step = due_step(progress(command), now_ms, self._timing)
+            if step == "publish":
+                self.publish(command, now_ms)
+            elif step == "expire":
+                self.give_up(command, "expired", "no reply before the command expired", now_ms)
+            elif step == "time_out":
+                reason = "the meter replied but its telemetry does not show the valve moved"
+                self.give_up(command, "timed_out", reason, now_ms)
+
+    def give_up(self, command: CommandView, state: str, why: str, now_ms: int) -> None:
+        """An alarm first, then the final state: a crash between the two repeats the alarm
+        (updating it), never loses it."""
+        detail = {"command": command.id, "action": command.action, "state": state, "why": why}
+        decision = Decision(now_ms, command.meter_id, f"command_{state}", "alarm", detail)
+        self._registry.record_decision(decision, now_ms)
+        if state in ("expired", "timed_out"):
+            self._store.finish(command.id, state, now_ms, why)
+        log.error("command %s to meter %s %s: %s", command.id, command.meter_id, state, why)
