@@ -38,14 +38,22 @@ class Actuator:
 
     def on_reply(self, reply: CommandReply, topic: str, payload: bytes, now_ms: int) -> None:
         """Apply a meter's reply. A reply with a bad signature, or to no command of that
-        meter, changes nothing and is dead-lettered; a rejection raises an alarm."""
+        meter, changes nothing and is dead-lettered. A meter refusing a command in flight
+        fails it (alarm); a meter refusing anything else (a command the server did not
+        send now: forged, altered or replayed) raises a ``command_refused`` alarm."""
         outcome, command = self._registry.commands.apply_reply(reply, now_ms)
         if outcome in ("bad_signature", "unknown_command"):
             reason = f"reply to command {reply.command_id}: {outcome.replace('_', ' ')}"
             letter = NewDeadLetter(now_ms, topic, outcome, reason, payload)
             self._registry.add_dead_letters([letter])
             log.error("meter %s: %s", reply.meter_id, reason)
-            return
         if outcome == "applied" and command is not None and command.state == "failed":
             why = f"the meter refused it: {reply.error or 'no reason given'}"
             self.dispatcher.give_up(command, "failed", why, now_ms)
+        elif outcome != "bad_signature" and reply.result == "rejected":
+            detail = {"command": reply.command_id, "error": reply.error, "known": bool(command)}
+            refused = Decision(now_ms, reply.meter_id, "command_refused", "alarm", detail)
+            self._registry.record_decision(refused, now_ms)
+            log.error(
+                "meter %s refused command %s: %s", reply.meter_id, reply.command_id, reply.error
+            )

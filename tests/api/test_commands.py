@@ -1,0 +1,127 @@
+"""Valve commands through the API: who may close, arm and open, and never an open after
+a safety closure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from meters.protocol import CommandReply
+from meters.registry import MeterSighting, Registry
+from meters.signing import sign_reply
+from meters.telemetry import SqliteTelemetryStore
+from safety.domain import MeterProfile
+from tests.api.conftest import add_user, api_context, bearer
+from tests.conftest import sqlite_registry
+
+NOW = 1_790_000_000_000
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    registry = sqlite_registry(tmp_path)
+    registry.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
+    for name, role in [("otto", "operator"), ("sam", "supervisor"), ("vera", "viewer")]:
+        add_user(registry, name, role, NOW)
+    return registry
+
+
+@pytest.fixture
+def client(registry: Registry, tmp_path: Path) -> Iterator[TestClient]:
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    with TestClient(create_app(api_context(registry, store, lambda: NOW))) as client:
+        yield client
+    store.close()
+
+
+def settle(registry: Registry, command_id: str, meter_id: str, valve: str) -> None:
+    """The meter does it and says so, and its telemetry agrees."""
+    key = registry.commands.meter_keys([meter_id])[meter_id]
+    reply = sign_reply(key, CommandReply(command_id, meter_id, "done", NOW + 10, valve))
+    registry.commands.apply_reply(reply, NOW + 11)
+    registry.record_sightings({meter_id: MeterSighting(NOW + 12, NOW + 12, valve)})
+    registry.commands.confirm_from_telemetry(NOW + 13)
+
+
+def test_an_operator_closes_with_a_reason_and_it_is_audited(
+    client: TestClient, registry: Registry
+) -> None:
+    otto = bearer(client, "otto")
+    response = client.post(
+        "/api/v1/meters/M1/commands",
+        json={"action": "close", "reason": "smell of gas"},
+        headers=otto,
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["state"], body["requested_by"], body["counter"]) == ("queued", "otto", 1)
+    assert "secret" not in response.text and "sig" not in body
+    entry = registry.audit_entries()[0]
+    assert (entry.action, entry.actor, entry.reason, entry.source) == (
+        "command.close",
+        "otto",
+        "smell of gas",
+        "testclient",
+    )
+    followed = client.get(f"/api/v1/commands/{body['id']}", headers=otto).json()
+    assert followed["id"] == body["id"]
+    again = client.post(
+        "/api/v1/meters/M1/commands", json={"action": "close", "reason": "again"}, headers=otto
+    )
+    assert again.json()["id"] == body["id"]  # joined, not duplicated
+
+
+def test_a_reason_is_required_and_unknown_meters_are_404(client: TestClient) -> None:
+    otto = bearer(client, "otto")
+    missing = client.post("/api/v1/meters/M1/commands", json={"action": "close"}, headers=otto)
+    assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "reason"]
+    bad = client.post(
+        "/api/v1/meters/M1/commands", json={"action": "explode", "reason": "x" * 5}, headers=otto
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "action"]
+    nobody = client.post(
+        "/api/v1/meters/NOPE/commands", json={"action": "close", "reason": "xyz"}, headers=otto
+    )
+    assert nobody.status_code == 404
+
+
+def test_a_safety_closure_is_never_opened_remotely_only_armed(
+    client: TestClient, registry: Registry
+) -> None:
+    otto, sam = bearer(client, "otto"), bearer(client, "sam")
+    closed = client.post(
+        "/api/v1/meters/M1/commands", json={"action": "close", "reason": "leak"}, headers=otto
+    ).json()
+    settle(registry, closed["id"], "M1", "closed")
+    assert registry.commands.closure("M1") == "safety"
+    open_by_operator = {"action": "open", "reason": "customer asks"}
+    refused = client.post("/api/v1/meters/M1/commands", json=open_by_operator, headers=otto)
+    assert refused.status_code == 403
+    refused = client.post("/api/v1/meters/M1/commands", json=open_by_operator, headers=sam)
+    assert refused.status_code == 409 and "never opened remotely" in refused.json()["detail"]
+    armed = client.post(
+        "/api/v1/meters/M1/commands", json={"action": "arm", "reason": "checked"}, headers=otto
+    )
+    assert armed.status_code == 202 and armed.json()["action"] == "arm"
+
+
+def test_a_billing_closure_may_be_opened_by_a_supervisor(
+    client: TestClient, registry: Registry
+) -> None:
+    otto, sam = bearer(client, "otto"), bearer(client, "sam")
+    closed = client.post(
+        "/api/v1/meters/M2/commands",
+        json={"action": "close", "reason": "unpaid", "closure": "billing"},
+        headers=otto,
+    ).json()
+    settle(registry, closed["id"], "M2", "closed")
+    opened = client.post(
+        "/api/v1/meters/M2/commands", json={"action": "open", "reason": "paid"}, headers=sam
+    )
+    assert opened.status_code == 202
+    settle(registry, opened.json()["id"], "M2", "open")
+    assert registry.commands.closure("M2") is None
