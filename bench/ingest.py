@@ -350,8 +350,13 @@ def main() -> None:
     parser.add_argument(
         "--batch-rate", type=float, default=6_600, help="offered msg/s, 10 readings each"
     )
+    parser.add_argument(
+        "--batches", default="1,10", help="readings per message of each run, e.g. 10 alone"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    rates = {1: args.single_rate, 10: args.batch_rate}
+    runs = [(int(b), rates[int(b)]) for b in args.batches.split(",")]
     with tempfile.TemporaryDirectory(prefix="gasguard-bench-") as tmp:
         folder = Path(tmp)
         mosquitto = MosquittoServer(folder / "mosquitto")
@@ -363,7 +368,7 @@ def main() -> None:
                 "influxdb": influx_ceiling(influx.url, min(args.duration, 30)),
             }
             report["runs"] = []
-            for batch, rate in ((1, args.single_rate), (10, args.batch_rate)):
+            for batch, rate in runs:
                 run = ingest_run(mosquitto, influx, batch, args.duration, args.meters, folder, rate)
                 run["ratio_to_mqtt_ceiling"] = round(
                     run["messages_per_s"] / report["ceilings"]["mqtt"]["messages_per_s"], 3

@@ -100,7 +100,7 @@ def main() -> None:
     topics = [topic(f"{args.prefix}{m:06d}", "telemetry") for m in range(args.meters)]
     if args.topic_prefix:
         topics = [f"{args.topic_prefix}/{name}" for name in topics]
-    start_ts = time.time_ns() // 1_000_000 - 86_000_000  # inside the accepted window
+    last_ts = [0] * args.meters  # event time follows the wall clock, strictly per meter
     sent = 0
     began = time.monotonic()
     deadline = began + args.duration
@@ -112,12 +112,15 @@ def main() -> None:
             time.sleep(0.0002)
             continue
         chunk = []
+        now_ms = time.time_ns() // 1_000_000
         for _ in range(min(room, 500)):
             meter = sent % args.meters
             slot = (sent // args.meters) * args.batch
+            first_ts = max(now_ms, last_ts[meter] + 1)
+            last_ts[meter] = first_ts + (args.batch - 1) * 10
             readings = [
                 {
-                    "ts": start_ts + (slot + k) * 10,
+                    "ts": first_ts + k * 10,
                     "volume_m3": 100.0 + (slot + k) / 1000,
                     "flow_m3h": 0.3,
                 }

@@ -14,7 +14,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
-from gasguard.servers import MosquittoServer
+from gasguard.servers import InfluxServer, MosquittoServer
 from ingest.config import CommandsConfig
 from ingest.service import MqttIngester
 from meters.command_store import NewCommand
@@ -28,6 +28,7 @@ from safety.domain import MeterProfile
 from simulators.meter import SimMeter
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
+from tests.processes import IngestProcess
 
 OTTO = Actor("otto", "operator", "10.0.0.7")
 
@@ -200,22 +201,39 @@ def test_forged_altered_and_replayed_commands_are_refused_by_the_meter(
         ingester.stop()
 
 
-def test_a_command_in_flight_when_the_server_stops_is_resumed_after_restart(
-    mosquitto: MosquittoServer, registry: Registry, meter: WireMeter, tmp_path: Path
+def test_a_command_in_flight_when_the_ingester_is_killed_is_resumed_after_restart(
+    mosquitto: MosquittoServer,
+    influxd: InfluxServer,
+    registry: Registry,
+    meter: WireMeter,
+    tmp_path: Path,
 ) -> None:
-    first = ingester_for(mosquitto, registry, tmp_path)
-    close = NewCommand("V1", "close", "leak")
-    command, _ = registry.commands.create(close, OTTO, now_ms(), 60_000)
-    wait_until(lambda: registry.commands.get(command.id).state == "sent", what="sent")
-    first.stop()
-    second = ingester_for(mosquitto, registry, tmp_path)
+    """SIGKILL ``gasguard ingest`` while its close waits for an offline meter; the next
+    run carries the same command on (same id, counter) and the meter acts once."""
+    process = IngestProcess(
+        tmp_path,
+        mosquitto.url,
+        influxd.url,
+        "commands_kill",
+        GASGUARD_DB_URL=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        GASGUARD_INGEST__COMMANDS__REPLY_TIMEOUT_S="0.3",
+        GASGUARD_INGEST__COMMANDS__RETRY_MAX_S="0.6",
+        GASGUARD_INGEST__COMMANDS__DISPATCH_POLL_S="0.1",
+    )
     try:
+        process.start()
+        close = NewCommand("V1", "close", "leak")
+        command, _ = registry.commands.create(close, OTTO, now_ms(), 60_000)
+        wait_until(lambda: registry.commands.get(command.id).attempts >= 2, what="in flight")
+        process.kill()
+        assert registry.commands.get(command.id).state == "sent"
+        process.start()
         meter.online()
         wait_until(lambda: registry.commands.get(command.id).state == "succeeded", what="done")
         assert meter.acted == ["close open->closed"]
         assert [c.id for c in registry.commands.find("V1")] == [command.id]
     finally:
-        second.stop()
+        process.stop()
 
 
 def test_arm_then_button_with_an_appliance_left_open_closes_again(
