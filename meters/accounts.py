@@ -8,6 +8,7 @@ parameters is upgraded on the next successful login.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -122,20 +123,16 @@ class Accounts:
     def set_password(self, username: str, password: str) -> None:
         check_new_password(password)
         password_hash = _hasher.hash(password)
-
-        def work(session: Session) -> None:
-            user = session.get(User, username)
-            if user is None:
-                raise NotFound(f"user {username!r} does not exist")
-            user.password_hash = password_hash
-
-        self._run(work)
+        self._update(username, lambda user: setattr(user, "password_hash", password_hash))
 
     def set_disabled(self, username: str, disabled: bool) -> None:
+        self._update(username, lambda user: setattr(user, "disabled", disabled))
+
+    def _update(self, username: str, change: Callable[[User], None]) -> None:
         def work(session: Session) -> None:
             user = session.get(User, username)
             if user is None:
                 raise NotFound(f"user {username!r} does not exist")
-            user.disabled = disabled
+            change(user)
 
         self._run(work)

@@ -5,7 +5,7 @@ Every method runs in one transaction and returns frozen views (``meters.views``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -261,34 +261,45 @@ class Registry:
         """active -> acknowledged (who, when, an optional note), audited in the same
         transaction. Acknowledging an acknowledged alarm again only adds the note."""
 
-        def work(session: Session) -> AlarmView:
-            alarm = _alarm(session, alarm_id)
+        def acknowledge(alarm: Alarm) -> None:
             if alarm.state == "cleared":
                 raise Conflict(f"alarm {alarm_id} is cleared; there is nothing to acknowledge")
             if alarm.state == "active":
                 alarm.state = "acknowledged"
                 alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
-            alarm.note = _append_note(alarm.note, actor, note, now_ms)
-            alarm.updated_ms = now_ms
-            _audit(session, actor, "alarm.acknowledge", f"alarm:{alarm_id}", note, now_ms)
-            session.flush()
-            return _view(AlarmView, alarm)
 
-        return self._run(work)
+        return self._change_alarm(alarm_id, actor, "alarm.acknowledge", note, now_ms, acknowledge)
 
     def clear_alarm(self, alarm_id: int, actor: Actor, reason: str, now_ms: int) -> AlarmView:
         """active or acknowledged -> cleared (who, when, why), audited in the same
         transaction. The ingester then lets the rule fire again for the meter."""
 
-        def work(session: Session) -> AlarmView:
-            alarm = _alarm(session, alarm_id)
+        def clear(alarm: Alarm) -> None:
             if alarm.state == "cleared":
                 raise Conflict(f"alarm {alarm_id} is already cleared")
             alarm.state = "cleared"
             alarm.cleared_by, alarm.cleared_ms = actor.username, now_ms
-            alarm.note = _append_note(alarm.note, actor, reason, now_ms)
+
+        return self._change_alarm(alarm_id, actor, "alarm.clear", reason, now_ms, clear)
+
+    def _change_alarm(
+        self,
+        alarm_id: int,
+        actor: Actor,
+        action: str,
+        text: str,
+        now_ms: int,
+        change: Callable[[Alarm], None],
+    ) -> AlarmView:
+        """One operator change of an alarm: the change, the note and the audit entry in
+        one transaction."""
+
+        def work(session: Session) -> AlarmView:
+            alarm = _alarm(session, alarm_id)
+            change(alarm)
+            alarm.note = _append_note(alarm.note, actor, text, now_ms)
             alarm.updated_ms = now_ms
-            _audit(session, actor, "alarm.clear", f"alarm:{alarm_id}", reason, now_ms)
+            _audit(session, actor, action, f"alarm:{alarm_id}", text, now_ms)
             session.flush()
             return _view(AlarmView, alarm)
 

@@ -109,6 +109,16 @@ def ingester_for(
     return start_ingester(settings, registry, SqliteTelemetryStore(folder / "t.db"))
 
 
+def issue(registry: Registry, action: str, reason: str, ttl_ms: int = 60_000) -> str:
+    """Queue a command as the API does (the dispatcher publishes it); its id."""
+    command, _ = registry.commands.create(NewCommand("V1", action, reason), OTTO, now_ms(), ttl_ms)
+    return command.id
+
+
+def wait_state(registry: Registry, command_id: str, state: str) -> None:
+    wait_until(lambda: registry.commands.get(command_id).state == state, what=state)
+
+
 @pytest.fixture
 def meter(mosquitto: MosquittoServer, registry: Registry) -> Iterator[WireMeter]:
     key = registry.commands.meter_keys(["V1"])["V1"]
@@ -124,12 +134,11 @@ def test_a_meter_offline_at_the_close_gets_it_when_back_and_acts_once(
 ) -> None:
     ingester = ingester_for(mosquitto, registry, tmp_path)
     try:
-        close = NewCommand("V1", "close", "smell of gas")
-        command, _ = registry.commands.create(close, OTTO, now_ms(), 60_000)
-        wait_until(lambda: registry.commands.get(command.id).attempts >= 3, what="retries")
-        assert registry.commands.get(command.id).state == "sent"
+        command_id = issue(registry, "close", "smell of gas", 60_000)
+        wait_until(lambda: registry.commands.get(command_id).attempts >= 3, what="retries")
+        assert registry.commands.get(command_id).state == "sent"
         meter.online()  # "ten minutes later"
-        wait_until(lambda: registry.commands.get(command.id).state == "succeeded", what="done")
+        wait_state(registry, command_id, "succeeded")
         assert meter.acted == ["close open->closed"]  # every resend confirmed, acted once
         assert len(registry.commands.find("V1")) == 1
     finally:
@@ -141,15 +150,14 @@ def test_a_command_past_its_expiry_is_expired_with_an_alarm_and_refused_by_the_m
 ) -> None:
     ingester = ingester_for(mosquitto, registry, tmp_path)
     try:
-        close = NewCommand("V1", "close", "leak")
-        command, _ = registry.commands.create(close, OTTO, now_ms(), 1_000)
-        wait_until(lambda: registry.commands.get(command.id).state == "expired", what="expired")
+        command_id = issue(registry, "close", "leak", 1_000)
+        wait_state(registry, command_id, "expired")
         (alarm,) = registry.list_alarms(meter_id="V1")
         assert (alarm.rule, alarm.action) == ("command_expired", "alarm")
         meter.online()
         wait_until(lambda: "expired" in meter.sim.rejected, what="the meter to refuse it")
         assert meter.acted == [] and meter.sim.valve == "open"
-        assert registry.commands.get(command.id).state == "expired"
+        assert registry.commands.get(command_id).state == "expired"
     finally:
         ingester.stop()
 
@@ -161,12 +169,11 @@ def test_forged_altered_and_replayed_commands_are_refused_by_the_meter(
     meter.online()
     attacker = MqttProbe(mosquitto.url)
     try:
-        close = NewCommand("V1", "close", "test")
-        first, _ = registry.commands.create(close, OTTO, now_ms(), 60_000)
-        wait_until(lambda: registry.commands.get(first.id).state == "succeeded", what="close")
-        captured = registry.commands.signed(registry.commands.get(first.id))
-        arm, _ = registry.commands.create(NewCommand("V1", "arm", "ok"), OTTO, now_ms(), 60_000)
-        wait_until(lambda: registry.commands.get(arm.id).state == "succeeded", what="arm")
+        first_id = issue(registry, "close", "test", 60_000)
+        wait_state(registry, first_id, "succeeded")
+        captured = registry.commands.signed(registry.commands.get(first_id))
+        arm_id = issue(registry, "arm", "ok", 60_000)
+        wait_state(registry, arm_id, "succeeded")
         forged = sign_command(
             "00" * 32,
             captured.__class__(
@@ -222,16 +229,15 @@ def test_a_command_in_flight_when_the_ingester_is_killed_is_resumed_after_restar
     )
     try:
         process.start()
-        close = NewCommand("V1", "close", "leak")
-        command, _ = registry.commands.create(close, OTTO, now_ms(), 60_000)
-        wait_until(lambda: registry.commands.get(command.id).attempts >= 2, what="in flight")
+        command_id = issue(registry, "close", "leak", 60_000)
+        wait_until(lambda: registry.commands.get(command_id).attempts >= 2, what="in flight")
         process.kill()
-        assert registry.commands.get(command.id).state == "sent"
+        assert registry.commands.get(command_id).state == "sent"
         process.start()
         meter.online()
-        wait_until(lambda: registry.commands.get(command.id).state == "succeeded", what="done")
+        wait_state(registry, command_id, "succeeded")
         assert meter.acted == ["close open->closed"]
-        assert [c.id for c in registry.commands.find("V1")] == [command.id]
+        assert [c.id for c in registry.commands.find("V1")] == [command_id]
     finally:
         process.stop()
 
@@ -242,14 +248,10 @@ def test_arm_then_button_with_an_appliance_left_open_closes_again(
     ingester = ingester_for(mosquitto, registry, tmp_path)
     meter.online()
     try:
-        close, _ = registry.commands.create(
-            NewCommand("V1", "close", "leak"), OTTO, now_ms(), 60_000
-        )
-        wait_until(lambda: registry.commands.get(close.id).state == "succeeded", what="closed")
-        arm, _ = registry.commands.create(
-            NewCommand("V1", "arm", "checked"), OTTO, now_ms(), 60_000
-        )
-        wait_until(lambda: registry.commands.get(arm.id).state == "succeeded", what="armed")
+        close_id = issue(registry, "close", "leak", 60_000)
+        wait_state(registry, close_id, "succeeded")
+        arm_id = issue(registry, "arm", "checked", 60_000)
+        wait_state(registry, arm_id, "succeeded")
         meter.sim.appliance_open_m3h = 0.4  # a burner left open
         event = meter.sim.press_button(now_ms())
         assert event is not None
