@@ -18,7 +18,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,7 +26,15 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from bench.ingest import ROOT, loadgen_argv, machine, peak_rss_mb, percentile, status
+from bench.ingest import (
+    ROOT,
+    loadgen_argv,
+    machine,
+    peak_rss_mb,
+    percentile,
+    spawn_ingest,
+    status,
+)
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession
@@ -95,14 +102,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "GASGUARD_INGEST__METRICS_PORT": str(free_port()),
     }
     log_path = folder / "ingest.log"
-    with log_path.open("w") as log:
-        ingest = subprocess.Popen(
-            [sys.executable, "-m", "gasguard.cli", "--log-level", "WARNING", "ingest"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-        )
+    ingest = spawn_ingest(env, log_path, "WARNING")
     tripwire = None
     try:
         time.sleep(3)  # subscribed (WARNING level: no line to wait for)

@@ -224,6 +224,18 @@ def percentile(values: list[float], share: float) -> float:
     )
 
 
+def spawn_ingest(env: dict[str, str], log_path: Path, level: str) -> subprocess.Popen[bytes]:
+    """``gasguard ingest`` as its own process, logging to ``log_path``."""
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gasguard.cli", "--log-level", level, "ingest"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
+
+
 def ingest_run(
     mosquitto: MosquittoServer,
     influx: InfluxServer,
@@ -247,14 +259,7 @@ def ingest_run(
         "GASGUARD_INGEST__METRICS_PORT": str(metrics_port),
     }
     log_path = folder / f"ingest-{batch}.log"
-    with log_path.open("w") as log:
-        ingest = subprocess.Popen(
-            [sys.executable, "-m", "gasguard.cli", "--log-level", "INFO", "ingest"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-        )
+    ingest = spawn_ingest(env, log_path, "INFO")
     while "ingest: subscribed" not in log_path.read_text():
         if ingest.poll() is not None:
             raise RuntimeError(log_path.read_text())

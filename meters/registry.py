@@ -330,22 +330,22 @@ class Registry:
         return self._run(lambda s: [ClearedAlarm(m, r, c) for m, r, c in s.execute(query).all()])
 
     def alarms_changed_since(self, since_ms: int, limit: int = 500) -> list[AlarmView]:
-        query = (
-            select(Alarm)
-            .where(Alarm.updated_ms >= since_ms)
-            .order_by(Alarm.updated_ms, Alarm.id)
-            .limit(limit)
-        )
-        return self._run(lambda s: [_view(AlarmView, a) for a in s.scalars(query)])
+        return self._changed_since(Alarm, AlarmView, since_ms, limit)
 
     def commands_changed_since(self, since_ms: int, limit: int = 500) -> list[CommandView]:
+        return self._changed_since(Command, CommandView, since_ms, limit)
+
+    def _changed_since(
+        self, model: type[Alarm] | type[Command], view: type[V], since_ms: int, limit: int
+    ) -> list[V]:
+        """Rows changed at or after ``since_ms``, oldest change first (the live feed)."""
         query = (
-            select(Command)
-            .where(Command.updated_ms >= since_ms)
-            .order_by(Command.updated_ms, Command.id)
+            select(model)
+            .where(model.updated_ms >= since_ms)
+            .order_by(model.updated_ms, model.id)
             .limit(limit)
         )
-        return self._run(lambda s: [_view(CommandView, c) for c in s.scalars(query)])
+        return self._run(lambda s: [_view(view, row) for row in s.scalars(query)])
 
     def list_alarms(
         self,
