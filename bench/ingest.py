@@ -301,12 +301,16 @@ def ingest_run(
         "latency_ms_p99": percentile(probe.latencies_ms, 0.99),
         "latency_probes": len(probe.latencies_ms),
         "ingest_peak_rss_mb": rss,
-        "spooled_readings": sum(
-            float(line.split()[-1])
-            for line in metrics.splitlines()
-            if line.startswith("gasguard_ingest_readings_spooled_total")
+        "spooled_readings": metric_sum(metrics, "gasguard_ingest_readings_spooled_total"),
+        # time the worker spent waiting for InfluxDB writes, as a share of the run
+        "store_write_seconds": round(
+            metric_sum(metrics, "gasguard_ingest_store_write_seconds_sum"), 1
         ),
     }
+
+
+def metric_sum(text: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
 
 
 def markdown(report: dict[str, Any]) -> str:
