@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
+from api.ratelimit import RateLimiter
 from meters.clock import wall_clock_ms
+from meters.connections import Policies
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
+from meters.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     from api.auth import TokenService
@@ -28,3 +31,5 @@ class ApiContext:
     secure_cookies: bool = False  # True behind HTTPS: the session cookie is then Secure
     feed_poll_s: float = 1.0
     command_ttl_s: float = 3600.0
+    policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))
+    lookup_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 60))

@@ -4,7 +4,7 @@ they are)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -92,3 +92,66 @@ class CommandRequest(BaseModel):
         description="for a close: why the valve is closed (only billing and "
         "maintenance closures may later be opened remotely)",
     )
+
+
+class ApplicationIn(BaseModel):
+    policy: str = Field(..., max_length=32, description="city policy: guangzhou, lingbao, ...")
+    category: Literal["none", "A", "B"]
+    channel: Literal["online", "counter", "phone", "app"]
+    applicant: str = Field(..., min_length=1, max_length=128)
+    phone: str = Field(..., pattern=r"^\+?\d{7,15}$")
+    address: str = Field(..., min_length=3, max_length=500)
+    district: str = Field("", max_length=64)
+    submitted_ms: int | None = Field(None, ge=0)
+    fee_application: float = Field(0.0, ge=0)
+    fee_gas_on: float = Field(0.0, ge=0)
+
+
+class PauseOut(BaseModel):
+    id: int
+    start_ms: int
+    end_ms: int | None
+    reason: str
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    number: str
+    policy: str
+    category: str
+    channel: str
+    applicant: str
+    phone: str
+    address: str
+    district: str
+    submitted_ms: int
+    surveyed_ms: int | None
+    gas_on_ms: int | None
+    meter_id: str | None
+    fee_application: float
+    fee_gas_on: float
+    state: str
+    pauses: list[PauseOut]
+    time: dict[str, Any]
+
+
+class PauseIn(BaseModel):
+    reason: str = Field(..., min_length=3, max_length=500)
+
+
+class CommissionIn(BaseModel):
+    meter_id: str = Field(..., pattern=r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class PublicProgress(BaseModel):
+    number: str
+    stage: Literal["application", "gas_on", "done"]
+    submitted_ms: int
+    surveyed_ms: int | None
+    gas_on_ms: int | None
+    paused: bool
+    used_days: float
+    left_days: float
+    budget_days: float
+    unit: str
+    state: str

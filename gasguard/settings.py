@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     api_secure_cookies: bool = False  # set when the API is served over HTTPS
     api_feed_poll_s: float = Field(1.0, gt=0, le=60)
     rules_file: Path | None = None
+    # The State Council's holiday schedule for years chinesecalendar does not cover yet
+    # (JSON, see meters/workdays.py); without it, later years count Monday-Friday.
+    holiday_file: Path | None = None
     log_level: str = "INFO"
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()

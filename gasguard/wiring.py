@@ -15,6 +15,7 @@ from ingest.actuator import Actuator
 from ingest.commands import MqttCommandPublisher
 from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
+from ingest.gas_on import GasOnWatcher
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
 from ingest.service import MqttIngester, ingest_subscriptions, session_options
@@ -22,11 +23,13 @@ from ingest.sightings import SightingsBuffer
 from ingest.snapshots import SnapshotKeeper
 from ingest.spool import Spool
 from meters.clock import wall_clock_ms
+from meters.connections import Policies
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession
 from meters.registry import Registry
 from meters.telemetry import open_store
 from meters.telemetry.base import TelemetryStore
+from meters.workdays import WorkCalendar, load_holiday_file
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from simulators.fleet import FleetPlan
@@ -81,8 +84,9 @@ def build_ingester(
     )
     actuator = Actuator(registry, dispatcher)
     sightings = SightingsBuffer(config.sightings_flush_s)
+    gas_on = GasOnWatcher(registry, config.gas_on_refresh_s)
     pipeline = Pipeline(
-        writer, registry, engine, actuator, config.decode, ingest_metrics, sightings
+        writer, registry, engine, actuator, config.decode, ingest_metrics, sightings, gas_on
     )
     snapshot_path = settings.data_dir / "engine-snapshot.json"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
@@ -102,7 +106,13 @@ def build_api_context(
         secure_cookies=settings.api_secure_cookies,
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,
+        policies=Policies(work_calendar(settings)),
     )
+
+
+def work_calendar(settings: Settings) -> WorkCalendar:
+    schedules = load_holiday_file(settings.holiday_file) if settings.holiday_file else {}
+    return WorkCalendar(schedules)
 
 
 def api_secret(settings: Settings) -> bytes:

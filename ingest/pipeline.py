@@ -17,6 +17,7 @@ from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
 from ingest.durable import DurableWriter, Refused
+from ingest.gas_on import GasOnWatcher
 from ingest.metrics import IngestMetrics
 from ingest.sightings import SightingsBuffer
 from meters.protocol import reading_to_json, topic
@@ -51,8 +52,10 @@ class Pipeline:
         limits: DecodeLimits,
         metrics: IngestMetrics,
         sightings: SightingsBuffer,
+        gas_on: GasOnWatcher,
     ) -> None:
         self.sightings = sightings
+        self.gas_on = gas_on
         self.writer = writer
         self.registry = registry
         self.engine = engine
@@ -106,6 +109,8 @@ class Pipeline:
         ]
         self.sightings.add(decoded, now_ms)
         steps.extend(self.sightings_steps())
+        self.gas_on.observe(decoded)
+        steps.append(Step("gas-on", _bind(self.gas_on.record, now_ms)))
         for item in decoded:
             if item.reply is not None:
                 steps.append(

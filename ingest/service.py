@@ -129,6 +129,7 @@ class MqttIngester:
             if self._snapshots is not None:
                 self._snapshots.maybe_save()
             self._clears.maybe_apply()  # between batches: the engine is this thread's
+            self._pipeline.gas_on.maybe_refresh()
             self._pipeline.actuator.dispatcher.maybe_run()
             batch = self._next_batch()
             if not batch:

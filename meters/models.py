@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -128,3 +139,59 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(128), default="", server_default="")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str] = mapped_column(String(32))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    district: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConnectionApplication(Base):
+    """A connection (报装): stage one ends when the survey is done (``surveyed_ms``), stage
+    two at gas-on (``gas_on_ms``), taken from the commissioned meter's first flow."""
+
+    __tablename__ = "connection_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    policy: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
+    submitted_ms: Mapped[int] = mapped_column(BigInteger)
+    surveyed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    gas_on_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    meter_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    fee_application: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    fee_gas_on: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConnectionPause(Base):
+    """Time outside the utility's control (design, construction, approval)."""
+
+    __tablename__ = "connection_pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("connection_applications.id"), index=True
+    )
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)

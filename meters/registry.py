@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from meters.accounts import Accounts
 from meters.command_store import CommandStore, ensure_key
+from meters.connections import ConnectionStore
 from meters.db import Transactions
 from meters.errors import Conflict, NotFound
 from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
@@ -133,6 +134,7 @@ class Registry:
         self._run = transactions.run
         self.accounts = Accounts(transactions)
         self.commands = CommandStore(transactions)
+        self.connections = ConnectionStore(transactions)
 
     # -- meters ---------------------------------------------------------------------------
 

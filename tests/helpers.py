@@ -79,6 +79,7 @@ def settings_for(mqtt_url: str, data_dir: Path, **overrides: Any) -> Settings:
         sightings_flush_s=0.2,
         retry_max_s=0.5,
         clears_poll_s=0.2,
+        gas_on_refresh_s=0.2,
     )
     values: dict[str, Any] = {"mqtt_url": mqtt_url, "data_dir": data_dir, "ingest": ingest}
     values.update(overrides)

@@ -12,6 +12,7 @@ import pytest
 from gasguard.servers import InfluxServer, MosquittoServer
 from gasguard.settings import Settings
 from ingest.service import MqttIngester
+from meters.connections import NewApplication
 from meters.protocol import parse_command
 from meters.registry import Registry
 from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
@@ -274,3 +275,30 @@ def test_engine_state_survives_an_ingester_restart(
         assert (alarm.rule, alarm.opened_ts_ms) == ("micro_flow", start + 241 * 60_000)
     finally:
         second.stop()
+
+
+def test_the_first_flow_of_a_commissioned_meter_is_the_gas_on_time(
+    stack: Stack, probe: MqttProbe
+) -> None:
+    registry = stack.registry
+    registry.provision([MeterProfile("NEW1")], now_ms())
+    new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
+    application = registry.connections.create(new, Actor("otto", "operator", "t"), now_ms())
+    registry.connections.commission(
+        application.id, "NEW1", Actor("otto", "operator", "t"), now_ms()
+    )
+    ingester = stack.start()
+    try:
+        time.sleep(0.5)  # the ingester learns which meters await gas-on
+        first = now_ms()
+        probe.publish(
+            "gas/v1/meters/NEW1/telemetry", {"ts": first, "volume_m3": 0.0, "flow_m3h": 0}
+        )
+        probe.publish(
+            "gas/v1/meters/NEW1/telemetry",
+            {"ts": first + 60_000, "volume_m3": 0.0, "flow_m3h": 0.3},
+        )
+        wait_until(lambda: registry.connections.get(application.id).state == "done", what="gas on")
+        assert registry.connections.get(application.id).gas_on_ms == first + 60_000
+    finally:
+        ingester.stop()

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.durable import DurableWriter
+from ingest.gas_on import GasOnWatcher
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline, RawMessage
 from ingest.sightings import SightingsBuffer
@@ -55,6 +56,7 @@ def pipeline_on(registry: Registry, folder: Path) -> tuple[Pipeline, CollectorRe
         DecodeLimits(),
         ingest_metrics,
         SightingsBuffer(60),
+        GasOnWatcher(registry, 60),
     )
     return pipeline, metrics
 

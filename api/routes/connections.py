@@ -1,0 +1,121 @@
+"""Connection applications (报装): the board with each record's time status, creating and
+updating records (operator, audited), and the public progress lookup for applicants."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+
+from api.auth import Operator, Viewer, client_address
+from api.deps import ContextDep
+from api.schemas import ApplicationIn, ApplicationOut, CommissionIn, PauseIn, PublicProgress
+from meters.connections import ApplicationView, NewApplication
+
+router = APIRouter(tags=["connections"])
+AppId = Annotated[int, Path(ge=1)]
+
+
+def _out(context: ContextDep, view: ApplicationView) -> ApplicationOut:
+    status = context.policies.status(view, context.clock())
+    return ApplicationOut(**asdict(view), time=asdict(status))
+
+
+@router.get("/connections", response_model=list[ApplicationOut])
+def list_connections(
+    _viewer: Viewer,
+    context: ContextDep,
+    state: Literal["open", "done"] | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ApplicationOut]:
+    """Sorted by time left: the records closest to (or past) their limit first."""
+    views = context.registry.connections.find(state, offset, limit)
+    out = [_out(context, v) for v in views]
+    return sorted(out, key=lambda a: (a.time["state"].startswith("done"), a.time["left_days"]))
+
+
+@router.post("/connections", response_model=ApplicationOut, status_code=201)
+def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep) -> ApplicationOut:
+    if body.policy not in context.policies.by_name:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "policy"],
+                    "msg": f"unknown policy; one of {sorted(context.policies.by_name)}",
+                    "type": "value_error",
+                }
+            ],
+        )
+    new = NewApplication(**body.model_dump())
+    return _out(context, context.registry.connections.create(new, actor, context.clock()))
+
+
+@router.get("/connections/{application_id}", response_model=ApplicationOut)
+def get_connection(application_id: AppId, _viewer: Viewer, context: ContextDep) -> ApplicationOut:
+    return _out(context, context.registry.connections.get(application_id))
+
+
+@router.post("/connections/{application_id}/pause", response_model=ApplicationOut)
+def pause(
+    application_id: AppId, body: PauseIn, actor: Operator, context: ContextDep
+) -> ApplicationOut:
+    """Time outside the utility's control starts (design, construction, approval)."""
+    store = context.registry.connections
+    return _out(context, store.pause(application_id, actor, body.reason, context.clock()))
+
+
+@router.post("/connections/{application_id}/resume", response_model=ApplicationOut)
+def resume(application_id: AppId, actor: Operator, context: ContextDep) -> ApplicationOut:
+    store = context.registry.connections
+    return _out(context, store.resume(application_id, actor, context.clock()))
+
+
+@router.post("/connections/{application_id}/surveyed", response_model=ApplicationOut)
+def surveyed(application_id: AppId, actor: Operator, context: ContextDep) -> ApplicationOut:
+    """Stage one (application and survey) is complete."""
+    store = context.registry.connections
+    return _out(context, store.surveyed(application_id, actor, context.clock()))
+
+
+@router.post("/connections/{application_id}/commission", response_model=ApplicationOut)
+def commission(
+    application_id: AppId, body: CommissionIn, actor: Operator, context: ContextDep
+) -> ApplicationOut:
+    """Link the meter; its first reading with flow will mark gas-on."""
+    context.registry.get_meter(body.meter_id)  # 404 for an unknown meter
+    store = context.registry.connections
+    return _out(context, store.commission(application_id, body.meter_id, actor, context.clock()))
+
+
+@router.get("/public/progress", response_model=PublicProgress)
+def public_progress(
+    request: Request,
+    context: ContextDep,
+    number: Annotated[str, Query(min_length=4, max_length=32)],
+    phone_last4: Annotated[str, Query(pattern=r"^\d{4}$")],
+) -> PublicProgress:
+    """For applicants, no sign-in: the application number and the last four digits of the
+    phone. Rate limited per address; shows the stage and the time, nothing personal."""
+    if not context.lookup_limiter.allow(client_address(request), context.clock()):
+        raise HTTPException(429, detail="too many lookups; try again in a minute")
+    view = context.registry.connections.lookup(number, phone_last4)
+    if view is None:
+        raise HTTPException(404, detail="no application with that number and phone")
+    status = context.policies.status(view, context.clock())
+    stage = "done" if view.gas_on_ms else ("gas_on" if view.surveyed_ms else "application")
+    return PublicProgress(
+        number=view.number,
+        stage=stage,
+        submitted_ms=view.submitted_ms,
+        surveyed_ms=view.surveyed_ms,
+        gas_on_ms=view.gas_on_ms,
+        paused=any(p.end_ms is None for p in view.pauses),
+        used_days=status.used_days,
+        left_days=status.left_days,
+        budget_days=status.budget_days,
+        unit=status.unit,
+        state=status.state,
+    )

@@ -1,0 +1,58 @@
+"""Gas-on evidence for connection applications: the first reading with flow from a meter
+commissioned on an open application completes its stage two (验收通气).
+
+Only the few meters waiting for gas-on are watched (refreshed from the registry every
+``refresh_s``), so the full reading stream costs one set lookup per message."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from ingest.decode import Decoded
+from meters.errors import MetersError
+from meters.registry import Registry
+
+log = logging.getLogger(__name__)
+
+
+class GasOnWatcher:
+    def __init__(self, registry: Registry, refresh_s: float) -> None:
+        self._registry = registry
+        self._refresh_s = refresh_s
+        self._next_refresh = 0.0
+        self.awaiting: set[str] = set()
+        self._first_flow: dict[str, int] = {}
+
+    def maybe_refresh(self) -> None:
+        now = time.monotonic()
+        if now < self._next_refresh:
+            return
+        self._next_refresh = now + self._refresh_s
+        try:
+            self.awaiting = self._registry.connections.awaiting_gas_on()
+        except MetersError as exc:
+            log.warning("cannot read the meters awaiting gas-on (%s); trying again", exc)
+
+    def observe(self, decoded: Iterable[Decoded]) -> None:
+        if not self.awaiting:
+            return
+        for item in decoded:
+            if item.meter_id not in self.awaiting:
+                continue
+            flowing = [r.ts_ms for r in item.readings if (r.flow_m3h or 0.0) > 0]
+            if flowing:
+                first = min(flowing)
+                known = self._first_flow.get(item.meter_id)
+                self._first_flow[item.meter_id] = first if known is None else min(known, first)
+
+    def record(self, now_ms: int) -> None:
+        """A pipeline step: write the gas-on times seen (then stop watching those meters)."""
+        if not self._first_flow:
+            return
+        done = self._registry.connections.gas_on(self._first_flow, now_ms)
+        for number in done:
+            log.warning("connection %s: gas on (first flow of its meter)", number)
+        self.awaiting -= set(self._first_flow)
+        self._first_flow = {}

@@ -1,0 +1,303 @@
+"""Connection applications (报装) in the registry: creation, pauses, the survey (stage one),
+commissioning a meter and gas-on from its first flow (stage two), with the time status
+from ``meters.timelimits``. Each method is one transaction; changes are audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from meters.db import Transactions
+from meters.errors import Conflict, NotFound
+from meters.models import Address, AuditEntry, ConnectionApplication, ConnectionPause, Customer
+from meters.timelimits import BUILT_IN, LOCAL, Pause, Policy, TimeStatus, time_status
+from meters.views import Actor
+from meters.workdays import WorkCalendar
+
+CATEGORIES = ("none", "A", "B")
+CHANNELS = ("online", "counter", "phone", "app")
+
+
+@dataclass(frozen=True, slots=True)
+class NewApplication:
+    policy: str
+    category: str
+    channel: str
+    applicant: str
+    phone: str
+    address: str
+    district: str = ""
+    submitted_ms: int | None = None  # default: now
+    fee_application: float = 0.0
+    fee_gas_on: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PauseView:
+    id: int
+    start_ms: int
+    end_ms: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationView:
+    id: int
+    number: str
+    policy: str
+    category: str
+    channel: str
+    applicant: str
+    phone: str
+    address: str
+    district: str
+    submitted_ms: int
+    surveyed_ms: int | None
+    gas_on_ms: int | None
+    meter_id: str | None
+    fee_application: float
+    fee_gas_on: float
+    state: str
+    pauses: tuple[PauseView, ...]
+
+
+class Policies:
+    """The city policies by name (built in, plus configured ones) and the calendar."""
+
+    def __init__(self, calendar: WorkCalendar, extra: Mapping[str, Policy] | None = None) -> None:
+        self.calendar = calendar
+        self.by_name = {**BUILT_IN, **(extra or {})}
+
+    def status(self, application: ApplicationView, now_ms: int) -> TimeStatus:
+        policy = self.by_name[application.policy]
+        pauses = [Pause(p.start_ms, p.end_ms, p.reason) for p in application.pauses]
+        return time_status(
+            policy,
+            self.calendar,
+            application.category,
+            application.submitted_ms,
+            application.gas_on_ms,
+            pauses,
+            now_ms,
+        )
+
+
+def _audit(session: Session, actor: Actor, action: str, number: str, reason: str, now: int) -> None:
+    session.add(
+        AuditEntry(
+            at_ms=now,
+            actor=actor.username,
+            action=action,
+            target=f"connection:{number}",
+            detail={"role": actor.role},
+            source=actor.source,
+            reason=reason,
+        )
+    )
+
+
+def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
+    customer = session.get(Customer, app.customer_id)
+    address = session.get(Address, app.address_id)
+    assert customer is not None and address is not None  # foreign keys
+    pauses = session.scalars(
+        select(ConnectionPause)
+        .where(ConnectionPause.application_id == app.id)
+        .order_by(ConnectionPause.start_ms)
+    )
+    return ApplicationView(
+        id=app.id,
+        number=app.number,
+        policy=app.policy,
+        category=app.category,
+        channel=app.channel,
+        applicant=customer.name,
+        phone=customer.phone,
+        address=address.text,
+        district=address.district,
+        submitted_ms=app.submitted_ms,
+        surveyed_ms=app.surveyed_ms,
+        gas_on_ms=app.gas_on_ms,
+        meter_id=app.meter_id,
+        fee_application=app.fee_application,
+        fee_gas_on=app.fee_gas_on,
+        state=app.state,
+        pauses=tuple(PauseView(p.id, p.start_ms, p.end_ms, p.reason) for p in pauses),
+    )
+
+
+def _application(session: Session, application_id: int) -> ConnectionApplication:
+    app = session.get(ConnectionApplication, application_id)
+    if app is None:
+        raise NotFound(f"connection application {application_id} does not exist")
+    return app
+
+
+class ConnectionStore:
+    def __init__(self, transactions: Transactions) -> None:
+        self._run = transactions.run
+
+    def create(self, new: NewApplication, actor: Actor, now_ms: int) -> ApplicationView:
+        def work(session: Session) -> ApplicationView:
+            customer = Customer(name=new.applicant, phone=new.phone, created_ms=now_ms)
+            address = Address(text=new.address, district=new.district, created_ms=now_ms)
+            session.add_all([customer, address])
+            session.flush()
+            submitted = new.submitted_ms if new.submitted_ms is not None else now_ms
+            year = dt.datetime.fromtimestamp(submitted / 1000, LOCAL).year
+            serial = session.scalar(select(func.count(ConnectionApplication.id))) or 0
+            app = ConnectionApplication(
+                number=f"{new.policy[:2].upper()}{year}{serial + 1:07d}",
+                policy=new.policy,
+                category=new.category,
+                channel=new.channel,
+                customer_id=customer.id,
+                address_id=address.id,
+                submitted_ms=submitted,
+                fee_application=new.fee_application,
+                fee_gas_on=new.fee_gas_on,
+                state="open",
+                created_ms=now_ms,
+                updated_ms=now_ms,
+            )
+            session.add(app)
+            session.flush()
+            _audit(session, actor, "connection.create", app.number, "", now_ms)
+            return _view(session, app)
+
+        return self._run(work)
+
+    def get(self, application_id: int) -> ApplicationView:
+        return self._run(lambda s: _view(s, _application(s, application_id)))
+
+    def find(
+        self, state: str | None = None, offset: int = 0, limit: int = 100
+    ) -> list[ApplicationView]:
+        query = select(ConnectionApplication).order_by(ConnectionApplication.id.desc())
+        if state is not None:
+            query = query.where(ConnectionApplication.state == state)
+        query = query.offset(offset).limit(limit)
+        return self._run(lambda s: [_view(s, a) for a in s.scalars(query)])
+
+    def lookup(self, number: str, phone_last4: str) -> ApplicationView | None:
+        """The public progress lookup: the application number and the last four digits of
+        the applicant's phone must both match."""
+
+        def work(session: Session) -> ApplicationView | None:
+            app = session.scalars(
+                select(ConnectionApplication).where(ConnectionApplication.number == number)
+            ).first()
+            if app is None:
+                return None
+            view = _view(session, app)
+            return view if view.phone[-4:] == phone_last4 else None
+
+        return self._run(work)
+
+    def _change(
+        self, application_id: int, actor: Actor, action: str, reason: str, now_ms: int, change: Any
+    ) -> ApplicationView:
+        def work(session: Session) -> ApplicationView:
+            app = _application(session, application_id)
+            change(session, app)
+            app.updated_ms = now_ms
+            _audit(session, actor, action, app.number, reason, now_ms)
+            session.flush()
+            return _view(session, app)
+
+        return self._run(work)
+
+    def pause(self, application_id: int, actor: Actor, reason: str, now_ms: int) -> ApplicationView:
+        def change(session: Session, app: ConnectionApplication) -> None:
+            open_pause = session.scalars(
+                select(ConnectionPause).where(
+                    ConnectionPause.application_id == app.id, ConnectionPause.end_ms.is_(None)
+                )
+            ).first()
+            if open_pause is not None:
+                raise Conflict(f"application {app.number} is already paused")
+            session.add(ConnectionPause(application_id=app.id, start_ms=now_ms, reason=reason))
+
+        return self._change(application_id, actor, "connection.pause", reason, now_ms, change)
+
+    def resume(self, application_id: int, actor: Actor, now_ms: int) -> ApplicationView:
+        def change(session: Session, app: ConnectionApplication) -> None:
+            open_pause = session.scalars(
+                select(ConnectionPause).where(
+                    ConnectionPause.application_id == app.id, ConnectionPause.end_ms.is_(None)
+                )
+            ).first()
+            if open_pause is None:
+                raise Conflict(f"application {app.number} is not paused")
+            open_pause.end_ms = now_ms
+
+        return self._change(application_id, actor, "connection.resume", "", now_ms, change)
+
+    def surveyed(self, application_id: int, actor: Actor, now_ms: int) -> ApplicationView:
+        """Stage one (用气报装: application and survey) is complete."""
+
+        def change(_session: Session, app: ConnectionApplication) -> None:
+            if app.surveyed_ms is not None:
+                raise Conflict(f"application {app.number} was surveyed already")
+            app.surveyed_ms = now_ms
+
+        return self._change(application_id, actor, "connection.surveyed", "", now_ms, change)
+
+    def commission(
+        self, application_id: int, meter_id: str, actor: Actor, now_ms: int
+    ) -> ApplicationView:
+        """Link the meter through which the customer gets gas; its first reading with flow
+        completes stage two (验收通气) with evidence, not a typed date."""
+
+        def change(session: Session, app: ConnectionApplication) -> None:
+            if app.meter_id is not None:
+                raise Conflict(f"application {app.number} has meter {app.meter_id} already")
+            taken = session.scalars(
+                select(ConnectionApplication).where(
+                    ConnectionApplication.meter_id == meter_id,
+                    ConnectionApplication.state == "open",
+                )
+            ).first()
+            if taken is not None:
+                raise Conflict(f"meter {meter_id} is commissioned on {taken.number}")
+            app.meter_id = meter_id
+
+        return self._change(
+            application_id, actor, "connection.commission", meter_id, now_ms, change
+        )
+
+    def awaiting_gas_on(self) -> set[str]:
+        """Meters commissioned on open applications, waiting for their first flow."""
+        query = select(ConnectionApplication.meter_id).where(
+            ConnectionApplication.state == "open",
+            ConnectionApplication.meter_id.is_not(None),
+            ConnectionApplication.gas_on_ms.is_(None),
+        )
+        return self._run(lambda s: {m for m in s.scalars(query) if m})
+
+    def gas_on(self, first_flow_ms: Mapping[str, int], now_ms: int) -> list[str]:
+        """Record gas-on from the meters' first readings with flow; the application is done.
+        Returns the application numbers completed."""
+
+        def work(session: Session) -> list[str]:
+            done = []
+            for meter_id, ts in first_flow_ms.items():
+                app = session.scalars(
+                    select(ConnectionApplication).where(
+                        ConnectionApplication.meter_id == meter_id,
+                        ConnectionApplication.state == "open",
+                        ConnectionApplication.gas_on_ms.is_(None),
+                    )
+                ).first()
+                if app is None:
+                    continue
+                app.gas_on_ms, app.state, app.updated_ms = ts, "done", now_ms
+                done.append(app.number)
+            return done
+
+        return self._run(work)

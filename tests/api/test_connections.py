@@ -1,0 +1,163 @@
+"""Connection applications through the API: the board, the changes, the public lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from meters.registry import Registry
+from meters.telemetry import SqliteTelemetryStore
+from meters.timelimits import LOCAL
+from safety.domain import MeterProfile
+from tests.api.conftest import add_user, api_context, bearer
+from tests.conftest import sqlite_registry
+
+DAY = 86_400_000
+T0 = int(dt.datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL).timestamp() * 1000)  # Monday 09:00
+APPLICATION = {
+    "policy": "guangzhou",
+    "category": "none",
+    "channel": "online",
+    "applicant": "陈小姐",
+    "phone": "13800138000",
+    "address": "天河区 体育西路 1 号 1201",
+    "district": "天河",
+}
+
+
+@dataclass
+class Clock:
+    now_ms: int = T0
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+
+@dataclass
+class Api:
+    """Signed in afresh on every use: the tests move the clock by days (tokens live 30 min)."""
+
+    client: TestClient
+    registry: Registry
+    clock: Clock
+
+    @property
+    def operator(self) -> dict[str, str]:
+        return bearer(self.client, "otto")
+
+    @property
+    def viewer(self) -> dict[str, str]:
+        return bearer(self.client, "vera")
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    registry = sqlite_registry(tmp_path)
+    registry.provision([MeterProfile("GZ1")], T0)
+    add_user(registry, "otto", "operator", T0)
+    add_user(registry, "vera", "viewer", T0)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    clock = Clock()
+    with TestClient(create_app(api_context(registry, store, clock))) as client:
+        yield Api(client, registry, clock)
+    store.close()
+
+
+def create(api: Api, **changes: object) -> dict[str, object]:
+    response = api.client.post(
+        "/api/v1/connections", json={**APPLICATION, **changes}, headers=api.operator
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_an_application_is_created_audited_and_watched_against_its_limit(api: Api) -> None:
+    created = create(api)
+    assert str(created["number"]).startswith("GU2026")
+    assert created["time"] == {
+        "used_days": 0.0,
+        "budget_days": 3,
+        "left_days": 3.0,
+        "share": 0.0,
+        "state": "on_time",
+        "unit": "natural",
+    }
+    assert "connection.create" in [e.action for e in api.registry.audit_entries()]
+    api.clock.now_ms = T0 + int(2.5 * DAY)
+    path = f"/api/v1/connections/{created['id']}"
+    assert api.client.get(path, headers=api.viewer).json()["time"]["state"] == "warning"
+    api.clock.now_ms = T0 + 3 * DAY
+    assert api.client.get(path, headers=api.viewer).json()["time"]["state"] == "overdue"
+
+
+def test_the_board_lists_the_least_time_left_first(api: Api) -> None:
+    b = create(api, category="B")
+    none = create(api)
+    api.clock.now_ms = T0 + DAY
+    board = api.client.get("/api/v1/connections", headers=api.viewer).json()
+    assert [a["id"] for a in board] == [none["id"], b["id"]]
+
+
+def test_a_viewer_cannot_change_records_and_bad_fields_are_named(api: Api) -> None:
+    refused = api.client.post("/api/v1/connections", json=APPLICATION, headers=api.viewer)
+    assert refused.status_code == 403
+    bad = api.client.post(
+        "/api/v1/connections", json={**APPLICATION, "category": "C"}, headers=api.operator
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "category"]
+    city = api.client.post(
+        "/api/v1/connections", json={**APPLICATION, "policy": "atlantis"}, headers=api.operator
+    )
+    assert city.status_code == 422 and city.json()["detail"][0]["loc"] == ["body", "policy"]
+
+
+def test_lingbao_pauses_stop_the_clock_and_stages_are_recorded(api: Api) -> None:
+    created = create(api, policy="lingbao", category="A")
+    path = f"/api/v1/connections/{created['id']}"
+    api.clock.now_ms = T0 + DAY // 2
+    paused = api.client.post(f"{path}/pause", json={"reason": "design"}, headers=api.operator)
+    assert paused.status_code == 200
+    again = api.client.post(f"{path}/pause", json={"reason": "again"}, headers=api.operator)
+    assert again.status_code == 409
+    api.clock.now_ms = T0 + DAY + DAY // 2
+    resumed = api.client.post(f"{path}/resume", headers=api.operator).json()
+    assert resumed["time"]["used_days"] == 0.5  # the day in design does not count
+    surveyed = api.client.post(f"{path}/surveyed", headers=api.operator).json()
+    assert surveyed["surveyed_ms"] == T0 + DAY + DAY // 2
+    unknown = api.client.post(f"{path}/commission", json={"meter_id": "NOPE"}, headers=api.operator)
+    assert unknown.status_code == 404
+    linked = api.client.post(f"{path}/commission", json={"meter_id": "GZ1"}, headers=api.operator)
+    assert linked.json()["meter_id"] == "GZ1"
+    assert api.registry.connections.awaiting_gas_on() == {"GZ1"}
+    assert api.registry.connections.gas_on({"GZ1": T0 + 2 * DAY}, T0 + 2 * DAY) == [
+        created["number"]
+    ]
+    done = api.client.get(path, headers=api.viewer).json()
+    assert (done["state"], done["gas_on_ms"], done["time"]["state"]) == (
+        "done",
+        T0 + 2 * DAY,
+        "done_in_time",
+    )
+
+
+def test_applicants_look_up_progress_with_the_number_and_phone_digits(api: Api) -> None:
+    created = create(api)
+    api.client.cookies.clear()
+    query = {"number": created["number"], "phone_last4": "8000"}
+    found = api.client.get("/api/v1/public/progress", params=query)
+    assert found.status_code == 200
+    assert (found.json()["stage"], found.json()["state"]) == ("application", "on_time")
+    assert "phone" not in found.json() and "applicant" not in found.json()
+    wrong = api.client.get("/api/v1/public/progress", params={**query, "phone_last4": "1234"})
+    assert wrong.status_code == 404
+    for _ in range(8):
+        api.client.get("/api/v1/public/progress", params=query)
+    assert api.client.get("/api/v1/public/progress", params=query).status_code == 429
+    api.clock.now_ms += 61_000
+    assert api.client.get("/api/v1/public/progress", params=query).status_code == 200

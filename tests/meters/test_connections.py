@@ -1,0 +1,46 @@
+"""Connection applications in the registry, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from meters.connections import NewApplication, Policies
+from meters.errors import Conflict
+from meters.registry import Registry
+from meters.views import Actor
+from meters.workdays import WorkCalendar
+
+T0 = 1_772_416_800_000  # Monday 2026-03-02 10:00 in Guangzhou
+DAY = 86_400_000
+OTTO = Actor("otto", "operator", "10.0.0.7")
+NEW = NewApplication("lingbao", "A", "counter", "王先生", "13712345678", "灵宝市 函谷路 8 号")
+
+
+def test_applications_carry_their_stages_pauses_and_meter(registry: Registry) -> None:
+    store = registry.connections
+    app = store.create(NEW, OTTO, T0)
+    assert app.number.startswith("LI2026") and app.state == "open"
+    assert store.lookup(app.number, "5678") == app
+    assert store.lookup(app.number, "0000") is None
+    store.pause(app.id, OTTO, "administrative approval", T0 + DAY // 4)
+    with pytest.raises(Conflict):
+        store.pause(app.id, OTTO, "again", T0 + DAY // 3)
+    resumed = store.resume(app.id, OTTO, T0 + 2 * DAY)
+    (pause,) = resumed.pauses
+    assert (pause.start_ms, pause.end_ms, pause.reason) == (
+        T0 + DAY // 4,
+        T0 + 2 * DAY,
+        "administrative approval",
+    )
+    status = Policies(WorkCalendar()).status(resumed, T0 + 2 * DAY)
+    assert (status.used_days, status.state) == (0.25, "on_time")  # the pause left out
+    store.commission(app.id, "M9", OTTO, T0 + 2 * DAY)
+    other = store.create(NEW, OTTO, T0)
+    with pytest.raises(Conflict, match="commissioned"):
+        store.commission(other.id, "M9", OTTO, T0 + 2 * DAY)
+    assert store.awaiting_gas_on() == {"M9"}
+    assert store.gas_on({"M9": T0 + 3 * DAY, "X": T0}, T0 + 3 * DAY) == [app.number]
+    assert store.awaiting_gas_on() == set()
+    assert [a.state for a in store.find()] == ["open", "done"]
+    actions = [e.action for e in registry.audit_entries()]
+    assert actions.count("connection.create") == 2 and "connection.commission" in actions
