@@ -155,3 +155,19 @@ class PublicProgress(BaseModel):
     budget_days: float
     unit: str
     state: str
+
+
+class IndicatorOut(BaseModel):
+    policy: str
+    category: str
+    stages: int
+    completed: int
+    within_limit: int
+    share_within_limit: float | None
+    natural_days_median: float | None
+    natural_days_mean: float | None
+    natural_days_max: float | None
+    working_days_median: float | None
+    working_days_mean: float | None
+    working_days_max: float | None
+    fees_charged: list[str]

@@ -184,6 +184,13 @@ class ConnectionStore:
         query = query.offset(offset).limit(limit)
         return self._run(lambda s: [_view(s, a) for a in s.scalars(query)])
 
+    def done_between(self, start_ms: int, end_ms: int) -> list[ApplicationView]:
+        """Applications that reached gas-on in [start, end) (the indicator report)."""
+        query = select(ConnectionApplication).where(
+            ConnectionApplication.gas_on_ms >= start_ms, ConnectionApplication.gas_on_ms < end_ms
+        )
+        return self._run(lambda s: [_view(s, a) for a in s.scalars(query)])
+
     def lookup(self, number: str, phone_last4: str) -> ApplicationView | None:
         """The public progress lookup: the application number and the last four digits of
         the applicant's phone must both match."""

@@ -4,14 +4,24 @@ updating records (operator, audited), and the public progress lookup for applica
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from api.auth import Operator, Viewer, client_address
 from api.deps import ContextDep
-from api.schemas import ApplicationIn, ApplicationOut, CommissionIn, PauseIn, PublicProgress
+from api.errors import field_error
+from api.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    CommissionIn,
+    IndicatorOut,
+    PauseIn,
+    PublicProgress,
+)
 from meters.connections import ApplicationView, NewApplication
+from meters.indicators import indicator_rows, to_csv
 
 router = APIRouter(tags=["connections"])
 AppId = Annotated[int, Path(ge=1)]
@@ -51,6 +61,25 @@ def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep)
         )
     new = NewApplication(**body.model_dump())
     return _out(context, context.registry.connections.create(new, actor, context.clock()))
+
+
+@router.get("/connections/report", response_model=list[IndicatorOut])
+def indicator_report(
+    _viewer: Viewer,
+    context: ContextDep,
+    start: Annotated[int, Query(ge=0, description="gas-on from (epoch ms)")],
+    end: Annotated[int, Query(ge=0, description="gas-on before (epoch ms)")],
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    """The published indicator table for applications that reached gas-on in the period."""
+    if end <= start:
+        raise field_error("query", "end", "end must be after start")
+    applications = context.registry.connections.done_between(start, end)
+    policies = context.policies
+    rows = indicator_rows(applications, policies.by_name, policies.calendar, start, end)
+    if format == "csv":
+        return PlainTextResponse(to_csv(rows), media_type="text/csv; charset=utf-8")
+    return [IndicatorOut(**asdict(row)) for row in rows]
 
 
 @router.get("/connections/{application_id}", response_model=ApplicationOut)

@@ -161,3 +161,32 @@ def test_applicants_look_up_progress_with_the_number_and_phone_digits(api: Api) 
     assert api.client.get("/api/v1/public/progress", params=query).status_code == 429
     api.clock.now_ms += 61_000
     assert api.client.get("/api/v1/public/progress", params=query).status_code == 200
+
+
+def test_the_indicator_report_as_json_and_csv(api: Api) -> None:
+    created = create(api, fee_application=50.0)
+    app_id = int(str(created["id"]))
+    api.client.post(
+        f"/api/v1/connections/{app_id}/commission", json={"meter_id": "GZ1"}, headers=api.operator
+    )
+    api.registry.connections.gas_on({"GZ1": T0 + 2 * DAY}, T0 + 2 * DAY)
+    window = {"start": T0, "end": T0 + 30 * DAY}
+    rows = api.client.get("/api/v1/connections/report", params=window, headers=api.viewer)
+    assert rows.status_code == 200
+    (everything, no_works) = rows.json()  # the policy's total row, then the category's
+    assert (everything["category"], everything["completed"], everything["within_limit"]) == (
+        "all",
+        1,
+        1,
+    )
+    assert (no_works["category"], no_works["natural_days_max"]) == ("none", 2.0)
+    assert no_works["fees_charged"] == [created["number"]]  # an application fee: flagged
+    as_csv = api.client.get(
+        "/api/v1/connections/report", params={**window, "format": "csv"}, headers=api.viewer
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.text.count("\n") == 3
+    backwards = api.client.get(
+        "/api/v1/connections/report", params={"start": T0, "end": T0}, headers=api.viewer
+    )
+    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["query", "end"]

@@ -1,0 +1,108 @@
+"""The indicator table governments publish for 'getting gas': per policy and category, the
+applications that reached gas-on in a period, how long they took in natural and working
+days, the share within the limit, and any fee charged for the application or gas-on
+(which must be zero). Pure: the applications and the clock are passed in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from dataclasses import asdict, dataclass
+
+from meters.connections import ApplicationView
+from meters.timelimits import Pause, Policy, used_days
+from meters.workdays import WorkCalendar
+
+STAGES = 2  # 用气报装, 验收通气
+# How the two day columns are counted, whatever the city: natural days from application to
+# gas-on; working days without the time outside the utility's control.
+NATURAL = Policy("natural days", "natural", {})
+WORKING = Policy("working days", "working", {}, excludes_pauses=True)
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRow:
+    policy: str
+    category: str
+    stages: int
+    completed: int
+    within_limit: int
+    share_within_limit: float | None
+    natural_days_median: float | None
+    natural_days_mean: float | None
+    natural_days_max: float | None
+    working_days_median: float | None
+    working_days_mean: float | None
+    working_days_max: float | None
+    fees_charged: tuple[str, ...]  # application numbers with a non-zero fee
+
+
+def _stats(values: list[float]) -> tuple[float | None, float | None, float | None]:
+    if not values:
+        return None, None, None
+    return (
+        round(statistics.median(values), 2),
+        round(statistics.fmean(values), 2),
+        round(max(values), 2),
+    )
+
+
+def _days(policy: Policy, calendar: WorkCalendar, app: ApplicationView) -> float:
+    assert app.gas_on_ms is not None
+    pauses = [Pause(p.start_ms, p.end_ms, p.reason) for p in app.pauses]
+    return used_days(policy, calendar, app.submitted_ms, app.gas_on_ms, pauses)
+
+
+def indicator_rows(
+    applications: list[ApplicationView],
+    policies: dict[str, Policy],
+    calendar: WorkCalendar,
+    start_ms: int,
+    end_ms: int,
+) -> list[IndicatorRow]:
+    """One row per (policy, category) with gas-on in [start, end), then one per policy."""
+    done = [a for a in applications if a.gas_on_ms is not None and start_ms <= a.gas_on_ms < end_ms]
+    groups: dict[tuple[str, str], list[ApplicationView]] = {}
+    for app in done:
+        groups.setdefault((app.policy, app.category), []).append(app)
+        groups.setdefault((app.policy, "all"), []).append(app)
+    rows = []
+    for (name, category), apps in sorted(groups.items()):
+        policy = policies[name]
+        counted = [_days(policy, calendar, a) for a in apps]
+        within = sum(days <= policy.days[a.category] for days, a in zip(counted, apps, strict=True))
+        natural = [_days(NATURAL, calendar, a) for a in apps]
+        working = [_days(WORKING, calendar, a) for a in apps]
+        rows.append(
+            IndicatorRow(
+                policy=name,
+                category=category,
+                stages=STAGES,
+                completed=len(apps),
+                within_limit=within,
+                share_within_limit=round(within / len(apps), 3) if apps else None,
+                natural_days_median=_stats(natural)[0],
+                natural_days_mean=_stats(natural)[1],
+                natural_days_max=_stats(natural)[2],
+                working_days_median=_stats(working)[0],
+                working_days_mean=_stats(working)[1],
+                working_days_max=_stats(working)[2],
+                fees_charged=tuple(
+                    a.number for a in apps if a.fee_application > 0 or a.fee_gas_on > 0
+                ),
+            )
+        )
+    return rows
+
+
+def to_csv(rows: list[IndicatorRow]) -> str:
+    out = io.StringIO()
+    fields = list(IndicatorRow.__dataclass_fields__)
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    for row in rows:
+        values = asdict(row)
+        values["fees_charged"] = " ".join(row.fees_charged)
+        writer.writerow(values)
+    return out.getvalue()
