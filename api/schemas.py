@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from meters.connections import ApplicationView
 from meters.views import MeterView
 
 
@@ -107,31 +108,10 @@ class ApplicationIn(BaseModel):
     fee_gas_on: float = Field(0.0, ge=0)
 
 
-class PauseOut(BaseModel):
-    id: int
-    start_ms: int
-    end_ms: int | None
-    reason: str
+@dataclass(frozen=True, slots=True)
+class ApplicationOut(ApplicationView):
+    """An application with its time status against its city's limit."""
 
-
-class ApplicationOut(BaseModel):
-    id: int
-    number: str
-    policy: str
-    category: str
-    channel: str
-    applicant: str
-    phone: str
-    address: str
-    district: str
-    submitted_ms: int
-    surveyed_ms: int | None
-    gas_on_ms: int | None
-    meter_id: str | None
-    fee_application: float
-    fee_gas_on: float
-    state: str
-    pauses: list[PauseOut]
     time: dict[str, Any]
 
 
@@ -155,19 +135,3 @@ class PublicProgress(BaseModel):
     budget_days: float
     unit: str
     state: str
-
-
-class IndicatorOut(BaseModel):
-    policy: str
-    category: str
-    stages: int
-    completed: int
-    within_limit: int
-    share_within_limit: float | None
-    natural_days_median: float | None
-    natural_days_mean: float | None
-    natural_days_max: float | None
-    working_days_median: float | None
-    working_days_mean: float | None
-    working_days_max: float | None
-    fees_charged: list[str]

@@ -16,12 +16,11 @@ from api.schemas import (
     ApplicationIn,
     ApplicationOut,
     CommissionIn,
-    IndicatorOut,
     PauseIn,
     PublicProgress,
 )
 from meters.connections import ApplicationView, NewApplication
-from meters.indicators import indicator_rows, to_csv
+from meters.indicators import IndicatorRow, indicator_rows, to_csv
 
 router = APIRouter(tags=["connections"])
 AppId = Annotated[int, Path(ge=1)]
@@ -29,7 +28,8 @@ AppId = Annotated[int, Path(ge=1)]
 
 def _out(context: ContextDep, view: ApplicationView) -> ApplicationOut:
     status = context.policies.status(view, context.clock())
-    return ApplicationOut(**asdict(view), time=asdict(status))
+    fields = {f: getattr(view, f) for f in ApplicationView.__dataclass_fields__}
+    return ApplicationOut(**fields, time=asdict(status))
 
 
 @router.get("/connections", response_model=list[ApplicationOut])
@@ -63,7 +63,7 @@ def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep)
     return _out(context, context.registry.connections.create(new, actor, context.clock()))
 
 
-@router.get("/connections/report", response_model=list[IndicatorOut])
+@router.get("/connections/report", response_model=list[IndicatorRow])
 def indicator_report(
     _viewer: Viewer,
     context: ContextDep,
@@ -79,7 +79,7 @@ def indicator_report(
     rows = indicator_rows(applications, policies.by_name, policies.calendar, start, end)
     if format == "csv":
         return PlainTextResponse(to_csv(rows), media_type="text/csv; charset=utf-8")
-    return [IndicatorOut(**asdict(row)) for row in rows]
+    return rows
 
 
 @router.get("/connections/{application_id}", response_model=ApplicationOut)

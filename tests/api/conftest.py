@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -22,6 +23,16 @@ from tests.helpers import wait_until
 
 SECRET = b"test-secret-test-secret-test-secret!"
 PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Clock:
+    """A clock the test moves."""
+
+    now_ms: int
+
+    def __call__(self) -> int:
+        return self.now_ms
 
 
 def api_context(

@@ -14,19 +14,11 @@ from api.auth import COOKIE
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from safety.domain import Decision, MeterProfile
-from tests.api.conftest import PASSWORD, add_user, api_context, bearer
+from tests.api.conftest import PASSWORD, Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 
 NOW = 1_790_000_000_000
 PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")}
-
-
-@dataclass
-class Clock:
-    now_ms: int = NOW
-
-    def __call__(self) -> int:
-        return self.now_ms
 
 
 @dataclass
@@ -44,7 +36,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     registry.record_decision(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
     for name, role in [("vera", "viewer"), ("otto", "operator"), ("sam", "supervisor")]:
         add_user(registry, name, role, NOW)
-    clock = Clock()
+    clock = Clock(NOW)
     with TestClient(create_app(api_context(registry, store, clock))) as client:
         yield Api(client, registry, clock)
     store.close()

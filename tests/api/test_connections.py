@@ -15,7 +15,7 @@ from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.timelimits import LOCAL
 from safety.domain import MeterProfile
-from tests.api.conftest import add_user, api_context, bearer
+from tests.api.conftest import Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 
 DAY = 86_400_000
@@ -29,14 +29,6 @@ APPLICATION = {
     "address": "天河区 体育西路 1 号 1201",
     "district": "天河",
 }
-
-
-@dataclass
-class Clock:
-    now_ms: int = T0
-
-    def __call__(self) -> int:
-        return self.now_ms
 
 
 @dataclass
@@ -63,7 +55,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     add_user(registry, "otto", "operator", T0)
     add_user(registry, "vera", "viewer", T0)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
-    clock = Clock()
+    clock = Clock(T0)
     with TestClient(create_app(api_context(registry, store, clock))) as client:
         yield Api(client, registry, clock)
     store.close()
