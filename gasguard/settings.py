@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gasguard.errors import GasguardError
@@ -27,6 +27,17 @@ def default_data_dir() -> Path:
 
 class SettingsError(GasguardError):
     """The settings file or environment is invalid."""
+
+
+class PolicySettings(BaseModel):
+    """A city's connection time limit (``[connection_policies.<city>]`` in the settings
+    file): natural or working days per external-works category."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    unit: Literal["natural", "working"]
+    days: dict[Literal["none", "A", "B"], float]
+    excludes_pauses: bool = False
 
 
 class Settings(BaseSettings):
@@ -57,6 +68,10 @@ class Settings(BaseSettings):
     # The State Council's holiday schedule for years chinesecalendar does not cover yet
     # (JSON, see meters/workdays.py); without it, later years count Monday-Friday.
     holiday_file: Path | None = None
+    # Share of a connection's time budget that raises a warning (超时预警), every policy.
+    connection_warn_share: float = Field(0.8, gt=0, lt=1)
+    # Cities beyond the built-in guangzhou and lingbao.
+    connection_policies: dict[str, PolicySettings] = Field(default_factory=dict)
     log_level: str = "INFO"
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -13,6 +14,7 @@ from api.context import ApiContext
 from gasguard.settings import Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.commands import MqttCommandPublisher
+from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
 from ingest.gas_on import GasOnWatcher
@@ -29,6 +31,7 @@ from meters.mqtt import MqttEndpoint, MqttSession
 from meters.registry import Registry
 from meters.telemetry import open_store
 from meters.telemetry.base import TelemetryStore
+from meters.timelimits import BUILT_IN, Policy
 from meters.workdays import WorkCalendar, load_holiday_file
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
@@ -91,7 +94,10 @@ def build_ingester(
     snapshot_path = settings.data_dir / "engine-snapshot.json"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
     snapshots.restore()
-    return MqttIngester(session, pipeline, config, snapshots)
+    watch = ConnectionWatch(
+        registry, connection_policies(settings), config.connection_check_s, wall_clock_ms
+    )
+    return MqttIngester(session, pipeline, config, snapshots, connection_watch=watch)
 
 
 def build_api_context(
@@ -106,8 +112,29 @@ def build_api_context(
         secure_cookies=settings.api_secure_cookies,
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,
-        policies=Policies(work_calendar(settings)),
+        policies=connection_policies(settings),
     )
+
+
+def connection_policies(settings: Settings) -> Policies:
+    """The built-in city policies and the configured ones, with the configured warning
+    share; a configured city must give a budget for every category."""
+    share = settings.connection_warn_share
+    policies = {
+        name: dataclasses.replace(policy, warn_share=share) for name, policy in BUILT_IN.items()
+    }
+    for name, configured in settings.connection_policies.items():
+        missing = {"none", "A", "B"} - set(configured.days)
+        if missing:
+            raise SettingsError(f"connection policy {name!r}: no days for {sorted(missing)}")
+        policies[name] = Policy(
+            name,
+            configured.unit,
+            {str(k): v for k, v in configured.days.items()},
+            share,
+            configured.excludes_pauses,
+        )
+    return Policies(work_calendar(settings), policies)
 
 
 def work_calendar(settings: Settings) -> WorkCalendar:

@@ -59,6 +59,7 @@ class IngestConfig(BaseModel):
     sightings_flush_s: float = Field(2.0, gt=0)
     snapshot_every_s: float = Field(30.0, gt=0)
     clears_poll_s: float = Field(2.0, gt=0)  # how soon an operator's clear reaches the engine
+    connection_check_s: float = Field(60.0, gt=0)  # time-limit warnings as alarms
     gas_on_refresh_s: float = Field(10.0, gt=0)  # how soon a commissioned meter is watched
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     decode: DecodeLimits = DecodeLimits()

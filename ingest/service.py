@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 
 from ingest.clears import OperatorClears
 from ingest.config import IngestConfig
+from ingest.connection_watch import ConnectionWatch
 from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
 from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
@@ -67,7 +68,9 @@ class MqttIngester:
         config: IngestConfig,
         snapshots: SnapshotKeeper | None = None,
         clock: Callable[[], int] = wall_clock_ms,
+        connection_watch: ConnectionWatch | None = None,
     ) -> None:
+        self._connection_watch = connection_watch
         self._snapshots = snapshots
         self._session = session
         self._client = session.client
@@ -130,6 +133,8 @@ class MqttIngester:
                 self._snapshots.maybe_save()
             self._clears.maybe_apply()  # between batches: the engine is this thread's
             self._pipeline.gas_on.maybe_refresh()
+            if self._connection_watch is not None:
+                self._connection_watch.maybe_run()
             self._pipeline.actuator.dispatcher.maybe_run()
             batch = self._next_batch()
             if not batch:

@@ -69,9 +69,11 @@ class ApplicationView:
 class Policies:
     """The city policies by name (built in, plus configured ones) and the calendar."""
 
-    def __init__(self, calendar: WorkCalendar, extra: Mapping[str, Policy] | None = None) -> None:
+    def __init__(
+        self, calendar: WorkCalendar, policies: Mapping[str, Policy] | None = None
+    ) -> None:
         self.calendar = calendar
-        self.by_name = {**BUILT_IN, **(extra or {})}
+        self.by_name = dict(BUILT_IN if policies is None else policies)
 
     def status(self, application: ApplicationView, now_ms: int) -> TimeStatus:
         policy = self.by_name[application.policy]

@@ -42,3 +42,25 @@ def test_bad_settings_are_a_clear_error(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(SettingsError):
         load_settings(path)
+
+
+def test_connection_policies_come_from_settings_with_the_warning_share(tmp_path: Path) -> None:
+    from gasguard.settings import load_settings
+    from gasguard.wiring import connection_policies
+
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "connection_warn_share = 0.7\n"
+        "[connection_policies.shenzhen]\n"
+        'unit = "working"\n'
+        "excludes_pauses = true\n"
+        "days = {none = 2, A = 4, B = 6}\n"
+    )
+    policies = connection_policies(load_settings(path))
+    assert sorted(policies.by_name) == ["guangzhou", "lingbao", "shenzhen"]
+    shenzhen = policies.by_name["shenzhen"]
+    assert (shenzhen.unit, shenzhen.days["B"], shenzhen.warn_share) == ("working", 6, 0.7)
+    assert policies.by_name["guangzhou"].warn_share == 0.7
+    path.write_text('[connection_policies.x]\nunit = "natural"\ndays = {none = 2}\n')
+    with pytest.raises(SettingsError, match="no days for"):
+        connection_policies(load_settings(path))
