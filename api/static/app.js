@@ -112,18 +112,45 @@ function drawMeters(meters) {
   }
 }
 
+const TIME_STATE = {
+  on_time: "正常 on time", warning: "预警 warning", overdue: "超时 overdue",
+  done_in_time: "按时完成 done", done_late: "超时完成 done late",
+};
+
+function drawConnections(applications) {
+  const body = document.querySelector("#connections tbody");
+  body.replaceChildren();
+  for (const a of applications) {
+    const row = document.createElement("tr");
+    row.dataset.number = a.number;
+    row.className = "time-" + a.time.state;
+    const unit = a.time.unit === "working" ? "工作日 wd" : "天 d";
+    cell(row, a.number);
+    cell(row, a.policy);
+    cell(row, a.category);
+    cell(row, a.gas_on_ms ? "通气 gas on" : a.surveyed_ms ? "验收通气 gas-on stage" : "用气报装 application");
+    cell(row, `${a.time.used_days} / ${a.time.budget_days} ${unit}`);
+    cell(row, `${a.time.left_days} ${unit}`);
+    cell(row, TIME_STATE[a.time.state] ?? a.time.state);
+    body.appendChild(row);
+  }
+  document.getElementById("connections-empty").hidden = applications.length > 0;
+}
+
 async function refresh() {
   const pill = document.getElementById("health");
   try {
-    const [overview, active, acknowledged, meters] = await Promise.all([
+    const [overview, active, acknowledged, meters, connections] = await Promise.all([
       api("/overview"),
       api("/alarms?state=active&limit=200"),
       api("/alarms?state=acknowledged&limit=200"),
       api("/meters?limit=1000"),
+      api("/connections?state=open&limit=200"),
     ]);
     drawOverview(overview);
     drawAlarms(active.concat(acknowledged));
     drawMeters(meters);
+    drawConnections(connections);
     pill.textContent = "在线 live · " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
     pill.className = "pill ok";
   } catch (error) {

@@ -9,7 +9,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from meters.clock import wall_clock_ms
+from meters.connections import NewApplication
 from meters.registry import Registry
+from meters.views import Actor
 from safety.domain import Decision, MeterProfile
 from tests.api.conftest import PASSWORD, LiveApi, add_user
 from tests.conftest import sqlite_registry
@@ -85,6 +87,37 @@ def test_a_viewer_sees_alarms_without_the_buttons_that_change_them(
         expect(row.locator("button")).to_have_count(0)
         page.click("#sign-out")
         expect(page.locator("#login")).to_be_visible()
+    finally:
+        page.close()
+        live.stop()
+
+
+def test_the_connection_board_highlights_warnings_and_overdue_records(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    otto = Actor("otto", "operator", "test")
+    now = wall_clock_ms()
+    for days_ago in (0.5, 2.5, 3.5):  # Guangzhou, no external works: 3 natural days
+        new = NewApplication(
+            "guangzhou",
+            "none",
+            "online",
+            "Li",
+            "13900139000",
+            "Haizhu 1",
+            submitted_ms=now - int(days_ago * 86_400_000),
+        )
+        registry.connections.create(new, otto, now)
+    live = LiveApi(registry, tmp_path)
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    try:
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "vera")
+        rows = page.locator("#connections tbody tr")
+        expect(rows).to_have_count(3)
+        states = [rows.nth(i).get_attribute("class") for i in range(3)]
+        assert states == ["time-overdue", "time-warning", "time-on_time"]
+        expect(rows.nth(0)).to_contain_text("overdue")
+        page.screenshot(path=str(artifacts / "dashboard-connections.png"), full_page=True)
     finally:
         page.close()
         live.stop()
