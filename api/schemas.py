@@ -58,7 +58,7 @@ class DeadLetterOut(BaseModel):
 class MeterDetail(MeterView):
     """A registered meter with its newest reading."""
 
-    latest: ReadingOut | None
+    latest: ReadingOut | None = None
 
 
 class TokenOut(BaseModel):

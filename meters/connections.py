@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from meters.db import Transactions
 from meters.errors import Conflict, NotFound
-from meters.models import Address, AuditEntry, ConnectionApplication, ConnectionPause, Customer
+from meters.models import (
+    Address,
+    AuditEntry,
+    ConnectionApplication,
+    ConnectionPause,
+    Customer,
+    Meter,
+)
 from meters.timelimits import BUILT_IN, LOCAL, Pause, Policy, TimeStatus, time_status
 from meters.views import Actor
 from meters.workdays import WorkCalendar
@@ -275,6 +282,9 @@ class ConnectionStore:
             if taken is not None:
                 raise Conflict(f"meter {meter_id} is commissioned on {taken.number}")
             app.meter_id = meter_id
+            meter = session.get(Meter, meter_id)
+            if meter is not None and meter.installed_ms is None:
+                meter.installed_ms = now_ms
 
         return self._change(
             application_id, actor, "connection.commission", meter_id, now_ms, change

@@ -38,6 +38,7 @@ class Meter(Base):
     secret_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # never served
     command_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     closure: Mapped[str | None] = mapped_column(String(16), nullable=True)  # why it is closed
+    installed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Alarm(Base):

@@ -17,6 +17,7 @@ class MeterView:
     last_reading_ms: int | None
     valve: str | None
     status: str | None
+    installed_ms: int | None = None  # commissioned on its connection application
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,8 @@ def test_lingbao_pauses_stop_the_clock_and_stages_are_recorded(api: Api) -> None
     assert unknown.status_code == 404
     linked = api.client.post(f"{path}/commission", json={"meter_id": "GZ1"}, headers=api.operator)
     assert linked.json()["meter_id"] == "GZ1"
+    meter = api.client.get("/api/v1/meters/GZ1", headers=api.viewer).json()
+    assert meter["installed_ms"] == api.clock.now_ms  # installed when commissioned
     assert api.registry.connections.awaiting_gas_on() == {"GZ1"}
     assert api.registry.connections.gas_on({"GZ1": T0 + 2 * DAY}, T0 + 2 * DAY) == [
         created["number"]
