@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
@@ -11,8 +12,19 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.context import ApiContext
 from api.routes import alarms, auth, commands, connections, dead_letters, feed, health, meters
+from api.schemas import ErrorOut
 
 STATIC_DIR = Path(__file__).with_name("static")
+# Every route may answer with these; documented once, for all of them.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "malformed request"},
+    401: {"model": ErrorOut, "description": "not signed in, or the token expired"},
+    403: {"model": ErrorOut, "description": "the role does not allow it"},
+    404: {"model": ErrorOut, "description": "no such record"},
+    409: {"model": ErrorOut, "description": "contradicts the record's state"},
+    429: {"model": ErrorOut, "description": "rate limited"},
+    503: {"model": ErrorOut, "description": "registry or telemetry store unavailable"},
+}
 PREFIX = "/api/v1"
 
 
@@ -21,7 +33,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     for module in (health, auth, meters, alarms, commands, connections, dead_letters, feed):
-        app.include_router(module.router, prefix=PREFIX)
+        app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -135,3 +135,9 @@ class PublicProgress(BaseModel):
     budget_days: float
     unit: str
     state: str
+
+
+class ErrorOut(BaseModel):
+    """An error: a message, or FastAPI's list naming the fields at fault."""
+
+    detail: str | list[dict[str, Any]]

@@ -63,7 +63,11 @@ def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep)
     return _out(context, context.registry.connections.create(new, actor, context.clock()))
 
 
-@router.get("/connections/report", response_model=list[IndicatorRow])
+@router.get(
+    "/connections/report",
+    response_model=list[IndicatorRow],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def indicator_report(
     _viewer: Viewer,
     context: ContextDep,
