@@ -103,9 +103,9 @@ class ApplicationIn(BaseModel):
     phone: str = Field(..., pattern=r"^\+?\d{7,15}$")
     address: str = Field(..., min_length=3, max_length=500)
     district: str = Field("", max_length=64)
-    submitted_ms: int | None = Field(None, ge=0)
-    fee_application: float = Field(0.0, ge=0)
-    fee_gas_on: float = Field(0.0, ge=0)
+    submitted_ms: int | None = Field(None, ge=0, le=253_402_300_799_999)
+    fee_application: float = Field(0.0, ge=0, le=1e9)
+    fee_gas_on: float = Field(0.0, ge=0, le=1e9)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 
 from api.errors import field_error
+from api.params import MAX_MS
 
 
 def parse_time(value: str, name: str) -> int:
     if value.lstrip("-").isdigit():
-        return int(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise field_error("query", name, "must be epoch milliseconds or an RFC 3339 time") from None
-    if moment.tzinfo is None:
-        raise field_error("query", name, "an RFC 3339 time needs a time zone offset")
-    return round(moment.timestamp() * 1000)
+        ms = int(value)
+    else:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise field_error(
+                "query", name, "must be epoch milliseconds or an RFC 3339 time"
+            ) from None
+        if moment.tzinfo is None:
+            raise field_error("query", name, "an RFC 3339 time needs a time zone offset")
+        ms = round(moment.timestamp() * 1000)
+    if not 0 <= ms <= MAX_MS:
+        raise field_error("query", name, "must be between 1970 and 9999")
+    return ms
 
 
 def bounded_range(

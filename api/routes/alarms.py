@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
+from api.params import Limit, Offset, RecordId
 from api.schemas import AlarmAck, AlarmClear
 from meters.protocol import METER_ID_RE
 from meters.views import AlarmView
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
-AlarmId = Annotated[int, Path(ge=1)]
+AlarmId = RecordId
 
 
 @router.get("", response_model=list[AlarmView])
@@ -23,8 +24,8 @@ def list_alarms(
     registry: RegistryDep,
     state: Literal["active", "acknowledged", "cleared"] | None = None,
     meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[AlarmView]:
     return registry.list_alarms(state, meter_id, offset, limit)
 

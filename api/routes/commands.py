@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
+from api.params import Limit
 from api.schemas import CommandRequest
 from meters.command_policy import refusal
 from meters.command_store import NewCommand
@@ -27,7 +28,7 @@ def list_commands(
     registry: RegistryDep,
     meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
     state: CommandState | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[CommandView]:
     return registry.commands.find(meter_id, state, limit)
 

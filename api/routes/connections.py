@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from api.auth import Operator, Viewer, client_address
 from api.deps import ContextDep
 from api.errors import field_error
+from api.params import EpochMs, Limit, Offset, RecordId
 from api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -23,7 +24,7 @@ from meters.connections import ApplicationView, NewApplication
 from meters.indicators import IndicatorRow, indicator_rows, to_csv
 
 router = APIRouter(tags=["connections"])
-AppId = Annotated[int, Path(ge=1)]
+AppId = RecordId
 
 
 def _out(context: ContextDep, view: ApplicationView) -> ApplicationOut:
@@ -37,8 +38,8 @@ def list_connections(
     _viewer: Viewer,
     context: ContextDep,
     state: Literal["open", "done"] | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[ApplicationOut]:
     """Sorted by time left: the records closest to (or past) their limit first."""
     views = context.registry.connections.find(state, offset, limit)
@@ -71,8 +72,8 @@ def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep)
 def indicator_report(
     _viewer: Viewer,
     context: ContextDep,
-    start: Annotated[int, Query(ge=0, description="gas-on from (epoch ms)")],
-    end: Annotated[int, Query(ge=0, description="gas-on before (epoch ms)")],
+    start: EpochMs,
+    end: EpochMs,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """The published indicator table for applications that reached gas-on in the period."""

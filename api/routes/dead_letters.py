@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth import require
 from api.deps import RegistryDep
+from api.params import Limit, Offset
 from api.schemas import DeadLetterOut
 
 # Reading any of this needs a signed-in viewer.
@@ -19,8 +20,8 @@ PREVIEW_BYTES = 512
 @router.get("", response_model=list[DeadLetterOut])
 def list_dead_letters(
     registry: RegistryDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
     code: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$", description="reason code")] = None,
 ) -> list[DeadLetterOut]:
     return [

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Viewer
 from api.context import ApiContext
 from api.deps import ContextDep
+from api.params import MAX_MS
 from meters.views import AlarmView, CommandView
 
 router = APIRouter(tags=["feed"])
@@ -78,13 +79,13 @@ async def feed(
     _viewer: Viewer,
     context: ContextDep,
     request: Request,
-    since_ms: Annotated[int | None, Query(ge=0)] = None,
+    since_ms: Annotated[int | None, Query(ge=0, le=MAX_MS)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """``text/event-stream``: events ``alarm`` and ``command`` carrying the record as JSON.
     Starts from now, from ``since_ms``, or after the ``Last-Event-ID`` a client resumes with."""
     start = since_ms if since_ms is not None else context.clock()
-    if last_event_id and last_event_id.isdigit():
+    if last_event_id and last_event_id.isdigit() and int(last_event_id) <= MAX_MS:
         start = int(last_event_id)
     return StreamingResponse(
         _changes(context, FeedCursor(start), request),

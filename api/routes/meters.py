@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import require
 from api.deps import ContextDep, RegistryDep, StoreDep
+from api.params import Limit, Offset
 from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
 from meters.protocol import METER_ID_RE
@@ -28,8 +29,8 @@ def reading_out(reading: Reading) -> ReadingOut:
 @router.get("", response_model=list[MeterView])
 def list_meters(
     registry: RegistryDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
     valve: Literal["open", "closed", "fault"] | None = None,
 ) -> list[MeterView]:
     return registry.list_meters(offset, limit, valve)
