@@ -185,11 +185,17 @@ class ConnectionStore:
         return self._run(lambda s: _view(s, _application(s, application_id)))
 
     def find(
-        self, state: str | None = None, offset: int = 0, limit: int = 100
+        self,
+        state: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        meter_id: str | None = None,
     ) -> list[ApplicationView]:
         query = select(ConnectionApplication).order_by(ConnectionApplication.id.desc())
         if state is not None:
             query = query.where(ConnectionApplication.state == state)
+        if meter_id is not None:
+            query = query.where(ConnectionApplication.meter_id == meter_id)
         query = query.offset(offset).limit(limit)
         return self._run(lambda s: [_view(s, a) for a in s.scalars(query)])
 

@@ -40,9 +40,10 @@ def list_connections(
     state: Literal["open", "done"] | None = None,
     offset: Offset = 0,
     limit: Limit = 100,
+    meter_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None,
 ) -> list[ApplicationOut]:
     """Sorted by time left: the records closest to (or past) their limit first."""
-    views = context.registry.connections.find(state, offset, limit)
+    views = context.registry.connections.find(state, offset, limit, meter_id)
     out = [_out(context, v) for v in views]
     return sorted(out, key=lambda a: (a.time["state"].startswith("done"), a.time["left_days"]))
 

@@ -108,8 +108,121 @@ function drawMeters(meters) {
     cell(row, m.valve ?? "–", "valve-" + (m.valve ?? "unknown"));
     cell(row, m.status ?? "–");
     cell(row, fmtTime(m.last_reading_ms));
+    row.tabIndex = 0;
+    row.addEventListener("click", () => openMeter(m.id));
+    row.addEventListener("keydown", (event) => { if (event.key === "Enter") openMeter(m.id); });
     body.appendChild(row);
   }
+}
+
+// -- the meter page --------------------------------------------------------------------
+
+let meterId = null;
+
+function chart(svgId, points) {
+  const svg = document.getElementById(svgId);
+  svg.replaceChildren();
+  const ns = "http://www.w3.org/2000/svg";
+  if (points.length < 2) {
+    const text = document.createElementNS(ns, "text");
+    text.setAttribute("x", "10"); text.setAttribute("y", "80");
+    text.textContent = "无数据 no data";
+    svg.appendChild(text);
+    return;
+  }
+  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(0, ...ys), y1 = Math.max(...ys) || 1;
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", points.map(([x, y]) =>
+    `${(10 + 580 * (x - x0) / (x1 - x0 || 1)).toFixed(1)},${(150 - 130 * (y - y0) / (y1 - y0 || 1)).toFixed(1)}`).join(" "));
+  svg.appendChild(line);
+  const label = document.createElementNS(ns, "text");
+  label.setAttribute("x", "10"); label.setAttribute("y", "14");
+  label.textContent = `max ${y1.toFixed(3)}`;
+  svg.appendChild(label);
+}
+
+async function drawMeter() {
+  if (!meterId) return;
+  const hours = Number(document.getElementById("meter-range").value);
+  const end = Date.now(), start = end - hours * 3600 * 1000;
+  const id = encodeURIComponent(meterId);
+  const [meter, page, commands, alarms, connections] = await Promise.all([
+    api(`/meters/${id}`),
+    api(`/meters/${id}/readings?start=${start}&end=${end}`),
+    api(`/commands?meter_id=${id}&limit=20`),
+    api(`/alarms?meter_id=${id}&limit=20`),
+    api(`/connections?meter_id=${id}`),
+  ]);
+  document.getElementById("meter-id").textContent = meter.id;
+  document.getElementById("meter-facts").textContent =
+    `${meter.model} · ${meter.category} · 阀门 valve ${meter.valve ?? "–"} · ${meter.status ?? "–"} · ` +
+    `最新读数 last reading ${fmtTime(meter.last_reading_ms)} · 安装 installed ${fmtTime(meter.installed_ms)}`;
+  const link = connections[0];
+  document.getElementById("meter-connection").textContent = link
+    ? `报装 connection ${link.number} · ${link.applicant} · ${link.address} · ${link.time.state}`
+    : "无关联报装 no linked connection record";
+  const rows = page.readings;
+  chart("chart-flow", rows.filter((r) => r.flow_m3h !== null).map((r) => [r.ts, r.flow_m3h]));
+  chart("chart-pressure", rows.filter((r) => r.pressure_kpa !== null).map((r) => [r.ts, r.pressure_kpa]));
+  chart("chart-volume", rows.map((r) => [r.ts, r.volume_m3]));
+  const commandBody = document.querySelector("#meter-commands tbody");
+  commandBody.replaceChildren();
+  for (const c of commands) {
+    const row = document.createElement("tr");
+    row.dataset.command = c.id;
+    cell(row, c.action); cell(row, c.state, "state"); cell(row, c.requested_by); cell(row, c.reason);
+    cell(row, fmtTime(c.created_ms));
+    commandBody.appendChild(row);
+  }
+  const alarmBody = document.querySelector("#meter-alarms tbody");
+  alarmBody.replaceChildren();
+  for (const a of alarms) {
+    const row = document.createElement("tr");
+    cell(row, a.id); cell(row, a.rule); cell(row, a.state); cell(row, fmtTime(a.opened_ts_ms));
+    alarmBody.appendChild(row);
+  }
+  document.getElementById("meter-actions").querySelectorAll("button").forEach((b) => {
+    b.hidden = !me || RANK[me.role] < RANK.operator;
+  });
+}
+
+async function openMeter(id) {
+  meterId = id;
+  document.getElementById("main").hidden = true;
+  document.getElementById("meter").hidden = false;
+  try { await drawMeter(); } catch (error) { if (error instanceof SignedOut) showLogin(); }
+}
+
+function closeMeter() {
+  meterId = null;
+  document.getElementById("meter").hidden = true;
+  document.getElementById("main").hidden = false;
+}
+
+function askCommand(action) {
+  const dialog = document.getElementById("command-dialog");
+  dialog.dataset.action = action;
+  document.getElementById("command-what").textContent = action === "close"
+    ? `关阀 Close the valve of ${meterId}?` : `允许用户开阀 Arm ${meterId}?`;
+  document.getElementById("command-warning").textContent = action === "close"
+    ? "用户将停气 The customer will have no gas until the valve is reopened at the meter." : "";
+  dialog.querySelector("textarea").value = "";
+  dialog.showModal();
+}
+
+async function submitCommand(event) {
+  event.preventDefault();
+  const dialog = document.getElementById("command-dialog");
+  const reason = dialog.querySelector("textarea").value.trim();
+  if (reason.length < 3) return;
+  try {
+    await postJson(`/meters/${encodeURIComponent(meterId)}/commands`, { action: dialog.dataset.action, reason });
+    dialog.close();
+  } catch (error) {
+    alert(error.message);
+  }
+  drawMeter();
 }
 
 const TIME_STATE = {
@@ -196,12 +309,15 @@ function listen() {
   feed = new EventSource(API + "/feed");
   feed.addEventListener("alarm", refresh);
   feed.addEventListener("command", refresh);
+  feed.addEventListener("command", () => drawMeter().catch(() => {}));
 }
 
 function showLogin() {
   clearInterval(timer);
   if (feed) feed.close();
   me = null;
+  meterId = null;
+  document.getElementById("meter").hidden = true;
   document.getElementById("main").hidden = true;
   document.getElementById("sign-out").hidden = true;
   document.getElementById("who").textContent = "";
@@ -252,4 +368,10 @@ document.getElementById("login-form").addEventListener("submit", signIn);
 document.getElementById("sign-out").addEventListener("click", signOut);
 document.getElementById("clear-form").addEventListener("submit", submitClear);
 document.getElementById("clear-cancel").addEventListener("click", () => document.getElementById("clear-dialog").close());
+document.getElementById("meter-back").addEventListener("click", closeMeter);
+document.getElementById("meter-range").addEventListener("change", () => drawMeter());
+document.querySelectorAll("#meter-actions button[data-command]").forEach((b) =>
+  b.addEventListener("click", () => askCommand(b.dataset.command)));
+document.getElementById("command-form").addEventListener("submit", submitCommand);
+document.getElementById("command-cancel").addEventListener("click", () => document.getElementById("command-dialog").close());
 start();

@@ -11,8 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 from meters.clock import wall_clock_ms
 from meters.connections import NewApplication
 from meters.registry import Registry
+from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
-from safety.domain import Decision, MeterProfile
+from safety.domain import Decision, MeterProfile, Reading
 from tests.api.conftest import PASSWORD, LiveApi, add_user
 from tests.conftest import sqlite_registry
 
@@ -121,3 +122,44 @@ def test_the_connection_board_highlights_warnings_and_overdue_records(
     finally:
         page.close()
         live.stop()
+
+
+def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    store = SqliteTelemetryStore(tmp_path / "live.sqlite3")
+    store.write(
+        [
+            Reading("M2", now - i * 600_000, 100 - i / 100, 0.3 + (i % 3) / 10, 2.0)
+            for i in range(30)
+        ]
+    )
+    store.close()
+    live = LiveApi(registry, tmp_path)
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    try:
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+        page.locator("#meters tr[data-meter=M2]").click()
+        expect(page.locator("#meter-id")).to_have_text("M2")
+        expect(page.locator("#chart-flow polyline")).to_have_count(1)
+        page.click("#meter-actions button[data-command=close]")
+        dialog = page.locator("#command-dialog")
+        expect(dialog).to_be_visible()
+        dialog.locator("button[value=send]").click()  # no reason: the form refuses
+        expect(dialog).to_be_visible()
+        dialog.locator("textarea").fill("customer reports a smell of gas")
+        dialog.locator("button[value=send]").click()
+        row = page.locator("#meter-commands tbody tr").first
+        expect(row).to_contain_text("close")
+        expect(row.locator("td.state")).to_have_text("queued")
+        page.screenshot(path=str(artifacts / "dashboard-meter.png"), full_page=True)
+    finally:
+        page.close()
+        live.stop()
+    (command,) = registry.commands.find("M2")
+    assert (command.action, command.requested_by, command.reason) == (
+        "close",
+        "otto",
+        "customer reports a smell of gas",
+    )
