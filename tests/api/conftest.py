@@ -62,8 +62,10 @@ def bearer(client: TestClient, username: str) -> dict[str, str]:
 class LiveApi:
     """The API served by uvicorn on a free port, for streaming."""
 
-    def __init__(self, registry: Registry, folder: Path) -> None:
-        self.store = SqliteTelemetryStore(folder / "live.sqlite3")
+    def __init__(
+        self, registry: Registry, folder: Path, store: TelemetryStore | None = None
+    ) -> None:
+        self.store = store or SqliteTelemetryStore(folder / "live.sqlite3")
         app = create_app(api_context(registry, self.store, wall_clock_ms, feed_poll_s=0.1))
         self.port = free_port()
         self.server = uvicorn.Server(
