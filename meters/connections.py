@@ -26,9 +26,6 @@ from meters.timelimits import BUILT_IN, LOCAL, Pause, Policy, TimeStatus, time_s
 from meters.views import Actor
 from meters.workdays import WorkCalendar
 
-CATEGORIES = ("none", "A", "B")
-CHANNELS = ("online", "counter", "phone", "app")
-
 
 @dataclass(frozen=True, slots=True)
 class NewApplication:

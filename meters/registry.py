@@ -46,7 +46,6 @@ from safety.domain import Decision, MeterEvent, MeterProfile
 V = TypeVar("V")
 
 ALARM_OPEN_STATES = ("active", "acknowledged")
-COMMAND_IN_FLIGHT = ("queued", "sent", "delivered")
 DEAD_LETTER_PAYLOAD_LIMIT = 262_144
 
 

@@ -20,7 +20,6 @@ DAY_MS = 86_400_000
 LOCAL = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no daylight saving
 
 Unit = Literal["natural", "working"]
-Category = Literal["none", "A", "B"]
 State = Literal["on_time", "warning", "overdue", "done_in_time", "done_late"]
 
 
