@@ -11,10 +11,11 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meters.audit import add_audit
 from meters.db import Transactions
 from meters.errors import Conflict, NotFound
 from meters.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
-from meters.models import AuditEntry, Command, Meter
+from meters.models import Command, Meter
 from meters.protocol import Command as WireCommand
 from meters.protocol import CommandReply
 from meters.signing import new_key, sign_command, signature_ok
@@ -114,17 +115,9 @@ class CommandStore:
                 updated_ms=now_ms,
             )
             session.add(command)
-            session.add(
-                AuditEntry(
-                    at_ms=now_ms,
-                    actor=actor.username,
-                    action=f"command.{new.action}",
-                    target=f"meter:{new.meter_id}",
-                    detail={"role": actor.role, "command": command.id, "kind": new.kind},
-                    source=actor.source,
-                    reason=new.reason,
-                )
-            )
+            detail = {"command": command.id, "kind": new.kind}
+            target = f"meter:{new.meter_id}"
+            add_audit(session, actor, f"command.{new.action}", target, new.reason, now_ms, detail)
             session.flush()
             return _view(command), True
 

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from meters.audit import add_audit
 from meters.db import Transactions
 from meters.errors import Conflict, NotFound
 from meters.models import (
     Address,
-    AuditEntry,
     ConnectionApplication,
     ConnectionPause,
     Customer,
@@ -93,20 +93,6 @@ class Policies:
         )
 
 
-def _audit(session: Session, actor: Actor, action: str, number: str, reason: str, now: int) -> None:
-    session.add(
-        AuditEntry(
-            at_ms=now,
-            actor=actor.username,
-            action=action,
-            target=f"connection:{number}",
-            detail={"role": actor.role},
-            source=actor.source,
-            reason=reason,
-        )
-    )
-
-
 def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
     customer = session.get(Customer, app.customer_id)
     address = session.get(Address, app.address_id)
@@ -173,7 +159,7 @@ class ConnectionStore:
             )
             session.add(app)
             session.flush()
-            _audit(session, actor, "connection.create", app.number, "", now_ms)
+            add_audit(session, actor, "connection.create", f"connection:{app.number}", "", now_ms)
             return _view(session, app)
 
         return self._run(work)
@@ -225,7 +211,7 @@ class ConnectionStore:
             app = _application(session, application_id)
             change(session, app)
             app.updated_ms = now_ms
-            _audit(session, actor, action, app.number, reason, now_ms)
+            add_audit(session, actor, action, f"connection:{app.number}", reason, now_ms)
             session.flush()
             return _view(session, app)
 

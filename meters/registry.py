@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from meters.accounts import Accounts
+from meters.audit import add_audit
 from meters.command_store import CommandStore, ensure_key
 from meters.connections import ConnectionStore
 from meters.db import Transactions
@@ -101,29 +102,6 @@ def _append_note(notes: str, actor: Actor, text: str, now_ms: int) -> str:
         return notes
     line = f"{now_ms} {actor.username}: {text}"
     return f"{notes}\n{line}" if notes else line
-
-
-def _audit(
-    session: Session,
-    actor: Actor,
-    action: str,
-    target: str,
-    reason: str,
-    now_ms: int,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """One audit entry, in the caller's transaction: the change and its record together."""
-    session.add(
-        AuditEntry(
-            at_ms=now_ms,
-            actor=actor.username,
-            action=action,
-            target=target,
-            detail={"role": actor.role, **(detail or {})},
-            source=actor.source,
-            reason=reason,
-        )
-    )
 
 
 class Registry:
@@ -300,7 +278,7 @@ class Registry:
             change(alarm)
             alarm.note = _append_note(alarm.note, actor, text, now_ms)
             alarm.updated_ms = now_ms
-            _audit(session, actor, action, f"alarm:{alarm_id}", text, now_ms)
+            add_audit(session, actor, action, f"alarm:{alarm_id}", text, now_ms)
             session.flush()
             return _view(AlarmView, alarm)
 
@@ -415,7 +393,7 @@ class Registry:
         detail: dict[str, Any],
         now_ms: int,
     ) -> None:
-        self._run(lambda s: _audit(s, actor, action, target, reason, now_ms, detail))
+        self._run(lambda s: add_audit(s, actor, action, target, reason, now_ms, detail))
 
     def audit_entries(self, offset: int = 0, limit: int = 100) -> list[AuditView]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
