@@ -17,8 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meters.db import Transactions
-from meters.errors import Conflict, MetersError, NotFound
+from meters.db import Transactions, fetch
+from meters.errors import Conflict, MetersError
 from meters.models import User
 
 Role = Literal["viewer", "operator", "supervisor", "admin"]
@@ -55,6 +55,10 @@ class UserView:
 
 def _view(user: User) -> UserView:
     return UserView(user.username, user.role, user.display_name, user.disabled, user.created_ms)
+
+
+def _user(session: Session, username: str) -> User:
+    return fetch(session, User, username, f"user {username!r} does not exist")
 
 
 class Accounts:
@@ -110,10 +114,7 @@ class Accounts:
         return self._run(work)
 
     def get(self, username: str) -> UserView:
-        user = self._run(lambda s: s.get(User, username))
-        if user is None:
-            raise NotFound(f"user {username!r} does not exist")
-        return _view(user)
+        return self._run(lambda s: _view(_user(s, username)))
 
     def list(self) -> list[UserView]:
         return self._run(
@@ -130,9 +131,6 @@ class Accounts:
 
     def _update(self, username: str, change: Callable[[User], None]) -> None:
         def work(session: Session) -> None:
-            user = session.get(User, username)
-            if user is None:
-                raise NotFound(f"user {username!r} does not exist")
-            change(user)
+            change(_user(session, username))
 
         self._run(work)

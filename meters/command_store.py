@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meters.audit import add_audit
-from meters.db import Transactions
-from meters.errors import Conflict, NotFound
+from meters.db import Transactions, fetch
+from meters.errors import Conflict
 from meters.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
 from meters.models import Command, Meter
 from meters.protocol import Command as WireCommand
@@ -57,11 +57,12 @@ def _view(command: Command) -> CommandView:
     )
 
 
-def _meter(session: Session, meter_id: str) -> Meter:
-    meter = session.get(Meter, meter_id)
-    if meter is None:
-        raise NotFound(f"meter {meter_id!r} is not registered")
-    return meter
+def meter_of(session: Session, meter_id: str) -> Meter:
+    return fetch(session, Meter, meter_id, f"meter {meter_id!r} is not registered")
+
+
+def _command(session: Session, command_id: str) -> Command:
+    return fetch(session, Command, command_id, f"command {command_id!r} does not exist")
 
 
 def ensure_key(meter: Meter) -> str:
@@ -82,7 +83,7 @@ class CommandStore:
         instead (returned with ``False``)."""
 
         def work(session: Session) -> tuple[CommandView, bool]:
-            meter = _meter(session, new.meter_id)
+            meter = meter_of(session, new.meter_id)
             in_flight = session.scalars(
                 select(Command).where(
                     Command.meter_id == new.meter_id,
@@ -124,10 +125,7 @@ class CommandStore:
         return self._run(work)
 
     def get(self, command_id: str) -> CommandView:
-        command = self._run(lambda s: s.get(Command, command_id))
-        if command is None:
-            raise NotFound(f"command {command_id!r} does not exist")
-        return _view(command)
+        return self._run(lambda s: _view(_command(s, command_id)))
 
     def find(
         self, meter_id: str | None = None, state: str | None = None, limit: int = 100
@@ -152,7 +150,7 @@ class CommandStore:
         """The wire form of ``command``, signed with its meter's key."""
 
         def work(session: Session) -> WireCommand:
-            key = _meter(session, command.meter_id).secret_key
+            key = meter_of(session, command.meter_id).secret_key
             if not key:
                 raise Conflict(f"meter {command.meter_id} has no key")
             wire = WireCommand(
@@ -185,9 +183,7 @@ class CommandStore:
         """End an in-flight command as ``expired`` or ``timed_out``."""
 
         def work(session: Session) -> CommandView:
-            command = session.get(Command, command_id)
-            if command is None:
-                raise NotFound(f"command {command_id!r} does not exist")
+            command = _command(session, command_id)
             if command.state not in IN_FLIGHT:
                 raise Conflict(f"command {command_id} is already {command.state}")
             command.state, command.error = state, error
@@ -205,7 +201,7 @@ class CommandStore:
             command = session.get(Command, reply.command_id)
             if command is None or command.meter_id != reply.meter_id:
                 return "unknown_command", None
-            meter = _meter(session, reply.meter_id)
+            meter = meter_of(session, reply.meter_id)
             if not meter.secret_key or not signature_ok(meter.secret_key, reply):
                 return "bad_signature", _view(command)
             state = after_reply(command.state, reply.result)
@@ -257,13 +253,13 @@ class CommandStore:
 
     def closure(self, meter_id: str) -> str | None:
         """Why the meter's valve was last closed by a command (None: not closed by one)."""
-        return self._run(lambda s: _meter(s, meter_id).closure)
+        return self._run(lambda s: meter_of(s, meter_id).closure)
 
     def meter_keys(self, meter_ids: list[str]) -> dict[str, str]:
         """The meters' secret keys, created if missing: for provisioning meters (and the
         simulator), never for the API."""
 
         def work(session: Session) -> dict[str, str]:
-            return {meter_id: ensure_key(_meter(session, meter_id)) for meter_id in meter_ids}
+            return {meter_id: ensure_key(meter_of(session, meter_id)) for meter_id in meter_ids}
 
         return self._run(work)

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meters.audit import add_audit
-from meters.db import Transactions
-from meters.errors import Conflict, NotFound
+from meters.db import Transactions, fetch
+from meters.errors import Conflict
 from meters.models import (
     Address,
     ConnectionApplication,
@@ -124,10 +124,8 @@ def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
 
 
 def _application(session: Session, application_id: int) -> ConnectionApplication:
-    app = session.get(ConnectionApplication, application_id)
-    if app is None:
-        raise NotFound(f"connection application {application_id} does not exist")
-    return app
+    missing = f"connection application {application_id} does not exist"
+    return fetch(session, ConnectionApplication, application_id, missing)
 
 
 class ConnectionStore:

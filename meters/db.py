@@ -12,10 +12,19 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from meters.errors import RegistryError
+from meters.errors import NotFound, RegistryError
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 T = TypeVar("T")
+Row = TypeVar("Row")
+
+
+def fetch(session: Session, model: type[Row], key: object, missing: str) -> Row:
+    """The row of ``model`` with primary key ``key``; NotFound(``missing``) without one."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 class Transactions:

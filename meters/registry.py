@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from meters.accounts import Accounts
 from meters.audit import add_audit
-from meters.command_store import CommandStore, ensure_key
+from meters.command_store import CommandStore, ensure_key, meter_of
 from meters.connections import ConnectionStore
-from meters.db import Transactions
-from meters.errors import Conflict, NotFound
+from meters.db import Transactions, fetch
+from meters.errors import Conflict
 from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
 from meters.views import (
     Actor,
@@ -90,10 +90,7 @@ def _view(view_type: type[V], row: object) -> V:
 
 
 def _alarm(session: Session, alarm_id: int) -> Alarm:
-    alarm = session.get(Alarm, alarm_id)
-    if alarm is None:
-        raise NotFound(f"alarm {alarm_id} does not exist")
-    return alarm
+    return fetch(session, Alarm, alarm_id, f"alarm {alarm_id} does not exist")
 
 
 def _append_note(notes: str, actor: Actor, text: str, now_ms: int) -> str:
@@ -191,10 +188,7 @@ class Registry:
         return int(self._run(lambda s: s.scalar(query)) or 0)
 
     def get_meter(self, meter_id: str) -> MeterView:
-        meter = self._run(lambda s: s.get(Meter, meter_id))
-        if meter is None:
-            raise NotFound(f"meter {meter_id!r} is not registered")
-        return _view(MeterView, meter)
+        return self._run(lambda s: _view(MeterView, meter_of(s, meter_id)))
 
     # -- alarms ---------------------------------------------------------------------------
 
