@@ -9,9 +9,9 @@ condition persists, a new alarm opens at the next reading.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
+from ingest.every import Every
 from meters.errors import MetersError
 from meters.registry import Registry
 from safety.engine import SafetyEngine
@@ -30,16 +30,13 @@ class OperatorClears:
     ) -> None:
         self._registry = registry
         self._engine = engine
-        self._every_s = every_s
+        self._cadence = Every(every_s)
         self._cursor_ms = clock() - int(lookback_s * 1000)
-        self._next_poll = 0.0
 
     def maybe_apply(self) -> int:
         """Poll when due; returns how many clears reached the engine."""
-        now = time.monotonic()
-        if now < self._next_poll:
+        if not self._cadence.due():
             return 0
-        self._next_poll = now + self._every_s
         try:
             cleared = self._registry.cleared_since(self._cursor_ms)
         except MetersError as exc:

@@ -8,9 +8,9 @@ the control room like any other alarm (API, live feed, dashboard)."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
+from ingest.every import Every
 from meters.connections import Policies
 from meters.errors import MetersError
 from meters.registry import Registry
@@ -26,16 +26,13 @@ class ConnectionWatch:
     ) -> None:
         self._registry = registry
         self._policies = policies
-        self._every_s = every_s
+        self._cadence = Every(every_s)
         self._clock = clock
-        self._next_run = 0.0
         self._raised: set[tuple[str, str]] = set()
 
     def maybe_run(self) -> None:
-        now = time.monotonic()
-        if now < self._next_run:
+        if not self._cadence.due():
             return
-        self._next_run = now + self._every_s
         try:
             self.run(self._clock())
         except MetersError as exc:

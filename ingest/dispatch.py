@@ -7,10 +7,10 @@ resumes them, with the same id and counter, so the meter never acts twice."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from ingest.commands import CommandPublisher
+from ingest.every import Every
 from meters.command_store import CommandStore, NewCommand
 from meters.errors import Conflict, MetersError, NotFound
 from meters.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
@@ -44,9 +44,8 @@ class CommandDispatcher:
         self._store: CommandStore = registry.commands
         self._publisher = publisher
         self._timing = timing
-        self._poll_s = poll_s
+        self._cadence = Every(poll_s)
         self._clock = clock
-        self._next_poll = 0.0
 
     def request(self, new: NewCommand, actor: Actor, now_ms: int) -> CommandView | None:
         """Queue and publish a command at once (a command in flight is joined). None when
@@ -78,10 +77,8 @@ class CommandDispatcher:
 
     def maybe_run(self) -> None:
         """Poll when due; a registry failure is logged and retried at the next poll."""
-        now = time.monotonic()
-        if now < self._next_poll:
+        if not self._cadence.due():
             return
-        self._next_poll = now + self._poll_s
         try:
             self.run(self._clock())
         except MetersError as exc:

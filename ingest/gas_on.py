@@ -7,10 +7,10 @@ Only the few meters waiting for gas-on are watched (refreshed from the registry 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 
 from ingest.decode import Decoded
+from ingest.every import Every
 from meters.errors import MetersError
 from meters.registry import Registry
 
@@ -20,16 +20,13 @@ log = logging.getLogger(__name__)
 class GasOnWatcher:
     def __init__(self, registry: Registry, refresh_s: float) -> None:
         self._registry = registry
-        self._refresh_s = refresh_s
-        self._next_refresh = 0.0
+        self._cadence = Every(refresh_s)
         self.awaiting: set[str] = set()
         self._first_flow: dict[str, int] = {}
 
     def maybe_refresh(self) -> None:
-        now = time.monotonic()
-        if now < self._next_refresh:
+        if not self._cadence.due():
             return
-        self._next_refresh = now + self._refresh_s
         try:
             self.awaiting = self._registry.connections.awaiting_gas_on()
         except MetersError as exc:
