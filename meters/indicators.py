@@ -54,6 +54,25 @@ def _days(policy: Policy, calendar: WorkCalendar, app: ApplicationView) -> float
     return used_days(policy, calendar, app.submitted_ms, app.gas_on_ms, pauses)
 
 
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    """One finished application and its day counts, computed once for every group."""
+
+    app: ApplicationView
+    within: bool
+    natural: float
+    working: float
+
+
+def _measure(app: ApplicationView, policy: Policy, calendar: WorkCalendar) -> _Measured:
+    return _Measured(
+        app,
+        _days(policy, calendar, app) <= policy.days[app.category],
+        _days(NATURAL, calendar, app),
+        _days(WORKING, calendar, app),
+    )
+
+
 def indicator_rows(
     applications: list[ApplicationView],
     policies: dict[str, Policy],
@@ -62,34 +81,36 @@ def indicator_rows(
     end_ms: int,
 ) -> list[IndicatorRow]:
     """One row per (policy, category) with gas-on in [start, end), then one per policy."""
-    done = [a for a in applications if a.gas_on_ms is not None and start_ms <= a.gas_on_ms < end_ms]
-    groups: dict[tuple[str, str], list[ApplicationView]] = {}
-    for app in done:
-        groups.setdefault((app.policy, app.category), []).append(app)
-        groups.setdefault((app.policy, "all"), []).append(app)
+    groups: dict[tuple[str, str], list[_Measured]] = {}
+    for app in applications:
+        if app.gas_on_ms is None or not start_ms <= app.gas_on_ms < end_ms:
+            continue
+        measured = _measure(app, policies[app.policy], calendar)
+        groups.setdefault((app.policy, app.category), []).append(measured)
+        groups.setdefault((app.policy, "all"), []).append(measured)
     rows = []
-    for (name, category), apps in sorted(groups.items()):
-        policy = policies[name]
-        counted = [_days(policy, calendar, a) for a in apps]
-        within = sum(days <= policy.days[a.category] for days, a in zip(counted, apps, strict=True))
-        natural = [_days(NATURAL, calendar, a) for a in apps]
-        working = [_days(WORKING, calendar, a) for a in apps]
+    for (name, category), members in sorted(groups.items()):
+        within = sum(m.within for m in members)
+        natural_median, natural_mean, natural_max = _stats([m.natural for m in members])
+        working_median, working_mean, working_max = _stats([m.working for m in members])
         rows.append(
             IndicatorRow(
                 policy=name,
                 category=category,
                 stages=STAGES,
-                completed=len(apps),
+                completed=len(members),
                 within_limit=within,
-                share_within_limit=round(within / len(apps), 3) if apps else None,
-                natural_days_median=_stats(natural)[0],
-                natural_days_mean=_stats(natural)[1],
-                natural_days_max=_stats(natural)[2],
-                working_days_median=_stats(working)[0],
-                working_days_mean=_stats(working)[1],
-                working_days_max=_stats(working)[2],
+                share_within_limit=round(within / len(members), 3),
+                natural_days_median=natural_median,
+                natural_days_mean=natural_mean,
+                natural_days_max=natural_max,
+                working_days_median=working_median,
+                working_days_mean=working_mean,
+                working_days_max=working_max,
                 fees_charged=tuple(
-                    a.number for a in apps if a.fee_application > 0 or a.fee_gas_on > 0
+                    m.app.number
+                    for m in members
+                    if m.app.fee_application > 0 or m.app.fee_gas_on > 0
                 ),
             )
         )
