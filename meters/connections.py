@@ -5,9 +5,8 @@ from ``meters.timelimits``. Each method is one transaction; changes are audited.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -128,6 +127,14 @@ def _application(session: Session, application_id: int) -> ConnectionApplication
     return fetch(session, ConnectionApplication, application_id, missing)
 
 
+def _open_pause(session: Session, application_id: int) -> ConnectionPause | None:
+    return session.scalars(
+        select(ConnectionPause).where(
+            ConnectionPause.application_id == application_id, ConnectionPause.end_ms.is_(None)
+        )
+    ).first()
+
+
 class ConnectionStore:
     def __init__(self, transactions: Transactions) -> None:
         self._run = transactions.run
@@ -203,7 +210,13 @@ class ConnectionStore:
         return self._run(work)
 
     def _change(
-        self, application_id: int, actor: Actor, action: str, reason: str, now_ms: int, change: Any
+        self,
+        application_id: int,
+        actor: Actor,
+        action: str,
+        reason: str,
+        now_ms: int,
+        change: Callable[[Session, ConnectionApplication], None],
     ) -> ApplicationView:
         def work(session: Session) -> ApplicationView:
             app = _application(session, application_id)
@@ -217,11 +230,7 @@ class ConnectionStore:
 
     def pause(self, application_id: int, actor: Actor, reason: str, now_ms: int) -> ApplicationView:
         def change(session: Session, app: ConnectionApplication) -> None:
-            open_pause = session.scalars(
-                select(ConnectionPause).where(
-                    ConnectionPause.application_id == app.id, ConnectionPause.end_ms.is_(None)
-                )
-            ).first()
+            open_pause = _open_pause(session, app.id)
             if open_pause is not None:
                 raise Conflict(f"application {app.number} is already paused")
             session.add(ConnectionPause(application_id=app.id, start_ms=now_ms, reason=reason))
@@ -230,11 +239,7 @@ class ConnectionStore:
 
     def resume(self, application_id: int, actor: Actor, now_ms: int) -> ApplicationView:
         def change(session: Session, app: ConnectionApplication) -> None:
-            open_pause = session.scalars(
-                select(ConnectionPause).where(
-                    ConnectionPause.application_id == app.id, ConnectionPause.end_ms.is_(None)
-                )
-            ).first()
+            open_pause = _open_pause(session, app.id)
             if open_pause is None:
                 raise Conflict(f"application {app.number} is not paused")
             open_pause.end_ms = now_ms
