@@ -11,7 +11,17 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.context import ApiContext
-from api.routes import alarms, auth, commands, connections, dead_letters, feed, health, meters
+from api.routes import (
+    alarms,
+    audit,
+    auth,
+    commands,
+    connections,
+    dead_letters,
+    feed,
+    health,
+    meters,
+)
 from api.schemas import ErrorOut
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -32,7 +42,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="gasguard", version="1", openapi_url="/openapi.json")
     app.state.context = context
     errors.install(app)
-    for module in (health, auth, meters, alarms, commands, connections, dead_letters, feed):
+    routers = (health, auth, meters, alarms, commands, connections, dead_letters, feed, audit)
+    for module in routers:
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -31,5 +31,6 @@ class ApiContext:
     secure_cookies: bool = False  # True behind HTTPS: the session cookie is then Secure
     feed_poll_s: float = 1.0
     command_ttl_s: float = 3600.0
+    worker_stale_s: float = 15.0  # an ingest worker silent this long shows as stale
     policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))
     lookup_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 60))

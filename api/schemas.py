@@ -3,13 +3,15 @@ they are)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from meters.connections import ApplicationView
-from meters.views import MeterView
+from meters.overview import OverviewView
+from meters.severity import Severity
+from meters.views import AlarmCount, MeterView
 
 
 class Health(BaseModel):
@@ -18,12 +20,66 @@ class Health(BaseModel):
     telemetry: bool
 
 
+class WorkerOut(BaseModel):
+    """One ingest worker's last report; ``stale``: none for too long (down or stuck)."""
+
+    worker: str
+    partition: str
+    updated_ms: int
+    messages: int
+    readings: int
+    dead_letters: int
+    spool_records: int
+    spool_bytes: int
+    messages_per_s: float
+    readings_per_s: float
+    stale: bool
+
+
+class IngestOut(BaseModel):
+    ok: bool = Field(description="at least one worker, all reporting, no spool backlog")
+    messages_per_s: float
+    readings_per_s: float
+    spool_records: int
+    workers: list[WorkerOut]
+
+
 class Overview(BaseModel):
     meters: int
+    online: int
+    offline: int = Field(description="said offline, or silent (an open offline alarm)")
+    never_seen: int
     valves_closed: int
-    alarms_active: int
-    readings_stored: int
+    alarms_active: int = Field(description="open alarms nobody has acknowledged yet")
+    alarms_open: int = Field(description="active + acknowledged")
+    alarms_by_severity: dict[Severity, int]
+    alarms_by_rule: list[AlarmCount]
     dead_letters: int
+    ingest: IngestOut
+
+    @classmethod
+    def of(cls, view: OverviewView) -> Overview:
+        fresh = [w.health for w in view.workers if not w.stale]
+        ingest = IngestOut(
+            ok=view.ingest_ok,
+            messages_per_s=round(sum(h.messages_per_s for h in fresh), 1),
+            readings_per_s=round(sum(h.readings_per_s for h in fresh), 1),
+            spool_records=sum(w.health.spool_records for w in view.workers),
+            workers=[WorkerOut(**asdict(w.health), stale=w.stale) for w in view.workers],
+        )
+        return cls(
+            meters=view.meters.total,
+            online=view.meters.online,
+            offline=view.meters.offline,
+            never_seen=view.meters.never_seen,
+            valves_closed=view.meters.valves_closed,
+            alarms_active=sum(c.active for c in view.alarms),
+            alarms_open=sum(c.open for c in view.alarms),
+            alarms_by_severity=view.alarms_by_severity,
+            alarms_by_rule=view.alarms,
+            dead_letters=view.dead_letters,
+            ingest=ingest,
+        )
 
 
 class ReadingOut(BaseModel):
@@ -77,6 +133,15 @@ class UserOut(BaseModel):
 
 class AlarmAck(BaseModel):
     note: str = Field("", max_length=2000, description="optional: what the operator did")
+
+
+class AlarmAssign(BaseModel):
+    username: str = Field(..., min_length=1, max_length=64, description="an operator's account")
+    note: str = Field("", max_length=2000, description="optional: what they should do")
+
+
+class AlarmComment(BaseModel):
+    text: str = Field(..., min_length=1, max_length=2000)
 
 
 class AlarmClear(BaseModel):

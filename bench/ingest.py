@@ -244,26 +244,32 @@ def ingest_run(
     meters: int,
     folder: Path,
     rate: float,
+    workers: int = 1,
 ) -> dict[str, Any]:
     database = f"bench_batch{batch}"
     store = InfluxTelemetryStore(influx.url, database, timeout_s=30)
     store.ensure_database()
-    metrics_port = free_port()
-    env = {
-        **os.environ,
-        "GASGUARD_MQTT_URL": mosquitto.url,
-        "GASGUARD_INFLUX_URL": influx.url,
-        "GASGUARD_INFLUX_DB": database,
-        "GASGUARD_DATA_DIR": str(folder / f"ingest-{batch}"),
-        "GASGUARD_INGEST__CLIENT_ID": f"bench-ingest-{batch}",
-        "GASGUARD_INGEST__METRICS_PORT": str(metrics_port),
-    }
-    log_path = folder / f"ingest-{batch}.log"
-    ingest = spawn_ingest(env, log_path, "INFO")
-    while "ingest: subscribed" not in log_path.read_text():
-        if ingest.poll() is not None:
-            raise RuntimeError(log_path.read_text())
-        time.sleep(0.1)
+    metrics_ports = [free_port() for _ in range(workers)]
+    processes = []
+    for index, metrics_port in enumerate(metrics_ports):
+        env = {
+            **os.environ,
+            "GASGUARD_MQTT_URL": mosquitto.url,
+            "GASGUARD_INFLUX_URL": influx.url,
+            "GASGUARD_INFLUX_DB": database,
+            "GASGUARD_DATA_DIR": str(folder / f"ingest-{batch}"),
+            "GASGUARD_INGEST__CLIENT_ID": f"bench-ingest-{batch}",
+            "GASGUARD_INGEST__METRICS_PORT": str(metrics_port),
+            "GASGUARD_INGEST__PARTITION": str(index),
+            "GASGUARD_INGEST__PARTITIONS": str(workers),
+        }
+        log_path = folder / f"ingest-{batch}-{index}.log"
+        ingest = spawn_ingest(env, log_path, "INFO")
+        while "ingest: subscribed" not in log_path.read_text():
+            if ingest.poll() is not None:
+                raise RuntimeError(log_path.read_text())
+            time.sleep(0.1)
+        processes.append(ingest)
     probe = LatencyProbe(mosquitto.url, store)
     probe.start()
     status(f"ingest: {batch}-reading messages offered at {rate:,.0f}/s for {duration:.0f} s")
@@ -280,14 +286,19 @@ def ingest_run(
         time.sleep(1)
     finished = time.monotonic()
     probe.stop()
-    rss = peak_rss_mb(ingest.pid)
-    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
-    ingest.send_signal(signal.SIGTERM)
-    ingest.wait(30)
+    rss = [peak_rss_mb(ingest.pid) for ingest in processes]
+    metrics = "\n".join(
+        httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text for port in metrics_ports
+    )
+    for ingest in processes:
+        ingest.send_signal(signal.SIGTERM)
+    for ingest in processes:
+        ingest.wait(30)
     store.close()
     seconds = finished - began
     return {
         "readings_per_message": batch,
+        "ingest_workers": workers,
         "offered_messages_per_s": rate,
         "published_messages": published["messages"],
         "publisher_messages_per_s": round(published["messages"] / published["seconds"]),
@@ -300,7 +311,7 @@ def ingest_run(
         "latency_ms_p50": percentile(probe.latencies_ms, 0.50),
         "latency_ms_p99": percentile(probe.latencies_ms, 0.99),
         "latency_probes": len(probe.latencies_ms),
-        "ingest_peak_rss_mb": rss,
+        "ingest_peak_rss_mb": max(rss),  # of each worker
         "spooled_readings": metric_sum(metrics, "gasguard_ingest_readings_spooled_total"),
         # time the worker spent waiting for InfluxDB writes, as a share of the run
         "store_write_seconds": round(
@@ -333,7 +344,8 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for run in report["runs"]:
         cells = [
-            f"{run['readings_per_message']} reading(s)",
+            f"{run['readings_per_message']} reading(s)"
+            + (f", {run['ingest_workers']} workers" if run.get("ingest_workers", 1) > 1 else ""),
             f"{run['offered_messages_per_s']:,.0f}",
             f"{run['messages_per_s']:,}",
             f"{run['readings_per_s']:,}",
@@ -362,6 +374,9 @@ def main() -> None:
     parser.add_argument(
         "--batches", default="1,10", help="readings per message of each run, e.g. 10 alone"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="ingest processes in partitioned mode (K of N)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rates = {1: args.single_rate, 10: args.batch_rate}
@@ -378,7 +393,9 @@ def main() -> None:
             }
             report["runs"] = []
             for batch, rate in runs:
-                run = ingest_run(mosquitto, influx, batch, args.duration, args.meters, folder, rate)
+                run = ingest_run(
+                    mosquitto, influx, batch, args.duration, args.meters, folder, rate, args.workers
+                )
                 run["ratio_to_mqtt_ceiling"] = round(
                     run["messages_per_s"] / report["ceilings"]["mqtt"]["messages_per_s"], 3
                 )

@@ -17,6 +17,7 @@ from gasguard.errors import GasguardError
 from gasguard.settings import Settings, load_settings
 from meters.accounts import ROLES
 from meters.errors import MetersError
+from meters.partition import Partition
 from safety.config import RulesConfig
 from safety.errors import SafetyError
 
@@ -32,12 +33,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
     from gasguard import wiring
     from gasguard.runtime import tune_gc_for_streaming, wait_for_signal
 
+    if args.partition is not None:
+        settings = with_partition(settings, Partition.parse(args.partition))
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
     metrics = CollectorRegistry()
@@ -53,6 +56,13 @@ def cmd_ingest(settings: Settings, _args: argparse.Namespace) -> int:
         ingester.stop()
         store.close()
     return 0
+
+
+def with_partition(settings: Settings, partition: Partition) -> Settings:
+    ingest = settings.ingest.model_copy(
+        update={"partition": partition.index, "partitions": partition.count}
+    )
+    return settings.model_copy(update={"ingest": ingest})
 
 
 def ingest_status(metrics: CollectorRegistry) -> str:
@@ -276,9 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, help="API and dashboard port (default 8000)")
     demo.set_defaults(run=cmd_demo)
 
-    sub.add_parser("ingest", help="MQTT -> telemetry store + safety engine").set_defaults(
-        run=cmd_ingest
+    ingest = sub.add_parser("ingest", help="MQTT -> telemetry store + safety engine")
+    ingest.add_argument(
+        "--partition",
+        metavar="K/N",
+        help="worker K (0-based) of N: handle only the meters whose id hashes to K "
+        "(docs/scaling.md); default: every meter",
     )
+    ingest.set_defaults(run=cmd_ingest)
     sub.add_parser("api", help="the HTTP API and dashboard").set_defaults(run=cmd_api)
     migrate = sub.add_parser("migrate", help="bring the registry schema up to date")
     migrate.set_defaults(run=cmd_migrate)

@@ -18,6 +18,7 @@ from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
 from ingest.gas_on import GasOnWatcher
+from ingest.health import HealthReporter
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
 from ingest.service import MqttIngester, ingest_subscriptions, session_options
@@ -67,15 +68,17 @@ def build_ingester(
     settings: Settings, registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
 ) -> MqttIngester:
     config = settings.ingest
+    partition = config.worker_partition()
     session = MqttSession(
         mqtt_endpoint(settings),
-        config.client_id,
+        config.client_id + partition.suffix,
         ingest_subscriptions(),
         "ingest",
         session_options(config),
     )
     ingest_metrics = IngestMetrics(metrics)
-    spool = Spool(settings.spool_dir, config.spool_max_bytes, config.spool_segment_bytes)
+    spool_dir = settings.spool_dir.with_name(settings.spool_dir.name + partition.suffix)
+    spool = Spool(spool_dir, config.spool_max_bytes, config.spool_segment_bytes)
     writer = DurableWriter(store, spool, ingest_metrics, config.retry_initial_s, config.retry_max_s)
     engine = SafetyEngine(rules_config(settings), {p.meter_id: p for p in registry.profiles()})
     dispatcher = CommandDispatcher(
@@ -84,6 +87,7 @@ def build_ingester(
         config.commands.timing(),
         config.commands.dispatch_poll_s,
         wall_clock_ms,
+        partition.owns,
     )
     actuator = Actuator(registry, dispatcher)
     sightings = SightingsBuffer(config.sightings_flush_s)
@@ -91,13 +95,25 @@ def build_ingester(
     pipeline = Pipeline(
         writer, registry, engine, actuator, config.decode, ingest_metrics, sightings, gas_on
     )
-    snapshot_path = settings.data_dir / "engine-snapshot.json"
+    snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.json"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
     snapshots.restore()
     watch = ConnectionWatch(
         registry, connection_policies(settings), config.connection_check_s, wall_clock_ms
     )
-    return MqttIngester(session, pipeline, config, snapshots, connection_watch=watch)
+    # Connection time limits are not per meter: one worker (the first) watches them.
+    watching = watch if partition.index == 0 else None
+    health = HealthReporter(
+        registry.workers,
+        ingest_metrics,
+        config.client_id + partition.suffix,
+        partition,
+        config.health_every_s,
+        wall_clock_ms,
+    )
+    return MqttIngester(
+        session, pipeline, config, snapshots, connection_watch=watching, health=health
+    )
 
 
 def build_api_context(
@@ -112,6 +128,7 @@ def build_api_context(
         secure_cookies=settings.api_secure_cookies,
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,
+        worker_stale_s=3 * settings.ingest.health_every_s,
         policies=connection_policies(settings),
     )
 

@@ -27,7 +27,9 @@ class OperatorClears:
         every_s: float,
         lookback_s: float,
         clock: Callable[[], int],
+        owns: Callable[[str], bool] = lambda _meter_id: True,
     ) -> None:
+        self._owns = owns
         self._registry = registry
         self._engine = engine
         self._cadence = Every(every_s)
@@ -42,9 +44,10 @@ class OperatorClears:
         except MetersError as exc:
             log.warning("cannot read cleared alarms (%s); trying again", exc)
             return 0
-        for alarm in cleared:
-            self._engine.clear(alarm.meter_id, alarm.rule)
-            log.info("alarm %s on meter %s cleared by an operator", alarm.rule, alarm.meter_id)
         if cleared:
             self._cursor_ms = max(alarm.cleared_ms for alarm in cleared)
-        return len(cleared)
+        mine = [alarm for alarm in cleared if self._owns(alarm.meter_id)]
+        for alarm in mine:
+            self._engine.clear(alarm.meter_id, alarm.rule)
+            log.info("alarm %s on meter %s cleared by an operator", alarm.rule, alarm.meter_id)
+        return len(mine)

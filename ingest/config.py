@@ -3,9 +3,10 @@ can shrink it."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from meters.lifecycle import CommandTiming
+from meters.partition import Partition
 
 
 class DecodeLimits(BaseModel):
@@ -40,7 +41,11 @@ class IngestConfig(BaseModel):
     keeps unacknowledged messages while the ingester is away, for ``session_expiry_s``.
     The broker's in-flight window (MQTT 5 Receive Maximum, or Mosquitto's
     ``max_inflight_messages`` for 3.1.1) bounds how many unacknowledged messages are
-    delivered at once: that bounds the ingester's memory."""
+    delivered at once: that bounds the ingester's memory.
+
+    ``partition`` of ``partitions``: this worker handles only the meters whose id hashes to
+    ``partition`` (meters.partition); each worker has its own MQTT session, spool and
+    snapshot, named by the suffix ``-p{partition}of{partitions}``."""
 
     model_config = {"frozen": True}
 
@@ -60,9 +65,23 @@ class IngestConfig(BaseModel):
     snapshot_every_s: float = Field(30.0, gt=0)
     clears_poll_s: float = Field(2.0, gt=0)  # how soon an operator's clear reaches the engine
     connection_check_s: float = Field(60.0, gt=0)  # time-limit warnings as alarms
+    health_every_s: float = Field(5.0, gt=0)  # the overview's ingest health
     gas_on_refresh_s: float = Field(10.0, gt=0)  # how soon a commissioned meter is watched
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     decode: DecodeLimits = DecodeLimits()
     commands: CommandsConfig = CommandsConfig()
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(None, ge=1, le=65535)
+    partition: int = Field(0, ge=0)
+    partitions: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _partition_in_range(self) -> IngestConfig:
+        if self.partition >= self.partitions:
+            raise ValueError(
+                f"partition {self.partition} must be below partitions {self.partitions}"
+            )
+        return self
+
+    def worker_partition(self) -> Partition:
+        return Partition(self.partition, self.partitions)

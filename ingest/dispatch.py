@@ -39,7 +39,9 @@ class CommandDispatcher:
         timing: CommandTiming,
         poll_s: float,
         clock: Callable[[], int],
+        owns: Callable[[str], bool] = lambda _meter_id: True,
     ) -> None:
+        self._owns = owns  # partitioned mode: only this worker's meters
         self._registry = registry
         self._store: CommandStore = registry.commands
         self._publisher = publisher
@@ -85,9 +87,11 @@ class CommandDispatcher:
             log.warning("command dispatch failed (%s); trying again", exc)
 
     def run(self, now_ms: int) -> None:
-        for done in self._store.confirm_from_telemetry(now_ms):
+        for done in self._store.confirm_from_telemetry(now_ms, self._owns):
             log.warning("command %s to meter %s succeeded", done.id, done.meter_id)
         for command in self._store.in_flight():
+            if not self._owns(command.meter_id):
+                continue
             step = due_step(progress(command), now_ms, self._timing)
             if step == "publish":
                 self.publish(command, now_ms)

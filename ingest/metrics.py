@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+@dataclass(frozen=True, slots=True)
+class Totals:
+    messages: int
+    readings_stored: int
+    dead_letters: int
+    spool_records: int
+    spool_bytes: int
+
+
 class IngestMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
         def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
             return Counter(f"gasguard_ingest_{name}", doc, labels, registry=registry)
 
@@ -37,4 +50,22 @@ class IngestMetrics:
             "Telemetry store write latency",
             buckets=WRITE_BUCKETS,
             registry=registry,
+        )
+
+    def totals(self) -> Totals:
+        """The counters summed over their labels (for the worker's health report)."""
+        sums: dict[str, float] = {}
+        for metric in self._registry.collect():
+            for sample in metric.samples:
+                sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+
+        def value(name: str) -> int:
+            return int(sums.get(f"gasguard_ingest_{name}", 0.0))
+
+        return Totals(
+            value("messages_total"),
+            value("readings_stored_total"),
+            value("dead_letters_total"),
+            value("spool_records"),
+            value("spool_bytes"),
         )

@@ -24,6 +24,7 @@ from ingest.config import IngestConfig
 from ingest.connection_watch import ConnectionWatch
 from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
+from ingest.health import HealthReporter
 from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
 from ingest.snapshots import SnapshotKeeper
 from meters.clock import wall_clock_ms
@@ -69,7 +70,9 @@ class MqttIngester:
         snapshots: SnapshotKeeper | None = None,
         clock: Callable[[], int] = wall_clock_ms,
         connection_watch: ConnectionWatch | None = None,
+        health: HealthReporter | None = None,
     ) -> None:
+        self._health = health
         self._connection_watch = connection_watch
         self._snapshots = snapshots
         self._session = session
@@ -77,12 +80,14 @@ class MqttIngester:
         self._pipeline = pipeline
         self._config = config
         self._clock = clock
+        self._partition = config.worker_partition()
         self._clears = OperatorClears(
             pipeline.registry,
             pipeline.engine,
             config.clears_poll_s,
             config.clears_lookback_s,
             clock,
+            self._partition.owns,
         )
         # Unbounded here: the broker's in-flight window bounds what is delivered and not yet
         # acknowledged, so it bounds this queue too. SimpleQueue is the C implementation.
@@ -136,6 +141,8 @@ class MqttIngester:
             if self._connection_watch is not None:
                 self._connection_watch.maybe_run()
             self._pipeline.actuator.dispatcher.maybe_run()
+            if self._health is not None:
+                self._health.maybe_report()
             batch = self._next_batch()
             if not batch:
                 continue
@@ -156,6 +163,8 @@ class MqttIngester:
     def _flush_on_stop(self) -> None:
         if self._snapshots is not None:
             self._snapshots.save()
+        if self._health is not None:
+            self._health.report()
         for step in self._pipeline.sightings_steps(force=True):
             try:
                 step.run()
@@ -189,7 +198,9 @@ class MqttIngester:
 
     def _process(self, batch: list[Delivery]) -> None:
         pipeline = self._pipeline
-        decoded = pipeline.decode([d.message for d in batch])
+        owns = self._partition.owns_topic
+        # Another worker's meters: acknowledged with the batch, handled by that worker.
+        decoded = pipeline.decode([d.message for d in batch if owns(d.message.topic)])
         refused: list[Refused] = []
 
         def store() -> None:

@@ -5,6 +5,7 @@ stores). Each method is one transaction."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -128,9 +129,19 @@ class CommandStore:
         return self._run(lambda s: _view(_command(s, command_id)))
 
     def find(
-        self, meter_id: str | None = None, state: str | None = None, limit: int = 100
+        self,
+        meter_id: str | None = None,
+        state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[CommandView]:
-        query = select(Command).order_by(Command.created_ms.desc()).limit(limit)
+        """Newest first."""
+        query = (
+            select(Command)
+            .order_by(Command.created_ms.desc(), Command.id)
+            .offset(offset)
+            .limit(limit)
+        )
         if meter_id is not None:
             query = query.where(Command.meter_id == meter_id)
         if state is not None:
@@ -223,9 +234,12 @@ class CommandStore:
 
         return self._run(work)
 
-    def confirm_from_telemetry(self, now_ms: int) -> list[CommandView]:
-        """Delivered commands whose meter's telemetry now shows the valve where the command
-        put it: succeeded. A close records why the meter is closed; an open clears it."""
+    def confirm_from_telemetry(
+        self, now_ms: int, owns: Callable[[str], bool] = lambda _meter_id: True
+    ) -> list[CommandView]:
+        """Delivered commands (of the meters ``owns`` accepts) whose meter's telemetry now
+        shows the valve where the command put it: succeeded. A close records why the meter
+        is closed; an open clears it."""
 
         def work(session: Session) -> list[CommandView]:
             rows = session.execute(
@@ -235,6 +249,8 @@ class CommandStore:
             ).all()
             done = []
             for command, meter in rows:
+                if not owns(meter.id):
+                    continue
                 reply_ts = (command.reply or {}).get("ts")
                 if not telemetry_agrees(
                     command.action, reply_ts, meter.valve, meter.last_reading_ms

@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from meters.severity import Severity, severity_of
+
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
@@ -63,6 +65,29 @@ class Alarm(Base):
     cleared_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_ms: Mapped[int] = mapped_column(BigInteger, index=True, server_default="0")
+    assigned_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    assigned_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    @property
+    def severity(self) -> Severity:
+        return severity_of(self.rule, self.action)
+
+
+class IngestWorker(Base):
+    """What each ingest worker last reported of itself (the overview's ingest health)."""
+
+    __tablename__ = "ingest_workers"
+
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    partition: Mapped[str] = mapped_column(String(16))
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    messages: Mapped[int] = mapped_column(BigInteger)
+    readings: Mapped[int] = mapped_column(BigInteger)
+    dead_letters: Mapped[int] = mapped_column(BigInteger)
+    spool_records: Mapped[int] = mapped_column(BigInteger)
+    spool_bytes: Mapped[int] = mapped_column(BigInteger)
+    messages_per_s: Mapped[float] = mapped_column(Float)
+    readings_per_s: Mapped[float] = mapped_column(Float)
 
 
 class Command(Base):

@@ -25,28 +25,38 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from meters.accounts import Accounts
+from meters.accounts import Accounts, role_at_least
 from meters.audit import add_audit
 from meters.command_store import CommandStore, ensure_key, meter_of
 from meters.connections import ConnectionStore
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
 from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
+from meters.severity import COMMAND_RULE_PREFIX, INFO_RULES, SEVERITIES, severity_of
 from meters.views import (
     Actor,
+    AlarmCount,
     AlarmView,
     AuditView,
     ClearedAlarm,
     CommandView,
     DeadLetterView,
+    MeterCounts,
     MeterView,
     NewDeadLetter,
 )
+from meters.worker_health import WorkerHealthStore
 from safety.domain import Decision, MeterEvent, MeterProfile
 
 V = TypeVar("V")
 
 ALARM_OPEN_STATES = ("active", "acknowledged")
+# meters.severity.severity_of as SQL, for "newest critical first": 0 critical, 1 warning, 2 info
+SEVERITY_RANK = case(
+    (or_(Alarm.action == "shutoff", Alarm.rule.startswith(COMMAND_RULE_PREFIX)), 0),
+    (Alarm.rule.in_(sorted(INFO_RULES)), 2),
+    else_=1,
+)
 DEAD_LETTER_PAYLOAD_LIMIT = 262_144
 
 
@@ -109,6 +119,7 @@ class Registry:
         self.accounts = Accounts(transactions)
         self.commands = CommandStore(transactions)
         self.connections = ConnectionStore(transactions)
+        self.workers = WorkerHealthStore(transactions)
 
     # -- meters ---------------------------------------------------------------------------
 
@@ -180,6 +191,32 @@ class Registry:
         if valve is not None:
             query = query.where(Meter.valve == valve)
         return self._run(lambda s: [_view(MeterView, m) for m in s.scalars(query)])
+
+    def meter_counts(self) -> MeterCounts:
+        silent = (
+            select(Alarm.id)
+            .where(
+                Alarm.meter_id == Meter.id,
+                Alarm.rule == "offline",
+                Alarm.state.in_(ALARM_OPEN_STATES),
+            )
+            .exists()
+        )
+        never = Meter.last_seen_ms.is_(None)
+        offline = and_(~never, or_(Meter.status == "offline", silent))
+        query = select(
+            func.count(),
+            func.sum(case((never, 1), else_=0)),
+            func.sum(case((offline, 1), else_=0)),
+            func.sum(case((Meter.valve == "closed", 1), else_=0)),
+        ).select_from(Meter)
+
+        def work(session: Session) -> MeterCounts:
+            total, never_seen, off, closed = session.execute(query).one()
+            never_seen, off = int(never_seen or 0), int(off or 0)
+            return MeterCounts(total, total - never_seen - off, off, never_seen, int(closed or 0))
+
+        return self._run(work)
 
     def count_meters(self, valve: str | None = None) -> int:
         query = select(func.count()).select_from(Meter)
@@ -255,6 +292,27 @@ class Registry:
 
         return self._change_alarm(alarm_id, actor, "alarm.clear", reason, now_ms, clear)
 
+    def assign_alarm(
+        self, alarm_id: int, assignee: str, actor: Actor, note: str, now_ms: int
+    ) -> AlarmView:
+        """Give an open alarm to an operator (an enabled account of role operator or
+        above), audited. Reassigning replaces the assignee."""
+        account = self.accounts.get(assignee)
+        if account.disabled or not role_at_least(account.role, "operator"):
+            raise Conflict(f"{assignee} cannot take alarms (disabled, or not an operator)")
+
+        def assign(alarm: Alarm) -> None:
+            if alarm.state == "cleared":
+                raise Conflict(f"alarm {alarm_id} is cleared; there is nothing to assign")
+            alarm.assigned_to, alarm.assigned_ms = assignee, now_ms
+
+        text = f"assigned to {assignee}" + (f": {note}" if note else "")
+        return self._change_alarm(alarm_id, actor, "alarm.assign", text, now_ms, assign)
+
+    def comment_alarm(self, alarm_id: int, actor: Actor, text: str, now_ms: int) -> AlarmView:
+        """Add a comment to an alarm's notes (any state: also after it was cleared)."""
+        return self._change_alarm(alarm_id, actor, "alarm.comment", text, now_ms, lambda _: None)
+
     def _change_alarm(
         self,
         alarm_id: int,
@@ -326,13 +384,46 @@ class Registry:
         meter_id: str | None = None,
         offset: int = 0,
         limit: int = 100,
+        rule: str | None = None,
+        assigned_to: str | None = None,
+        critical_first: bool = False,
     ) -> list[AlarmView]:
-        query = select(Alarm).order_by(Alarm.id.desc()).offset(offset).limit(limit)
-        if state is not None:
+        """Newest first; with ``critical_first``, by severity, then newest first."""
+        order = (SEVERITY_RANK, Alarm.id.desc()) if critical_first else (Alarm.id.desc(),)
+        query = select(Alarm).order_by(*order).offset(offset).limit(limit)
+        if state == "open":
+            query = query.where(Alarm.state.in_(ALARM_OPEN_STATES))
+        elif state is not None:
             query = query.where(Alarm.state == state)
         if meter_id is not None:
             query = query.where(Alarm.meter_id == meter_id)
+        if rule is not None:
+            query = query.where(Alarm.rule == rule)
+        if assigned_to is not None:
+            query = query.where(Alarm.assigned_to == assigned_to)
         return self._run(lambda s: [_view(AlarmView, a) for a in s.scalars(query)])
+
+    def open_alarm_counts(self) -> list[AlarmCount]:
+        """Open alarms (active or acknowledged) by rule and action, most first."""
+        query = (
+            select(
+                Alarm.rule,
+                Alarm.action,
+                func.count(),
+                func.sum(case((Alarm.state == "active", 1), else_=0)),
+            )
+            .where(Alarm.state.in_(ALARM_OPEN_STATES))
+            .group_by(Alarm.rule, Alarm.action)
+        )
+
+        def work(session: Session) -> list[AlarmCount]:
+            counts = [
+                AlarmCount(rule, action, severity_of(rule, action), int(n), int(active or 0))
+                for rule, action, n, active in session.execute(query).all()
+            ]
+            return sorted(counts, key=lambda c: (SEVERITIES.index(c.severity), -c.open, c.rule))
+
+        return self._run(work)
 
     # -- dead letters, events, audit ------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from meters.severity import Severity
+
 
 @dataclass(frozen=True, slots=True)
 class MeterView:
@@ -38,6 +40,49 @@ class AlarmView:
     cleared_ms: int | None = None
     note: str = ""
     updated_ms: int = 0
+    assigned_to: str | None = None
+    assigned_ms: int | None = None
+    severity: Severity = "warning"  # meters.severity: derived from rule and action
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmCount:
+    """Open (not cleared) alarms of one rule and action: ``open`` = ``active`` (nobody
+    acknowledged yet) + acknowledged."""
+
+    rule: str
+    action: str
+    severity: Severity
+    open: int
+    active: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeterCounts:
+    """``online``: last said online and not silent (no open ``offline`` alarm);
+    ``offline``: said offline, or silent; ``never_seen``: no message yet."""
+
+    total: int
+    online: int
+    offline: int
+    never_seen: int
+    valves_closed: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHealth:
+    """What one ingest worker reported of itself at ``updated_ms``."""
+
+    worker: str
+    partition: str
+    updated_ms: int
+    messages: int
+    readings: int
+    dead_letters: int
+    spool_records: int
+    spool_bytes: int
+    messages_per_s: float
+    readings_per_s: float
 
 
 @dataclass(frozen=True, slots=True)

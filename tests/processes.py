@@ -27,11 +27,17 @@ class IngestProcess:
     """``python -m gasguard.cli ingest`` with a fixed client id (persistent session)."""
 
     def __init__(
-        self, folder: Path, mqtt_url: str, influx_url: str, influx_db: str, **env: str
+        self,
+        folder: Path,
+        mqtt_url: str,
+        influx_url: str,
+        influx_db: str,
+        name: str = "ingest",
+        **env: str,
     ) -> None:
         self.folder = folder
         self.metrics_port = free_port()
-        self.log_path = folder / "ingest.log"
+        self.log_path = folder / f"{name}.log"
         self.env = {
             **os.environ,
             "GASGUARD_MQTT_URL": mqtt_url,

@@ -1,4 +1,5 @@
-"""Alarms: list (viewer), acknowledge and clear (operator; audited with who, where, why)."""
+"""Alarms: list (viewer); acknowledge, assign, comment and clear (operator; audited with
+who, where, why)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query
 from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
 from api.params import Limit, Offset, RecordId
-from api.schemas import AlarmAck, AlarmClear
+from api.schemas import AlarmAck, AlarmAssign, AlarmClear, AlarmComment
 from meters.protocol import METER_ID_RE
 from meters.views import AlarmView
 
@@ -22,12 +23,23 @@ AlarmId = RecordId
 def list_alarms(
     _viewer: Viewer,
     registry: RegistryDep,
-    state: Literal["active", "acknowledged", "cleared"] | None = None,
+    state: Annotated[
+        Literal["active", "acknowledged", "cleared", "open"] | None,
+        Query(description="open: active or acknowledged"),
+    ] = None,
     meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
     offset: Offset = 0,
     limit: Limit = 100,
+    rule: Annotated[str | None, Query(max_length=32)] = None,
+    assigned_to: Annotated[str | None, Query(max_length=64)] = None,
+    order: Annotated[
+        Literal["newest", "critical"],
+        Query(description="newest first, or critical first (then newest)"),
+    ] = "newest",
 ) -> list[AlarmView]:
-    return registry.list_alarms(state, meter_id, offset, limit)
+    return registry.list_alarms(
+        state, meter_id, offset, limit, rule, assigned_to, critical_first=order == "critical"
+    )
 
 
 @router.get("/{alarm_id}", response_model=AlarmView)
@@ -48,3 +60,18 @@ def clear(alarm_id: AlarmId, body: AlarmClear, actor: Operator, context: Context
     """-> cleared, with a required reason. The rule may fire again for the meter (if the
     condition persists, a new alarm opens at once)."""
     return context.registry.clear_alarm(alarm_id, actor, body.reason, context.clock())
+
+
+@router.post("/{alarm_id}/assign", response_model=AlarmView)
+def assign(alarm_id: AlarmId, body: AlarmAssign, actor: Operator, context: ContextDep) -> AlarmView:
+    """Give the alarm to an operator. 409 when it is cleared or the account cannot take
+    alarms (disabled, or a viewer); 404 for an unknown account."""
+    return context.registry.assign_alarm(alarm_id, body.username, actor, body.note, context.clock())
+
+
+@router.post("/{alarm_id}/comments", response_model=AlarmView)
+def comment(
+    alarm_id: AlarmId, body: AlarmComment, actor: Operator, context: ContextDep
+) -> AlarmView:
+    """Add a comment to the alarm's notes (a line with time and author), in any state."""
+    return context.registry.comment_alarm(alarm_id, actor, body.text, context.clock())

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
-from api.params import Limit
+from api.params import Limit, Offset
 from api.schemas import CommandRequest
 from meters.command_policy import refusal
 from meters.command_store import NewCommand
@@ -28,9 +28,11 @@ def list_commands(
     registry: RegistryDep,
     meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
     state: CommandState | None = None,
+    offset: Offset = 0,
     limit: Limit = 100,
 ) -> list[CommandView]:
-    return registry.commands.find(meter_id, state, limit)
+    """Newest first."""
+    return registry.commands.find(meter_id, state, limit, offset)
 
 
 @router.get("/commands/{command_id}", response_model=CommandView)

@@ -7,6 +7,7 @@ from api.auth import Viewer
 from api.deps import ContextDep, RegistryDep, StoreDep
 from api.schemas import Health, Overview
 from meters.errors import RegistryError
+from meters.overview import overview as fleet_overview
 
 router = APIRouter(tags=["health"])
 
@@ -28,14 +29,10 @@ def health(registry: RegistryDep, store: StoreDep, response: Response) -> Health
 
 
 @router.get("/overview", response_model=Overview)
-def overview(_viewer: Viewer, registry: RegistryDep, store: StoreDep) -> Overview:
-    return Overview(
-        meters=registry.count_meters(),
-        valves_closed=registry.count_meters(valve="closed"),
-        alarms_active=len(registry.list_alarms(state="active", limit=10_000)),
-        readings_stored=store.count(),
-        dead_letters=registry.count_dead_letters(),
-    )
+def overview(_viewer: Viewer, context: ContextDep) -> Overview:
+    """Meters online/offline/closed, open alarms by rule and severity, ingest health."""
+    stale_ms = int(context.worker_stale_s * 1000)
+    return Overview.of(fleet_overview(context.registry, context.clock(), stale_ms))
 
 
 @router.get("/metrics", response_class=Response, include_in_schema=False)

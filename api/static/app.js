@@ -1,12 +1,18 @@
 "use strict";
-// The control-room overview: sign in, then the overview, open alarms and meters, redrawn
-// every few seconds and at once when the live feed reports an alarm or command change.
+// The control room: sign in; the overview, open alarms, connection records, the indicator
+// report and the meters, redrawn every few seconds and at once when the live feed reports
+// an alarm or command change; a page per meter and per connection record. Keyboard: 1-5
+// views, arrows move between rows, Enter opens, a/s/m/c act on an alarm, Esc goes back.
 const API = "/api/v1";
 const REFRESH_MS = 5000;
 const RANK = { viewer: 0, operator: 1, supervisor: 2, admin: 3 };
+const PAGE_SIZE = { alarms: 50, connections: 50, meters: 100 };
+const pages = { alarms: 0, connections: 0, meters: 0 };
 let me = null;
 let timer = null;
 let feed = null;
+
+// -- small helpers ----------------------------------------------------------------------
 
 function fmtTime(ms) {
   if (ms === null || ms === undefined) return "–";
@@ -21,6 +27,30 @@ function cell(row, text, className) {
   return td;
 }
 
+// Redraws a table body; the row that had the keyboard focus keeps it (same data-* keys),
+// so a refresh every few seconds never throws a keyboard user out of the list.
+function rows(tableId, items, draw) {
+  const body = document.querySelector(`#${tableId} tbody`);
+  const focused = body.contains(document.activeElement) && document.activeElement.tagName === "TR"
+    ? JSON.stringify({ ...document.activeElement.dataset }) : null;
+  const drawn = items.map((item) => {
+    const row = document.createElement("tr");
+    draw(row, item);
+    return row;
+  });
+  body.replaceChildren(...drawn);
+  const again = focused && drawn.find((row) => JSON.stringify({ ...row.dataset }) === focused);
+  if (again) again.focus();
+}
+
+function may(role) {
+  return me !== null && RANK[me.role] >= RANK[role];
+}
+
+function showByRole(container) {
+  container.querySelectorAll("[data-role]").forEach((b) => { b.hidden = !may(b.dataset.role); });
+}
+
 class SignedOut extends Error {}
 
 async function api(path, options = {}) {
@@ -32,7 +62,8 @@ async function api(path, options = {}) {
   if (response.status === 401) throw new SignedOut();
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
-    throw new Error(path + ": " + response.status + " " + JSON.stringify(body.detail ?? ""));
+    const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail ?? "");
+    throw new Error(`${response.status}: ${detail}`);
   }
   return response.status === 204 ? null : response.json();
 }
@@ -41,66 +72,178 @@ function postJson(path, body) {
   return api(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
+    body: JSON.stringify(body ?? {}),
   });
 }
 
-function drawOverview(o) {
-  document.getElementById("t-meters").textContent = o.meters;
-  document.getElementById("t-alarms").textContent = o.alarms_active;
-  document.getElementById("t-closed").textContent = o.valves_closed;
-  document.getElementById("t-readings").textContent = o.readings_stored;
-  document.getElementById("t-dead").textContent = o.dead_letters;
+// -- the one dialog that asks the operator for words --------------------------------------
+
+// ask({title, warning, label, okLabel, required, users}) -> {text, username} or null.
+// ``submit`` is called with the answer; an error it throws is shown in the dialog, which
+// stays open so that nothing typed is lost.
+function ask(options, submit) {
+  const dialog = document.getElementById("ask-dialog");
+  const text = dialog.querySelector("textarea");
+  const userLabel = document.getElementById("ask-user");
+  const select = userLabel.querySelector("select");
+  document.getElementById("ask-title").textContent = options.title;
+  document.getElementById("ask-warning").textContent = options.warning ?? "";
+  document.getElementById("ask-label").textContent = options.label;
+  document.getElementById("ask-ok").textContent = options.okLabel ?? "确定 OK";
+  document.getElementById("ask-error").textContent = "";
+  text.value = "";
+  text.required = options.required ?? false;
+  text.minLength = options.minLength ?? (text.required ? 3 : 0);
+  userLabel.hidden = !options.users;
+  select.required = Boolean(options.users);
+  select.replaceChildren(...(options.users ?? []).map((u) => {
+    const option = document.createElement("option");
+    option.value = u.username;
+    option.textContent = `${u.username} · ${u.role}`;
+    option.selected = me && u.username === me.username;
+    return option;
+  }));
+  dialog.onsubmit = async (event) => {
+    event.preventDefault();
+    try {
+      await submit({ text: text.value.trim(), username: select.value });
+      dialog.close();
+    } catch (error) {
+      if (error instanceof SignedOut) { dialog.close(); return showLogin(); }
+      document.getElementById("ask-error").textContent = error.message;
+    }
+    refresh();
+    if (meterId) drawMeter().catch(() => {});
+    if (connectionId) drawConnection().catch(() => {});
+  };
+  dialog.showModal();
+  (options.users ? select : text).focus();
 }
 
-function actionButtons(td, alarm) {
-  if (!me || RANK[me.role] < RANK.operator) return;
-  if (alarm.state === "active") {
-    const ack = document.createElement("button");
-    ack.textContent = "确认 Ack";
-    ack.dataset.action = "ack";
-    ack.addEventListener("click", () => acknowledge(alarm.id));
-    td.appendChild(ack);
-  }
-  const clear = document.createElement("button");
-  clear.textContent = "解除 Clear";
-  clear.dataset.action = "clear";
-  clear.addEventListener("click", () => askClear(alarm));
-  td.appendChild(clear);
+// -- overview ---------------------------------------------------------------------------
+
+const SEVERITY = { critical: "严重 critical", warning: "警告 warning", info: "提示 info" };
+
+function setText(id, value) {
+  document.getElementById(id).textContent = value;
+}
+
+function drawOverview(o) {
+  setText("t-meters", o.meters);
+  setText("t-online", o.online);
+  setText("t-offline", o.offline);
+  setText("t-never", o.never_seen);
+  setText("t-closed", o.valves_closed);
+  setText("t-critical", o.alarms_by_severity.critical);
+  setText("t-warning", o.alarms_by_severity.warning);
+  setText("t-info", o.alarms_by_severity.info);
+  setText("t-alarms", o.alarms_active);
+  setText("t-dead", o.dead_letters);
+  const ingest = o.ingest;
+  const stale = ingest.workers.filter((w) => w.stale).length;
+  setText("t-ingest", ingest.workers.length === 0 ? "无 none" : ingest.ok ? "正常 OK" : "异常 check");
+  setText("t-ingest-detail", `${ingest.workers.length - stale}/${ingest.workers.length} 进程在报 workers reporting`);
+  document.getElementById("t-ingest-tile").className = "tile " + (ingest.ok ? "ok" : "critical");
+  setText("t-rate", Math.round(ingest.messages_per_s));
+  setText("t-spool", ingest.spool_records);
+  rows("alarm-rules", o.alarms_by_rule, (row, c) => {
+    row.className = "severity-" + c.severity;
+    cell(row, c.rule); cell(row, SEVERITY[c.severity]); cell(row, c.open); cell(row, c.active);
+  });
+}
+
+// -- alarms -----------------------------------------------------------------------------
+
+function lastNote(note) {
+  const lines = (note || "").split("\n");
+  return lines[lines.length - 1].replace(/^\d+ /, "");
+}
+
+function button(td, label, action, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.dataset.action = action;
+  b.addEventListener("click", onClick);
+  td.appendChild(b);
+}
+
+function alarmButtons(td, alarm) {
+  if (!may("operator")) return;
+  if (alarm.state === "active") button(td, "确认 Ack", "ack", () => acknowledge(alarm.id));
+  button(td, "指派 Assign", "assign", () => askAssign(alarm));
+  button(td, "备注 Comment", "comment", () => askComment(alarm));
+  button(td, "解除 Clear", "clear", () => askClear(alarm));
 }
 
 function drawAlarms(alarms) {
-  const body = document.querySelector("#alarms tbody");
-  body.replaceChildren();
-  // Newest shut-offs first, then newest alarms.
-  alarms.sort((a, b) => (a.action === "shutoff" ? 0 : 1) - (b.action === "shutoff" ? 0 : 1)
-    || b.opened_ts_ms - a.opened_ts_ms);
-  for (const a of alarms) {
-    const row = document.createElement("tr");
-    row.className = a.action;
+  rows("alarms", alarms, (row, a) => {
+    row.className = `${a.action} severity-${a.severity}`;
     row.dataset.meter = a.meter_id;
     row.dataset.alarm = a.id;
+    row.tabIndex = 0;
     cell(row, a.id);
     cell(row, a.meter_id);
     cell(row, a.rule);
-    cell(row, a.action === "shutoff" ? "关阀 shutoff" : "报警 alarm");
+    cell(row, SEVERITY[a.severity] + (a.action === "shutoff" ? " · 关阀 shutoff" : ""));
     cell(row, fmtTime(a.opened_ts_ms));
     cell(row, a.repeat_count);
     cell(row, a.state === "active" ? "未确认 active" : "已确认 acknowledged · " + (a.acknowledged_by ?? ""));
-    cell(row, JSON.stringify(a.detail));
-    actionButtons(cell(row, "", "actions"), a);
-    body.appendChild(row);
-  }
+    cell(row, a.assigned_to ?? "–", "assigned");
+    cell(row, lastNote(a.note), "note");
+    alarmButtons(cell(row, "", "actions"), a);
+    row.addEventListener("keydown", (event) => alarmKey(event, a));
+  });
   document.getElementById("alarms-empty").hidden = alarms.length > 0;
 }
+
+function alarmKey(event, alarm) {
+  if (event.target !== event.currentTarget || !may("operator")) return;
+  const act = { a: () => alarm.state === "active" && acknowledge(alarm.id), s: () => askAssign(alarm),
+    m: () => askComment(alarm), c: () => askClear(alarm), Enter: () => openMeter(alarm.meter_id) }[event.key];
+  if (act) { event.preventDefault(); act(); }
+}
+
+async function acknowledge(id) {
+  try {
+    await postJson(`/alarms/${id}/ack`, { note: "" });
+  } catch (error) {
+    if (error instanceof SignedOut) return showLogin();
+    alert(error.message);
+  }
+  refresh();
+}
+
+function alarmName(alarm) {
+  return `#${alarm.id} ${alarm.meter_id} ${alarm.rule}`;
+}
+
+function askClear(alarm) {
+  ask({ title: `解除报警 Clear alarm ${alarmName(alarm)}`, label: "原因（必填）Reason (required)",
+    okLabel: "解除 Clear", required: true },
+  ({ text }) => postJson(`/alarms/${alarm.id}/clear`, { reason: text }));
+}
+
+function askComment(alarm) {
+  ask({ title: `备注 Comment on ${alarmName(alarm)}`, label: "备注 Comment", okLabel: "添加 Add",
+    required: true, minLength: 1 },
+  ({ text }) => postJson(`/alarms/${alarm.id}/comments`, { text }));
+}
+
+async function askAssign(alarm) {
+  let users;
+  try { users = await api("/users"); } catch (error) { return alert(error.message); }
+  ask({ title: `指派 Assign ${alarmName(alarm)}`, label: "说明（可选）Note (optional)",
+    okLabel: "指派 Assign", users },
+  ({ text, username }) => postJson(`/alarms/${alarm.id}/assign`, { username, note: text }));
+}
+
+// -- meters -----------------------------------------------------------------------------
 
 function drawMeters(meters) {
   const order = { closed: 0, fault: 1, open: 2 };
   meters.sort((a, b) => (order[a.valve] ?? 3) - (order[b.valve] ?? 3) || a.id.localeCompare(b.id));
-  const body = document.querySelector("#meters tbody");
-  body.replaceChildren();
-  for (const m of meters) {
-    const row = document.createElement("tr");
+  rows("meters", meters, (row, m) => {
     row.dataset.meter = m.id;
     cell(row, m.id);
     cell(row, m.model);
@@ -108,14 +251,17 @@ function drawMeters(meters) {
     cell(row, m.valve ?? "–", "valve-" + (m.valve ?? "unknown"));
     cell(row, m.status ?? "–");
     cell(row, fmtTime(m.last_reading_ms));
-    row.tabIndex = 0;
-    row.addEventListener("click", () => openMeter(m.id));
-    row.addEventListener("keydown", (event) => { if (event.key === "Enter") openMeter(m.id); });
-    body.appendChild(row);
-  }
+    openable(row, () => openMeter(m.id));
+  });
 }
 
-// -- the meter page --------------------------------------------------------------------
+function openable(row, open) {
+  row.tabIndex = 0;
+  row.addEventListener("click", open);
+  row.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target === row) open();
+  });
+}
 
 let meterId = null;
 
@@ -154,114 +300,227 @@ async function drawMeter() {
     api(`/alarms?meter_id=${id}&limit=20`),
     api(`/connections?meter_id=${id}`),
   ]);
-  document.getElementById("meter-id").textContent = meter.id;
-  document.getElementById("meter-facts").textContent =
+  setText("meter-id", meter.id);
+  setText("meter-facts",
     `${meter.model} · ${meter.category} · 阀门 valve ${meter.valve ?? "–"} · ${meter.status ?? "–"} · ` +
-    `最新读数 last reading ${fmtTime(meter.last_reading_ms)} · 安装 installed ${fmtTime(meter.installed_ms)}`;
+    `最新读数 last reading ${fmtTime(meter.last_reading_ms)} · 安装 installed ${fmtTime(meter.installed_ms)}`);
   const link = connections[0];
-  document.getElementById("meter-connection").textContent = link
-    ? `报装 connection ${link.number} · ${link.applicant} · ${link.address} · ${link.time.state}`
-    : "无关联报装 no linked connection record";
-  const rows = page.readings;
-  chart("chart-flow", rows.filter((r) => r.flow_m3h !== null).map((r) => [r.ts, r.flow_m3h]));
-  chart("chart-pressure", rows.filter((r) => r.pressure_kpa !== null).map((r) => [r.ts, r.pressure_kpa]));
-  chart("chart-volume", rows.map((r) => [r.ts, r.volume_m3]));
-  const commandBody = document.querySelector("#meter-commands tbody");
-  commandBody.replaceChildren();
-  for (const c of commands) {
-    const row = document.createElement("tr");
+  setText("meter-connection", link
+    ? `报装 connection ${link.number} · 客户 customer ${link.applicant} · ${link.phone} · ${link.address} · ${TIME_STATE[link.time.state] ?? link.time.state}`
+    : "无关联报装 no linked connection record");
+  const readings = page.readings;
+  chart("chart-flow", readings.filter((r) => r.flow_m3h !== null).map((r) => [r.ts, r.flow_m3h]));
+  chart("chart-pressure", readings.filter((r) => r.pressure_kpa !== null).map((r) => [r.ts, r.pressure_kpa]));
+  chart("chart-volume", readings.map((r) => [r.ts, r.volume_m3]));
+  rows("meter-commands", commands, (row, c) => {
     row.dataset.command = c.id;
     cell(row, c.action); cell(row, c.state, "state"); cell(row, c.requested_by); cell(row, c.reason);
     cell(row, fmtTime(c.created_ms));
-    commandBody.appendChild(row);
-  }
-  const alarmBody = document.querySelector("#meter-alarms tbody");
-  alarmBody.replaceChildren();
-  for (const a of alarms) {
-    const row = document.createElement("tr");
-    cell(row, a.id); cell(row, a.rule); cell(row, a.state); cell(row, fmtTime(a.opened_ts_ms));
-    alarmBody.appendChild(row);
-  }
-  document.getElementById("meter-actions").querySelectorAll("button").forEach((b) => {
-    b.hidden = !me || RANK[me.role] < RANK.operator;
   });
+  rows("meter-alarms", alarms, (row, a) => {
+    row.className = "severity-" + a.severity;
+    cell(row, a.id); cell(row, a.rule); cell(row, SEVERITY[a.severity]); cell(row, a.state);
+    cell(row, fmtTime(a.opened_ts_ms));
+  });
+  showByRole(document.getElementById("meter-actions"));
+}
+
+function showPage(id) {
+  for (const page of ["main", "meter", "connection"]) document.getElementById(page).hidden = page !== id;
 }
 
 async function openMeter(id) {
   meterId = id;
-  document.getElementById("main").hidden = true;
-  document.getElementById("meter").hidden = false;
+  connectionId = null;
+  showPage("meter");
   try { await drawMeter(); } catch (error) { if (error instanceof SignedOut) showLogin(); }
+  document.querySelector("#meter .back").focus();
 }
 
-function closeMeter() {
+function back() {
   meterId = null;
-  document.getElementById("meter").hidden = true;
-  document.getElementById("main").hidden = false;
+  connectionId = null;
+  showPage("main");
 }
+
+const COMMAND_TEXT = {
+  close: ["关阀 Close the valve of", "用户将停气 The customer will have no gas until the valve is reopened at the meter."],
+  arm: ["允许用户开阀 Arm", "用户可在表上按键开阀 The customer may then open the valve at the meter."],
+  open: ["远程开阀 Open the valve of", "仅在确认无泄漏后 Only when the site is known safe; refused after a safety shut-off."],
+};
 
 function askCommand(action) {
-  const dialog = document.getElementById("command-dialog");
-  dialog.dataset.action = action;
-  document.getElementById("command-what").textContent = action === "close"
-    ? `关阀 Close the valve of ${meterId}?` : `允许用户开阀 Arm ${meterId}?`;
-  document.getElementById("command-warning").textContent = action === "close"
-    ? "用户将停气 The customer will have no gas until the valve is reopened at the meter." : "";
-  dialog.querySelector("textarea").value = "";
-  dialog.showModal();
+  const [title, warning] = COMMAND_TEXT[action];
+  ask({ title: `${title} ${meterId}?`, warning, label: "原因（必填）Reason (required)",
+    okLabel: "确认发送 Confirm and send", required: true },
+  ({ text }) => postJson(`/meters/${encodeURIComponent(meterId)}/commands`, { action, reason: text }));
 }
 
-async function submitCommand(event) {
-  event.preventDefault();
-  const dialog = document.getElementById("command-dialog");
-  const reason = dialog.querySelector("textarea").value.trim();
-  if (reason.length < 3) return;
-  try {
-    await postJson(`/meters/${encodeURIComponent(meterId)}/commands`, { action: dialog.dataset.action, reason });
-    dialog.close();
-  } catch (error) {
-    alert(error.message);
-  }
-  drawMeter();
-}
+// -- connection records -------------------------------------------------------------------
 
 const TIME_STATE = {
   on_time: "正常 on time", warning: "预警 warning", overdue: "超时 overdue",
   done_in_time: "按时完成 done", done_late: "超时完成 done late",
 };
 
+function unitOf(time) {
+  return time.unit === "working" ? "工作日 wd" : "天 d";
+}
+
+function stageOf(a) {
+  return a.gas_on_ms ? "通气 gas on" : a.surveyed_ms ? "验收通气 gas-on stage" : "用气报装 application";
+}
+
 function drawConnections(applications) {
-  const body = document.querySelector("#connections tbody");
-  body.replaceChildren();
-  for (const a of applications) {
-    const row = document.createElement("tr");
+  rows("connections", applications, (row, a) => {
     row.dataset.number = a.number;
     row.className = "time-" + a.time.state;
-    const unit = a.time.unit === "working" ? "工作日 wd" : "天 d";
     cell(row, a.number);
     cell(row, a.policy);
     cell(row, a.category);
-    cell(row, a.gas_on_ms ? "通气 gas on" : a.surveyed_ms ? "验收通气 gas-on stage" : "用气报装 application");
-    cell(row, `${a.time.used_days} / ${a.time.budget_days} ${unit}`);
-    cell(row, `${a.time.left_days} ${unit}`);
+    cell(row, stageOf(a));
+    cell(row, `${a.time.used_days} / ${a.time.budget_days} ${unitOf(a.time)}`);
+    cell(row, `${a.time.left_days} ${unitOf(a.time)}`);
     cell(row, TIME_STATE[a.time.state] ?? a.time.state);
-    body.appendChild(row);
-  }
+    openable(row, () => openConnection(a.id));
+  });
   document.getElementById("connections-empty").hidden = applications.length > 0;
+}
+
+let connectionId = null;
+
+async function drawConnection() {
+  if (!connectionId) return;
+  const a = await api(`/connections/${connectionId}`);
+  setText("connection-number", a.number);
+  setText("connection-facts", `${a.applicant} · ${a.phone} · ${a.address} · ${a.district} · ` +
+    `${a.policy} · ${a.category} · ${a.channel} · 表号 meter ${a.meter_id ?? "–"} · ` +
+    `费用 fees ${a.fee_application} / ${a.fee_gas_on}`);
+  const time = document.getElementById("connection-time");
+  time.textContent = `${TIME_STATE[a.time.state] ?? a.time.state} · 已用 used ${a.time.used_days} / ` +
+    `${a.time.budget_days} ${unitOf(a.time)} · 剩余 left ${a.time.left_days} ${unitOf(a.time)}`;
+  time.className = "time-" + a.time.state;
+  const stages = [
+    ["用气报装受理 Application received", a.submitted_ms],
+    ["验收 Surveyed (gas-on stage starts)", a.surveyed_ms],
+    ["通气 Gas on", a.gas_on_ms],
+  ];
+  rows("connection-stages", stages, (row, [name, ms]) => {
+    row.className = ms ? "done" : "pending";
+    cell(row, name); cell(row, ms ? fmtTime(ms) : "未到 not yet");
+  });
+  rows("connection-pauses", a.pauses, (row, p) => {
+    cell(row, fmtTime(p.start_ms)); cell(row, p.end_ms ? fmtTime(p.end_ms) : "暂停中 paused now");
+    cell(row, p.reason);
+  });
+  document.getElementById("connection-no-pauses").hidden = a.pauses.length > 0;
+  const actions = document.getElementById("connection-actions");
+  showByRole(actions);
+  const paused = a.pauses.some((p) => !p.end_ms);
+  const open = !a.gas_on_ms;
+  const hide = { pause: paused || !open, resume: !paused, surveyed: Boolean(a.surveyed_ms) || !open,
+    commission: Boolean(a.meter_id) || !open };
+  actions.querySelectorAll("button[data-step]").forEach((b) => { b.hidden ||= hide[b.dataset.step]; });
+}
+
+async function openConnection(id) {
+  connectionId = id;
+  meterId = null;
+  showPage("connection");
+  try { await drawConnection(); } catch (error) { if (error instanceof SignedOut) showLogin(); }
+  document.querySelector("#connection .back").focus();
+}
+
+async function connectionStep(step) {
+  const path = `/connections/${connectionId}/${step}`;
+  if (step === "pause") {
+    return ask({ title: "暂停计时 Pause the clock", label: "原因（必填）Reason (required)",
+      okLabel: "暂停 Pause", required: true }, ({ text }) => postJson(path, { reason: text }));
+  }
+  if (step === "commission") {
+    return ask({ title: "装表 Commission a meter", label: "表号 Meter id", okLabel: "装表 Commission",
+      required: true, minLength: 1 }, ({ text }) => postJson(path, { meter_id: text }));
+  }
+  try { await postJson(path); } catch (error) { alert(error.message); }
+  drawConnection().catch(() => {});
+  refresh();
+}
+
+// -- the indicator report -----------------------------------------------------------------
+
+function dayMs(value) {
+  const [y, m, d] = value.split("-").map(Number);
+  return new Date(y, m - 1, d).getTime();
+}
+
+function isoDay(date) {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
+}
+
+function fmtStats(median, mean, max) {
+  return [median, mean, max].map((v) => (v === null ? "–" : v)).join(" / ");
+}
+
+async function drawReport(event) {
+  if (event) event.preventDefault();
+  const form = document.getElementById("report-form");
+  const query = `start=${dayMs(form.elements.from.value)}&end=${dayMs(form.elements.to.value)}`;
+  document.getElementById("report-csv").href = `${API}/connections/report?${query}&format=csv`;
+  try {
+    const table = await api(`/connections/report?${query}`);
+    setText("report-error", "");
+    rows("report", table, (row, r) => {
+      cell(row, r.policy); cell(row, r.category); cell(row, r.stages); cell(row, r.completed);
+      cell(row, r.within_limit);
+      cell(row, r.share_within_limit === null ? "–" : `${(100 * r.share_within_limit).toFixed(1)} %`);
+      cell(row, fmtStats(r.natural_days_median, r.natural_days_mean, r.natural_days_max));
+      cell(row, fmtStats(r.working_days_median, r.working_days_mean, r.working_days_max));
+      cell(row, r.fees_charged.length ? r.fees_charged.join(", ") : "无 none");
+    });
+  } catch (error) {
+    if (error instanceof SignedOut) return showLogin();
+    setText("report-error", error.message);
+  }
+}
+
+// -- paging, refresh, the live feed ---------------------------------------------------------
+
+// Each list asks for one row more than it shows, to know whether there is a next page.
+function paged(list, path) {
+  const size = PAGE_SIZE[list];
+  const joiner = path.includes("?") ? "&" : "?";
+  return api(`${path}${joiner}offset=${pages[list] * size}&limit=${size + 1}`).then((items) => {
+    drawPager(list, items.length > size);
+    return items.slice(0, size);
+  });
+}
+
+function drawPager(list, more) {
+  const pager = document.querySelector(`.pager[data-list=${list}]`);
+  const page = pages[list];
+  pager.replaceChildren();
+  if (page === 0 && !more) return;
+  const step = (delta) => () => { pages[list] = Math.max(0, page + delta); refresh(); };
+  button(pager, "‹ 上一页 Prev", "prev", step(-1));
+  pager.lastChild.disabled = page === 0;
+  const label = document.createElement("span");
+  label.textContent = ` 第 ${page + 1} 页 page ${page + 1} `;
+  pager.appendChild(label);
+  button(pager, "下一页 Next ›", "next", step(1));
+  pager.lastChild.disabled = !more;
 }
 
 async function refresh() {
   const pill = document.getElementById("health");
   try {
-    const [overview, active, acknowledged, meters, connections] = await Promise.all([
+    const [overview, alarms, meters, connections] = await Promise.all([
       api("/overview"),
-      api("/alarms?state=active&limit=200"),
-      api("/alarms?state=acknowledged&limit=200"),
-      api("/meters?limit=1000"),
-      api("/connections?state=open&limit=200"),
+      paged("alarms", "/alarms?state=open&order=critical"),
+      paged("meters", "/meters"),
+      paged("connections", "/connections?state=open"),
     ]);
     drawOverview(overview);
-    drawAlarms(active.concat(acknowledged));
+    drawAlarms(alarms);
     drawMeters(meters);
     drawConnections(connections);
     pill.textContent = "在线 live · " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
@@ -273,37 +532,6 @@ async function refresh() {
   }
 }
 
-async function acknowledge(id) {
-  try {
-    await postJson(`/alarms/${id}/ack`, { note: "" });
-  } catch (error) {
-    alert(error.message);
-  }
-  refresh();
-}
-
-function askClear(alarm) {
-  const dialog = document.getElementById("clear-dialog");
-  document.getElementById("clear-which").textContent = `#${alarm.id} ${alarm.meter_id} ${alarm.rule}`;
-  dialog.dataset.alarm = alarm.id;
-  dialog.querySelector("textarea").value = "";
-  dialog.showModal();
-}
-
-async function submitClear(event) {
-  event.preventDefault();
-  const dialog = document.getElementById("clear-dialog");
-  const reason = dialog.querySelector("textarea").value.trim();
-  if (reason.length < 3) return;
-  try {
-    await postJson(`/alarms/${dialog.dataset.alarm}/clear`, { reason });
-    dialog.close();
-  } catch (error) {
-    alert(error.message);
-  }
-  refresh();
-}
-
 function listen() {
   if (feed) feed.close();
   feed = new EventSource(API + "/feed");
@@ -312,15 +540,45 @@ function listen() {
   feed.addEventListener("command", () => drawMeter().catch(() => {}));
 }
 
+// -- keyboard -----------------------------------------------------------------------------
+
+const VIEWS = ["overview", "alarms-section", "connections-section", "report-section", "meters-section"];
+
+function showView(id) {
+  back();
+  const section = document.getElementById(id);
+  section.scrollIntoView({ block: "start" });
+  const first = section.querySelector("tbody tr[tabindex]");
+  (first ?? section).focus();
+}
+
+function moveRow(event) {
+  const row = event.target.closest("tbody tr[tabindex]");
+  if (!row) return false;
+  const next = event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling;
+  if (next) next.focus();
+  return true;
+}
+
+function onKey(event) {
+  if (!me || document.querySelector("dialog[open]")) return;
+  if (event.target.matches("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape" && (meterId || connectionId)) { event.preventDefault(); back(); return; }
+  if (["ArrowDown", "ArrowUp"].includes(event.key) && moveRow(event)) { event.preventDefault(); return; }
+  const view = VIEWS[Number(event.key) - 1];
+  if (view) { event.preventDefault(); showView(view); }
+}
+
+// -- session ------------------------------------------------------------------------------
+
 function showLogin() {
   clearInterval(timer);
   if (feed) feed.close();
   me = null;
   meterId = null;
-  document.getElementById("meter").hidden = true;
-  document.getElementById("main").hidden = true;
-  document.getElementById("sign-out").hidden = true;
-  document.getElementById("who").textContent = "";
+  connectionId = null;
+  for (const id of ["meter", "connection", "main", "nav", "keys", "sign-out"]) document.getElementById(id).hidden = true;
+  setText("who", "");
   document.getElementById("login").hidden = false;
   document.querySelector("#login-form input[name=username]").focus();
 }
@@ -332,10 +590,11 @@ async function start() {
     return showLogin();
   }
   document.getElementById("login").hidden = true;
-  document.getElementById("main").hidden = false;
-  document.getElementById("sign-out").hidden = false;
-  document.getElementById("who").textContent = `${me.username} · ${me.role}`;
+  for (const id of ["nav", "keys", "sign-out"]) document.getElementById(id).hidden = false;
+  showPage("main");
+  setText("who", `${me.username} · ${me.role}`);
   refresh();
+  drawReport();
   clearInterval(timer);
   timer = setInterval(refresh, REFRESH_MS);
   listen();
@@ -349,12 +608,11 @@ async function signIn(event) {
     body: new URLSearchParams(form),
     credentials: "same-origin",
   });
-  const error = document.getElementById("login-error");
   if (!response.ok) {
-    error.textContent = "用户名或密码错误 Wrong username or password";
+    setText("login-error", "用户名或密码错误 Wrong username or password");
     return;
   }
-  error.textContent = "";
+  setText("login-error", "");
   event.target.reset();
   start();
 }
@@ -364,14 +622,25 @@ async function signOut() {
   showLogin();
 }
 
+function reportDefaults() {
+  const form = document.getElementById("report-form");
+  const today = new Date();
+  form.elements.from.value = isoDay(new Date(today.getFullYear(), today.getMonth(), 1));
+  form.elements.to.value = isoDay(new Date(today.getFullYear(), today.getMonth() + 1, 1));
+}
+
 document.getElementById("login-form").addEventListener("submit", signIn);
 document.getElementById("sign-out").addEventListener("click", signOut);
-document.getElementById("clear-form").addEventListener("submit", submitClear);
-document.getElementById("clear-cancel").addEventListener("click", () => document.getElementById("clear-dialog").close());
-document.getElementById("meter-back").addEventListener("click", closeMeter);
+document.getElementById("ask-cancel").addEventListener("click", () => document.getElementById("ask-dialog").close());
+document.querySelectorAll(".back").forEach((b) => b.addEventListener("click", back));
 document.getElementById("meter-range").addEventListener("change", () => drawMeter());
 document.querySelectorAll("#meter-actions button[data-command]").forEach((b) =>
   b.addEventListener("click", () => askCommand(b.dataset.command)));
-document.getElementById("command-form").addEventListener("submit", submitCommand);
-document.getElementById("command-cancel").addEventListener("click", () => document.getElementById("command-dialog").close());
+document.querySelectorAll("#connection-actions button[data-step]").forEach((b) =>
+  b.addEventListener("click", () => connectionStep(b.dataset.step)));
+document.querySelectorAll("#nav button[data-view]").forEach((b) =>
+  b.addEventListener("click", () => showView(b.dataset.view)));
+document.getElementById("report-form").addEventListener("submit", drawReport);
+document.addEventListener("keydown", onKey);
+reportDefaults();
 start();

@@ -89,6 +89,74 @@ def test_a_repeat_after_acknowledgement_updates_the_same_alarm(
     assert (created, alarm.id, alarm.state, alarm.repeat_count) == (False, 1, "acknowledged", 2)
 
 
+def test_assign_and_comment_are_recorded_and_audited(
+    client: TestClient, registry: Registry
+) -> None:
+    add_user(registry, "ada", "supervisor", NOW)
+    assigned = client.post("/api/v1/alarms/1/assign", json={"username": "ada", "note": "call him"})
+    assert assigned.status_code == 200, assigned.text
+    body = assigned.json()
+    assert (body["assigned_to"], body["assigned_ms"], body["state"]) == (
+        "ada",
+        NOW + 5_000,
+        "active",
+    )
+    assert body["note"].endswith("otto: assigned to ada: call him")
+    commented = client.post("/api/v1/alarms/1/comments", json={"text": "customer not home"})
+    assert commented.json()["note"].endswith("otto: customer not home")
+    mine = client.get("/api/v1/alarms", params={"assigned_to": "ada"}).json()
+    assert [a["id"] for a in mine] == [1]
+    assert client.get("/api/v1/alarms", params={"assigned_to": "otto"}).json() == []
+    entries = registry.audit_entries()
+    assert [(e.action, e.actor, e.target, e.reason) for e in entries[:2]] == [
+        ("alarm.comment", "otto", "alarm:1", "customer not home"),
+        ("alarm.assign", "otto", "alarm:1", "assigned to ada: call him"),
+    ]
+
+
+def test_assignment_needs_an_operator_and_an_open_alarm(
+    client: TestClient, registry: Registry
+) -> None:
+    assert client.post("/api/v1/alarms/1/assign", json={"username": "vera"}).status_code == 409
+    assert client.post("/api/v1/alarms/1/assign", json={"username": "nobody"}).status_code == 404
+    empty = client.post("/api/v1/alarms/1/assign", json={"username": ""})
+    assert empty.status_code == 422 and empty.json()["detail"][0]["loc"] == ["body", "username"]
+    blank = client.post("/api/v1/alarms/1/comments", json={"text": ""})
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "text"]
+    client.post("/api/v1/alarms/1/clear", json={"reason": "all fine"})
+    assert client.post("/api/v1/alarms/1/assign", json={"username": "otto"}).status_code == 409
+    # A comment after the clear is still welcome (what was found on site).
+    assert (
+        client.post("/api/v1/alarms/1/comments", json={"text": "valve replaced"}).status_code == 200
+    )
+    assert registry.get_alarm(1).assigned_to is None
+
+
+def test_critical_first_order_and_filters(client: TestClient, registry: Registry) -> None:
+    for ts, meter, rule, action in (
+        (NOW + 1, "M2", "low_battery", "alarm"),
+        (NOW + 2, "M2", "tamper", "alarm"),
+        (NOW + 3, "M2", "command_expired", "alarm"),
+    ):
+        registry.record_decision(Decision(ts, meter, rule, action, {}), ts)
+    newest = client.get("/api/v1/alarms").json()
+    assert [a["rule"] for a in newest] == ["command_expired", "tamper", "low_battery", "micro_flow"]
+    critical = client.get("/api/v1/alarms", params={"order": "critical"}).json()
+    assert [(a["rule"], a["severity"]) for a in critical] == [
+        ("command_expired", "critical"),
+        ("micro_flow", "critical"),
+        ("tamper", "warning"),
+        ("low_battery", "info"),
+    ]
+    page = client.get("/api/v1/alarms", params={"order": "critical", "offset": 1, "limit": 2})
+    assert [a["rule"] for a in page.json()] == ["micro_flow", "tamper"]
+    assert [a["rule"] for a in client.get("/api/v1/alarms", params={"rule": "tamper"}).json()] == [
+        "tamper"
+    ]
+    bad = client.get("/api/v1/alarms", params={"order": "loudest"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "order"]
+
+
 def test_a_clear_reaches_the_engine_only_when_no_newer_alarm_is_open(registry: Registry) -> None:
     otto = Actor("otto", "operator", "10.0.0.9")
     registry.clear_alarm(1, otto, "fixed", NOW + 1_000)

@@ -13,7 +13,7 @@ from api.app import STATIC_DIR, create_app
 from meters.clock import wall_clock_ms
 from meters.registry import MeterSighting
 from meters.telemetry import SqliteTelemetryStore
-from meters.views import NewDeadLetter
+from meters.views import SAFETY_ACTOR, NewDeadLetter, WorkerHealth
 from safety.domain import Decision, MeterProfile, Reading
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
@@ -50,13 +50,81 @@ def test_health_and_overview(client: TestClient) -> None:
         "registry": True,
         "telemetry": True,
     }
-    assert client.get("/api/v1/overview").json() == {
+    overview = client.get("/api/v1/overview").json()
+    assert {k: overview[k] for k in ("meters", "online", "offline", "never_seen")} == {
         "meters": 2,
-        "valves_closed": 1,
-        "alarms_active": 1,
-        "readings_stored": 30,
-        "dead_letters": 1,
+        "online": 1,  # M2 reported; M1 has readings in the store but never reached ingest
+        "offline": 0,
+        "never_seen": 1,
     }
+    assert (overview["valves_closed"], overview["alarms_active"], overview["alarms_open"]) == (
+        1,
+        1,
+        1,
+    )
+    assert overview["alarms_by_severity"] == {"critical": 1, "warning": 0, "info": 0}
+    assert overview["alarms_by_rule"] == [
+        {
+            "rule": "leak_detector",
+            "action": "shutoff",
+            "severity": "critical",
+            "open": 1,
+            "active": 1,
+        }
+    ]
+    assert overview["dead_letters"] == 1
+    assert overview["ingest"] == {
+        "ok": False,  # no worker has reported: the control room must see that
+        "messages_per_s": 0.0,
+        "readings_per_s": 0.0,
+        "spool_records": 0,
+        "workers": [],
+    }
+
+
+def test_overview_counts_silent_meters_offline_and_shows_worker_health(
+    tmp_path: Path,
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    registry.provision([MeterProfile(f"M{i}") for i in range(5)], NOW)
+    registry.record_sightings(
+        {
+            "M0": MeterSighting(NOW, NOW, "open", "online"),
+            "M1": MeterSighting(NOW, NOW, "closed", "offline"),  # its last will
+            "M2": MeterSighting(NOW, NOW, "open", "online"),
+            "M3": MeterSighting(NOW, NOW, "open", "online"),
+        }
+    )
+    registry.record_decision(Decision(NOW, "M2", "offline", "alarm", {}), NOW)  # silent
+    registry.record_decision(Decision(NOW, "M3", "low_battery", "alarm", {}), NOW)
+    acked, _ = registry.record_decision(Decision(NOW, "M3", "tamper", "alarm", {}), NOW)
+    add_user(registry, "vera", "viewer", NOW)
+    registry.acknowledge_alarm(acked.id, SAFETY_ACTOR, "", NOW)
+    for worker, updated_ms, spool in (
+        ("ingest-p0of2", NOW - 5_000, 0),
+        ("ingest-p1of2", NOW - 60_000, 3),
+    ):
+        registry.workers.record(
+            WorkerHealth(worker, worker[-4:], updated_ms, 900, 9000, 2, spool, 4096, 150.0, 1500.0)
+        )
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    context = api_context(registry, store, lambda: NOW, worker_stale_s=15)
+    with TestClient(create_app(context)) as client:
+        client.headers.update(bearer(client, "vera"))
+        overview = client.get("/api/v1/overview").json()
+    store.close()
+    assert (overview["online"], overview["offline"], overview["never_seen"]) == (2, 2, 1)
+    assert overview["valves_closed"] == 1
+    assert overview["alarms_by_severity"] == {"critical": 0, "warning": 1, "info": 2}
+    assert (overview["alarms_open"], overview["alarms_active"]) == (3, 2)
+    assert [c["rule"] for c in overview["alarms_by_rule"]] == ["tamper", "low_battery", "offline"]
+    ingest = overview["ingest"]
+    assert [(w["worker"], w["stale"]) for w in ingest["workers"]] == [
+        ("ingest-p0of2", False),
+        ("ingest-p1of2", True),
+    ]
+    # Rates count fresh workers only; the stale one's spool backlog still counts.
+    assert (ingest["ok"], ingest["messages_per_s"], ingest["spool_records"]) == (False, 150.0, 3)
 
 
 def test_meters_list_filter_and_detail(client: TestClient) -> None:
@@ -119,7 +187,7 @@ def test_unknown_things_are_404_and_bad_ids_422(client: TestClient) -> None:
     assert client.get("/api/v1/commands/no-such-command").status_code == 404
     bad = client.get("/api/v1/meters/" + "x" * 40)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "meter_id"]
-    assert client.get("/api/v1/alarms", params={"state": "open"}).json()["detail"][0]["loc"] == [
+    assert client.get("/api/v1/alarms", params={"state": "opened"}).json()["detail"][0]["loc"] == [
         "query",
         "state",
     ]

@@ -60,10 +60,10 @@ def test_an_operator_signs_in_sees_an_alarm_arrive_live_acknowledges_and_clears_
         row.locator("button[data-action=ack]").click()
         expect(row).to_contain_text("acknowledged · otto")
         row.locator("button[data-action=clear]").click()
-        dialog = page.locator("#clear-dialog")
+        dialog = page.locator("#ask-dialog")
         expect(dialog).to_be_visible()
         dialog.locator("textarea").fill("technician found the hob tap open; closed it")
-        dialog.locator("button[value=clear]").click()
+        dialog.locator("button[value=ok]").click()
         expect(page.locator("#alarms tr[data-meter=M2]")).to_have_count(0)
         page.screenshot(path=str(artifacts / "dashboard-cleared.png"), full_page=True)
     finally:
@@ -144,12 +144,12 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         expect(page.locator("#meter-id")).to_have_text("M2")
         expect(page.locator("#chart-flow polyline")).to_have_count(1)
         page.click("#meter-actions button[data-command=close]")
-        dialog = page.locator("#command-dialog")
+        dialog = page.locator("#ask-dialog")
         expect(dialog).to_be_visible()
-        dialog.locator("button[value=send]").click()  # no reason: the form refuses
+        dialog.locator("button[value=ok]").click()  # no reason: the form refuses
         expect(dialog).to_be_visible()
         dialog.locator("textarea").fill("customer reports a smell of gas")
-        dialog.locator("button[value=send]").click()
+        dialog.locator("button[value=ok]").click()
         row = page.locator("#meter-commands tbody tr").first
         expect(row).to_contain_text("close")
         expect(row.locator("td.state")).to_have_text("queued")

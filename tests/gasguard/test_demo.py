@@ -77,7 +77,9 @@ def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path:
             ]
         assert closed_for_leak, f"no valve closed for a leak within 60 s:\n{log_path.read_text()}"
         overview = client.get(f"{api}/overview").json()
-        assert overview["meters"] == 200 and overview["readings_stored"] > 200
+        assert overview["meters"] == 200 and overview["ingest"]["ok"], overview["ingest"]
+        (worker,) = overview["ingest"]["workers"]
+        assert worker["readings"] > 200 and not worker["stale"]
         assert "gasguard" in httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
         leaky = closed_for_leak[0]
         assert (

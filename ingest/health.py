@@ -1,0 +1,64 @@
+"""The worker's health report: every ``every_s``, its totals and rates into the registry,
+where the API's overview reads them (docs/ingest.md, "Health")."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ingest.every import Every
+from ingest.metrics import IngestMetrics, Totals
+from meters.errors import MetersError
+from meters.partition import Partition
+from meters.views import WorkerHealth
+from meters.worker_health import WorkerHealthStore
+
+log = logging.getLogger(__name__)
+
+
+class HealthReporter:
+    def __init__(
+        self,
+        workers: WorkerHealthStore,
+        metrics: IngestMetrics,
+        worker: str,
+        partition: Partition,
+        every_s: float,
+        clock: Callable[[], int],
+    ) -> None:
+        self._workers = workers
+        self._metrics = metrics
+        self._worker = worker
+        self._partition = f"{partition.index}/{partition.count}"
+        self._cadence = Every(every_s)
+        self._clock = clock
+        self._last: tuple[int, Totals] | None = None
+
+    def maybe_report(self) -> None:
+        if self._cadence.due():
+            self.report()
+
+    def report(self) -> None:
+        now_ms, totals = self._clock(), self._metrics.totals()
+        messages_per_s = readings_per_s = 0.0
+        if self._last is not None and now_ms > self._last[0]:
+            seconds = (now_ms - self._last[0]) / 1000
+            messages_per_s = (totals.messages - self._last[1].messages) / seconds
+            readings_per_s = (totals.readings_stored - self._last[1].readings_stored) / seconds
+        self._last = (now_ms, totals)
+        health = WorkerHealth(
+            self._worker,
+            self._partition,
+            now_ms,
+            totals.messages,
+            totals.readings_stored,
+            totals.dead_letters,
+            totals.spool_records,
+            totals.spool_bytes,
+            round(messages_per_s, 1),
+            round(readings_per_s, 1),
+        )
+        try:
+            self._workers.record(health)
+        except MetersError as exc:
+            log.warning("health report not written (%s); next one in a moment", exc)

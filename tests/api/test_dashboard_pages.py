@@ -1,0 +1,213 @@
+"""The dashboard's overview, alarm assignment and comments, connection record pages, the
+indicator report, paging and the keyboard, in a real browser (Playwright + chromium)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from meters.clock import wall_clock_ms
+from meters.connections import NewApplication
+from meters.registry import MeterSighting, Registry
+from meters.views import Actor, WorkerHealth
+from safety.domain import Decision, MeterProfile
+from tests.api.conftest import LiveApi, add_user
+from tests.api.test_dashboard import sign_in
+from tests.conftest import sqlite_registry
+
+DAY = 86_400_000
+OTTO = Actor("otto", "operator", "test")
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    now = wall_clock_ms()
+    registry = sqlite_registry(tmp_path)
+    registry.provision([MeterProfile(f"M{i:03d}") for i in range(120)], now)
+    for name, role in (("otto", "operator"), ("ada", "operator"), ("sue", "supervisor")):
+        add_user(registry, name, role, now)
+    return registry
+
+
+@pytest.fixture
+def page(browser: Browser) -> Page:
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    yield page  # type: ignore[misc]
+    page.close()
+
+
+def test_the_overview_shows_the_fleet_alarms_by_severity_and_ingest_health(
+    registry: Registry, tmp_path: Path, page: Page, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    registry.record_sightings(
+        {
+            "M000": MeterSighting(now, now, "open", "online"),
+            "M001": MeterSighting(now, now, "closed", "offline"),
+            "M002": MeterSighting(now, now, "open", "online"),
+        }
+    )
+    for meter, rule, action in (
+        ("M001", "leak_detector", "shutoff"),
+        ("M002", "offline", "alarm"),
+        ("M000", "tamper", "alarm"),
+    ):
+        registry.record_decision(Decision(now, meter, rule, action, {}), now)
+    registry.workers.record(WorkerHealth("ingest", "0/1", now, 10, 100, 0, 0, 0, 42.0, 420.0))
+    live = LiveApi(registry, tmp_path)
+    try:
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+        expect(page.locator("#t-meters")).to_have_text("120")
+        expect(page.locator("#t-online")).to_have_text("1")
+        expect(page.locator("#t-offline")).to_have_text("2")  # its last will, and silence
+        expect(page.locator("#t-never")).to_have_text("117")
+        expect(page.locator("#t-closed")).to_have_text("1")
+        expect(page.locator("#t-critical")).to_have_text("1")
+        expect(page.locator("#t-warning")).to_have_text("1")
+        expect(page.locator("#t-info")).to_have_text("1")
+        expect(page.locator("#t-ingest")).to_have_text("正常 OK")
+        expect(page.locator("#t-rate")).to_have_text("42")
+        rules = page.locator("#alarm-rules tbody tr")
+        expect(rules).to_have_count(3)
+        expect(rules.nth(0)).to_contain_text("leak_detector")
+        # Critical first in the alarm list too.
+        expect(page.locator("#alarms tbody tr").first).to_contain_text("leak_detector")
+        page.screenshot(path=str(artifacts / "dashboard-overview.png"), full_page=True)
+    finally:
+        page.close()  # first: the server waits for the page's live feed to end
+        live.stop()
+
+
+def test_assign_and_comment_from_the_keyboard(
+    registry: Registry, tmp_path: Path, page: Page
+) -> None:
+    now = wall_clock_ms()
+    registry.record_decision(Decision(now, "M005", "micro_flow", "shutoff", {}), now)
+    live = LiveApi(registry, tmp_path)
+    try:
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+        expect(page.locator("#alarms tr[data-meter=M005]")).to_be_visible()
+        page.keyboard.press("2")  # the alarms view: its first row takes the focus
+        row = page.locator("#alarms tr[data-meter=M005]")
+        expect(row).to_be_focused()
+        page.keyboard.press("s")
+        dialog = page.locator("#ask-dialog")
+        expect(dialog).to_be_visible()
+        dialog.locator("select").select_option("ada")
+        dialog.locator("textarea").fill("nearest to the site")
+        dialog.locator("button[value=ok]").click()
+        expect(row.locator("td.assigned")).to_have_text("ada")
+        row.focus()
+        page.keyboard.press("m")
+        expect(dialog).to_be_visible()
+        dialog.locator("textarea").fill("customer called back")
+        page.keyboard.press("Tab")  # to the OK button
+        page.keyboard.press("Enter")
+        expect(row.locator("td.note")).to_contain_text("otto: customer called back")
+    finally:
+        page.close()  # first: the server waits for the page's live feed to end
+        live.stop()
+    (alarm,) = registry.list_alarms(meter_id="M005")
+    assert alarm.assigned_to == "ada"
+    assert [e.action for e in registry.audit_entries()[:2]] == ["alarm.comment", "alarm.assign"]
+
+
+def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
+    registry: Registry, tmp_path: Path, page: Page, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    new = NewApplication(
+        "guangzhou", "none", "online", "Chen", "13800138000", "Tianhe 9", "Tianhe", now - DAY
+    )
+    application = registry.connections.create(new, OTTO, now)
+    registry.connections.surveyed(application.id, OTTO, now - DAY // 2)
+    live = LiveApi(registry, tmp_path)
+    try:
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+        expect(page.locator("#connections tbody tr")).to_have_count(1)
+        page.keyboard.press("3")
+        expect(page.locator("#connections tbody tr").first).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("#connection-number")).to_have_text(application.number)
+        stages = page.locator("#connection-stages tbody tr")
+        expect(stages).to_have_count(3)
+        expect(stages.nth(2)).to_contain_text("not yet")
+        expect(page.locator("#connection-no-pauses")).to_be_visible()
+        expect(page.locator("#connection-actions button[data-step=surveyed]")).to_be_hidden()
+        page.click("#connection-actions button[data-step=pause]")
+        page.locator("#ask-dialog textarea").fill("customer asked to wait for renovation")
+        page.locator("#ask-dialog button[value=ok]").click()
+        pauses = page.locator("#connection-pauses tbody tr")
+        expect(pauses).to_have_count(1)
+        expect(pauses.first).to_contain_text("paused now")
+        expect(page.locator("#connection-actions button[data-step=resume]")).to_be_visible()
+        page.screenshot(path=str(artifacts / "dashboard-connection.png"), full_page=True)
+        page.keyboard.press("Escape")
+        expect(page.locator("#main")).to_be_visible()
+    finally:
+        page.close()  # first: the server waits for the page's live feed to end
+        live.stop()
+    (pause,) = registry.connections.get(application.id).pauses
+    assert pause.reason == "customer asked to wait for renovation" and pause.end_ms is None
+
+
+def test_the_indicator_report_page(
+    registry: Registry, tmp_path: Path, page: Page, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    today = datetime.date.today()
+    start = datetime.datetime(today.year, today.month, 1).timestamp() * 1000
+    submitted = max(int(start) + 1000, now - 2 * DAY)
+    new = NewApplication(
+        "guangzhou", "none", "online", "Wu", "13700137000", "Yuexiu 3", "", submitted
+    )
+    application = registry.connections.create(new, OTTO, now)
+    registry.connections.commission(application.id, "M010", OTTO, now)
+    registry.connections.gas_on({"M010": now - 1000}, now)
+    live = LiveApi(registry, tmp_path)
+    try:
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+        rows = page.locator("#report tbody tr")
+        expect(rows.first).to_be_visible()
+        guangzhou = rows.filter(has_text="guangzhou")
+        expect(guangzhou.first).to_contain_text("100.0 %")
+        href = page.locator("#report-csv").get_attribute("href")
+        assert href is not None and "format=csv" in href
+        csv = page.request.get(f"http://127.0.0.1:{live.port}{href}")
+        assert csv.ok and "guangzhou" in csv.text()
+        page.fill("#report-form input[name=to]", "2020-01-01")
+        page.fill("#report-form input[name=from]", "2020-02-01")
+        page.click("#report-form button[type=submit]")
+        expect(page.locator("#report-error")).to_contain_text("end must be after start")
+        page.screenshot(path=str(artifacts / "dashboard-report.png"), full_page=True)
+    finally:
+        page.close()  # first: the server waits for the page's live feed to end
+        live.stop()
+
+
+def test_lists_page_and_only_supervisors_see_the_open_button(
+    registry: Registry, tmp_path: Path, page: Page
+) -> None:
+    live = LiveApi(registry, tmp_path)
+    try:
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+        meters = page.locator("#meters tbody tr")
+        expect(meters).to_have_count(100)
+        pager = page.locator(".pager[data-list=meters]")
+        expect(pager.locator("button[data-action=prev]")).to_be_disabled()
+        pager.locator("button[data-action=next]").click()
+        expect(meters).to_have_count(20)
+        expect(pager.locator("button[data-action=next]")).to_be_disabled()
+        meters.first.click()
+        expect(page.locator("#meter-actions button[data-command=close]")).to_be_visible()
+        expect(page.locator("#meter-actions button[data-command=open]")).to_be_hidden()
+        page.click("#sign-out")
+        sign_in(page, f"http://127.0.0.1:{live.port}/", "sue")
+        page.locator("#meters tbody tr").first.click()
+        expect(page.locator("#meter-actions button[data-command=open]")).to_be_visible()
+    finally:
+        page.close()  # first: the server waits for the page's live feed to end
+        live.stop()
