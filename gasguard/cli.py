@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from gasguard import cli_mqtt_auth
 from gasguard.errors import GasguardError
 from gasguard.settings import Settings, load_settings
 from meters.accounts import ROLES
@@ -315,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(run=cmd_rules_show)
     _users_parser(sub)
     _connections_parser(sub)
+    cli_mqtt_auth.add_parser(sub)
     return parser
 
 

@@ -25,6 +25,7 @@ PROGRESS_EVERY_LINES = 200_000
 @dataclass(slots=True)
 class ReplayStats:
     lines: int = 0
+    meters: int = 0  # declarations
     readings: int = 0
     events: int = 0
     rejected: int = 0
@@ -97,6 +98,7 @@ def replay(
             print(f"replay: line {number} rejected: {exc}", file=log)
             continue
         if isinstance(item, MeterProfile):
+            stats.meters += 1
             engine.set_profile(item)
             continue
         if isinstance(item, Reading):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -128,6 +128,10 @@ class _Process:
             self.process.kill()
             self.process.wait(timeout=10)
 
+    def signal(self, number: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(number)
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -136,9 +140,17 @@ class _Process:
 
 
 class MosquittoServer:
-    """``mosquitto`` on a free loopback port with persistence in ``folder``."""
+    """``mosquitto`` on a free loopback port with persistence in ``folder``. ``security``:
+    lines for the listener (TLS files, ``password_file``, ``acl_file``); without them the
+    broker is open to anonymous clients (tests and the demo)."""
 
-    def __init__(self, folder: Path, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        port: int | None = None,
+        binary: str | None = None,
+        security: Sequence[str] = (),
+    ) -> None:
         found = binary or find_binary("mosquitto")
         if found is None:
             raise ServerStartError(
@@ -152,10 +164,10 @@ class MosquittoServer:
             "\n".join(
                 [
                     f"listener {self.port} 127.0.0.1",
+                    *(security or ["allow_anonymous true"]),
                     # Started as root, Mosquitto would switch to the 'mosquitto' user and
                     # then fail to write its persistence file in our folder: stay as we are.
                     f"user {getpass.getuser()}",
-                    "allow_anonymous true",
                     "persistence true",
                     f"persistence_location {folder}/",
                     "autosave_interval 1",
@@ -189,6 +201,10 @@ class MosquittoServer:
 
     def kill(self) -> None:
         self._process.kill()
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto reads its password file and ACL again."""
+        self._process.signal(signal.SIGHUP)
 
 
 class InfluxServer:

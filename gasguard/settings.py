@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_ca_file: str | None = None
+    # Derives meters' and server accounts' MQTT passwords (gasguard mqtt-auth); when unset,
+    # a random key is kept in the data folder.
+    mqtt_auth_key: SecretStr | None = None
     # 3.1.1 by default: paho decodes an MQTT 5 PUBLISH in 11.6 µs against 1.8 µs for
     # 3.1.1 (its properties object), a fifth of a core at 18,000 messages/s. Both keep a
     # persistent session; see docs/ingest.md.

@@ -8,6 +8,7 @@ import os
 import secrets
 
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from api.auth import TokenService
 from api.context import ApiContext
@@ -162,12 +163,23 @@ def work_calendar(settings: Settings) -> WorkCalendar:
 def api_secret(settings: Settings) -> bytes:
     """The configured token key, or one generated once and kept (0600) in the data folder,
     so that sessions survive an API restart on the embedded defaults."""
-    if settings.api_secret_key is not None:
-        secret = settings.api_secret_key.get_secret_value().encode()
+    return kept_secret(settings, settings.api_secret_key, "GASGUARD_API_SECRET_KEY", "api-secret")
+
+
+def mqtt_auth_key(settings: Settings) -> bytes:
+    """The key meters' MQTT passwords are derived from (meters.mqtt_auth)."""
+    return kept_secret(settings, settings.mqtt_auth_key, "GASGUARD_MQTT_AUTH_KEY", "mqtt-auth")
+
+
+def kept_secret(settings: Settings, configured: SecretStr | None, env: str, name: str) -> bytes:
+    """The configured secret (32+ characters), or one generated once and kept (0600) in
+    the data folder as ``{name}.key``."""
+    if configured is not None:
+        secret = configured.get_secret_value().encode()
         if len(secret) < 32:
-            raise SettingsError("GASGUARD_API_SECRET_KEY needs at least 32 characters")
+            raise SettingsError(f"{env} needs at least 32 characters")
         return secret
-    path = settings.data_dir / "api-secret.key"
+    path = settings.data_dir / f"{name}.key"
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

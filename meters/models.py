@@ -41,6 +41,8 @@ class Meter(Base):
     command_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     closure: Mapped[str | None] = mapped_column(String(16), nullable=True)  # why it is closed
     installed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    mqtt_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mqtt_revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Alarm(Base):

@@ -32,6 +32,7 @@ from meters.connections import ConnectionStore
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
 from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
+from meters.mqtt_accounts import MqttAccounts
 from meters.severity import COMMAND_RULE_PREFIX, INFO_RULES, SEVERITIES, severity_of
 from meters.views import (
     Actor,
@@ -120,6 +121,7 @@ class Registry:
         self.commands = CommandStore(transactions)
         self.connections = ConnectionStore(transactions)
         self.workers = WorkerHealthStore(transactions)
+        self.mqtt_accounts = MqttAccounts(transactions)
 
     # -- meters ---------------------------------------------------------------------------
 

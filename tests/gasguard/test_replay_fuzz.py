@@ -1,0 +1,53 @@
+"""The replay reader under arbitrary input (hypothesis): no exception escapes, and every
+non-blank line is a declaration, a reading, an event, or rejected with a reason."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gasguard.replay import replay
+from safety.config import RulesConfig
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
+)
+RECORDS = st.fixed_dictionaries(
+    {"type": st.sampled_from(["meter", "reading", "event", "other", 7])},
+    optional={
+        "meter": st.one_of(st.sampled_from(["M1", "M2", "", "a/b"]), VALUES),
+        "ts": st.one_of(st.integers(1_700_000_000_000, 1_800_000_000_000), VALUES),
+        "volume_m3": st.one_of(st.floats(0, 1e6), VALUES),
+        "flow_m3h": st.one_of(st.floats(0, 100), VALUES),
+        "pressure_kpa": VALUES,
+        "battery_pct": VALUES,
+        "valve": st.one_of(st.sampled_from(["open", "closed", "fault"]), VALUES),
+        "event": st.one_of(st.sampled_from(["detector_alarm", "tamper", "nope"]), VALUES),
+        "model": VALUES,
+        "category": st.one_of(st.sampled_from(["residential", "commercial"]), VALUES),
+        "report_interval_s": VALUES,
+    },
+)
+LINES = st.one_of(RECORDS.map(lambda r: json.dumps(r, allow_nan=True)), st.text(max_size=40))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINES, max_size=30))
+def test_every_line_is_taken_or_rejected_never_an_exception(lines: list[str]) -> None:
+    source = io.StringIO("\n".join(line.replace("\n", " ") for line in lines) + "\n")
+    out, log = io.StringIO(), io.StringIO()
+    stats = replay(source, out, RulesConfig(), log)
+    taken = stats.meters + stats.readings + stats.events
+    assert stats.lines == taken + stats.rejected
+    assert log.getvalue().count("rejected:") == stats.rejected
+    decisions = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(decisions) == stats.decisions
+    assert all(d["action"] in ("alarm", "shutoff") for d in decisions)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from meters.errors import ProtocolError
+from meters.mqtt_auth import (
+    INGEST_ACCOUNT,
+    Credential,
+    acl_file,
+    derive_password,
+    mosquitto_hash,
+    password_file,
+)
+
+KEY = b"k" * 32
+
+
+def test_passwords_differ_by_meter_generation_and_key_and_are_stable() -> None:
+    first = derive_password(KEY, Credential("M1"))
+    assert first == derive_password(KEY, Credential("M1")) and len(first) == 32
+    assert first != derive_password(KEY, Credential("M2"))
+    assert first != derive_password(KEY, Credential("M1", 1))
+    assert first != derive_password(b"x" * 32, Credential("M1"))
+
+
+def test_the_hash_is_mosquittos_pbkdf2_sha512_format() -> None:
+    salt = bytes(range(12))
+    kind, iterations, salt_b64, digest_b64 = mosquitto_hash("secret", salt).split("$")[1:]
+    assert (kind, iterations) == ("7", "101")
+    assert base64.b64decode(salt_b64) == salt
+    assert base64.b64decode(digest_b64) == hashlib.pbkdf2_hmac("sha512", b"secret", salt, 101)
+
+
+def test_the_password_file_holds_services_then_meters() -> None:
+    text = password_file(KEY, [Credential("M1"), Credential("M2", 3)], [INGEST_ACCOUNT])
+    assert [line.split(":")[0] for line in text.splitlines()] == [INGEST_ACCOUNT, "M1", "M2"]
+    assert all(line.split(":")[1].startswith("$7$101$") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("meter", ["a/b", "+", "#", INGEST_ACCOUNT])
+def test_a_meter_id_that_could_escape_its_topics_is_refused(meter: str) -> None:
+    with pytest.raises(ProtocolError):
+        password_file(KEY, [Credential(meter)], [])
+
+
+def test_the_acl_gives_meters_their_own_topics_only() -> None:
+    lines = acl_file().splitlines()
+    assert "pattern write gas/v1/meters/%u/telemetry" in lines
+    assert "pattern read gas/v1/meters/%u/commands" in lines
+    assert not any(line.startswith("pattern") and "+" in line for line in lines)
+    assert "topic write gas/v1/meters/+/commands" in lines  # the ingest account only
+    assert "user gasguard-simulator" not in lines
+    assert "user gasguard-simulator" in acl_file(simulator=True).splitlines()
