@@ -3,13 +3,13 @@ they are)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from meters.connections import ApplicationView
-from meters.overview import OverviewView
+from meters.overview import OverviewView, WorkerStatus
 from meters.severity import Severity
 from meters.views import AlarmCount, MeterView
 
@@ -20,28 +20,14 @@ class Health(BaseModel):
     telemetry: bool
 
 
-class WorkerOut(BaseModel):
-    """One ingest worker's last report; ``stale``: none for too long (down or stuck)."""
-
-    worker: str
-    partition: str
-    updated_ms: int
-    messages: int
-    readings: int
-    dead_letters: int
-    spool_records: int
-    spool_bytes: int
-    messages_per_s: float
-    readings_per_s: float
-    stale: bool
-
-
 class IngestOut(BaseModel):
     ok: bool = Field(description="at least one worker, all reporting, no spool backlog")
     messages_per_s: float
     readings_per_s: float
     spool_records: int
-    workers: list[WorkerOut]
+    workers: list[WorkerStatus] = Field(
+        description="each worker's last report; stale: none for too long"
+    )
 
 
 class Overview(BaseModel):
@@ -59,13 +45,13 @@ class Overview(BaseModel):
 
     @classmethod
     def of(cls, view: OverviewView) -> Overview:
-        fresh = [w.health for w in view.workers if not w.stale]
+        fresh = [w for w in view.workers if not w.stale]
         ingest = IngestOut(
             ok=view.ingest_ok,
             messages_per_s=round(sum(h.messages_per_s for h in fresh), 1),
             readings_per_s=round(sum(h.readings_per_s for h in fresh), 1),
-            spool_records=sum(w.health.spool_records for w in view.workers),
-            workers=[WorkerOut(**asdict(w.health), stale=w.stale) for w in view.workers],
+            spool_records=sum(w.spool_records for w in view.workers),
+            workers=view.workers,
         )
         return cls(
             meters=view.meters.total,

@@ -3,7 +3,7 @@ read from the registry in one place for the API."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from meters.registry import Registry
 from meters.severity import SEVERITIES, Severity
@@ -11,8 +11,7 @@ from meters.views import AlarmCount, MeterCounts, WorkerHealth
 
 
 @dataclass(frozen=True, slots=True)
-class WorkerStatus:
-    health: WorkerHealth
+class WorkerStatus(WorkerHealth):
     stale: bool  # no report for longer than the overview's stale limit: down or stuck
 
 
@@ -28,7 +27,7 @@ class OverviewView:
     def ingest_ok(self) -> bool:
         """At least one worker, every one reporting, none with a backlog in its spool."""
         return bool(self.workers) and all(
-            not w.stale and w.health.spool_records == 0 for w in self.workers
+            not w.stale and w.spool_records == 0 for w in self.workers
         )
 
 
@@ -38,7 +37,7 @@ def overview(registry: Registry, now_ms: int, stale_after_ms: int) -> OverviewVi
     for count in alarms:
         by_severity[count.severity] += count.open
     workers = [
-        WorkerStatus(health, now_ms - health.updated_ms > stale_after_ms)
+        WorkerStatus(**asdict(health), stale=now_ms - health.updated_ms > stale_after_ms)
         for health in registry.workers.list()
     ]
     return OverviewView(

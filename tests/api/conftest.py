@@ -3,13 +3,15 @@ signed-in clients of each role."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page
 
 from api.app import create_app
 from api.auth import TokenService
@@ -80,3 +82,15 @@ class LiveApi:
         self.server.should_exit = True
         self.thread.join(10)
         self.store.close()
+
+
+@contextlib.contextmanager
+def serving(registry: Registry, folder: Path, page: Page) -> Iterator[str]:
+    """The API and dashboard served for ``page``; yields the dashboard's address. The page
+    closes first: the server waits for the page's live feed to end before it stops."""
+    live = LiveApi(registry, folder)
+    try:
+        yield f"http://127.0.0.1:{live.port}/"
+    finally:
+        page.close()
+        live.stop()

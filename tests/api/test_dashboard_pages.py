@@ -14,7 +14,7 @@ from meters.connections import NewApplication
 from meters.registry import MeterSighting, Registry
 from meters.views import Actor, WorkerHealth
 from safety.domain import Decision, MeterProfile
-from tests.api.conftest import LiveApi, add_user
+from tests.api.conftest import add_user, serving
 from tests.api.test_dashboard import sign_in
 from tests.conftest import sqlite_registry
 
@@ -57,9 +57,8 @@ def test_the_overview_shows_the_fleet_alarms_by_severity_and_ingest_health(
     ):
         registry.record_decision(Decision(now, meter, rule, action, {}), now)
     registry.workers.record(WorkerHealth("ingest", "0/1", now, 10, 100, 0, 0, 0, 42.0, 420.0))
-    live = LiveApi(registry, tmp_path)
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
         expect(page.locator("#t-meters")).to_have_text("120")
         expect(page.locator("#t-online")).to_have_text("1")
         expect(page.locator("#t-offline")).to_have_text("2")  # its last will, and silence
@@ -76,9 +75,6 @@ def test_the_overview_shows_the_fleet_alarms_by_severity_and_ingest_health(
         # Critical first in the alarm list too.
         expect(page.locator("#alarms tbody tr").first).to_contain_text("leak_detector")
         page.screenshot(path=str(artifacts / "dashboard-overview.png"), full_page=True)
-    finally:
-        page.close()  # first: the server waits for the page's live feed to end
-        live.stop()
 
 
 def test_assign_and_comment_from_the_keyboard(
@@ -86,9 +82,8 @@ def test_assign_and_comment_from_the_keyboard(
 ) -> None:
     now = wall_clock_ms()
     registry.record_decision(Decision(now, "M005", "micro_flow", "shutoff", {}), now)
-    live = LiveApi(registry, tmp_path)
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
         expect(page.locator("#alarms tr[data-meter=M005]")).to_be_visible()
         page.keyboard.press("2")  # the alarms view: its first row takes the focus
         row = page.locator("#alarms tr[data-meter=M005]")
@@ -107,9 +102,6 @@ def test_assign_and_comment_from_the_keyboard(
         page.keyboard.press("Tab")  # to the OK button
         page.keyboard.press("Enter")
         expect(row.locator("td.note")).to_contain_text("otto: customer called back")
-    finally:
-        page.close()  # first: the server waits for the page's live feed to end
-        live.stop()
     (alarm,) = registry.list_alarms(meter_id="M005")
     assert alarm.assigned_to == "ada"
     assert [e.action for e in registry.audit_entries()[:2]] == ["alarm.comment", "alarm.assign"]
@@ -124,9 +116,8 @@ def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
     )
     application = registry.connections.create(new, OTTO, now)
     registry.connections.surveyed(application.id, OTTO, now - DAY // 2)
-    live = LiveApi(registry, tmp_path)
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
         expect(page.locator("#connections tbody tr")).to_have_count(1)
         page.keyboard.press("3")
         expect(page.locator("#connections tbody tr").first).to_be_focused()
@@ -147,9 +138,6 @@ def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
         page.screenshot(path=str(artifacts / "dashboard-connection.png"), full_page=True)
         page.keyboard.press("Escape")
         expect(page.locator("#main")).to_be_visible()
-    finally:
-        page.close()  # first: the server waits for the page's live feed to end
-        live.stop()
     (pause,) = registry.connections.get(application.id).pauses
     assert pause.reason == "customer asked to wait for renovation" and pause.end_ms is None
 
@@ -167,33 +155,28 @@ def test_the_indicator_report_page(
     application = registry.connections.create(new, OTTO, now)
     registry.connections.commission(application.id, "M010", OTTO, now)
     registry.connections.gas_on({"M010": now - 1000}, now)
-    live = LiveApi(registry, tmp_path)
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
         rows = page.locator("#report tbody tr")
         expect(rows.first).to_be_visible()
         guangzhou = rows.filter(has_text="guangzhou")
         expect(guangzhou.first).to_contain_text("100.0 %")
         href = page.locator("#report-csv").get_attribute("href")
         assert href is not None and "format=csv" in href
-        csv = page.request.get(f"http://127.0.0.1:{live.port}{href}")
+        csv = page.request.get(url.rstrip("/") + href)
         assert csv.ok and "guangzhou" in csv.text()
         page.fill("#report-form input[name=to]", "2020-01-01")
         page.fill("#report-form input[name=from]", "2020-02-01")
         page.click("#report-form button[type=submit]")
         expect(page.locator("#report-error")).to_contain_text("end must be after start")
         page.screenshot(path=str(artifacts / "dashboard-report.png"), full_page=True)
-    finally:
-        page.close()  # first: the server waits for the page's live feed to end
-        live.stop()
 
 
 def test_lists_page_and_only_supervisors_see_the_open_button(
     registry: Registry, tmp_path: Path, page: Page
 ) -> None:
-    live = LiveApi(registry, tmp_path)
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
         meters = page.locator("#meters tbody tr")
         expect(meters).to_have_count(100)
         pager = page.locator(".pager[data-list=meters]")
@@ -205,9 +188,6 @@ def test_lists_page_and_only_supervisors_see_the_open_button(
         expect(page.locator("#meter-actions button[data-command=close]")).to_be_visible()
         expect(page.locator("#meter-actions button[data-command=open]")).to_be_hidden()
         page.click("#sign-out")
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "sue")
+        sign_in(page, url, "sue")
         page.locator("#meters tbody tr").first.click()
         expect(page.locator("#meter-actions button[data-command=open]")).to_be_visible()
-    finally:
-        page.close()  # first: the server waits for the page's live feed to end
-        live.stop()

@@ -8,7 +8,6 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 from tests.processes import IngestProcess, LoadPublisher, stored_points
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def influx_store(influxd: InfluxServer) -> Iterator[InfluxTelemetryStore]:
-    store = InfluxTelemetryStore(influxd.url, f"faults_{uuid.uuid4().hex[:8]}")
-    store.ensure_database()
-    yield store
-    store.close()
 
 
 def assert_exactly_once(

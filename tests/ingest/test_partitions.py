@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,6 @@ from tests.processes import IngestProcess, LoadPublisher
 pytestmark = pytest.mark.integration
 
 WORKERS = 2
-
-
-@pytest.fixture
-def influx_store(influxd: InfluxServer) -> Iterator[InfluxTelemetryStore]:
-    store = InfluxTelemetryStore(influxd.url, f"parts_{uuid.uuid4().hex[:8]}")
-    store.ensure_database()
-    yield store
-    store.close()
 
 
 def workers(
