@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from gasguard import cli_mqtt_auth
 from gasguard.errors import GasguardError
+from gasguard.secrets_check import refuse_example_secrets
 from gasguard.settings import Settings, load_settings
 from meters.accounts import ROLES
 from meters.errors import MetersError
@@ -330,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for chatty in ("alembic", "httpx"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
+        if args.run is not cmd_demo:
+            refuse_example_secrets(settings)
         return int(args.run(settings, args))
     except (GasguardError, MetersError, SafetyError, OSError) as exc:
         print(f"gasguard: {exc}", file=sys.stderr)

@@ -30,6 +30,7 @@ from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession
+from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential, derive_password
 from meters.registry import Registry
 from meters.telemetry import open_store
 from meters.telemetry.base import TelemetryStore
@@ -44,7 +45,17 @@ log = logging.getLogger(__name__)
 
 
 def mqtt_endpoint(settings: Settings) -> MqttEndpoint:
-    return MqttEndpoint.from_url(settings.mqtt_url, settings.mqtt_ca_file, settings.mqtt_protocol)
+    """The broker from ``GASGUARD_MQTT_URL``. A server account named without a password
+    (``mqtts://gasguard-ingest@host``) gets its password derived from the MQTT auth key,
+    the one ``gasguard mqtt-auth export`` wrote into Mosquitto's password file."""
+    endpoint = MqttEndpoint.from_url(
+        settings.mqtt_url, settings.mqtt_ca_file, settings.mqtt_protocol
+    )
+    username = endpoint.username
+    if username is not None and username in SERVICE_ACCOUNTS.values() and not endpoint.password:
+        password = derive_password(mqtt_auth_key(settings), Credential(username))
+        endpoint = dataclasses.replace(endpoint, password=password)
+    return endpoint
 
 
 def rules_config(settings: Settings) -> RulesConfig:

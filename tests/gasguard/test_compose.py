@@ -12,11 +12,14 @@ import pytest
 import yaml
 
 from gasguard.cli import build_parser
+from gasguard.secrets_check import EXAMPLE_MARKER, example_secrets
 from gasguard.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-GASGUARD_SERVICES = {"migrate", "ingest", "api", "simulator"}
+GASGUARD_SERVICES = {"migrate", "mqtt-auth", "ingest", "api", "simulator"}
+ONE_SHOT = {"migrate", "mqtt-auth"}
 LONG_RUNNING_WITH_HEALTHCHECK = {"mosquitto", "influxdb", "postgres", "ingest", "api"}
+OPERATOR_SUPPLIED = "./deploy/tls"  # TLS files, not in the repository (deploy/tls/README.md)
 
 
 def _interpolate(text: str) -> str:
@@ -96,12 +99,13 @@ def _as_settings(environment: dict[str, str]) -> dict[str, Any]:
 
 def test_urls_point_at_the_services_and_their_ports(services: dict[str, dict[str, Any]]) -> None:
     postgres_env = services["postgres"]["environment"]
-    for name in ("migrate", "ingest", "api", "simulator"):
+    for name in GASGUARD_SERVICES:
         environment = services[name]["environment"]
         mqtt = urlsplit(environment["GASGUARD_MQTT_URL"])
-        assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtt", "mosquitto", 1883)
-        if name == "simulator":
-            continue
+        assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtts", "mosquitto", 8883)
+        assert mqtt.password is None  # derived from the MQTT auth key (gasguard.wiring)
+        account = "gasguard-simulator" if name == "simulator" else "gasguard-ingest"
+        assert mqtt.username == account
         influx = urlsplit(environment["GASGUARD_INFLUX_URL"])
         assert (influx.hostname, influx.port) == ("influxdb", 8086)
         assert (
@@ -115,7 +119,8 @@ def test_urls_point_at_the_services_and_their_ports(services: dict[str, dict[str
         )
         assert db.path == "/" + postgres_env["POSTGRES_DB"]
     mosquitto_conf = (ROOT / "deploy" / "mosquitto.conf").read_text()
-    assert re.search(r"^listener 1883$", mosquitto_conf, re.M)
+    assert re.search(r"^listener 8883$", mosquitto_conf, re.M)
+    assert "8883:8883" in services["mosquitto"]["ports"]
     api_port = services["api"]["environment"]["GASGUARD_API_PORT"]
     assert f"{api_port}:{api_port}" in services["api"]["ports"]
     assert services["api"]["environment"]["GASGUARD_API_HOST"] == "0.0.0.0"
@@ -137,18 +142,66 @@ def test_healthchecks_dependencies_restarts_and_volumes(
         for dependency, condition in service.get("depends_on", {}).items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
             expected = (
-                "service_completed_successfully" if dependency == "migrate" else "service_healthy"
+                "service_completed_successfully" if dependency in ONE_SHOT else "service_healthy"
             )
             assert condition["condition"] == expected
             if expected == "service_healthy":
                 assert "healthcheck" in services[dependency]
-        if name != "migrate":
+        if name not in ONE_SHOT:
             assert service["restart"] == "unless-stopped", name
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             bind_mount_exists = source.startswith("./") and (ROOT / source).exists()
-            assert bind_mount_exists or source in compose["volumes"], volume
+            supplied = source.startswith(OPERATOR_SUPPLIED)
+            assert bind_mount_exists or supplied or source in compose["volumes"], volume
     for name in ("ingest", "api"):
         assert (
             services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         )
+
+
+def test_mosquitto_is_locked_down_with_the_generated_accounts(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    conf = (ROOT / "deploy" / "mosquitto.conf").read_text().splitlines()
+    assert "allow_anonymous false" in conf and "allow_anonymous true" not in conf
+    assert {"cafile", "certfile", "keyfile", "password_file", "acl_file"} <= {
+        line.split()[0] for line in conf if line and not line.startswith("#")
+    }
+    export = services["mqtt-auth"]["command"]
+    assert export[:3] == ["gasguard", "mqtt-auth", "export"] and "--simulator" not in export
+    out = export[export.index("--out") + 1]
+    auth_volume = next(v for v in services["mqtt-auth"]["volumes"] if v.endswith(out))
+    mounted = next(
+        v for v in services["mosquitto"]["volumes"] if v.startswith(auth_volume.split(":")[0])
+    )
+    target = mounted.split(":")[1]
+    assert f"password_file {target}/passwd" in conf and f"acl_file {target}/acl" in conf
+    assert services["simulator"]["profiles"] == ["trial"]
+    influx = services["influxdb"]["environment"]
+    assert influx["INFLUXDB_HTTP_AUTH_ENABLED"] == "true"
+    for name in ("ingest", "api"):
+        token = services[name]["environment"]["GASGUARD_INFLUX_TOKEN"]
+        assert token == f"{influx['INFLUXDB_USER']}:{influx['INFLUXDB_USER_PASSWORD']}"
+    for name in GASGUARD_SERVICES - {"mqtt-auth", "ingest", "simulator"}:
+        assert "GASGUARD_MQTT_AUTH_KEY" not in services[name]["environment"], name
+
+
+def test_the_example_secrets_are_refused(services: dict[str, dict[str, Any]]) -> None:
+    """Every variable of .env.example is used by the compose file, holds the example
+    marker, and makes gasguard refuse to start."""
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    for name, value in example.items():
+        assert f"${{{name}:?" in compose_text, name
+        assert EXAMPLE_MARKER in value, name
+    text = re.sub(r"\$\{([A-Z_]+)[^}]*\}", lambda m: example[m.group(1)], compose_text)
+    with_examples = yaml.safe_load(text)["services"]
+    for name in ("ingest", "api", "mqtt-auth"):
+        environment = {k: str(v) for k, v in with_examples[name]["environment"].items()}
+        settings = Settings(**_as_settings(environment))
+        assert example_secrets(settings), name

@@ -189,8 +189,11 @@ def test_tls_is_verified_against_the_configured_ca(broker: Broker, tmp_path: Pat
 def test_gasguard_ingest_connects_over_mqtts_with_its_account(
     broker: Broker, tmp_path: Path
 ) -> None:
-    url = f"mqtts://{INGEST_ACCOUNT}:{password(INGEST_ACCOUNT)}@127.0.0.1:{broker.server.port}"
-    settings = settings_for(url, tmp_path / "ingest", mqtt_ca_file=str(broker.ca.ca_cert))
+    # No password in the URL: a server account's is derived from the MQTT auth key.
+    url = f"mqtts://{INGEST_ACCOUNT}@127.0.0.1:{broker.server.port}"
+    settings = settings_for(
+        url, tmp_path / "ingest", mqtt_ca_file=str(broker.ca.ca_cert), mqtt_auth_key=KEY
+    )
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
     ingester = start_ingester(settings, broker.registry, store)
     meter = Client(broker, "M1", password("M1"))
