@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from ingest.every import Every
 from meters.connections import Policies
-from meters.errors import MetersError
 from meters.registry import Registry
 from safety.domain import Decision
 
@@ -31,12 +30,9 @@ class ConnectionWatch:
         self._raised: set[tuple[str, str]] = set()
 
     def maybe_run(self) -> None:
-        if not self._cadence.due():
-            return
-        try:
-            self.run(self._clock())
-        except MetersError as exc:
-            log.warning("cannot check connection time limits (%s); trying again", exc)
+        self._cadence.run_when_due(
+            lambda: self.run(self._clock()), "cannot check connection time limits"
+        )
 
     def run(self, now_ms: int) -> list[Decision]:
         raised = []

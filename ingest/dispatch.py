@@ -12,7 +12,7 @@ from collections.abc import Callable
 from ingest.commands import CommandPublisher
 from ingest.every import Every
 from meters.command_store import CommandStore, NewCommand
-from meters.errors import Conflict, MetersError, NotFound
+from meters.errors import Conflict, NotFound
 from meters.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from meters.registry import Registry
 from meters.views import Actor, CommandView
@@ -79,12 +79,7 @@ class CommandDispatcher:
 
     def maybe_run(self) -> None:
         """Poll when due; a registry failure is logged and retried at the next poll."""
-        if not self._cadence.due():
-            return
-        try:
-            self.run(self._clock())
-        except MetersError as exc:
-            log.warning("command dispatch failed (%s); trying again", exc)
+        self._cadence.run_when_due(lambda: self.run(self._clock()), "command dispatch failed")
 
     def run(self, now_ms: int) -> None:
         for done in self._store.confirm_from_telemetry(now_ms, self._owns):

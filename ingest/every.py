@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+
+from meters.errors import MetersError
+
+log = logging.getLogger(__name__)
 
 
 class Every:
@@ -18,3 +24,13 @@ class Every:
             return False
         self._next = now + self.seconds
         return True
+
+    def run_when_due(self, chore: Callable[[], object], failed: str) -> None:
+        """Run ``chore`` when due. A registry failure is logged (``failed``: what could
+        not be done) and the chore waits for its next turn: it never stops the worker."""
+        if not self.due():
+            return
+        try:
+            chore()
+        except MetersError as exc:
+            log.warning("%s (%s); trying again", failed, exc)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from ingest.decode import Decoded
 from ingest.every import Every
-from meters.errors import MetersError
 from meters.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -25,12 +24,10 @@ class GasOnWatcher:
         self._first_flow: dict[str, int] = {}
 
     def maybe_refresh(self) -> None:
-        if not self._cadence.due():
-            return
-        try:
-            self.awaiting = self._registry.connections.awaiting_gas_on()
-        except MetersError as exc:
-            log.warning("cannot read the meters awaiting gas-on (%s); trying again", exc)
+        self._cadence.run_when_due(self._refresh, "cannot read the meters awaiting gas-on")
+
+    def _refresh(self) -> None:
+        self.awaiting = self._registry.connections.awaiting_gas_on()
 
     def observe(self, decoded: Iterable[Decoded]) -> None:
         if not self.awaiting:
