@@ -14,7 +14,7 @@ from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
 from safety.domain import Decision, MeterProfile, Reading
-from tests.api.conftest import PASSWORD, LiveApi, add_user
+from tests.api.conftest import PASSWORD, add_user, serving
 from tests.conftest import sqlite_registry
 
 
@@ -37,16 +37,15 @@ def sign_in(page: Page, url: str, username: str) -> None:
 def test_an_operator_signs_in_sees_an_alarm_arrive_live_acknowledges_and_clears_it(
     browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
 ) -> None:
-    live = LiveApi(registry, tmp_path)
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    try:
-        page.goto(f"http://127.0.0.1:{live.port}/")
+    with serving(registry, tmp_path, page) as url:
+        page.goto(url)
         expect(page.locator("#login")).to_be_visible()
         page.fill("input[name=username]", "otto")
         page.fill("input[name=password]", "wrong password")
         page.press("input[name=password]", "Enter")
         expect(page.locator("#login-error")).to_contain_text("Wrong username or password")
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+        sign_in(page, url, "otto")
         expect(page.locator("#who")).to_have_text("otto · operator")
         expect(page.locator("#alarms-empty")).to_be_visible()
 
@@ -66,9 +65,6 @@ def test_an_operator_signs_in_sees_an_alarm_arrive_live_acknowledges_and_clears_
         dialog.locator("button[value=ok]").click()
         expect(page.locator("#alarms tr[data-meter=M2]")).to_have_count(0)
         page.screenshot(path=str(artifacts / "dashboard-cleared.png"), full_page=True)
-    finally:
-        page.close()
-        live.stop()
     (alarm,) = registry.list_alarms(meter_id="M2")
     assert (alarm.state, alarm.acknowledged_by, alarm.cleared_by) == ("cleared", "otto", "otto")
     assert alarm.note.endswith("technician found the hob tap open; closed it")
@@ -79,18 +75,14 @@ def test_a_viewer_sees_alarms_without_the_buttons_that_change_them(
 ) -> None:
     now = wall_clock_ms()
     registry.record_decision(Decision(now, "M1", "over_flow", "shutoff", {}), now)
-    live = LiveApi(registry, tmp_path)
     page = browser.new_page()
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "vera")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "vera")
         row = page.locator("#alarms tr[data-meter=M1]")
         expect(row).to_be_visible()
         expect(row.locator("button")).to_have_count(0)
         page.click("#sign-out")
         expect(page.locator("#login")).to_be_visible()
-    finally:
-        page.close()
-        live.stop()
 
 
 def test_the_connection_board_highlights_warnings_and_overdue_records(
@@ -109,19 +101,15 @@ def test_the_connection_board_highlights_warnings_and_overdue_records(
             submitted_ms=now - int(days_ago * 86_400_000),
         )
         registry.connections.create(new, otto, now)
-    live = LiveApi(registry, tmp_path)
     page = browser.new_page(viewport={"width": 1600, "height": 1200})
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "vera")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "vera")
         rows = page.locator("#connections tbody tr")
         expect(rows).to_have_count(3)
         states = [rows.nth(i).get_attribute("class") for i in range(3)]
         assert states == ["time-overdue", "time-warning", "time-on_time"]
         expect(rows.nth(0)).to_contain_text("overdue")
         page.screenshot(path=str(artifacts / "dashboard-connections.png"), full_page=True)
-    finally:
-        page.close()
-        live.stop()
 
 
 def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
@@ -136,10 +124,9 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         ]
     )
     store.close()
-    live = LiveApi(registry, tmp_path)
     page = browser.new_page(viewport={"width": 1600, "height": 1400})
-    try:
-        sign_in(page, f"http://127.0.0.1:{live.port}/", "otto")
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
         page.locator("#meters tr[data-meter=M2]").click()
         expect(page.locator("#meter-id")).to_have_text("M2")
         expect(page.locator("#chart-flow polyline")).to_have_count(1)
@@ -154,9 +141,6 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         expect(row).to_contain_text("close")
         expect(row.locator("td.state")).to_have_text("queued")
         page.screenshot(path=str(artifacts / "dashboard-meter.png"), full_page=True)
-    finally:
-        page.close()
-        live.stop()
     (command,) = registry.commands.find("M2")
     assert (command.action, command.requested_by, command.reason) == (
         "close",
