@@ -22,6 +22,7 @@ from meters.protocol import Command, CommandReply, parse_command
 from meters.registry import Registry
 from meters.signing import sign_reply
 from meters.telemetry.base import TelemetryStore
+from simulators.config import SimulatorConfig
 
 
 def wait_until(
@@ -107,3 +108,18 @@ def act_as_meter(
         f"gas/v1/meters/{meter_id}/telemetry", {"ts": now + 1, "volume_m3": 1.0, "valve": valve}
     )
     return command
+
+
+def one_leak_fleet(meters: int, prefix: str, leak_after_s: float) -> SimulatorConfig:
+    """A small fleet reporting every 0.5 s in which one meter's gas detector goes off
+    ``leak_after_s`` after the start (the end-to-end tests' scenario)."""
+    return SimulatorConfig(
+        meters=meters,
+        report_interval_s=0.5,
+        id_prefix=prefix,
+        client_id=f"{prefix.lower()}-sim",
+        leak_faults=1,
+        leak_after_s=leak_after_s,
+        over_flow_faults=0,
+        micro_flow_faults=0,
+    )

@@ -18,11 +18,10 @@ from gasguard.servers import MosquittoServer
 from meters.connections import NewApplication
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
-from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
 from tests.api.conftest import PASSWORD, LiveApi, add_user
 from tests.conftest import sqlite_registry
-from tests.helpers import settings_for, start_ingester
+from tests.helpers import one_leak_fleet, settings_for, start_ingester
 
 DAY = 86_400_000
 
@@ -30,16 +29,7 @@ DAY = 86_400_000
 def test_an_operator_works_the_dashboard_over_the_live_system(
     mosquitto: MosquittoServer, browser: Browser, tmp_path: Path, artifacts: Path
 ) -> None:
-    simulator = SimulatorConfig(
-        meters=4,
-        report_interval_s=0.5,
-        id_prefix="UI",
-        client_id="ui-sim",
-        leak_faults=1,
-        leak_after_s=6.0,
-        over_flow_faults=0,
-        micro_flow_faults=0,
-    )
+    simulator = one_leak_fleet(4, "UI", leak_after_s=6.0)
     settings = settings_for(mosquitto.url, tmp_path, simulator=simulator)
     registry = sqlite_registry(tmp_path)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")

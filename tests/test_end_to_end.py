@@ -14,26 +14,16 @@ from gasguard import wiring
 from gasguard.servers import InfluxServer, MosquittoServer
 from meters.clock import wall_clock_ms
 from meters.telemetry import InfluxTelemetryStore
-from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
-from tests.helpers import settings_for, start_ingester, wait_until
+from tests.helpers import one_leak_fleet, settings_for, start_ingester, wait_until
 
 
 def test_fleet_to_influx_to_api_and_a_leak_closes_the_valve(
     mosquitto: MosquittoServer, influxd: InfluxServer, tmp_path: Path
 ) -> None:
-    simulator = SimulatorConfig(
-        meters=6,
-        report_interval_s=0.5,
-        id_prefix="E2E",
-        client_id="e2e-sim",
-        leak_faults=1,
-        leak_after_s=2.0,
-        over_flow_faults=0,
-        micro_flow_faults=0,
-    )
+    simulator = one_leak_fleet(6, "E2E", leak_after_s=2.0)
     settings = settings_for(
         mosquitto.url, tmp_path, influx_url=influxd.url, influx_db="e2e", simulator=simulator
     )
