@@ -112,12 +112,17 @@ function ask(options, submit) {
       if (error instanceof SignedOut) { dialog.close(); return showLogin(); }
       document.getElementById("ask-error").textContent = error.message;
     }
-    refresh();
-    if (meterId) drawMeter().catch(() => {});
-    if (connectionId) drawConnection().catch(() => {});
+    redraw();
   };
   dialog.showModal();
   (options.users ? select : text).focus();
+}
+
+// After a change: the lists, and the meter or connection page if one is open.
+function redraw() {
+  refresh();
+  if (meterId) drawMeter().catch(() => {});
+  if (connectionId) drawConnection().catch(() => {});
 }
 
 // -- overview ---------------------------------------------------------------------------
@@ -442,8 +447,7 @@ async function connectionStep(step) {
       required: true, minLength: 1 }, ({ text }) => postJson(path, { meter_id: text }));
   }
   try { await postJson(path); } catch (error) { alert(error.message); }
-  drawConnection().catch(() => {});
-  refresh();
+  redraw();
 }
 
 // -- the indicator report -----------------------------------------------------------------
