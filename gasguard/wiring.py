@@ -81,9 +81,10 @@ def build_ingester(
 ) -> MqttIngester:
     config = settings.ingest
     partition = config.worker_partition()
+    worker = config.client_id + partition.suffix  # its MQTT session and its health row
     session = MqttSession(
         mqtt_endpoint(settings),
-        config.client_id + partition.suffix,
+        worker,
         ingest_subscriptions(),
         "ingest",
         session_options(config),
@@ -118,7 +119,7 @@ def build_ingester(
     health = HealthReporter(
         registry.workers,
         ingest_metrics,
-        config.client_id + partition.suffix,
+        worker,
         partition,
         config.health_every_s,
         wall_clock_ms,
