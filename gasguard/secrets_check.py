@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from gasguard.settings import Settings, SettingsError
 
 EXAMPLE_MARKER = "change-me"
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
 
 
 def _url_password(url: str | None) -> str:
@@ -21,12 +27,8 @@ def _url_password(url: str | None) -> str:
 def example_secrets(settings: Settings) -> list[str]:
     """The settings whose secret is still an example value."""
     secrets = {
-        "GASGUARD_API_SECRET_KEY": settings.api_secret_key.get_secret_value()
-        if settings.api_secret_key
-        else "",
-        "GASGUARD_MQTT_AUTH_KEY": settings.mqtt_auth_key.get_secret_value()
-        if settings.mqtt_auth_key
-        else "",
+        "GASGUARD_API_SECRET_KEY": _secret(settings.api_secret_key),
+        "GASGUARD_MQTT_AUTH_KEY": _secret(settings.mqtt_auth_key),
         "GASGUARD_INFLUX_TOKEN": settings.influx_token or "",
         "GASGUARD_DB_URL (password)": _url_password(settings.db_url),
         "GASGUARD_MQTT_URL (password)": _url_password(settings.mqtt_url),
