@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ingest.decode import InvalidItem, parse_event, parse_reading
+from ingest.decode import InvalidItem, is_one_of, parse_event, parse_reading
 from meters.protocol import METER_ID_RE
 from safety.config import RulesConfig
 from safety.domain import CATEGORIES, MeterEvent, MeterProfile, Reading
@@ -48,7 +48,7 @@ def _profile(record: dict[str, Any]) -> MeterProfile:
     interval = record.get("report_interval_s", 60)
     if not isinstance(model, str):
         raise InvalidItem("wrong_type", "'model' must be a string")
-    if category not in CATEGORIES:
+    if not is_one_of(category, CATEGORIES):
         raise InvalidItem(
             "wrong_type", f"'category' must be one of {sorted(CATEGORIES)}, got {category!r}"
         )

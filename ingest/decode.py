@@ -171,11 +171,17 @@ def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> R
             "out_of_range", f"field 'battery_pct' must be within 0..100, got {battery!r}"
         )
     valve = item.get("valve")
-    if valve is not None and valve not in VALVE_STATES:
+    if valve is not None and not is_one_of(valve, VALVE_STATES):
         raise InvalidItem(
             "wrong_type", f"field 'valve' must be one of open/closed/fault, got {valve!r}"
         )
     return Reading(meter_id=meter_id, ts_ms=_timestamp(item, window), valve=valve, **numbers)
+
+
+def is_one_of(value: Any, names: frozenset[str]) -> bool:
+    """``value in names`` for any JSON value: a list or an object (unhashable) would
+    raise TypeError in a set lookup instead of being refused."""
+    return isinstance(value, str) and value in names
 
 
 def parse_event(meter_id: str, body: dict[str, Any], window: tuple[int, int] | None) -> MeterEvent:

@@ -51,3 +51,17 @@ def test_every_line_is_taken_or_rejected_never_an_exception(lines: list[str]) ->
     decisions = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(decisions) == stats.decisions
     assert all(d["action"] in ("alarm", "shutoff") for d in decisions)
+
+
+def test_unhashable_values_are_rejected_not_raised() -> None:
+    # Found by the property above: a list where a name was expected raised TypeError.
+    lines = [
+        {"type": "meter", "meter": "M1", "category": ["residential"]},
+        {"type": "reading", "meter": "M1", "ts": 1_790_000_000_000, "volume_m3": 1, "valve": []},
+    ]
+    source = io.StringIO("".join(json.dumps(line) + "\n" for line in lines))
+    log = io.StringIO()
+    stats = replay(source, io.StringIO(), RulesConfig(), log)
+    assert (stats.lines, stats.rejected) == (2, 2)
+    assert "'category' must be one of" in log.getvalue()
+    assert "'valve' must be one of" in log.getvalue()

@@ -93,6 +93,9 @@ def test_a_batch_keeps_its_good_readings_and_refuses_the_bad_ones() -> None:
         ),
         (TOPIC, body(battery_pct=101), "out_of_range", "'battery_pct' must be within 0..100"),
         (TOPIC, body(valve="half"), "wrong_type", "'valve' must be one of open/closed/fault"),
+        # Unhashable values once raised TypeError here: a poison message for the stream.
+        (TOPIC, body(valve=["open"]), "wrong_type", "'valve' must be one of open/closed/fault"),
+        (TOPIC, body(valve={"a": 1}), "wrong_type", "'valve' must be one of open/closed/fault"),
         (
             TOPIC,
             json.dumps({"volume_m3": 1}).encode(),
@@ -215,7 +218,13 @@ def test_any_bytes_are_either_accepted_or_refused_never_an_exception(payload: by
             ["ts", "volume_m3", "flow_m3h", "pressure_kpa", "battery_pct", "valve", "meter"]
         ),
         st.one_of(
-            st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8)
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(allow_nan=True),
+            st.text(max_size=8),
+            st.lists(st.integers(), max_size=2),
+            st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
         ),
     )
 )
