@@ -93,7 +93,8 @@ def build_ingester(
     spool_dir = settings.spool_dir.with_name(settings.spool_dir.name + partition.suffix)
     spool = Spool(spool_dir, config.spool_max_bytes, config.spool_segment_bytes)
     writer = DurableWriter(store, spool, ingest_metrics, config.retry_initial_s, config.retry_max_s)
-    engine = SafetyEngine(rules_config(settings), {p.meter_id: p for p in registry.profiles()})
+    own = {p.meter_id: p for p in registry.profiles() if partition.owns(p.meter_id)}
+    engine = SafetyEngine(rules_config(settings), own)
     dispatcher = CommandDispatcher(
         registry,
         MqttCommandPublisher(session.client),
@@ -108,7 +109,7 @@ def build_ingester(
     pipeline = Pipeline(
         writer, registry, engine, actuator, config.decode, ingest_metrics, sightings, gas_on
     )
-    snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.json"
+    snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
     snapshots.restore()
     watch = ConnectionWatch(

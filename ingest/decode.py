@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,8 @@ from safety.domain import EVENT_NAMES, VALVE_STATES, MeterEvent, Reading
 
 NUMBER_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
 NON_NEGATIVE = ("volume_m3", "flow_m3h")
+FLOAT_MAX = sys.float_info.max
+MAX_TS_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _ABSENT = object()
 
 
@@ -206,6 +209,8 @@ def _numbers(item: dict[str, Any]) -> dict[str, float]:
             if not math.isfinite(value):
                 raise InvalidItem("not_finite", f"field '{key}' must be finite, got {value!r}")
         elif kind is int:
+            if not -FLOAT_MAX <= value <= FLOAT_MAX:
+                raise InvalidItem("not_finite", f"field '{key}' is too large for a number")
             value = float(value)
         else:
             raise InvalidItem("wrong_type", f"field '{key}' must be a number, got {kind.__name__}")
@@ -222,6 +227,8 @@ def _timestamp(item: dict[str, Any], window: tuple[int, int] | None) -> int:
             "wrong_type", "field 'ts' must be integer epoch milliseconds or an RFC 3339 string"
         )
     ts_ms = value if isinstance(value, int) else _rfc3339_ms(value)
+    if not 0 <= ts_ms <= MAX_TS_MS:
+        raise InvalidItem("out_of_range", f"ts {ts_ms} is outside 1970..9999")
     if window is None:
         return ts_ms
     earliest, latest = window

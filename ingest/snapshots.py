@@ -1,4 +1,4 @@
-"""Keeping the safety engine's state across restarts: a JSON snapshot written atomically
+"""Keeping the safety engine's state across restarts: a snapshot written atomically
 (temporary file, fsync, rename, folder fsync) every ``every_s`` seconds and at a clean
 stop, and read back on start.
 
@@ -10,7 +10,6 @@ restarts an episode when ``every_s`` is below two report intervals.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -43,9 +42,8 @@ class SnapshotKeeper:
         if not self.path.exists():
             return 0
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            restored = snapshot.load(self.engine, data)
-        except (OSError, ValueError, snapshot.SnapshotError) as exc:
+            restored = snapshot.load(self.engine, self.path.read_bytes())
+        except (OSError, snapshot.SnapshotError) as exc:
             log.error(
                 "engine snapshot %s unreadable (%s); starting with empty rule state", self.path, exc
             )
@@ -61,7 +59,7 @@ class SnapshotKeeper:
 
     def save(self) -> None:
         self._last = self._clock()
-        data = json.dumps(snapshot.dump(self.engine), separators=(",", ":")).encode()
+        data = snapshot.dump(self.engine)
         temporary = self.path.with_suffix(".tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,9 @@ from typing import Any
 from safety.domain import DEFAULT_MODEL, Action
 from safety.errors import ConfigError
 
+MAX_BANDS = 4  # prolonged-use bands per category (the packed state has room for four)
+MAX_WINDOW_S = 86_400  # sudden-increase window (its flows' ages are kept in int32 ms)
+
 
 @dataclass(frozen=True, slots=True)
 class ModelLimits:
@@ -79,6 +82,12 @@ class SuddenIncreaseConfig:
     window_s: int = 60
     action: Action = "shutoff"
 
+    def __post_init__(self) -> None:
+        if not 0 < self.window_s <= MAX_WINDOW_S:
+            raise ConfigError(
+                f"sudden_increase.window_s: 1 to {MAX_WINDOW_S} s, got {self.window_s}"
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class ProlongedUseConfig:
@@ -114,6 +123,8 @@ class ProlongedUseConfig:
 def _check_bands(bands: list[list[float]], where: str) -> None:
     """Bands are [edge m³/h, limit s] pairs of positive numbers, edges ascending (the
     rule relies on the first edge being the lowest)."""
+    if len(bands) > MAX_BANDS:
+        raise ConfigError(f"{where}: at most {MAX_BANDS} bands, got {len(bands)}")
     edges = []
     for band in bands:
         if (
@@ -203,6 +214,12 @@ class DataQualityConfig:
     max_gap_intervals: float = 3.0
     max_ahead_s: int = 900
     clock_shift_readings: int = 3
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.clock_shift_readings <= 255:
+            raise ConfigError(
+                f"data_quality.clock_shift_readings: 1 to 255, got {self.clock_shift_readings}"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,1 +1,2 @@
-"""One module per rule. Each rule is a pure function of (state, input, limits) -> Decision?"""
+"""One module per rule. Each is a compiled function of (meter record, input, parameters)
+that updates the record and emits at most one decision per episode (``episodes.fire``)."""

@@ -1,62 +1,67 @@
-"""Helpers shared by the rules: one decision per episode."""
+"""Helpers every rule uses: one decision per episode, hold times, register-backed flow.
+
+``out``/``count``: the decisions of the item being evaluated (``layout.DECISION`` rows);
+the kernel fills in the item and the meter.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import numpy as np
 
-from safety.domain import Action, Decision
-from safety.state import MeterState
+from safety.jit import compiled
+from safety.layout import NO_TS, Record
 
-RULE_IDS = (
-    "over_flow",
-    "micro_flow",
-    "leak_detector",
-    "sudden_increase",
-    "prolonged_use",
-    "no_flow_gap",
-    "pressure_low",
-    "pressure_high",
-    "flow_while_closed",
-    "seismic",
-    "tamper",
-    "low_battery",
-    "offline",
-    "reopen_flow",
-)
-RULE_BITS = {rule: 1 << index for index, rule in enumerate(RULE_IDS)}
+MS_PER_HOUR = 3_600_000
 
 
-def is_open(state: MeterState, rule: str) -> bool:
-    """This rule's episode fired for the meter and has not ended."""
-    return bool(state.open_rules & RULE_BITS[rule])
+@compiled
+def is_open(s: Record, rule: int) -> bool:
+    return (s.open_rules >> rule) & 1 == 1
 
 
-def open_rule_names(mask: int) -> list[str]:
-    return [rule for rule in RULE_IDS if mask & RULE_BITS[rule]]
+@compiled
+def end_episode(s: Record, rule: int) -> None:
+    s.open_rules &= ~(1 << rule) & 0xFFFF
 
 
-def open_rules_mask(names: list[str]) -> int:
-    mask = 0
-    for name in names:
-        mask |= RULE_BITS[name]
-    return mask
-
-
+@compiled
 def fire(
-    state: MeterState, rule: str, ts_ms: int, meter_id: str, action: Action, detail: dict[str, Any]
-) -> Decision | None:
-    """A decision, unless this rule's episode already fired for the meter."""
-    bit = RULE_BITS[rule]
-    if state.open_rules & bit:
-        return None
-    state.open_rules |= bit
-    return Decision(ts_ms=ts_ms, meter_id=meter_id, rule=rule, action=action, detail=detail)
+    s: Record,
+    rule: int,
+    ts: int,
+    action: int,
+    x0: float,
+    x1: float,
+    x2: float,
+    x3: float,
+    out: np.ndarray,
+    count: np.ndarray,
+) -> bool:
+    """Emit a decision unless this rule's episode already fired for the meter."""
+    if is_open(s, rule):
+        return False
+    s.open_rules |= 1 << rule
+    row = out[count[0]]
+    row.ts = ts
+    row.rule = rule
+    row.action = action
+    row.x[0] = x0
+    row.x[1] = x1
+    row.x[2] = x2
+    row.x[3] = x3
+    count[0] += 1
+    return True
 
 
-def end_episode(state: MeterState, rule: str) -> None:
-    if state.open_rules:
-        state.open_rules &= ~RULE_BITS[rule]
+@compiled
+def held(since_ms: int, now_ms: int, hold_ms: float) -> bool:
+    return since_ms != NO_TS and now_ms - since_ms >= hold_ms
 
 
-def held(since_ms: int | None, now_ms: int, hold_s: float) -> bool:
-    return since_ms is not None and now_ms - since_ms >= hold_s * 1000
+@compiled
+def register_flow(volume_from: float, volume_to: float, ts_from: int, ts_to: int) -> float:
+    """Average flow the register shows between two readings (m³/h); 0 for no time."""
+    hours = (ts_to - ts_from) / MS_PER_HOUR
+    if hours <= 0:
+        return 0.0
+    return max(volume_to - volume_from, 0.0) / hours

@@ -1,35 +1,35 @@
-"""Event rules: ``seismic`` (shut off at once) and ``tamper`` (tamper, tilt, magnet,
-cover open: an alarm at once). One decision per episode; the episode ends when an
-operator clears the alarm (``SafetyEngine.clear``)."""
+"""Rules on the meter's own events: ``leak_detector`` (the gas detector alarmed: shut off
+at once; ``detector_clear`` ends the episode), ``seismic`` (shut off at once) and
+``tamper`` (tamper, tilt, magnet, cover open: an alarm at once). One decision per
+episode; the seismic and tamper episodes end when an operator clears the alarm."""
 
 from __future__ import annotations
 
-from safety.config import RulesConfig
-from safety.domain import Decision, MeterEvent
-from safety.rules.episodes import fire
-from safety.state import MeterState
+import numpy as np
 
-SEISMIC, TAMPER = "seismic", "tamper"
-TAMPER_EVENTS = frozenset({"tamper", "tilt", "magnet", "cover_open"})
+from safety.codes import (
+    EV_DETECTOR_ALARM,
+    EV_DETECTOR_CLEAR,
+    EV_SEISMIC,
+    LEAK_DETECTOR,
+    SEISMIC,
+    TAMPER,
+    TAMPER_EVENT_CODES,
+)
+from safety.jit import compiled
+from safety.layout import Record
+from safety.rules.episodes import end_episode, fire
 
 
-def evaluate(state: MeterState, event: MeterEvent, config: RulesConfig) -> Decision | None:
-    if event.event == "seismic":
-        return fire(
-            state,
-            SEISMIC,
-            event.ts_ms,
-            event.meter_id,
-            config.events.seismic_action,
-            {"event": event.event},
-        )
-    if event.event in TAMPER_EVENTS:
-        return fire(
-            state,
-            TAMPER,
-            event.ts_ms,
-            event.meter_id,
-            config.events.tamper_action,
-            {"event": event.event},
-        )
-    return None
+@compiled
+def evaluate(
+    s: Record, ts: int, event: int, actions: np.ndarray, out: np.ndarray, count: np.ndarray
+) -> None:
+    if event == EV_DETECTOR_CLEAR:
+        end_episode(s, LEAK_DETECTOR)
+    elif event == EV_DETECTOR_ALARM:
+        fire(s, LEAK_DETECTOR, ts, actions[LEAK_DETECTOR], event, 0.0, 0.0, 0.0, out, count)
+    elif event == EV_SEISMIC:
+        fire(s, SEISMIC, ts, actions[SEISMIC], event, 0.0, 0.0, 0.0, out, count)
+    elif event in TAMPER_EVENT_CODES:
+        fire(s, TAMPER, ts, actions[TAMPER], event, 0.0, 0.0, 0.0, out, count)

@@ -3,32 +3,35 @@
 
 from __future__ import annotations
 
-from safety.config import RulesConfig
-from safety.domain import Decision, MeterProfile, Reading
+import numpy as np
+
+from safety.codes import FLOW_WHILE_CLOSED, VALVE_CLOSED, VALVE_NONE
+from safety.jit import compiled
+from safety.layout import Record
+from safety.params import MIN_ADVANCE
 from safety.rules.episodes import end_episode, fire
-from safety.state import MeterState
-
-RULE_ID = "flow_while_closed"
 
 
+@compiled
 def evaluate(
-    state: MeterState, reading: Reading, profile: MeterProfile, config: RulesConfig
-) -> Decision | None:
-    if reading.valve != "closed":
-        if reading.valve is not None:
-            state.closed_since_volume_m3 = None
-            end_episode(state, RULE_ID)
-        return None
-    if state.closed_since_volume_m3 is None:
-        state.closed_since_volume_m3 = reading.volume_m3
-        return None
-    advance = reading.volume_m3 - state.closed_since_volume_m3
-    if advance < config.flow_while_closed.min_advance_m3:
-        return None
-    detail = {
-        "advance_m3": round(advance, 6),
-        "min_advance_m3": config.flow_while_closed.min_advance_m3,
-    }
-    return fire(
-        state, RULE_ID, reading.ts_ms, profile.meter_id, config.flow_while_closed.action, detail
-    )
+    s: Record,
+    ts: int,
+    volume: float,
+    valve: int,
+    p: np.ndarray,
+    action: int,
+    out: np.ndarray,
+    count: np.ndarray,
+) -> None:
+    if valve != VALVE_CLOSED:
+        if valve != VALVE_NONE:
+            s.closed_vol = np.nan
+            end_episode(s, FLOW_WHILE_CLOSED)
+        return
+    if np.isnan(s.closed_vol):
+        s.closed_vol = volume
+        return
+    advance = volume - s.closed_vol
+    if advance < p[MIN_ADVANCE]:
+        return
+    fire(s, FLOW_WHILE_CLOSED, ts, action, advance, 0.0, 0.0, 0.0, out, count)

@@ -3,26 +3,30 @@
 
 from __future__ import annotations
 
-from safety.config import RulesConfig
-from safety.domain import Decision, MeterProfile, Reading
+import numpy as np
+
+from safety.codes import LOW_BATTERY
+from safety.jit import compiled
+from safety.layout import Record
+from safety.params import BATTERY_BELOW, BATTERY_REARM
 from safety.rules.episodes import end_episode, fire
-from safety.state import MeterState
-
-RULE_ID = "low_battery"
 
 
+@compiled
 def evaluate(
-    state: MeterState, reading: Reading, profile: MeterProfile, config: RulesConfig
-) -> Decision | None:
-    battery = reading.battery_pct
-    rule = config.low_battery
-    if battery is None:
-        return None
-    if battery >= rule.rearm_at_pct:
-        end_episode(state, RULE_ID)
-        return None
-    if battery >= rule.below_pct:
-        return None
-    return fire(
-        state, RULE_ID, reading.ts_ms, profile.meter_id, rule.action, {"battery_pct": battery}
-    )
+    s: Record,
+    ts: int,
+    battery: float,
+    p: np.ndarray,
+    action: int,
+    out: np.ndarray,
+    count: np.ndarray,
+) -> None:
+    if np.isnan(battery):
+        return
+    if battery >= p[BATTERY_REARM]:
+        end_episode(s, LOW_BATTERY)
+        return
+    if battery >= p[BATTERY_BELOW]:
+        return
+    fire(s, LOW_BATTERY, ts, action, battery, 0.0, 0.0, 0.0, out, count)

@@ -1,42 +1,42 @@
-"""``micro_flow``: a small flow that has not stopped for ``hold_s`` and is below the ceiling."""
+"""``micro_flow``: a small flow that has not stopped for ``hold_s`` and is below the
+ceiling, backed by the register."""
 
 from __future__ import annotations
 
-from safety.config import RulesConfig
-from safety.domain import Decision, MeterProfile
-from safety.flow import FlowSample, register_flow_m3h
-from safety.rules.episodes import end_episode, fire, held, is_open
-from safety.state import MeterState
+import numpy as np
 
-RULE_ID = "micro_flow"
+from safety.codes import MICRO_FLOW
+from safety.jit import compiled
+from safety.layout import NO_TS, Record
+from safety.params import BACKING_RATIO, MICRO_CEILING, MICRO_FLOOR, MICRO_HOLD_MS
+from safety.rules.episodes import end_episode, fire, held, is_open, register_flow
 
 
+@compiled
 def evaluate(
-    state: MeterState, sample: FlowSample, profile: MeterProfile, config: RulesConfig
-) -> Decision | None:
-    rule = config.micro_flow
-    if sample.flow_m3h < rule.floor_m3h:
-        state.micro_since_ts_ms = None
-        end_episode(state, RULE_ID)
-        return None
-    if state.micro_since_ts_ms is None:
-        state.micro_since_ts_ms = sample.ts_ms
-        state.micro_since_volume_m3 = sample.volume_m3
-        return None
-    if is_open(state, RULE_ID) or sample.flow_m3h >= rule.ceiling_m3h:
-        return None
-    if not held(state.micro_since_ts_ms, sample.ts_ms, rule.hold_s):
-        return None
-    held_ms = sample.ts_ms - state.micro_since_ts_ms
-    backed = register_flow_m3h(
-        state.micro_since_volume_m3, sample.volume_m3, state.micro_since_ts_ms, sample.ts_ms
-    )
-    if backed < rule.floor_m3h * config.data_quality.register_backing_ratio:
-        return None
-    action = rule.action.get(profile.category, "shutoff")
-    detail = {
-        "flow_m3h": sample.flow_m3h,
-        "register_flow_m3h": round(backed, 5),
-        "held_s": held_ms / 1000,
-    }
-    return fire(state, RULE_ID, sample.ts_ms, profile.meter_id, action, detail)
+    s: Record,
+    ts: int,
+    volume: float,
+    flow: float,
+    p: np.ndarray,
+    action: int,
+    out: np.ndarray,
+    count: np.ndarray,
+) -> None:
+    if flow < p[MICRO_FLOOR]:
+        s.micro_ts = NO_TS
+        end_episode(s, MICRO_FLOW)
+        return
+    if s.micro_ts == NO_TS:
+        s.micro_ts = ts
+        s.micro_vol = volume
+        return
+    if is_open(s, MICRO_FLOW) or flow >= p[MICRO_CEILING]:
+        return
+    if not held(s.micro_ts, ts, p[MICRO_HOLD_MS]):
+        return
+    backed = register_flow(s.micro_vol, volume, s.micro_ts, ts)
+    if backed < p[MICRO_FLOOR] * p[BACKING_RATIO]:
+        return
+    held_s = (ts - s.micro_ts) / 1000
+    fire(s, MICRO_FLOW, ts, action, flow, backed, held_s, 0.0, out, count)

@@ -2,59 +2,55 @@
 that never stops: a leak behind the meter, or an appliance never off).
 
 A window counts when flow stayed below ``zero_below_m3h`` for ``gap_s``, or when the
-register did not move across a silence of that length.
+register did not move across a silence of that length. ``gap_ts`` starts at the meter's
+first reading: a new meter gets the whole period before it can fire.
 """
 
 from __future__ import annotations
 
-from safety.config import RulesConfig
-from safety.domain import Decision, MeterProfile, Reading
-from safety.flow import FlowSample
+import numpy as np
+
+from safety.codes import NO_FLOW_GAP
+from safety.jit import compiled
+from safety.layout import NO_TS, Record
+from safety.params import GAP_MS, PERIOD_MS, ZERO_BELOW
 from safety.rules.episodes import end_episode, fire
-from safety.state import MeterState
-
-RULE_ID = "no_flow_gap"
 
 
+@compiled
 def silent_gap(
-    state: MeterState, previous: tuple[int, float], now: Reading | FlowSample, config: RulesConfig
+    s: Record, prev_ts: int, prev_volume: float, ts: int, volume: float, p: np.ndarray
 ) -> None:
-    """A silence of at least ``gap_s`` across which the register did not move was a window
-    without flow."""
-    prev_ts, prev_volume = previous
-    if now.ts_ms - prev_ts >= config.no_flow_gap.gap_s * 1000 and now.volume_m3 - prev_volume <= 0:
-        state.last_gap_ts_ms = now.ts_ms
+    """A silence of at least ``gap_s`` across which the register did not move."""
+    if ts - prev_ts >= p[GAP_MS] and volume - prev_volume <= 0:
+        s.gap_ts = ts
 
 
+@compiled
 def evaluate(
-    state: MeterState,
-    sample: FlowSample,
-    previous: tuple[int, float] | None,
-    profile: MeterProfile,
-    config: RulesConfig,
-) -> Decision | None:
-    rule = config.no_flow_gap
-    gap_ms = rule.gap_s * 1000
-    if previous is not None:
-        silent_gap(state, previous, sample, config)
-    if sample.flow_m3h < rule.zero_below_m3h:
-        if state.zero_run_start_ms is None:
-            state.zero_run_start_ms = sample.ts_ms  # conservative: a gap must be seen whole
-        if sample.ts_ms - state.zero_run_start_ms >= gap_ms:
-            state.last_gap_ts_ms = sample.ts_ms
+    s: Record,
+    ts: int,
+    volume: float,
+    flow: float,
+    prev_ts: int,
+    prev_volume: float,
+    p: np.ndarray,
+    action: int,
+    out: np.ndarray,
+    count: np.ndarray,
+) -> None:
+    silent_gap(s, prev_ts, prev_volume, ts, volume, p)
+    if flow < p[ZERO_BELOW]:
+        if s.zero_ts == NO_TS:
+            s.zero_ts = ts  # conservative: a gap must be seen whole
+        if ts - s.zero_ts >= p[GAP_MS]:
+            s.gap_ts = ts
     else:
-        state.zero_run_start_ms = None
-    if (
-        state.last_gap_ts_ms is not None
-        and sample.ts_ms - state.last_gap_ts_ms < rule.period_s * 1000
-    ):
-        end_episode(state, RULE_ID)
-        return None
-    reference = state.last_gap_ts_ms if state.last_gap_ts_ms is not None else state.first_ts_ms
-    if reference is None or sample.ts_ms - reference < rule.period_s * 1000:
-        return None
-    detail = {
-        "days_without_gap": round((sample.ts_ms - reference) / 86_400_000, 1),
-        "gap_s": rule.gap_s,
-    }
-    return fire(state, RULE_ID, sample.ts_ms, profile.meter_id, rule.action, detail)
+        s.zero_ts = NO_TS
+    if s.gap_ts == NO_TS:
+        return
+    if ts - s.gap_ts < p[PERIOD_MS]:
+        end_episode(s, NO_FLOW_GAP)
+        return
+    days = (ts - s.gap_ts) / 86_400_000
+    fire(s, NO_FLOW_GAP, ts, action, days, 0.0, 0.0, 0.0, out, count)

@@ -1,67 +1,64 @@
 """``offline``: no message from a meter for ``intervals`` report intervals, measured
 against the fleet watermark (event time), never the wall clock.
 
-One deadline per meter in a heap; when the watermark passes it, the meter's newest
-message decides: still silent -> an alarm (once per silence), else a new deadline.
+A meter's deadline runs from its newest message (flag ``SCHEDULED``); when the watermark
+passes it the meter is silent: one alarm, and no new deadline until it is heard again.
+``meta[NEXT_DEADLINE]`` is a lower bound of every running deadline, so the fleet is only
+scanned when one may have passed. Silent meters fire in deadline order (ties: the meter
+seen first), at the watermark's time.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable
+import numpy as np
 
-from safety.config import RulesConfig
-from safety.domain import Decision, MeterProfile
-from safety.rules.episodes import end_episode, fire
-from safety.state import MeterState
+from safety.codes import OFFLINE
+from safety.jit import compiled
+from safety.layout import NO_TS, SCHEDULED, Record
+from safety.params import OFFLINE_INTERVALS
+from safety.rules.episodes import end_episode
+from safety.watermark import NEXT_DEADLINE
 
-RULE_ID = "offline"
-
-
-class OfflineTracker:
-    def __init__(self) -> None:
-        self._deadlines: list[tuple[int, str]] = []
-        self._scheduled: set[str] = set()
-
-    def seen(self, state: MeterState, profile: MeterProfile, config: RulesConfig) -> None:
-        """A message from the meter: end its silence and make sure a deadline is set."""
-        self.schedule(state, profile, config)
-        end_episode(state, RULE_ID)
-
-    def schedule(self, state: MeterState, profile: MeterProfile, config: RulesConfig) -> None:
-        if profile.meter_id not in self._scheduled and state.last_seen_ms is not None:
-            self._scheduled.add(profile.meter_id)
-            heapq.heappush(
-                self._deadlines, (state.last_seen_ms + _limit_ms(profile, config), profile.meter_id)
-            )
-
-    def due(
-        self,
-        watermark_ms: int,
-        state_of: Callable[[str], MeterState],
-        profile_of: Callable[[str], MeterProfile],
-        config: RulesConfig,
-    ) -> list[Decision]:
-        decisions = []
-        while self._deadlines and self._deadlines[0][0] <= watermark_ms:
-            _, meter_id = heapq.heappop(self._deadlines)
-            state, profile = state_of(meter_id), profile_of(meter_id)
-            last = state.last_seen_ms or 0
-            deadline = last + _limit_ms(profile, config)
-            if deadline > watermark_ms:
-                heapq.heappush(self._deadlines, (deadline, meter_id))
-                continue
-            self._scheduled.discard(meter_id)
-            detail = {
-                "last_seen_ms": last,
-                "silent_s": (watermark_ms - last) / 1000,
-                "watermark_ms": watermark_ms,
-            }
-            decision = fire(state, RULE_ID, watermark_ms, meter_id, config.offline.action, detail)
-            if decision is not None:
-                decisions.append(decision)
-        return decisions
+NEVER = np.iinfo(np.int64).max
 
 
-def _limit_ms(profile: MeterProfile, config: RulesConfig) -> int:
-    return int(profile.report_interval_s * config.offline.intervals * 1000)
+@compiled
+def limit_ms(interval_s: int, p: np.ndarray) -> int:
+    return int(interval_s * p[OFFLINE_INTERVALS] * 1000)
+
+
+@compiled
+def seen(s: Record, meta: np.ndarray, p: np.ndarray) -> None:
+    """A message from the meter: its silence ends and a deadline runs."""
+    if not s.flags & SCHEDULED and s.last_seen != NO_TS:
+        s.flags |= SCHEDULED
+        meta[NEXT_DEADLINE] = min(meta[NEXT_DEADLINE], s.last_seen + limit_ms(s.interval, p))
+    end_episode(s, OFFLINE)
+
+
+@compiled
+def due(
+    states: np.ndarray, count: int, meta: np.ndarray, watermark: int, p: np.ndarray
+) -> np.ndarray:
+    """Slots of the meters whose deadline the watermark passed, in deadline order; their
+    deadlines stop. Updates the lower bound."""
+    if watermark < meta[NEXT_DEADLINE]:
+        return np.empty(0, dtype=np.int64)
+    silent = []
+    deadlines = []
+    next_deadline = NEVER
+    for slot in range(count):
+        s = states[slot]
+        if not s.flags & SCHEDULED:
+            continue
+        deadline = s.last_seen + limit_ms(s.interval, p)
+        if deadline <= watermark:
+            s.flags &= ~SCHEDULED & 0xFF
+            silent.append(slot)
+            deadlines.append(deadline)
+        else:
+            next_deadline = min(next_deadline, deadline)
+    meta[NEXT_DEADLINE] = next_deadline
+    slots = np.array(silent, dtype=np.int64)
+    order = np.argsort(np.array(deadlines, dtype=np.int64), kind="mergesort")
+    return slots[order]

@@ -1,42 +1,41 @@
-"""``over_flow``: flow above the meter model's limit for at least ``hold_s``."""
+"""``over_flow``: flow above the meter model's limit for at least ``hold_s``, backed by
+the register."""
 
 from __future__ import annotations
 
-from safety.config import RulesConfig, model_limits
-from safety.domain import Decision, MeterProfile
-from safety.flow import FlowSample, register_flow_m3h
-from safety.rules.episodes import end_episode, fire, held, is_open
-from safety.state import MeterState
+import numpy as np
 
-RULE_ID = "over_flow"
+from safety.codes import OVER_FLOW
+from safety.jit import compiled
+from safety.layout import NO_TS, Record
+from safety.params import BACKING_RATIO, OVER_HOLD_MS
+from safety.rules.episodes import end_episode, fire, held, is_open, register_flow
 
 
+@compiled
 def evaluate(
-    state: MeterState, sample: FlowSample, profile: MeterProfile, config: RulesConfig
-) -> Decision | None:
-    limit = model_limits(config, profile.model).over_flow_m3h
-    if sample.flow_m3h <= limit:
-        state.over_since_ts_ms = None
-        end_episode(state, RULE_ID)
-        return None
-    if state.over_since_ts_ms is None:
-        state.over_since_ts_ms = sample.ts_ms
-        state.over_since_volume_m3 = sample.volume_m3
-        return None
-    held_ms = sample.ts_ms - state.over_since_ts_ms
-    if is_open(state, RULE_ID) or not held(
-        state.over_since_ts_ms, sample.ts_ms, config.over_flow.hold_s
-    ):
-        return None
-    backed = register_flow_m3h(
-        state.over_since_volume_m3, sample.volume_m3, state.over_since_ts_ms, sample.ts_ms
-    )
-    if backed < limit * config.data_quality.register_backing_ratio:
-        return None
-    detail = {
-        "flow_m3h": sample.flow_m3h,
-        "register_flow_m3h": round(backed, 4),
-        "limit_m3h": limit,
-        "held_s": held_ms / 1000,
-    }
-    return fire(state, RULE_ID, sample.ts_ms, profile.meter_id, config.over_flow.action, detail)
+    s: Record,
+    ts: int,
+    volume: float,
+    flow: float,
+    limit: float,
+    p: np.ndarray,
+    action: int,
+    out: np.ndarray,
+    count: np.ndarray,
+) -> None:
+    if flow <= limit:
+        s.over_ts = NO_TS
+        end_episode(s, OVER_FLOW)
+        return
+    if s.over_ts == NO_TS:
+        s.over_ts = ts
+        s.over_vol = volume
+        return
+    if is_open(s, OVER_FLOW) or not held(s.over_ts, ts, p[OVER_HOLD_MS]):
+        return
+    backed = register_flow(s.over_vol, volume, s.over_ts, ts)
+    if backed < limit * p[BACKING_RATIO]:
+        return
+    held_s = (ts - s.over_ts) / 1000
+    fire(s, OVER_FLOW, ts, action, flow, backed, limit, held_s, out, count)

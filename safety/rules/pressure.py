@@ -3,39 +3,42 @@ its band for at least ``hold_s``."""
 
 from __future__ import annotations
 
-from safety.config import RulesConfig
-from safety.domain import Decision, MeterProfile, Reading
+import numpy as np
+
+from safety.codes import PRESSURE_HIGH, PRESSURE_LOW, VALVE_CLOSED, VALVE_NONE
+from safety.jit import compiled
+from safety.layout import NO_TS, Record
+from safety.params import PRESSURE_HIGH_KPA, PRESSURE_HOLD_MS, PRESSURE_LOW_KPA
 from safety.rules.episodes import end_episode, fire, held
-from safety.state import MeterState
-
-LOW, HIGH = "pressure_low", "pressure_high"
 
 
+@compiled
 def evaluate(
-    state: MeterState, reading: Reading, profile: MeterProfile, config: RulesConfig
-) -> list[Decision]:
-    pressure = reading.pressure_kpa
-    if pressure is None:
-        return []
-    rule = config.pressure
-    decisions = []
-    valve_open = (reading.valve or state.valve) != "closed"
-    if pressure < rule.low_kpa and valve_open:
-        state.pressure_low_since_ms = state.pressure_low_since_ms or reading.ts_ms
-        if held(state.pressure_low_since_ms, reading.ts_ms, rule.hold_s):
-            detail = {"pressure_kpa": pressure, "below_kpa": rule.low_kpa}
-            decisions.append(fire(state, LOW, reading.ts_ms, profile.meter_id, rule.action, detail))
+    s: Record,
+    ts: int,
+    pressure: float,
+    valve: int,
+    p: np.ndarray,
+    action: int,
+    out: np.ndarray,
+    count: np.ndarray,
+) -> None:
+    if np.isnan(pressure):
+        return
+    valve_now = valve if valve != VALVE_NONE else s.valve
+    if pressure < p[PRESSURE_LOW_KPA] and valve_now != VALVE_CLOSED:
+        if s.plow_ts == NO_TS:
+            s.plow_ts = ts
+        if held(s.plow_ts, ts, p[PRESSURE_HOLD_MS]):
+            fire(s, PRESSURE_LOW, ts, action, pressure, 0.0, 0.0, 0.0, out, count)
     else:
-        state.pressure_low_since_ms = None
-        end_episode(state, LOW)
-    if pressure > rule.high_kpa:
-        state.pressure_high_since_ms = state.pressure_high_since_ms or reading.ts_ms
-        if held(state.pressure_high_since_ms, reading.ts_ms, rule.hold_s):
-            detail = {"pressure_kpa": pressure, "above_kpa": rule.high_kpa}
-            decisions.append(
-                fire(state, HIGH, reading.ts_ms, profile.meter_id, rule.action, detail)
-            )
+        s.plow_ts = NO_TS
+        end_episode(s, PRESSURE_LOW)
+    if pressure > p[PRESSURE_HIGH_KPA]:
+        if s.phigh_ts == NO_TS:
+            s.phigh_ts = ts
+        if held(s.phigh_ts, ts, p[PRESSURE_HOLD_MS]):
+            fire(s, PRESSURE_HIGH, ts, action, pressure, 0.0, 0.0, 0.0, out, count)
     else:
-        state.pressure_high_since_ms = None
-        end_episode(state, HIGH)
-    return [d for d in decisions if d is not None]
+        s.phigh_ts = NO_TS
+        end_episode(s, PRESSURE_HIGH)

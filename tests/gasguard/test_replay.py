@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from gasguard import replay as replay_module
+from safety.config import RulesConfig
 
 T0 = 1_790_000_000_000
 MIN = 60_000
@@ -131,3 +137,38 @@ def test_a_bad_rules_file_is_a_clear_error(tmp_path: Path) -> None:
     rules.write_text("[over_flow]\nhold = 1\n")
     result = gasguard("rules", "show", "--config", str(rules))
     assert result.returncode == 1 and "unknown key 'hold'" in result.stderr
+
+
+def _reading(meter: str, minute: int, flow: float) -> dict[str, object]:
+    return {
+        "type": "reading",
+        "meter": meter,
+        "ts": T0 + minute * MIN,
+        "volume_m3": 1 + flow * minute / 60,
+        "flow_m3h": flow,
+    }
+
+
+def test_batching_does_not_change_the_decisions_and_a_declaration_applies_from_its_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reader hands the engine chunks of lines: a chunk boundary anywhere gives the same
+    output, and a meter declared mid-file keeps its old profile for the lines before."""
+    lines = [json.dumps(_reading("M", minute, 5.0)) for minute in range(4)]
+    lines.append(json.dumps({"type": "meter", "meter": "M", "model": "G6"}))  # limit 10.9
+    lines += [json.dumps(_reading("M", minute, 5.0)) for minute in range(10, 14)]
+    lines += [json.dumps(_reading("N", minute, 5.0)) for minute in range(4)]
+    text = "\n".join(lines) + "\n"
+
+    def run(chunk_lines: int) -> str:
+        monkeypatch.setattr(replay_module, "CHUNK_LINES", chunk_lines)
+        out = io.StringIO()
+        replay_module.replay(io.StringIO(text), out, RulesConfig(), io.StringIO())
+        return out.getvalue()
+
+    whole = run(10_000)
+    decisions = [(d["meter"], d["rule"]) for d in map(json.loads, whole.splitlines())]
+    # M: over the G2.5 limit before its declaration, not after (G6); N: undeclared
+    assert decisions == [("M", "over_flow"), ("N", "over_flow")]
+    for chunk_lines in (1, 2, 3, 5, 7):
+        assert run(chunk_lines) == whole

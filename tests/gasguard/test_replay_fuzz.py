@@ -6,11 +6,15 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gasguard.replay import replay
+from gasguard.replay import fast_reading, parse_line, replay
+from safety.batch import BatchBuilder
 from safety.config import RulesConfig
+from safety.domain import Reading
 
 VALUES = st.one_of(
     st.none(),
@@ -65,3 +69,36 @@ def test_unhashable_values_are_rejected_not_raised() -> None:
     assert (stats.lines, stats.rejected) == (2, 2)
     assert "'category' must be one of" in log.getvalue()
     assert "'valve' must be one of" in log.getvalue()
+
+
+def _row_of(reading: Reading) -> np.ndarray:
+    batch = BatchBuilder()
+    batch.reading(reading)
+    return np.array(batch.rows[0], dtype=np.float64)
+
+
+@settings(max_examples=500, deadline=None)
+@given(RECORDS)
+def test_the_fast_path_takes_only_what_the_full_parser_takes_with_the_same_values(
+    record: dict[str, object],
+) -> None:
+    text = json.dumps(record, allow_nan=True)
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return  # NaN / Infinity / huge integers: orjson refuses, the full parser decides
+    fast = fast_reading(parsed)
+    if fast is None:
+        return
+    item = parse_line(text)
+    assert isinstance(item, Reading)
+    meter_id, row = fast
+    assert meter_id == item.meter_id
+    assert np.array_equal(np.array(row, dtype=np.float64), _row_of(item), equal_nan=True)
+
+
+def test_the_fast_path_takes_plain_readings() -> None:
+    plain = {"type": "reading", "meter": "M1", "ts": 1_790_000_000_000, "volume_m3": 1}
+    full = {**plain, "flow_m3h": 0.5, "pressure_kpa": 2.1, "battery_pct": 80, "valve": "open"}
+    for record in (plain, full, {**full, "temperature_c": -3.5}):
+        assert fast_reading(orjson.loads(json.dumps(record))) is not None

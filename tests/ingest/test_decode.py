@@ -92,6 +92,8 @@ def test_a_batch_keeps_its_good_readings_and_refuses_the_bad_ones() -> None:
             "'flow_m3h' must be finite",
         ),
         (TOPIC, body(battery_pct=101), "out_of_range", "'battery_pct' must be within 0..100"),
+        # An integer beyond any float once raised OverflowError out of the decoder.
+        (TOPIC, body(volume_m3=10**400), "not_finite", "'volume_m3' is too large"),
         (TOPIC, body(valve="half"), "wrong_type", "'valve' must be one of open/closed/fault"),
         # Unhashable values once raised TypeError here: a poison message for the stream.
         (TOPIC, body(valve=["open"]), "wrong_type", "'valve' must be one of open/closed/fault"),

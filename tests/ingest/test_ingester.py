@@ -228,7 +228,7 @@ def test_readings_replayed_after_a_restart_do_not_raise_a_second_alarm(
     first.stop()
     # A crash before the first engine snapshot: the next ingester starts with empty rule
     # state and sees the same readings again.
-    (tmp_path / "engine-snapshot.json").unlink()
+    (tmp_path / "engine-snapshot.npz").unlink()
     second = stack.start()
     try:
         probe.publish("gas/v1/meters/RPL1/telemetry", {"seq": 1, "readings": over_flow})
@@ -266,7 +266,7 @@ def test_engine_state_survives_an_ingester_restart(
     probe.publish("gas/v1/meters/SNAP1/telemetry", readings(range(0, 180)))
     wait_until(lambda: store.count("SNAP1") == 180, what="three hours of readings")
     first.stop()  # a clean stop writes the engine snapshot
-    assert (tmp_path / "engine-snapshot.json").exists()
+    assert (tmp_path / "engine-snapshot.npz").exists()
     second = stack.start()
     try:
         probe.publish("gas/v1/meters/SNAP1/telemetry", readings(range(180, 300)))

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from safety.codes import RULE_IDS
 from safety.config import RulesConfig
 from safety.domain import Action, MeterProfile
-from safety.rules.episodes import RULE_IDS
 from simulators.meter import household_cap_m3h
 from simulators.scenarios import (
     DAY_MS,

@@ -54,6 +54,13 @@ def test_toml_overrides_merge_with_defaults(tmp_path: Path) -> None:
         ),
         ("[prolonged_use]\nindustrial = []\n", "band edges must be strictly ascending"),
         ("[prolonged_use]\nresidential = [[0.4, -5]]\n", "each band is"),
+        (
+            "[prolonged_use]\nresidential = [[0.1, 9], [0.2, 9], [0.3, 9], [0.4, 9], [0.5, 9]]\n",
+            "prolonged_use.residential: at most 4 bands",
+        ),
+        ("[sudden_increase]\nwindow_s = 0\n", "sudden_increase.window_s: 1 to 86400"),
+        ("[sudden_increase]\nwindow_s = 100000\n", "sudden_increase.window_s: 1 to 86400"),
+        ("[data_quality]\nclock_shift_readings = 300\n", "clock_shift_readings: 1 to 255"),
     ],
 )
 def test_bad_config_names_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

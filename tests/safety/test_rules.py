@@ -228,11 +228,12 @@ def test_one_meter_with_a_clock_a_day_ahead_does_not_make_the_fleet_offline() ->
 
 def test_the_watermark_is_the_quorum_th_newest_clock() -> None:
     watermark = FleetWatermark(quorum=3)
+    meters = {"A": 0, "B": 1, "C": 2, "FAST": 3, "D": 4}
     for meter, ts in [("A", 10), ("B", 50), ("C", 30), ("FAST", 10_000), ("A", 40), ("D", 20)]:
-        watermark.observe(meter, ts)
+        watermark.observe(meters[meter], ts)
     assert watermark.value == 40  # FAST 10000, B 50, A 40
     solo = FleetWatermark(quorum=3)
-    solo.observe("ONLY", 7)
+    solo.observe(0, 7)
     assert solo.value == 7
 
 
@@ -263,7 +264,7 @@ def test_the_watermark_kept_incrementally_matches_its_definition(
 ) -> None:
     watermark = FleetWatermark(quorum)
     for meter, ts in seen:
-        watermark.observe(meter, ts)
+        watermark.observe(ord(meter), ts)
     assert watermark.value == _quorum_newest_by_definition(seen, quorum)
 
 
