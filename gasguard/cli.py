@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -22,6 +23,8 @@ from meters.errors import MetersError
 from meters.partition import Partition
 from safety.config import RulesConfig
 from safety.errors import SafetyError
+
+GUANGZHOU = dt.timezone(dt.timedelta(hours=8))  # the scenario library's local time
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,8 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.to_file is not None:
+        return simulate_to_file(args)
     from gasguard import wiring
     from gasguard.runtime import wait_for_signal
     from simulators.fleet import build_fleet
@@ -126,6 +131,29 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
         )
     finally:
         runner.stop()
+    return 0
+
+
+def simulate_to_file(args: argparse.Namespace) -> int:
+    """Fast-forward: the scenario library (a normal population plus a meter for every
+    fault) into a replay file, and its ground truth beside it; no broker."""
+    from simulators.library import library
+    from simulators.replay_file import Written, write_replay
+
+    start = dt.datetime.combine(args.start, dt.time(), tzinfo=GUANGZHOU)
+    meters = library(int(start.timestamp() * 1000), args.days, args.households, args.restaurants)
+    labels_path = args.labels or args.to_file.with_suffix(".labels.jsonl")
+
+    def progress(written: Written) -> None:
+        print(f"simulate: {written.readings:,} readings written", file=sys.stderr, flush=True)
+
+    with args.to_file.open("w") as out, labels_path.open("w") as labels:
+        written = write_replay(meters, out, labels, progress)
+    print(
+        f"simulate: {written.meters} meters, {written.readings} readings, {written.events} "
+        f"events -> {args.to_file}; {written.labels} faults -> {labels_path}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -300,9 +328,26 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="bring the registry schema up to date")
     migrate.set_defaults(run=cmd_migrate)
 
-    simulate = sub.add_parser("simulate", help="publish a simulated fleet to the broker")
+    simulate = sub.add_parser(
+        "simulate", help="publish a simulated fleet to the broker, or write it to a replay file"
+    )
     simulate.add_argument("--meters", type=int)
     simulate.add_argument("--interval", type=float, help="report interval, s")
+    simulate.add_argument(
+        "--to-file",
+        type=Path,
+        help="fast-forward the scenario library into this replay file (no broker)",
+    )
+    simulate.add_argument("--labels", type=Path, help="ground truth (default: FILE.labels.jsonl)")
+    simulate.add_argument("--households", type=int, default=30, help="with --to-file")
+    simulate.add_argument("--restaurants", type=int, default=6, help="with --to-file")
+    simulate.add_argument("--days", type=int, default=35, help="with --to-file")
+    simulate.add_argument(
+        "--start",
+        type=dt.date.fromisoformat,
+        default=dt.date(2026, 3, 2),
+        help="with --to-file: first day (local midnight, UTC+8)",
+    )
     simulate.set_defaults(run=cmd_simulate)
 
     replay = sub.add_parser("replay", help="run the safety rules over a recorded JSONL file")

@@ -17,6 +17,7 @@ from typing import IO, Any
 import orjson
 
 from ingest.decode import MAX_TS_MS, InvalidItem, is_one_of, parse_event, parse_reading
+from meters.json_text import parse_json
 from meters.protocol import METER_ID_RE
 from safety.batch import BatchBuilder, Row, reading_row
 from safety.codes import VALVE_CODE
@@ -69,7 +70,7 @@ def _profile(record: dict[str, Any]) -> MeterProfile:
 
 def parse_line(line: str) -> MeterProfile | Reading | MeterEvent:
     try:
-        record = json.loads(line)
+        record = parse_json(line)
     except ValueError as exc:
         raise InvalidItem("not_json", f"not JSON: {exc}") from exc
     if not isinstance(record, dict):

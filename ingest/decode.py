@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.config import DecodeLimits
 from meters.errors import ProtocolError
+from meters.json_text import parse_json
 from meters.protocol import CommandReply, parse_reply, parse_topic
 from safety.domain import EVENT_NAMES, VALVE_STATES, MeterEvent, Reading
 
@@ -84,7 +85,7 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
     if kind == "commands":
         return reject("not_accepted", "commands are sent by the server, not accepted from meters")
     try:
-        body = json.loads(payload.decode("utf-8"))
+        body = parse_json(payload)
     except UnicodeDecodeError as exc:
         return reject("bad_utf8", f"payload is not UTF-8: {exc}")
     except ValueError as exc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from meters.errors import ProtocolError
+from meters.json_text import parse_json
 from safety.domain import Reading
 
 TOPIC_PREFIX = "gas/v1/meters"
@@ -154,8 +155,8 @@ class CommandReply:
 
 def _json_object(payload: bytes, what: str) -> dict[str, Any]:
     try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
+        body = parse_json(payload)
+    except ValueError as exc:  # UnicodeDecodeError included
         raise ProtocolError(f"{what}: not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise ProtocolError(f"{what}: expected a JSON object")

@@ -128,11 +128,19 @@ class Registry:
     def provision(self, profiles: Iterable[MeterProfile], now_ms: int) -> None:
         """Create or update meters with their model, category and report interval."""
 
+        wanted = list(profiles)
+
         def work(session: Session) -> None:
-            for profile in profiles:
-                meter = session.get(Meter, profile.meter_id)
+            known: dict[str, Meter] = {}
+            for first in range(0, len(wanted), 1000):  # one SELECT per thousand, not per meter
+                ids = [p.meter_id for p in wanted[first : first + 1000]]
+                known.update(
+                    (m.id, m) for m in session.scalars(select(Meter).where(Meter.id.in_(ids)))
+                )
+            for profile in wanted:
+                meter = known.get(profile.meter_id)
                 if meter is None:
-                    meter = Meter(id=profile.meter_id, created_ms=now_ms)
+                    meter = known[profile.meter_id] = Meter(id=profile.meter_id, created_ms=now_ms)
                     session.add(meter)
                 meter.model = profile.model
                 meter.category = profile.category

@@ -17,10 +17,12 @@ from meters.protocol import parse_command, parse_topic, reading_to_json, subscri
 from safety.domain import MeterEvent, Reading
 from simulators.fleet import FleetPlan
 from simulators.meter import SimMeter
+from simulators.schedule import ReportSchedule
 
 log = logging.getLogger(__name__)
 
 HISTORY_CHUNK = 500
+TICK_S = 0.05
 
 
 def runner_subscriptions() -> list[tuple[str, int]]:
@@ -91,17 +93,12 @@ class FleetRunner:
         for meter in self.plan.meters:
             self._client.publish(topic(meter.meter_id, "status"), b"online", qos=1, retain=True)
             self._upload_history(meter, start_ms)
-        count = len(self.plan.meters)
-        next_due = {
-            m.meter_id: start_ms + int(i * m.profile.report_interval_s * 1000 / count)
-            for i, m in enumerate(self.plan.meters)
-        }
-        while not self._stop.wait(0.05):
+        meters = self.plan.meters
+        schedule = ReportSchedule([m.profile.report_interval_s * 1000 for m in meters], start_ms)
+        while not self._stop.wait(TICK_S):
             now_ms = self._clock()
-            for meter in self.plan.meters:
-                if now_ms < next_due[meter.meter_id]:
-                    continue
-                next_due[meter.meter_id] += meter.profile.report_interval_s * 1000
+            for index in schedule.due(now_ms):
+                meter = meters[index]
                 with self._lock:
                     events = meter.due_events(now_ms)
                     reading = meter.read(now_ms)

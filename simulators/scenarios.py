@@ -9,6 +9,7 @@ gaps, duplicates and swaps; ``score`` compares the engine's decisions with the t
 
 from __future__ import annotations
 
+import heapq
 import statistics
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -181,29 +182,33 @@ def meter_messages(meter: ScenarioMeter) -> Iterator[tuple[int, Reading | MeterE
         )
 
 
-def _transported(meter: ScenarioMeter) -> Iterator[tuple[int, int, Reading | MeterEvent]]:
-    """(arrival time, order, message) after duplicates and swaps."""
+def _transported(meter: ScenarioMeter) -> Iterator[tuple[int, str, int, Reading | MeterEvent]]:
+    """(arrival time, meter, order, message) after swaps and duplicates, lazily."""
     quirks = meter.quirks
-    messages = list(meter_messages(meter))
+    meter_id = meter.profile.meter_id
+    messages: Iterable[tuple[int, Reading | MeterEvent]] = meter_messages(meter)
     if quirks.swap_every:
-        for i in range(0, len(messages) - 1, quirks.swap_every):
-            (t1, m1), (t2, m2) = messages[i], messages[i + 1]
-            messages[i], messages[i + 1] = (t1, m2), (t2, m1)
+        swapped = list(messages)
+        for i in range(0, len(swapped) - 1, quirks.swap_every):
+            (t1, m1), (t2, m2) = swapped[i], swapped[i + 1]
+            swapped[i], swapped[i + 1] = (t1, m2), (t2, m1)
+        messages = swapped
     for order, (ts, message) in enumerate(messages):
-        yield ts, order, message
+        yield ts, meter_id, order, message
         if quirks.duplicate_every and order % quirks.duplicate_every == 0:
-            yield ts, order, message
+            yield ts, meter_id, order, message
+
+
+def arrivals(meters: Iterable[ScenarioMeter]) -> Iterator[Reading | MeterEvent]:
+    """Every meter's messages in arrival order (true time, then meter), as a stream: a
+    big fleet written to a file never sits in memory whole."""
+    merged = heapq.merge(*(_transported(m) for m in meters), key=lambda a: a[:3])
+    for *_, message in merged:
+        yield message
 
 
 def stream(meters: Iterable[ScenarioMeter]) -> list[Reading | MeterEvent]:
-    """Every meter's messages in arrival order (true time, then meter)."""
-    arrivals = [
-        (ts, meter.profile.meter_id, order, message)
-        for meter in meters
-        for ts, order, message in _transported(meter)
-    ]
-    arrivals.sort(key=lambda a: (a[0], a[1], a[2]))
-    return [message for *_, message in arrivals]
+    return list(arrivals(meters))
 
 
 # -- scoring -----------------------------------------------------------------------------

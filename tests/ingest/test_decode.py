@@ -233,3 +233,11 @@ def test_any_bytes_are_either_accepted_or_refused_never_an_exception(payload: by
 def test_any_json_reading_is_accepted_or_refused(item: dict[str, object]) -> None:
     decoded = decode(TOPIC, json.dumps(item).encode(), NOW, LIMITS)
     assert len(decoded.readings) + len(decoded.rejections) == 1
+
+
+def test_a_deeply_nested_payload_is_dead_lettered_not_raised() -> None:
+    # 200 KB of brackets (under the 256 KB limit) once raised RecursionError out of the
+    # decoder: a poison message that stalled its batch.
+    decoded = decode(TOPIC, b"[" * 100_000 + b"]" * 100_000, NOW, DecodeLimits())
+    assert [r.code for r in decoded.rejections] == ["not_json"]
+    assert "nested too deeply" in decoded.rejections[0].reason

@@ -11,8 +11,8 @@ import pytest
 
 from safety.domain import Decision
 from safety.engine import SafetyEngine
+from simulators.library import RULE_ORDER, RULES, library
 from simulators.scenarios import ScenarioMeter, detections, score, stream, table
-from tests.safety.scenario_library import RULE_ORDER, RULES, library
 
 
 @pytest.fixture(scope="module")

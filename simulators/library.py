@@ -1,6 +1,11 @@
 """The scenario library: a normal Guangzhou population over five weeks, and every fault
 kind at several strengths and times of day, each with the rule, action and deadline the
-safety engine must meet. Built from ``simulators.scenarios``."""
+safety engine must meet. Built from ``simulators.scenarios``; scored by
+tests/safety/test_scenarios.py and written out by ``gasguard simulate --to-file``.
+
+``start_ms`` should be a local midnight (faults are placed at times of day from it);
+``households`` and ``restaurants`` size the normal population (the fault meters are
+always the same 46)."""
 
 from __future__ import annotations
 
@@ -30,37 +35,47 @@ NORMAL_INTERVAL_S = 300  # battery meters report every five minutes
 FAULT_INTERVAL_S = 60
 MIN = 60_000
 RULES = RulesConfig()
+Expected = tuple[str, Action, int]  # rule, action, deadline ms
 # local times of day at which faults start: night, midday, dinner
 FAULT_TIMES = (3 * HOUR_MS, 12 * HOUR_MS, 19 * HOUR_MS + 30 * MIN)
 
 
-def _household_meter(index: int, model: str, **kwargs: Any) -> ScenarioMeter:
-    meter_id = f"H{index:04d}"
+def _household_meter(
+    index: int, model: str, start_ms: int, days: int, **kwargs: Any
+) -> ScenarioMeter:
+    meter_id = f"H{index:0{_width(index)}d}"
     profile = MeterProfile(meter_id, model, "residential", NORMAL_INTERVAL_S)
     demand = household(meter_id, household_cap_m3h(model), **kwargs)
     return ScenarioMeter(
-        profile, "household", demand, start_ms=T0, end_ms=T0 + NORMAL_DAYS * DAY_MS
+        profile, "household", demand, start_ms=start_ms, end_ms=start_ms + days * DAY_MS
     )
 
 
-def normal_population() -> list[ScenarioMeter]:
+def _width(index: int) -> int:
+    return max(4, len(str(index)))
+
+
+def normal_population(
+    start_ms: int = T0, days: int = NORMAL_DAYS, households: int = 30, restaurants: int = 6
+) -> list[ScenarioMeter]:
     models = ("G2.5", "G2.5", "G2.5", "G1.6", "G4")
     meters = []
-    for index in range(30):
-        away = _away_week() if index % 8 == 0 else None
+    for index in range(households):
+        away = _away_week(start_ms) if index % 8 == 0 else None
+        model = models[index % len(models)]
         meters.append(
-            _household_meter(index, models[index % len(models)], soup_days=index % 3, away=away)
+            _household_meter(index, model, start_ms, days, soup_days=index % 3, away=away)
         )
-    for index in range(6):
-        meter_id = f"R{index:04d}"
+    for index in range(restaurants):
+        meter_id = f"R{index:0{_width(index)}d}"
         profile = MeterProfile(meter_id, "G10" if index % 2 else "G6", "commercial", 300)
         meters.append(
             ScenarioMeter(
                 profile,
                 "restaurant",
                 restaurant(meter_id),
-                start_ms=T0,
-                end_ms=T0 + NORMAL_DAYS * DAY_MS,
+                start_ms=start_ms,
+                end_ms=start_ms + days * DAY_MS,
             )
         )
     quirks = [
@@ -71,7 +86,8 @@ def normal_population() -> list[ScenarioMeter]:
         ("meter replaced, register back to 0", Quirks(replaced_at=4000)),
     ]
     for offset, (_what, quirk) in enumerate(quirks):
-        base = _household_meter(100 + offset, "G2.5", soup_days=1)
+        index = max(100, households) + offset
+        base = _household_meter(index, "G2.5", start_ms, days, soup_days=1)
         meters.append(
             ScenarioMeter(
                 base.profile,
@@ -85,8 +101,8 @@ def normal_population() -> list[ScenarioMeter]:
     return meters
 
 
-def _away_week() -> range:
-    first = (T0 + 8 * HOUR_MS) // DAY_MS + 10
+def _away_week(start_ms: int) -> range:
+    first = (start_ms + 8 * HOUR_MS) // DAY_MS + 10
     return range(first, first + 7)
 
 
@@ -96,6 +112,7 @@ def _fault_meter(
     fault: Fault,
     expect: Expect,
     hours_after: float,
+    start_ms: int,
     interval_s: int = FAULT_INTERVAL_S,
 ) -> ScenarioMeter:
     meter_id = f"F{index:04d}"
@@ -106,7 +123,7 @@ def _fault_meter(
         household(meter_id, household_cap_m3h(model)),
         fault=fault,
         expect=expect,
-        start_ms=T0,
+        start_ms=start_ms,
         end_ms=fault.start_ms + int(hours_after * HOUR_MS),
     )
 
@@ -120,19 +137,17 @@ def ramp(top: float, ramp_ms: int) -> Callable[[int], float]:
     return lambda elapsed_ms: round(top * min(1.0, elapsed_ms / ramp_ms), 3)
 
 
-def fault_meters() -> list[ScenarioMeter]:
+def fault_meters(start_ms: int = T0) -> list[ScenarioMeter]:
     interval = FAULT_INTERVAL_S * 1000
     meters: list[ScenarioMeter] = []
 
-    def add(
-        kind: str, model: str, expect: tuple[str, Action, int], after_ms: int = 0, **fault: Any
-    ) -> None:
+    def add(kind: str, model: str, expect: Expected, after_ms: int = 0, **fault: Any) -> None:
         """The fault at each time of day, on the scenario's second day; the engine must
         decide within ``deadline`` of the moment the fault becomes detectable (its start,
         or ``after_ms`` later: a battery crossing the threshold, a rise crossing the limit)."""
         rule, action, deadline_ms = expect
         for time_of_day in FAULT_TIMES:
-            start = T0 + DAY_MS + time_of_day
+            start = start_ms + DAY_MS + time_of_day
             meters.append(
                 _fault_meter(
                     len(meters),
@@ -140,6 +155,7 @@ def fault_meters() -> list[ScenarioMeter]:
                     Fault(kind, start, **fault),
                     Expect(rule, action, start + after_ms, deadline_ms),
                     hours_after=(after_ms + deadline_ms) / HOUR_MS + 1,
+                    start_ms=start_ms,
                 )
             )
 
@@ -165,18 +181,22 @@ def fault_meters() -> list[ScenarioMeter]:
     pressure = RULES.pressure.hold_s * 1000 + 3 * interval
     add("pressure low", "G2.5", ("pressure_low", "shutoff", pressure), pressure_kpa=0.5)
     add("pressure high", "G2.5", ("pressure_high", "shutoff", pressure), pressure_kpa=4.2)
-    leaky_valve = ("flow_while_closed", "alarm", 6 * MIN + 3 * interval)
+    leaky_valve: Expected = ("flow_while_closed", "alarm", 6 * MIN + 3 * interval)
     add("valve does not seal", "G2.5", leaky_valve, closed_valve_flow_m3h=0.05)
     crossing_ms = int((90 - RULES.low_battery.below_pct) / 40 * DAY_MS)
-    battery = ("low_battery", "alarm", 5 * interval)  # reported to 0.1 %: 19.9 a little later
+    battery: Expected = (
+        "low_battery",
+        "alarm",
+        5 * interval,
+    )  # reported to 0.1 %: 19.9 a little later
     add("battery drains", "G2.5", battery, crossing_ms - interval, battery_per_day=40.0)
-    silence = ("offline", "alarm", int(RULES.offline.intervals * interval) + 3 * interval)
+    silence: Expected = ("offline", "alarm", int(RULES.offline.intervals * interval) + 3 * interval)
     add("meter goes silent", "G2.5", silence, silent_for_ms=6 * HOUR_MS)
-    meters.append(_intermittent_leak(len(meters)))
+    meters.append(_intermittent_leak(len(meters), start_ms))
     return meters
 
 
-def _intermittent_leak(index: int) -> ScenarioMeter:
+def _intermittent_leak(index: int, start_ms: int) -> ScenarioMeter:
     """A leak that stops ten minutes every hour: never four hours on end (micro_flow), but
     no hour without flow in thirty days (no_flow_gap)."""
     meter_id = f"F{index:04d}"
@@ -190,15 +210,17 @@ def _intermittent_leak(index: int) -> ScenarioMeter:
         profile,
         "intermittent leak",
         household(meter_id, household_cap_m3h("G2.5")),
-        fault=Fault("intermittent leak", T0, extra=leak),
-        expect=Expect("no_flow_gap", "alarm", T0 + period_ms, DAY_MS),
-        start_ms=T0,
-        end_ms=T0 + NORMAL_DAYS * DAY_MS,
+        fault=Fault("intermittent leak", start_ms, extra=leak),
+        expect=Expect("no_flow_gap", "alarm", start_ms + period_ms, DAY_MS),
+        start_ms=start_ms,
+        end_ms=start_ms + max(NORMAL_DAYS, period_ms // DAY_MS + 2) * DAY_MS,
     )
 
 
-def library() -> list[ScenarioMeter]:
-    return normal_population() + fault_meters()
+def library(
+    start_ms: int = T0, days: int = NORMAL_DAYS, households: int = 30, restaurants: int = 6
+) -> list[ScenarioMeter]:
+    return normal_population(start_ms, days, households, restaurants) + fault_meters(start_ms)
 
 
 # Every rule the engine decides on readings and events alone; ``reopen_flow`` needs a
