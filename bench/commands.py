@@ -5,7 +5,9 @@ load. Real Mosquitto, real InfluxDB, ``gasguard ingest`` as its own process.
     .venv/bin/python -m bench.commands --duration 60 --load 8000
 
 ``--load`` is the background of single-reading messages per second (default 8,000: half
-of the 16,137 messages/s measured in docs/benchmarks.md). Every ``--every`` seconds a
+of the 16,137 messages/s measured in docs/benchmarks.md). With ``--api``, ``gasguard api``
+runs too and its main endpoints are timed during the load (bench/api_probe.py). Every
+``--every`` seconds a
 provisioned meter that has not tripped yet sends a ``detector_alarm`` event; a subscriber
 on the meters' command topics takes the time the close arrives. Writes
 bench/results/commands-<timestamp>.json and prints a summary.
@@ -26,6 +28,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from bench.api_probe import ApiProbe
 from bench.ingest import (
     ROOT,
     loadgen_argv,
@@ -104,6 +107,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     log_path = folder / "ingest.log"
     ingest = spawn_ingest(env, log_path, "WARNING")
     tripwire = None
+    probe = ApiProbe(env, folder, trip_meters[0]) if args.api else None
+    api: dict[str, Any] | None = None
     try:
         time.sleep(3)  # subscribed (WARNING level: no line to wait for)
         if ingest.poll() is not None:
@@ -113,6 +118,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         load = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         status(f"commands: load {args.load:,.0f} msg/s, a trip every {args.every} s")
         time.sleep(2)  # let the load settle
+        if probe is not None:
+            probe.start()
         trips = 0
         began = time.monotonic()
         while time.monotonic() - began < args.duration - 4 and trips < len(trip_meters):
@@ -120,10 +127,15 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             trips += 1
             time.sleep(args.every)
         published = json.loads(load.communicate(timeout=args.duration + 120)[0].splitlines()[-1])
+        if probe is not None:
+            api = probe.stop()
+            probe = None
         time.sleep(2)
         latencies = sorted(tripwire.latencies_ms)
         rss = peak_rss_mb(ingest.pid)
     finally:
+        if probe is not None:
+            probe.stop()
         if tripwire is not None:
             tripwire.stop()
         ingest.send_signal(signal.SIGTERM)
@@ -144,6 +156,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "target_p99_ms": TARGET_P99_MS,
         "p99_vs_target": round(p99 / TARGET_P99_MS, 3) if latencies else None,
         "ingest_peak_rss_mb": rss,
+        "api_under_load": api,
     }
 
 
@@ -156,6 +169,9 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=2000, help="background meters")
     parser.add_argument("--trips", type=int, default=500, help="meters that trip, once each")
     parser.add_argument("--every", type=float, default=0.2, help="seconds between trips")
+    parser.add_argument(
+        "--api", action="store_true", help="also time the API's main endpoints under the load"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gasguard-bench-") as tmp:

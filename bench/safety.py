@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -140,6 +141,7 @@ def main() -> None:
         "parse_only_lines_per_s": round(lines / floor),
         "ratio_to_parse_floor": round((readings / seconds) / (lines / floor), 3),
         "compiled_core_load_seconds": round(warm_up, 2),
+        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     report["state"] = {"meters": args.state_meters, "grown": grown, "reserved": reserved}
     out = args.out or ROOT / "bench" / "results" / f"safety-{time.strftime('%Y%m%dT%H%M%S')}.json"
