@@ -81,7 +81,8 @@ def summary(results: dict[str, Any], where: dict[str, Any]) -> str:
     rows.append(("peak memory (RSS)", memory, "—"))
     lines = [
         BEGIN,
-        f"Latest `bench/run` ({where['date']}, {where['cpus']} × {where['cpu_model']}, "
+        f"Latest `bench/run{' --quick' if where['quick'] else ''}` ({where['date']}, "
+        f"{where['cpus']} × {where['cpu_model']}, "
         f"{where['memory_gib']} GiB, Python {where['python']}); raw: `{where['file']}`.",
         "",
         "| figure | measured | target |",
@@ -115,11 +116,13 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     plan = QUICK if args.quick else FULL
     results = {name: run_one(name, argv, folder) for name, argv in plan.items()}
-    where = {**machine(), "file": str((folder / "run.json").relative_to(ROOT))}
+    kept = ROOT / "docs" / "results" / f"run-{stamp}{'-quick' if args.quick else ''}.json"
+    where = {**machine(), "file": str(kept.relative_to(ROOT)), "quick": args.quick}
     report = {"machine": where, "quick": args.quick, "results": results}
-    (folder / "run.json").write_text(json.dumps(report, indent=2) + "\n")
+    for path in (folder / "run.json", kept):
+        path.write_text(json.dumps(report, indent=2) + "\n")
     rewrite_summary(args.doc, summary(results, where))
-    status(f"wrote {folder / 'run.json'} and the summary in {args.doc}")
+    status(f"wrote {kept} and the summary in {args.doc}")
 
 
 if __name__ == "__main__":
