@@ -7,9 +7,9 @@ beyond 64 bits, and its error text names the problem. A document nested deeper t
 standard library can recurse is refused with ``NotJson`` instead of a ``RecursionError``
 escaping into the receive loop (a 200 KB payload of brackets did that).
 
-One difference from the standard library: orjson reads an integer beyond 64 bits as a
-float. No field of the protocol takes such a number (times and counters are refused as
-out of range either way; measurements become floats anyway).
+One difference from the standard library: where orjson reads a document, an integer
+beyond 64 bits in it becomes a float. No field of the protocol takes such a number (times
+and counters are refused as out of range either way; measurements become floats anyway).
 """
 
 from __future__ import annotations

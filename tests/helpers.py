@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -122,4 +124,15 @@ def one_leak_fleet(meters: int, prefix: str, leak_after_s: float) -> SimulatorCo
         leak_after_s=leak_after_s,
         over_flow_faults=0,
         micro_flow_faults=0,
+    )
+
+
+def gasguard(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The ``gasguard`` command as a user runs it (exit status left to the caller)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gasguard.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

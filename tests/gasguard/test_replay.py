@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gasguard import replay as replay_module
 from safety.config import RulesConfig
+from tests.helpers import gasguard
 
 T0 = 1_790_000_000_000
 MIN = 60_000
@@ -19,16 +18,6 @@ MIN = 60_000
 
 def write_jsonl(path: Path, records: list[dict[str, object] | str]) -> None:
     path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n")
-
-
-def gasguard(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gasguard.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_replay_outputs_one_line_per_decision_in_order(tmp_path: Path) -> None:

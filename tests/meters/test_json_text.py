@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,14 @@ TEXTS = st.one_of(
 
 
 def reference(data: bytes) -> object:
-    return wide_ints_as_floats(json.loads(data.decode("utf-8")))
+    """The standard library's reading; where orjson reads the document itself, with its
+    one difference applied."""
+    expected = json.loads(data.decode("utf-8"))
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return expected
+    return wide_ints_as_floats(expected)
 
 
 def wide_ints_as_floats(value: object) -> object:

@@ -5,19 +5,9 @@ the right rule and action inside its window, and shuts off no normal meter."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-
-def gasguard(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gasguard.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
+from tests.helpers import gasguard
 
 
 def test_a_fast_forwarded_fleet_replays_to_its_ground_truth(tmp_path: Path) -> None:
@@ -26,13 +16,16 @@ def test_a_fast_forwarded_fleet_replays_to_its_ground_truth(tmp_path: Path) -> N
         "simulate", "--to-file", str(fleet), "--households", "4", "--restaurants", "1",
         "--days", "3", "--start", "2026-05-04",
     )  # fmt: skip
+    assert made.returncode == 0, made.stderr
     labels = [json.loads(line) for line in fleet.with_suffix(".labels.jsonl").open()]
     assert "faults ->" in made.stderr
     assert {label["rule"] for label in labels} >= {"micro_flow", "offline", "no_flow_gap"}
     first = json.loads(fleet.open().readline())
     assert first["type"] == "meter"
 
-    decisions = [json.loads(line) for line in gasguard("replay", str(fleet)).stdout.splitlines()]
+    replayed = gasguard("replay", str(fleet))
+    assert replayed.returncode == 0, replayed.stderr
+    decisions = [json.loads(line) for line in replayed.stdout.splitlines()]
     missed = [
         label
         for label in labels
