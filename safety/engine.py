@@ -34,7 +34,7 @@ class SafetyEngine:
         self.models: list[str] = [DEFAULT_MODEL]
         self._model_codes = {DEFAULT_MODEL: 0}
         self._model_limits = model_table(self.config, self.models)
-        self.states = blank(self.index.capacity, 0, MeterProfile("-").report_interval_s)
+        self.states = blank(self.index.capacity)
         self.watermark = FleetWatermark(self.params.quorum)
         if profiles:
             self.reserve(len(profiles))
@@ -56,7 +56,7 @@ class SafetyEngine:
     def _fit_states(self) -> None:
         capacity = self.index.capacity
         if self.states.shape[0] < capacity:
-            grown = blank(capacity, 0, MeterProfile("-").report_interval_s)
+            grown = blank(capacity)
             grown[: self.states.shape[0]] = self.states
             self.states = grown
 

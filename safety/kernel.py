@@ -167,6 +167,16 @@ def evaluate_reading(
 
 
 @compiled
+def _room(decided: np.ndarray, needed: int) -> np.ndarray:
+    """``decided``, or a copy with room for ``needed`` rows (grown at least twofold)."""
+    if needed <= decided.shape[0]:
+        return decided
+    grown = np.empty(max(needed, 2 * decided.shape[0]), dtype=DECISION)
+    grown[: decided.shape[0]] = decided
+    return grown
+
+
+@compiled
 def run(
     states: np.ndarray,
     meters: int,
@@ -232,23 +242,20 @@ def run(
             s.last_seen = seen_ts
         offline.seen(s, meta, p)
         observe(top_slot, top_ts, meta, slot, seen_ts)
-        silent = np.empty(0, dtype=np.int64)
-        if meta[VALUE] != NO_TS:
-            silent = offline.due(states, meters, meta, meta[VALUE], p)
-        needed = decided_n + count[0] + silent.shape[0]
-        if needed > decided.shape[0]:
-            grown = np.empty(max(needed, 2 * decided.shape[0]), dtype=DECISION)
-            grown[:decided_n] = decided[:decided_n]
-            decided = grown
+        decided = _room(decided, decided_n + count[0])
         for k in range(count[0]):
             decided[decided_n] = scratch[k]
             decided[decided_n].item = item
             decided[decided_n].slot = slot
             decided_n += 1
+        if not offline.may_be_due(meta):
+            continue
+        silent = offline.due(states, meters, meta, p)
+        decided = _room(decided, decided_n + silent.shape[0])
+        watermark = meta[VALUE]
         for k in range(silent.shape[0]):
             quiet = states[silent[k]]
             count[0] = 0
-            watermark = meta[VALUE]
             silent_s = (watermark - quiet.last_seen) / 1000
             if fire(
                 quiet,

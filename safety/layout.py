@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from safety.config import MAX_BANDS
+from safety.domain import DEFAULT_REPORT_INTERVAL_S
 
 Record = Any  # one meter's record: in compiled code a view into the state array
 NO_TS = np.iinfo(np.int64).min
@@ -74,16 +75,16 @@ TS_FIELDS = tuple(name for name in STATE.names or () if STATE[name].base == np.d
 VOL_FIELDS = ("last_vol", "over_vol", "micro_vol", "reopen_vol", "closed_vol", "sudden_base")
 
 
-def blank(count: int, model: int, interval_s: int) -> np.ndarray:
-    """``count`` records for meters never seen, with the default profile."""
+def blank(count: int) -> np.ndarray:
+    """``count`` records for meters never seen, with the default profile (model code 0 is
+    the default model: ``SafetyEngine.models``)."""
     records = np.zeros(count, dtype=STATE)
     for name in TS_FIELDS:
         records[name] = NO_TS
     for name in VOL_FIELDS:
         records[name] = np.nan
     records["band_vol"] = np.nan
-    records["model"] = model
-    records["interval"] = interval_s
+    records["interval"] = DEFAULT_REPORT_INTERVAL_S
     return records
 
 

@@ -17,7 +17,7 @@ from safety.jit import compiled
 from safety.layout import NO_TS, SCHEDULED, Record
 from safety.params import OFFLINE_INTERVALS
 from safety.rules.episodes import end_episode
-from safety.watermark import NEXT_DEADLINE
+from safety.watermark import NEXT_DEADLINE, VALUE
 
 NEVER = np.iinfo(np.int64).max
 
@@ -37,13 +37,16 @@ def seen(s: Record, meta: np.ndarray, p: np.ndarray) -> None:
 
 
 @compiled
-def due(
-    states: np.ndarray, count: int, meta: np.ndarray, watermark: int, p: np.ndarray
-) -> np.ndarray:
+def may_be_due(meta: np.ndarray) -> bool:
+    """The watermark passed the lower bound of the deadlines: a scan is needed."""
+    return meta[VALUE] != NO_TS and meta[VALUE] >= meta[NEXT_DEADLINE]
+
+
+@compiled
+def due(states: np.ndarray, count: int, meta: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Slots of the meters whose deadline the watermark passed, in deadline order; their
-    deadlines stop. Updates the lower bound."""
-    if watermark < meta[NEXT_DEADLINE]:
-        return np.empty(0, dtype=np.int64)
+    deadlines stop. Updates the lower bound. Call when ``may_be_due``."""
+    watermark = meta[VALUE]
     silent = []
     deadlines = []
     next_deadline = NEVER

@@ -19,7 +19,7 @@ def test_a_reserved_fleet_of_a_million_fits_the_budget() -> None:
 
 
 def test_a_blank_record_has_nothing_set() -> None:
-    record = blank(1, model=0, interval_s=60)[0]
+    record = blank(1)[0]
     assert record["last_ts"] == NO_TS and record["band_ts"].tolist() == [NO_TS] * 4
     assert np.isnan(record["last_vol"]) and np.isnan(record["closed_vol"])
     assert record["open_rules"] == 0 and record["interval"] == 60
