@@ -132,7 +132,6 @@ class SafetyEngine:
         if not len(batch):
             return []
         slots = self.slots(batch.keys())
-        params = self.params
         rows = kernel.run(
             self.states,
             self.meters,
@@ -148,12 +147,7 @@ class SafetyEngine:
             batch.batteries,
             batch.valves,
             batch.events,
-            self._model_limits,
-            params.scalars,
-            params.actions,
-            params.micro_actions,
-            params.bands,
-            params.band_counts,
+            self.params.tables(self._model_limits),
         )
         return [self._decision(row) for row in rows]
 

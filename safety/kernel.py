@@ -30,7 +30,7 @@ from safety.codes import (
 )
 from safety.jit import compiled
 from safety.layout import CANDIDATE, DECISION, MAX_BANDS, NO_TS, Record
-from safety.params import CLOCK_SHIFT_READINGS, MAX_AHEAD_MS, MAX_GAP_INTERVALS
+from safety.params import CLOCK_SHIFT_READINGS, MAX_AHEAD_MS, MAX_GAP_INTERVALS, Tables
 from safety.rules import (
     event_rules,
     flow_while_closed,
@@ -104,15 +104,11 @@ def evaluate_reading(
     pressure_kpa: float,
     battery: float,
     valve: int,
-    models: np.ndarray,
-    p: np.ndarray,
-    actions: np.ndarray,
-    micro_actions: np.ndarray,
-    bands: np.ndarray,
-    band_counts: np.ndarray,
+    tables: Tables,
     out: np.ndarray,
     count: np.ndarray,
 ) -> None:
+    p, actions = tables.p, tables.actions
     if s.last_ts != NO_TS and ts <= s.last_ts:
         return
     if s.gap_ts == NO_TS:
@@ -136,10 +132,10 @@ def evaluate_reading(
         flow = register_flow(prev_volume, volume, prev_ts, ts)
     s.last_ts = ts
     s.last_vol = volume
-    limit = models[s.model, 0]
-    step = models[s.model, 1]
+    limit = tables.models[s.model, 0]
+    step = tables.models[s.model, 1]
     over_flow.evaluate(s, ts, volume, flow, limit, p, actions[OVER_FLOW], out, count)
-    micro_flow.evaluate(s, ts, volume, flow, p, micro_actions[s.category], out, count)
+    micro_flow.evaluate(s, ts, volume, flow, p, tables.micro_actions[s.category], out, count)
     sudden_increase.evaluate(
         s, ts, volume, flow, prev_ts, prev_volume, step, p, actions[SUDDEN_INCREASE], out, count
     )
@@ -148,8 +144,8 @@ def evaluate_reading(
         ts,
         volume,
         flow,
-        bands[s.category],
-        band_counts[s.category],
+        tables.bands[s.category],
+        tables.band_counts[s.category],
         p,
         actions[PROLONGED_USE],
         out,
@@ -192,14 +188,10 @@ def run(
     batteries: np.ndarray,
     valves: np.ndarray,
     events: np.ndarray,
-    models: np.ndarray,
-    p: np.ndarray,
-    actions: np.ndarray,
-    micro_actions: np.ndarray,
-    bands: np.ndarray,
-    band_counts: np.ndarray,
+    tables: Tables,
 ) -> np.ndarray:
     """Every item in order; returns the decisions (``layout.DECISION`` rows)."""
+    p, actions = tables.p, tables.actions
     quorum = top_slot.shape[0]
     decided = np.empty(64, dtype=DECISION)
     decided_n = 0
@@ -224,12 +216,7 @@ def run(
                     pressures[item],
                     batteries[item],
                     valves[item],
-                    models,
-                    p,
-                    actions,
-                    micro_actions,
-                    bands,
-                    band_counts,
+                    tables,
                     scratch,
                     count,
                 )

@@ -5,6 +5,7 @@ code, and prolonged-use bands per category."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,6 +46,22 @@ class Params:
     bands: np.ndarray  # float64[category, MAX_BANDS, 2]: edge m³/h, limit s
     band_counts: np.ndarray  # int64[category]
     quorum: int
+
+    def tables(self, models: np.ndarray) -> Tables:
+        return Tables(
+            models, self.scalars, self.actions, self.micro_actions, self.bands, self.band_counts
+        )
+
+
+class Tables(NamedTuple):
+    """Everything the kernel reads of the configuration, in one argument."""
+
+    models: np.ndarray  # float64[model code, 2]: over-flow limit, sudden step (model_table)
+    p: np.ndarray  # Params.scalars
+    actions: np.ndarray
+    micro_actions: np.ndarray
+    bands: np.ndarray
+    band_counts: np.ndarray
 
 
 def scalars(config: RulesConfig) -> np.ndarray:
