@@ -49,7 +49,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
     metrics = CollectorRegistry()
-    ingester = wiring.build_ingester(settings, registry, store, metrics)
+    ingester = wiring.build_ingest_worker(settings, registry, store, metrics)
     if settings.ingest.metrics_port:
         start_http_server(settings.ingest.metrics_port, settings.ingest.metrics_host, metrics)
     tune_gc_for_streaming()
@@ -141,7 +141,9 @@ def simulate_to_file(args: argparse.Namespace) -> int:
     from simulators.replay_file import Written, write_replay
 
     start = dt.datetime.combine(args.start, dt.time(), tzinfo=GUANGZHOU)
-    meters = library(int(start.timestamp() * 1000), args.days, args.households, args.restaurants)
+    meters = library(
+        int(start.timestamp() * 1000), args.days, args.households, args.restaurants, args.industries
+    )
     labels_path = args.labels or args.to_file.with_suffix(".labels.jsonl")
 
     def progress(written: Written) -> None:
@@ -341,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--labels", type=Path, help="ground truth (default: FILE.labels.jsonl)")
     simulate.add_argument("--households", type=int, default=30, help="with --to-file")
     simulate.add_argument("--restaurants", type=int, default=6, help="with --to-file")
+    simulate.add_argument(
+        "--industries", type=int, default=2, help="small factories (with --to-file)"
+    )
     simulate.add_argument("--days", type=int, default=35, help="with --to-file")
     simulate.add_argument(
         "--start",

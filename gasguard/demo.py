@@ -93,7 +93,7 @@ def run_demo(
         for meter_id, kind, _start in plan.labels:
             print(f"gasguard demo: injected fault {kind} on meter {meter_id}", flush=True)
         metrics = CollectorRegistry()
-        ingester = wiring.build_ingester(settings, registry, store, metrics)
+        ingester = wiring.build_ingest_worker(settings, registry, store, metrics)
         ingester.start()
         stack.callback(ingester.stop)
         runner = wiring.build_fleet_runner(settings, plan)

@@ -26,11 +26,13 @@ from ingest.service import MqttIngester, ingest_subscriptions, session_options
 from ingest.sightings import SightingsBuffer
 from ingest.snapshots import SnapshotKeeper
 from ingest.spool import Spool
+from ingest.supervisor import PartitionSupervisor
 from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession
 from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential, derive_password
+from meters.partition import Partition
 from meters.registry import Registry
 from meters.telemetry import open_store
 from meters.telemetry.base import TelemetryStore
@@ -39,7 +41,7 @@ from meters.workdays import WorkCalendar, load_holiday_file
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from simulators.fleet import FleetPlan
-from simulators.runner import FleetRunner, runner_subscriptions
+from simulators.runner import FleetRunner, meter_session, runner_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +78,60 @@ def open_telemetry(settings: Settings) -> TelemetryStore:
     )
 
 
+def build_ingest_worker(
+    settings: Settings, registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
+) -> PartitionSupervisor:
+    """The ``gasguard ingest`` process: its own partition, and any other it takes over."""
+    config = settings.ingest
+    preferred = config.worker_partition()
+    worker = config.client_id + preferred.suffix  # its lease holder name and health row
+    ingest_metrics = IngestMetrics(metrics)
+    health = HealthReporter(
+        registry.workers,
+        ingest_metrics,
+        worker,
+        lambda: supervisor.describe(),  # bound below; called only once it runs
+        config.health_every_s,
+        wall_clock_ms,
+    )
+    supervisor = PartitionSupervisor(
+        registry.leases,
+        worker,
+        preferred,
+        lambda partition: build_lane(settings, registry, store, ingest_metrics, partition),
+        config.lease_ttl_s,
+        config.lease_renew_s,
+        wall_clock_ms,
+        health,
+    )
+    return supervisor
+
+
 def build_ingester(
     settings: Settings, registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
 ) -> MqttIngester:
+    """One lane for the configured partition, without leases (tests drive it directly)."""
+    partition = settings.ingest.worker_partition()
+    return build_lane(settings, registry, store, IngestMetrics(metrics), partition)
+
+
+def build_lane(
+    settings: Settings,
+    registry: Registry,
+    store: TelemetryStore,
+    ingest_metrics: IngestMetrics,
+    partition: Partition,
+) -> MqttIngester:
+    """Everything one partition needs: its MQTT session (the partition's persistent
+    session), spool, engine and snapshot."""
     config = settings.ingest
-    partition = config.worker_partition()
-    worker = config.client_id + partition.suffix  # its MQTT session and its health row
     session = MqttSession(
         mqtt_endpoint(settings),
-        worker,
+        config.client_id + partition.suffix,
         ingest_subscriptions(),
         "ingest",
         session_options(config),
     )
-    ingest_metrics = IngestMetrics(metrics)
     spool_dir = settings.spool_dir.with_name(settings.spool_dir.name + partition.suffix)
     spool = Spool(spool_dir, config.spool_max_bytes, config.spool_segment_bytes)
     writer = DurableWriter(store, spool, ingest_metrics, config.retry_initial_s, config.retry_max_s)
@@ -115,18 +157,10 @@ def build_ingester(
     watch = ConnectionWatch(
         registry, connection_policies(settings), config.connection_check_s, wall_clock_ms
     )
-    # Connection time limits are not per meter: one worker (the first) watches them.
+    # Connection time limits are not per meter: the lane of partition 0 watches them.
     watching = watch if partition.index == 0 else None
-    health = HealthReporter(
-        registry.workers,
-        ingest_metrics,
-        worker,
-        partition,
-        config.health_every_s,
-        wall_clock_ms,
-    )
     return MqttIngester(
-        session, pipeline, config, snapshots, connection_watch=watching, health=health
+        session, pipeline, config, snapshots, connection_watch=watching, partition=partition
     )
 
 
@@ -211,7 +245,10 @@ def provision_fleet(registry: Registry, plan: FleetPlan, now_ms: int) -> None:
 
 
 def build_fleet_runner(settings: Settings, plan: FleetPlan) -> FleetRunner:
-    session = MqttSession(
-        mqtt_endpoint(settings), settings.simulator.client_id, runner_subscriptions(), "simulator"
-    )
-    return FleetRunner(plan, session)
+    """One shared connection, and their own (with a last will) for the first
+    ``own_connections`` meters."""
+    endpoint, client_id = mqtt_endpoint(settings), settings.simulator.client_id
+    session = MqttSession(endpoint, client_id, runner_subscriptions(), "simulator")
+    own = [m.meter_id for m in plan.meters[: settings.simulator.own_connections]]
+    sessions = {meter_id: meter_session(endpoint, client_id, meter_id) for meter_id in own}
+    return FleetRunner(plan, session, own_sessions=sessions)

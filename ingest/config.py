@@ -74,12 +74,21 @@ class IngestConfig(BaseModel):
     metrics_port: int | None = Field(None, ge=1, le=65535)
     partition: int = Field(0, ge=0)
     partitions: int = Field(1, ge=1)
+    # A worker renews its partition leases every lease_renew_s; a lease not renewed for
+    # lease_ttl_s is taken over by another worker (ingest.lease_plan, docs/scaling.md).
+    lease_ttl_s: float = Field(20.0, gt=0)
+    lease_renew_s: float = Field(5.0, gt=0)
 
     @model_validator(mode="after")
     def _partition_in_range(self) -> IngestConfig:
         if self.partition >= self.partitions:
             raise ValueError(
                 f"partition {self.partition} must be below partitions {self.partitions}"
+            )
+        if self.lease_renew_s * 2 > self.lease_ttl_s:
+            raise ValueError(
+                f"lease_renew_s {self.lease_renew_s} must be at most half of "
+                f"lease_ttl_s {self.lease_ttl_s}, so that one late renewal does not lose it"
             )
         return self
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from ingest.every import Every
 from ingest.metrics import IngestMetrics, Totals
 from meters.errors import MetersError
-from meters.partition import Partition
 from meters.views import WorkerHealth
 from meters.worker_health import WorkerHealthStore
 
@@ -22,14 +21,14 @@ class HealthReporter:
         workers: WorkerHealthStore,
         metrics: IngestMetrics,
         worker: str,
-        partition: Partition,
+        partitions: Callable[[], str],
         every_s: float,
         clock: Callable[[], int],
     ) -> None:
         self._workers = workers
         self._metrics = metrics
         self._worker = worker
-        self._partition = f"{partition.index}/{partition.count}"
+        self._partitions = partitions  # what the worker runs now: "0/2", "0/2,1/2"
         self._cadence = Every(every_s)
         self._clock = clock
         self._last: tuple[int, Totals] | None = None
@@ -48,7 +47,7 @@ class HealthReporter:
         self._last = (now_ms, totals)
         health = WorkerHealth(
             self._worker,
-            self._partition,
+            self._partitions(),
             now_ms,
             totals.messages,
             totals.readings_stored,

@@ -81,7 +81,7 @@ class IngestWorker(Base):
     __tablename__ = "ingest_workers"
 
     worker: Mapped[str] = mapped_column(String(128), primary_key=True)
-    partition: Mapped[str] = mapped_column(String(16))
+    partition: Mapped[str] = mapped_column(String(128))  # the partitions it runs, "0/2,1/2"
     updated_ms: Mapped[int] = mapped_column(BigInteger)
     messages: Mapped[int] = mapped_column(BigInteger)
     readings: Mapped[int] = mapped_column(BigInteger)
@@ -90,6 +90,18 @@ class IngestWorker(Base):
     spool_bytes: Mapped[int] = mapped_column(BigInteger)
     messages_per_s: Mapped[float] = mapped_column(Float)
     readings_per_s: Mapped[float] = mapped_column(Float)
+
+
+class PartitionLease(Base):
+    """Which ingest worker runs a partition, until when (meters.leases)."""
+
+    __tablename__ = "partition_leases"
+
+    partition: Mapped[str] = mapped_column(String(16), primary_key=True)  # "K/N"
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+    wanted_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    wanted_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Command(Base):

@@ -31,6 +31,7 @@ from meters.command_store import CommandStore, ensure_key, meter_of
 from meters.connections import ConnectionStore
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
+from meters.leases import LeaseStore
 from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
 from meters.mqtt_accounts import MqttAccounts
 from meters.severity import COMMAND_RULE_PREFIX, INFO_RULES, SEVERITIES, severity_of
@@ -121,6 +122,7 @@ class Registry:
         self.commands = CommandStore(transactions)
         self.connections = ConnectionStore(transactions)
         self.workers = WorkerHealthStore(transactions)
+        self.leases = LeaseStore(transactions)
         self.mqtt_accounts = MqttAccounts(transactions)
 
     # -- meters ---------------------------------------------------------------------------

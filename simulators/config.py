@@ -21,3 +21,9 @@ class SimulatorConfig(BaseModel):
     micro_flow_faults: int = Field(1, ge=0)
     micro_flow_m3h: float = Field(0.012, gt=0)
     micro_flow_history_s: float = Field(4 * 3600 + 120, ge=0)
+    # How the meters behave on the network (simulators.runner):
+    readings_per_message: int = Field(1, ge=1, le=1000)  # buffer k readings, send them at once
+    clock_skew_s: float = Field(0.0, ge=0)  # each meter's clock is off by up to +/- this
+    resend_every: int = Field(0, ge=0)  # every n-th message is sent twice (a lost PUBACK)
+    own_connections: int = Field(0, ge=0, le=1000)  # meters on their own MQTT connection,
+    # with a last will that marks them offline when the connection drops

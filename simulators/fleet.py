@@ -10,7 +10,8 @@ from safety.domain import MeterProfile
 from simulators.config import SimulatorConfig
 from simulators.meter import Fault, FaultKind, SimMeter
 
-MODEL_MIX = (("G2.5", 0.75), ("G1.6", 0.1), ("G4", 0.1), ("G6", 0.05))
+MODEL_MIX = (("G2.5", 0.74), ("G1.6", 0.1), ("G4", 0.1), ("G6", 0.05), ("G16", 0.01))
+CATEGORY_OF_MODEL = {"G6": "commercial", "G16": "industrial"}  # restaurants, small factories
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +34,18 @@ def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
     meters = []
     for meter_id in meter_ids(config):
         model = rng.choices([m for m, _ in MODEL_MIX], [w for _, w in MODEL_MIX])[0]
-        category = "commercial" if model == "G6" else "residential"
+        category = CATEGORY_OF_MODEL.get(model, "residential")
         profile = MeterProfile(meter_id, model, category, max(1, round(config.report_interval_s)))  # type: ignore[arg-type]
-        meters.append(SimMeter(profile, volume_m3=round(rng.uniform(10, 3000), 3)))
+        skew_ms = round(config.clock_skew_s * 1000)
+        meters.append(
+            SimMeter(
+                profile,
+                volume_m3=round(rng.uniform(10, 3000), 3),
+                clock_offset_ms=rng.randint(-skew_ms, skew_ms) if skew_ms else 0,
+                readings_per_message=config.readings_per_message,
+                resend_every=config.resend_every,
+            )
+        )
     residential = [m for m in meters if m.profile.category == "residential"]
     faulty = iter(rng.sample(residential, min(len(residential), _fault_count(config))))
     labels = []

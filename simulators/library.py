@@ -4,8 +4,8 @@ safety engine must meet. Built from ``simulators.scenarios``; scored by
 tests/safety/test_scenarios.py and written out by ``gasguard simulate --to-file``.
 
 ``start_ms`` should be a local midnight (faults are placed at times of day from it);
-``households`` and ``restaurants`` size the normal population (the fault meters are
-always the same 46)."""
+``households``, ``restaurants`` and ``industries`` size the normal population (the fault
+meters are always the same 46)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from simulators.scenarios import (
     Quirks,
     ScenarioMeter,
     household,
+    industry,
     model_over_flow,
     model_step,
     restaurant,
@@ -56,7 +57,11 @@ def _width(index: int) -> int:
 
 
 def normal_population(
-    start_ms: int = T0, days: int = NORMAL_DAYS, households: int = 30, restaurants: int = 6
+    start_ms: int = T0,
+    days: int = NORMAL_DAYS,
+    households: int = 30,
+    restaurants: int = 6,
+    industries: int = 2,
 ) -> list[ScenarioMeter]:
     models = ("G2.5", "G2.5", "G2.5", "G1.6", "G4")
     meters = []
@@ -74,6 +79,19 @@ def normal_population(
                 profile,
                 "restaurant",
                 restaurant(meter_id),
+                start_ms=start_ms,
+                end_ms=start_ms + days * DAY_MS,
+            )
+        )
+    for index in range(industries):
+        meter_id = f"I{index:0{_width(index)}d}"
+        model = "G25" if index % 2 else "G16"
+        profile = MeterProfile(meter_id, model, "industrial", 300)
+        meters.append(
+            ScenarioMeter(
+                profile,
+                "small industry",
+                industry(meter_id, model),
                 start_ms=start_ms,
                 end_ms=start_ms + days * DAY_MS,
             )
@@ -218,9 +236,15 @@ def _intermittent_leak(index: int, start_ms: int) -> ScenarioMeter:
 
 
 def library(
-    start_ms: int = T0, days: int = NORMAL_DAYS, households: int = 30, restaurants: int = 6
+    start_ms: int = T0,
+    days: int = NORMAL_DAYS,
+    households: int = 30,
+    restaurants: int = 6,
+    industries: int = 2,
 ) -> list[ScenarioMeter]:
-    return normal_population(start_ms, days, households, restaurants) + fault_meters(start_ms)
+    return normal_population(start_ms, days, households, restaurants, industries) + fault_meters(
+        start_ms
+    )
 
 
 # Every rule the engine decides on readings and events alone; ``reopen_flow`` needs a

@@ -10,7 +10,12 @@ from meters.protocol import Command, CommandReply
 from meters.signing import check_command, is_resend, sign_reply
 from safety.config import RulesConfig, model_limits
 from safety.domain import MeterEvent, MeterProfile, Reading
-from simulators.household import household_flow_m3h, restaurant_flow_m3h, unit_hash
+from simulators.household import (
+    household_flow_m3h,
+    industry_flow_m3h,
+    restaurant_flow_m3h,
+    unit_hash,
+)
 
 FaultKind = Literal["leak_detector", "over_flow", "micro_flow"]
 
@@ -47,12 +52,19 @@ class SimMeter:
     key: str = ""
     last_counter: int = 0
     appliance_open_m3h: float = 0.0
+    clock_offset_ms: int = 0  # the meter's clock minus the true time
+    readings_per_message: int = 1
+    resend_every: int = 0
     rejected: list[str] = field(default_factory=list)
     _events_sent: set[FaultKind] = field(default_factory=set)
 
     @property
     def meter_id(self) -> str:
         return self.profile.meter_id
+
+    def clock(self, true_ms: int) -> int:
+        """What the meter's own clock shows at ``true_ms``: its readings carry this."""
+        return true_ms + self.clock_offset_ms
 
     def flow_at(self, ts_ms: int) -> float:
         if self.valve != "open":
@@ -63,6 +75,8 @@ class SimMeter:
             flow = min(
                 household_flow_m3h(self.meter_id, ts_ms), household_cap_m3h(self.profile.model)
             )
+        elif self.profile.category == "industrial":
+            flow = industry_flow_m3h(self.meter_id, self.profile.model, ts_ms)
         else:
             flow = restaurant_flow_m3h(self.meter_id, ts_ms)
         for fault in self.faults:

@@ -1,18 +1,27 @@
 """Runs a fleet of simulated meters on MQTT: telemetry at each meter's report interval,
-events when faults start, retained status, and obedience to valve commands."""
+events when faults start, retained status, and obedience to valve commands.
+
+Meters behave as real ones do on the network: a meter may buffer several readings and
+send them in one message (``readings_per_message``), read its own clock that is off by a
+fixed offset (``clock_offset_ms``), and send a message twice as if its PUBACK was lost
+(``resend_every``). Most meters share one MQTT connection (a fleet of 100,000 cannot
+have 100,000 sockets in one process); the few given their own connection
+(``meter_session``) carry a last will, so the broker marks them offline when the
+connection drops without a goodbye.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import paho.mqtt.client as paho
 
 from meters.clock import wall_clock_ms
 from meters.errors import ProtocolError
-from meters.mqtt import MqttSession
+from meters.mqtt import MqttEndpoint, MqttSession
 from meters.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from safety.domain import MeterEvent, Reading
 from simulators.fleet import FleetPlan
@@ -29,43 +38,71 @@ def runner_subscriptions() -> list[tuple[str, int]]:
     return [(subscription("commands"), 1)]
 
 
+def meter_session(endpoint: MqttEndpoint, client_prefix: str, meter_id: str) -> MqttSession:
+    """A meter's own connection: it subscribes to its own commands, and its last will sets
+    its retained status to ``offline`` when the connection drops."""
+    session = MqttSession(
+        endpoint, f"{client_prefix}-{meter_id}", [(topic(meter_id, "commands"), 1)], meter_id
+    )
+    session.client.will_set(topic(meter_id, "status"), b"offline", qos=1, retain=True)
+    return session
+
+
 class FleetRunner:
     def __init__(
-        self, plan: FleetPlan, session: MqttSession, clock: Callable[[], int] = wall_clock_ms
+        self,
+        plan: FleetPlan,
+        session: MqttSession,
+        clock: Callable[[], int] = wall_clock_ms,
+        own_sessions: Mapping[str, MqttSession] | None = None,
     ) -> None:
         self.plan = plan
         self._meters = {m.meter_id: m for m in plan.meters}
         self._session = session
         self._client = session.client
+        self._own = dict(own_sessions or {})  # meter id -> its own connection
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
+        self._pending: dict[str, list[Reading]] = {}  # readings a meter has not sent yet
+        self._sent: dict[str, int] = {}  # messages per meter, for resend_every
         self.published = 0
         self.commands_obeyed = 0
-        self._client.on_message = self._on_message
+        for each in (session, *self._own.values()):
+            each.client.on_message = self._on_message
+
+    def _sessions(self) -> list[MqttSession]:
+        return [self._session, *self._own.values()]
 
     def start(self) -> None:
-        self._session.start()
+        for session in self._sessions():
+            session.start()
         self._thread.start()
 
     def wait_connected(self, timeout_s: float) -> bool:
-        return self._session.wait_ready(timeout_s)
+        return all(session.wait_ready(timeout_s) for session in self._sessions())
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-        if self._session.ready:
-            for meter_id in self._meters:
-                self._client.publish(topic(meter_id, "status"), b"offline", qos=1, retain=True)
-        self._session.stop()
+        for meter_id in self._meters:
+            session = self._own.get(meter_id, self._session)
+            if session.ready:  # a goodbye: the last will is for connections that drop
+                session.client.publish(topic(meter_id, "status"), b"offline", qos=1, retain=True)
+        for session in self._sessions():
+            session.stop()
+
+    def _client_of(self, meter_id: str) -> paho.Client:
+        own = self._own.get(meter_id)
+        return self._client if own is None else own.client
 
     def meter(self, meter_id: str) -> SimMeter:
         return self._meters[meter_id]
 
     # -- MQTT callbacks -------------------------------------------------------------------
 
-    def _on_message(self, _client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+    def _on_message(self, client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         try:
             meter_id = parse_topic(msg.topic).meter_id
             command = parse_command(meter_id, bytes(msg.payload))
@@ -73,14 +110,14 @@ class FleetRunner:
             log.warning("simulator: bad command on %s: %s", msg.topic, exc)
             return
         meter = self._meters.get(meter_id)
-        if meter is None:
-            return
-        now_ms = self._clock()
+        if meter is None or client is not self._client_of(meter_id):
+            return  # a meter on its own connection hears its commands there
         with self._lock:
-            reply = meter.handle(command, now_ms)
-            reading = meter.read(now_ms + 1)
-        self._client.publish(topic(meter_id, "replies"), reply.to_payload(), qos=1)
-        self._publish_readings(meter_id, [reading])
+            meter_now = meter.clock(self._clock())
+            reply = meter.handle(command, meter_now)
+            readings = [*self._pending.pop(meter_id, []), meter.read(meter_now + 1)]
+        client.publish(topic(meter_id, "replies"), reply.to_payload(), qos=1)
+        self._publish_readings(meter, readings)
         self.commands_obeyed += 1
         log.info("simulator: meter %s obeyed %s (%s)", meter_id, command.action, reply.result)
 
@@ -91,39 +128,55 @@ class FleetRunner:
             log.error("simulator: no MQTT connection to %s after 30 s", self._session.endpoint.url)
         start_ms = self._clock()
         for meter in self.plan.meters:
-            self._client.publish(topic(meter.meter_id, "status"), b"online", qos=1, retain=True)
+            status = topic(meter.meter_id, "status")
+            self._client_of(meter.meter_id).publish(status, b"online", qos=1, retain=True)
             self._upload_history(meter, start_ms)
         meters = self.plan.meters
         schedule = ReportSchedule([m.profile.report_interval_s * 1000 for m in meters], start_ms)
         while not self._stop.wait(TICK_S):
             now_ms = self._clock()
             for index in schedule.due(now_ms):
-                meter = meters[index]
-                with self._lock:
-                    events = meter.due_events(now_ms)
-                    reading = meter.read(now_ms)
-                for event in events:
-                    self._publish_event(event)
-                self._publish_readings(meter.meter_id, [reading])
+                self._report(meters[index], now_ms)
+
+    def _report(self, meter: SimMeter, now_ms: int) -> None:
+        """One reading on the meter's schedule; sent once the meter has enough to send."""
+        with self._lock:
+            meter_now = meter.clock(now_ms)
+            events = meter.due_events(meter_now)
+            pending = self._pending.setdefault(meter.meter_id, [])
+            pending.append(meter.read(meter_now))
+            ready = len(pending) >= meter.readings_per_message
+            if ready:
+                del self._pending[meter.meter_id]
+        for event in events:
+            self._publish_event(event)
+        if ready:
+            self._publish_readings(meter, pending)
 
     def _upload_history(self, meter: SimMeter, now_ms: int) -> None:
-        starts = [f.start_ms for f in meter.faults if f.start_ms < now_ms]
+        meter_now = meter.clock(now_ms)
+        starts = [f.start_ms for f in meter.faults if f.start_ms < meter_now]
         if not starts:
             return
         with self._lock:
-            history = meter.history(min(starts), now_ms, meter.profile.report_interval_s * 1000)
+            history = meter.history(min(starts), meter_now, meter.profile.report_interval_s * 1000)
         for i in range(0, len(history), HISTORY_CHUNK):
-            self._publish_readings(meter.meter_id, history[i : i + HISTORY_CHUNK])
+            self._publish_readings(meter, history[i : i + HISTORY_CHUNK])
 
-    def _publish_readings(self, meter_id: str, readings: list[Reading]) -> None:
+    def _publish_readings(self, meter: SimMeter, readings: list[Reading]) -> None:
+        meter_id = meter.meter_id
         if len(readings) == 1:
             body: object = reading_to_json(readings[0])
         else:
             body = {"seq": self.published, "readings": [reading_to_json(r) for r in readings]}
-        self._client.publish(topic(meter_id, "telemetry"), json.dumps(body).encode(), qos=1)
-        self.published += 1
+        payload = json.dumps(body).encode()
+        sent = self._sent[meter_id] = self._sent.get(meter_id, 0) + 1
+        resend = meter.resend_every > 0 and sent % meter.resend_every == 0
+        for _ in range(2 if resend else 1):
+            self._client_of(meter_id).publish(topic(meter_id, "telemetry"), payload, qos=1)
+            self.published += 1
 
     def _publish_event(self, event: MeterEvent) -> None:
         body = json.dumps({"ts": event.ts_ms, "event": event.event}).encode()
-        self._client.publish(topic(event.meter_id, "events"), body, qos=1)
+        self._client_of(event.meter_id).publish(topic(event.meter_id, "events"), body, qos=1)
         log.info("simulator: meter %s reports %s", event.meter_id, event.event)

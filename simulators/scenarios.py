@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 
 from safety.config import RulesConfig, model_limits
 from safety.domain import Action, Decision, MeterEvent, MeterProfile, Reading
-from simulators.household import CHINA_UTC_OFFSET_MS, household_flow_m3h, unit_hash
+from simulators.household import (
+    CHINA_UTC_OFFSET_MS,
+    household_flow_m3h,
+    industry_flow_m3h,
+    unit_hash,
+)
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -62,6 +67,11 @@ def restaurant(seed: str) -> Demand:
         return round((2.5 if rush else 1.2) + 1.0 * unit_hash(seed, "kitchen", slot), 3)
 
     return flow
+
+
+def industry(seed: str, model: str) -> Demand:
+    """A small factory's boiler: two shifts on Monday-Saturday (simulators.household)."""
+    return lambda ts_ms: industry_flow_m3h(seed, model, ts_ms)
 
 
 # -- faults ----------------------------------------------------------------------------

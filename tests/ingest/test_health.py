@@ -8,7 +8,6 @@ from prometheus_client import CollectorRegistry
 
 from ingest.health import HealthReporter
 from ingest.metrics import IngestMetrics
-from meters.partition import Partition
 from tests.conftest import sqlite_registry
 
 
@@ -17,7 +16,7 @@ def test_reports_totals_and_rates_between_two_reports(tmp_path: Path) -> None:
     metrics = IngestMetrics(CollectorRegistry())
     now = [1_000_000]
     reporter = HealthReporter(
-        registry.workers, metrics, "ingest-p1of2", Partition(1, 2), 5.0, lambda: now[0]
+        registry.workers, metrics, "ingest-p1of2", lambda: "1/2", 5.0, lambda: now[0]
     )
     metrics.messages.labels(kind="telemetry").inc(100)
     metrics.messages.labels(kind="events").inc(20)

@@ -1,6 +1,7 @@
 """Two ingest workers in partitioned mode on one Mosquitto: each meter's messages are
-handled by exactly one worker, nothing is lost, no alarm is raised twice, and a worker
-killed mid-stream catches up its meters from its persistent session when it restarts."""
+handled by exactly one worker, nothing is lost, no alarm is raised twice, a worker
+killed mid-stream catches up its meters from its persistent session when it restarts, and
+a worker that stays dead has its meters taken over by the other (partition leases)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ WORKERS = 2
 
 
 def workers(
-    folder: Path, mosquitto: MosquittoServer, influxd: InfluxServer, database: str
+    folder: Path, mosquitto: MosquittoServer, influxd: InfluxServer, database: str, **env: str
 ) -> list[IngestProcess]:
     """Worker k of N, sharing one data folder (registry) and one base client id."""
     client_id = f"parts-{uuid.uuid4().hex[:8]}"
@@ -39,6 +40,7 @@ def workers(
             GASGUARD_INGEST__PARTITION=str(index),
             GASGUARD_INGEST__PARTITIONS=str(WORKERS),
             GASGUARD_INGEST__HEALTH_EVERY_S="0.5",
+            **env,
         )
         for index in range(WORKERS)
     ]
@@ -113,6 +115,75 @@ def test_two_workers_split_the_meters_and_lose_nothing_when_one_is_killed(
             what="worker 0's report to catch up with its counter",
         )
         assert reported["1/2"] <= stored_by(pool[1])
+    finally:
+        probe.close()
+        load.stop()
+        for worker in pool:
+            worker.stop()
+
+
+def test_a_worker_that_stays_dead_has_its_meters_taken_over_and_handed_back(
+    mosquitto: MosquittoServer,
+    influxd: InfluxServer,
+    influx_store: InfluxTelemetryStore,
+    tmp_path: Path,
+) -> None:
+    pool = workers(
+        tmp_path,
+        mosquitto,
+        influxd,
+        influx_store.database,
+        GASGUARD_INGEST__LEASE_TTL_S="2",
+        GASGUARD_INGEST__LEASE_RENEW_S="0.5",
+        GASGUARD_INGEST__SNAPSHOT_EVERY_S="0.5",
+    )
+    for worker in pool:
+        worker.start()
+    registry = sqlite_registry(tmp_path / "data")
+    client_id = pool[0].env["GASGUARD_INGEST__CLIENT_ID"]
+
+    def running() -> dict[str, str]:
+        return {w.worker: w.partition for w in registry.workers.list()}
+
+    load = LoadPublisher(mosquitto.url, "TAKE", meters=40, count=6000, rate=1500)
+    probe = MqttProbe(mosquitto.url)
+    try:
+        load.start()
+        time.sleep(1.0)
+        pool[1].kill()  # and it stays dead: worker 0 must take partition 1 over
+        load.wait()
+        assert len(load.acknowledged()) == load.count
+        assert_exactly_once(influx_store, load)
+        assert "taking over" in pool[0].log()
+        wait_until(
+            lambda: running().get(f"{client_id}-p0of2") == "0/2,1/2",
+            what="worker 0 to report both partitions",
+        )
+
+        # Worker 0 now watches every meter: one alarm each, none twice.
+        meters = {load.key(index)[0] for index in range(load.meters)}
+        for meter in sorted(meters):
+            probe.publish(
+                f"gas/v1/meters/{meter}/events",
+                {"ts": time.time_ns() // 1_000_000, "event": "detector_alarm"},
+            )
+        wait_until(
+            lambda: {a.meter_id for a in registry.list_alarms(limit=500)} == meters,
+            what="an alarm for every leaking meter",
+        )
+        time.sleep(1.0)  # a duplicate would arrive by now
+        decisions = 'gasguard_safety_decisions_total{action="shutoff",rule="leak_detector"}'
+        assert pool[0].metric(decisions) == len(meters)
+        leaks = [a.meter_id for a in registry.list_alarms(limit=500) if a.rule == "leak_detector"]
+        assert sorted(leaks) == sorted(meters), "one leak alarm per meter, none twice"
+
+        # Worker 1 comes back: worker 0 hands partition 1 back to it.
+        pool[1].start()
+        wait_until(
+            lambda: running() == {f"{client_id}-p0of2": "0/2", f"{client_id}-p1of2": "1/2"},
+            what="partition 1 back with worker 1",
+        )
+        assert "handed back to its own worker" in pool[0].log()
     finally:
         probe.close()
         load.stop()

@@ -1,0 +1,191 @@
+"""One ingest worker process: the partitions it runs, each as its own lane (an
+``MqttIngester`` with its partition's MQTT session, spool, snapshot and engine), kept by
+partition leases in the registry, and the worker's health report.
+
+Every ``lease_renew_s`` the supervisor reads the leases, asks ``ingest.lease_plan`` what
+to run, and carries it out: claim or renew (start the lane when it is new to this worker),
+hand back (stop the lane, which saves its snapshot, then release the lease), ask for the
+worker's own partition back. A lane whose lease this worker lost, or could not renew for
+``lease_ttl_s - lease_renew_s`` (the registry is unreachable), is stopped before another
+worker may take it over: two lanes never run one partition knowingly.
+
+A takeover lane connects with the partition's own MQTT client id, so the broker hands it
+the dead worker's persistent session (every message not yet acknowledged), restores the
+partition's engine snapshot and drains its spool, from the shared data folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from ingest.every import Every
+from ingest.health import HealthReporter
+from ingest.lease_plan import Round, plan
+from meters.errors import MetersError
+from meters.leases import LeaseStore
+from meters.partition import Partition
+
+log = logging.getLogger(__name__)
+
+
+class Lane(Protocol):
+    """What the supervisor needs of a lane (ingest.service.MqttIngester)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def wait_connected(self, timeout_s: float) -> bool: ...
+
+
+BuildLane = Callable[[Partition], Lane]
+
+
+class PartitionSupervisor:
+    def __init__(
+        self,
+        leases: LeaseStore,
+        me: str,
+        preferred: Partition,
+        build_lane: BuildLane,
+        ttl_s: float,
+        renew_s: float,
+        clock: Callable[[], int],
+        health: HealthReporter | None = None,
+    ) -> None:
+        self._leases = leases
+        self._me = me
+        self._preferred = preferred
+        self._build_lane = build_lane
+        self._ttl_ms = round(ttl_s * 1000)
+        self._renew_ms = round(renew_s * 1000)
+        self._clock = clock
+        self._health = health
+        self._lanes: dict[int, Lane] = {}
+        self._confirmed_ms: dict[int, int] = {}
+        self._lock = threading.Lock()  # the lanes, read by other threads through running()
+        self._started_ms = clock()
+        self._rounds = Every(renew_s)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ingest-leases", daemon=True)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Claim what is free now (the worker's own partition, normally), then keep at it."""
+        self._rounds.due()
+        self.run_round()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop every lane and release its lease, so another worker may take it at once."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
+        for index in sorted(self._lanes):
+            self._stop_lane(index, "worker stopping")
+            try:
+                self._leases.release(index, self.count, self._me)
+            except MetersError as exc:
+                log.warning("lease of partition %d not released (%s); it expires", index, exc)
+        if self._health is not None:
+            self._health.report()
+
+    @property
+    def count(self) -> int:
+        return self._preferred.count
+
+    def running(self) -> list[Partition]:
+        with self._lock:
+            return [Partition(index, self.count) for index in sorted(self._lanes)]
+
+    def describe(self) -> str:
+        """The partitions running now, for the health report: "0/2" or "0/2,1/2"."""
+        return ",".join(f"{p.index}/{p.count}" for p in self.running()) or "-"
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        with self._lock:
+            lanes = list(self._lanes.values())
+        return bool(lanes) and all(lane.wait_connected(timeout_s) for lane in lanes)
+
+    # -- rounds ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                if self._rounds.due():
+                    self.run_round()
+                if self._health is not None:
+                    self._health.maybe_report()
+            except Exception:  # a bug must not stop the leases being renewed
+                log.exception("partition supervisor round failed")
+
+    def run_round(self) -> None:
+        now_ms = self._clock()
+        try:
+            leases = self._leases.leases(self.count)
+            state = Round(
+                self._me,
+                self._preferred.index,
+                self.count,
+                now_ms,
+                self._started_ms,
+                self._ttl_ms,
+                frozenset(self._lanes),
+            )
+            moves = plan(state, leases)
+            for index in moves.release:
+                self._stop_lane(index, "handed back to its own worker")
+                self._leases.release(index, self.count, self._me)
+            for index in moves.hold:
+                self._hold(index, now_ms)
+            for index in set(self._lanes) - set(moves.hold):
+                self._stop_lane(index, "another worker holds its lease")
+            if moves.want is not None:
+                self._leases.want(moves.want, self.count, self._me, now_ms)
+        except MetersError as exc:
+            log.warning("partition leases not renewed (%s); trying again", exc)
+        self._fence(now_ms)
+
+    def _hold(self, index: int, now_ms: int) -> None:
+        if not self._leases.claim(index, self.count, self._me, now_ms, self._ttl_ms):
+            self._stop_lane(index, "another worker claimed its lease first")
+            return
+        self._confirmed_ms[index] = now_ms
+        if index not in self._lanes:
+            self._start_lane(index)
+
+    def _fence(self, now_ms: int) -> None:
+        """Stop the lanes whose lease may expire before the next round could renew it."""
+        for index in sorted(self._lanes):
+            if now_ms - self._confirmed_ms.get(index, 0) >= self._ttl_ms - self._renew_ms:
+                self._stop_lane(index, "its lease could not be renewed in time")
+
+    # -- lanes ----------------------------------------------------------------------------
+
+    def _start_lane(self, index: int) -> None:
+        partition = Partition(index, self.count)
+        own = index == self._preferred.index
+        log.warning(
+            "worker %s starts partition %d/%d%s",
+            self._me,
+            index,
+            self.count,
+            "" if own else " (taking over: its lease was free or expired)",
+        )
+        lane = self._build_lane(partition)
+        lane.start()
+        with self._lock:
+            self._lanes[index] = lane
+
+    def _stop_lane(self, index: int, why: str) -> None:
+        with self._lock:
+            lane = self._lanes.pop(index, None)
+        self._confirmed_ms.pop(index, None)
+        if lane is None:
+            return
+        log.warning("worker %s stops partition %d/%d: %s", self._me, index, self.count, why)
+        lane.stop()
