@@ -103,6 +103,7 @@ def build_ingest_worker(
         config.lease_renew_s,
         wall_clock_ms,
         health,
+        leased=config.shared_group is None,
     )
     return supervisor
 
@@ -128,7 +129,7 @@ def build_lane(
     session = MqttSession(
         mqtt_endpoint(settings),
         config.client_id + partition.suffix,
-        ingest_subscriptions(),
+        ingest_subscriptions(config.shared_group),
         "ingest",
         session_options(config),
     )

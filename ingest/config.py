@@ -78,12 +78,21 @@ class IngestConfig(BaseModel):
     # lease_ttl_s is taken over by another worker (ingest.lease_plan, docs/scaling.md).
     lease_ttl_s: float = Field(20.0, gt=0)
     lease_renew_s: float = Field(5.0, gt=0)
+    # Subscribe as a member of the MQTT 5 shared subscription $share/<group>/... instead:
+    # the broker splits the meters among the workers (EMQX hash_clientid / hash_topic; see
+    # docs/scaling.md), so no partitions and no leases. Each worker needs its own client_id.
+    shared_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
     @model_validator(mode="after")
     def _partition_in_range(self) -> IngestConfig:
         if self.partition >= self.partitions:
             raise ValueError(
                 f"partition {self.partition} must be below partitions {self.partitions}"
+            )
+        if self.shared_group is not None and self.partitions > 1:
+            raise ValueError(
+                "shared_group and partitions > 1 exclude each other: the broker splits the "
+                "meters among the members of a shared subscription"
             )
         if self.lease_renew_s * 2 > self.lease_ttl_s:
             raise ValueError(

@@ -46,8 +46,10 @@ log = logging.getLogger(__name__)
 SUBSCRIBED_KINDS: tuple[TopicKind, ...] = ("telemetry", "events", "replies", "status")
 
 
-def ingest_subscriptions() -> list[tuple[str, int]]:
-    return [(subscription(kind), 1) for kind in SUBSCRIBED_KINDS]
+def ingest_subscriptions(shared_group: str | None = None) -> list[tuple[str, int]]:
+    """QoS 1 on every meter's topics; as a member of ``$share/<shared_group>/`` when given."""
+    share = "" if shared_group is None else f"$share/{shared_group}/"
+    return [(share + subscription(kind), 1) for kind in SUBSCRIBED_KINDS]
 
 
 def session_options(config: IngestConfig) -> SessionOptions:

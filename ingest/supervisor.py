@@ -9,6 +9,9 @@ worker's own partition back. A lane whose lease this worker lost, or could not r
 ``lease_ttl_s - lease_renew_s`` (the registry is unreachable), is stopped before another
 worker may take it over: two lanes never run one partition knowingly.
 
+Without leases (``leased=False``: members of an MQTT shared subscription, where the
+broker splits the meters) the supervisor just runs the worker's one lane.
+
 A takeover lane connects with the partition's own MQTT client id, so the broker hands it
 the dead worker's persistent session (every message not yet acknowledged), restores the
 partition's engine snapshot and drains its spool, from the shared data folder.
@@ -55,7 +58,9 @@ class PartitionSupervisor:
         renew_s: float,
         clock: Callable[[], int],
         health: HealthReporter | None = None,
+        leased: bool = True,
     ) -> None:
+        self._leased = leased
         self._leases = leases
         self._me = me
         self._preferred = preferred
@@ -87,6 +92,8 @@ class PartitionSupervisor:
             self._thread.join(timeout=60)
         for index in sorted(self._lanes):
             self._stop_lane(index, "worker stopping")
+            if not self._leased:
+                continue
             try:
                 self._leases.release(index, self.count, self._me)
             except MetersError as exc:
@@ -125,6 +132,10 @@ class PartitionSupervisor:
 
     def run_round(self) -> None:
         now_ms = self._clock()
+        if not self._leased:
+            if not self._lanes:
+                self._start_lane(self._preferred.index)
+            return
         try:
             leases = self._leases.leases(self.count)
             state = Round(

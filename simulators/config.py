@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+MoreFault = Literal["seismic", "tamper", "pressure_low", "pressure_high", "low_battery"]
 
 
 class SimulatorConfig(BaseModel):
@@ -21,6 +25,11 @@ class SimulatorConfig(BaseModel):
     micro_flow_faults: int = Field(1, ge=0)
     micro_flow_m3h: float = Field(0.012, gt=0)
     micro_flow_history_s: float = Field(4 * 3600 + 120, ge=0)
+    # One meter each with these faults, from more_faults_start_s after the start (negative:
+    # the fault began before, and the meter uploads the readings since first).
+    more_faults: list[MoreFault] = []
+    more_faults_start_s: float = -120.0
+    battery_drain_pct_per_day: float = Field(0.03, ge=0)  # ~7 years from 95 % to 20 %
     # How the meters behave on the network (simulators.runner):
     readings_per_message: int = Field(1, ge=1, le=1000)  # buffer k readings, send them at once
     clock_skew_s: float = Field(0.0, ge=0)  # each meter's clock is off by up to +/- this

@@ -44,6 +44,7 @@ def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
                 clock_offset_ms=rng.randint(-skew_ms, skew_ms) if skew_ms else 0,
                 readings_per_message=config.readings_per_message,
                 resend_every=config.resend_every,
+                battery_drain_pct_per_day=config.battery_drain_pct_per_day,
             )
         )
     residential = [m for m in meters if m.profile.category == "residential"]
@@ -65,7 +66,12 @@ def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
 
 
 def _fault_count(config: SimulatorConfig) -> int:
-    return config.leak_faults + config.over_flow_faults + config.micro_flow_faults
+    return (
+        config.leak_faults
+        + config.over_flow_faults
+        + config.micro_flow_faults
+        + len(config.more_faults)
+    )
 
 
 def _fault_specs(config: SimulatorConfig, start_ms: int) -> list[tuple[FaultKind, int, int, float]]:
@@ -79,4 +85,8 @@ def _fault_specs(config: SimulatorConfig, start_ms: int) -> list[tuple[FaultKind
             0.0,
         ),
         ("micro_flow", config.micro_flow_faults, micro_start, config.micro_flow_m3h),
+        *(
+            (kind, 1, start_ms + int(config.more_faults_start_s * 1000), 0.0)
+            for kind in config.more_faults
+        ),
     ]

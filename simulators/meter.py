@@ -17,7 +17,24 @@ from simulators.household import (
     unit_hash,
 )
 
-FaultKind = Literal["leak_detector", "over_flow", "micro_flow"]
+FaultKind = Literal[
+    "leak_detector",
+    "over_flow",
+    "micro_flow",
+    "seismic",
+    "tamper",
+    "pressure_low",
+    "pressure_high",
+    "low_battery",
+]
+# Faults a meter reports as an event, once, when they start (DESIGN.md event names).
+FAULT_EVENTS: dict[str, str] = {
+    "leak_detector": "detector_alarm",
+    "seismic": "seismic",
+    "tamper": "tamper",
+}
+FAULT_PRESSURE_KPA = {"pressure_low": 0.5, "pressure_high": 4.2}
+LOW_BATTERY_PCT = 15.0
 
 
 @functools.lru_cache(maxsize=32)
@@ -53,6 +70,7 @@ class SimMeter:
     last_counter: int = 0
     appliance_open_m3h: float = 0.0
     clock_offset_ms: int = 0  # the meter's clock minus the true time
+    battery_drain_pct_per_day: float = 0.0
     readings_per_message: int = 1
     resend_every: int = 0
     rejected: list[str] = field(default_factory=list)
@@ -87,19 +105,33 @@ class SimMeter:
     def read(self, ts_ms: int) -> Reading:
         """Advance the register to ``ts_ms`` (flow held since the last reading) and read it."""
         if self.last_ts_ms is not None and ts_ms > self.last_ts_ms:
-            flow_since = self.flow_at(self.last_ts_ms)
-            self.volume_m3 += flow_since * (ts_ms - self.last_ts_ms) / 3_600_000
+            elapsed_ms = ts_ms - self.last_ts_ms
+            self.volume_m3 += self.flow_at(self.last_ts_ms) * elapsed_ms / 3_600_000
+            drained = self.battery_drain_pct_per_day * elapsed_ms / 86_400_000
+            self.battery_pct = max(0.0, self.battery_pct - drained)
         self.last_ts_ms = ts_ms
+        battery = self.battery_pct
+        if self._active("low_battery", ts_ms):
+            battery = min(battery, LOW_BATTERY_PCT)
         return Reading(
             meter_id=self.meter_id,
             ts_ms=ts_ms,
             volume_m3=round(self.volume_m3, 6),
             flow_m3h=self.flow_at(ts_ms),
-            pressure_kpa=round(2.0 + 0.1 * unit_hash(self.meter_id, "p", ts_ms // 60_000), 3),
+            pressure_kpa=self._pressure_kpa(ts_ms),
             temperature_c=round(24.0 + 2 * unit_hash(self.meter_id, "t", ts_ms // 600_000), 2),
-            battery_pct=self.battery_pct,
+            battery_pct=round(battery, 2),
             valve=self.valve,  # type: ignore[arg-type]
         )
+
+    def _active(self, kind: FaultKind, ts_ms: int) -> bool:
+        return any(f.kind == kind and ts_ms >= f.start_ms for f in self.faults)
+
+    def _pressure_kpa(self, ts_ms: int) -> float:
+        for kind, kpa in FAULT_PRESSURE_KPA.items():
+            if self._active(kind, ts_ms):  # type: ignore[arg-type]
+                return kpa
+        return round(2.0 + 0.1 * unit_hash(self.meter_id, "p", ts_ms // 60_000), 3)
 
     def history(self, start_ms: int, end_ms: int, step_ms: int) -> list[Reading]:
         """Readings from ``start_ms`` up to ``end_ms`` every ``step_ms``: what a meter that
@@ -107,15 +139,13 @@ class SimMeter:
         return [self.read(ts) for ts in range(start_ms, end_ms, step_ms)]
 
     def due_events(self, ts_ms: int) -> list[MeterEvent]:
+        """The events of faults that have started and were not reported yet."""
         events = []
         for fault in self.faults:
-            if (
-                fault.kind == "leak_detector"
-                and ts_ms >= fault.start_ms
-                and fault.kind not in self._events_sent
-            ):
+            event = FAULT_EVENTS.get(fault.kind)
+            if event and ts_ms >= fault.start_ms and fault.kind not in self._events_sent:
                 self._events_sent.add(fault.kind)
-                events.append(MeterEvent(self.meter_id, ts_ms, "detector_alarm"))
+                events.append(MeterEvent(self.meter_id, ts_ms, event))
         return events
 
     def handle(self, command: Command, now_ms: int) -> CommandReply:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from meters.protocol import Command, parse_reply
 from meters.signing import new_key, sign_command, signature_ok
 from safety.domain import MeterProfile
@@ -107,3 +109,24 @@ def test_the_fleet_is_deterministic_and_labels_its_faults() -> None:
     faulty = {meter_id for meter_id, _, _ in first.labels}
     assert len(faulty) == 4
     assert len({m.meter_id for m in first.meters}) == 50
+
+
+def test_more_fault_kinds_show_in_readings_and_events() -> None:
+    def meter(kind: str) -> SimMeter:
+        return SimMeter(MeterProfile("S9"), faults=(Fault(kind, T0 + MIN),))  # type: ignore[arg-type]
+
+    assert meter("pressure_low").read(T0).pressure_kpa == pytest.approx(2.0, abs=0.11)
+    assert meter("pressure_low").read(T0 + MIN).pressure_kpa == 0.5
+    assert meter("pressure_high").read(T0 + MIN).pressure_kpa == 4.2
+    assert meter("low_battery").read(T0 + MIN).battery_pct == 15.0
+    for kind, event in (("seismic", "seismic"), ("tamper", "tamper")):
+        shaken = meter(kind)
+        assert shaken.due_events(T0) == []
+        assert [e.event for e in shaken.due_events(T0 + MIN)] == [event]
+        assert shaken.due_events(T0 + 2 * MIN) == []  # once
+
+
+def test_the_battery_drains_with_time() -> None:
+    meter = SimMeter(MeterProfile("S8"), battery_pct=90.0, battery_drain_pct_per_day=0.5)
+    meter.read(T0)
+    assert meter.read(T0 + 10 * 86_400_000).battery_pct == 85.0
