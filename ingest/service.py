@@ -5,13 +5,6 @@ pipeline: readings durable (telemetry store, or fsynced spool), decisions carrie
 dead letters recorded. Until then the broker keeps it, so a crash loses nothing the broker
 accepted. When neither the store nor the spool can take readings, acknowledgements stop
 and the broker holds the backlog (its in-flight window bounds what is delivered meanwhile).
-
-One batch's write is in flight while the worker decodes the next one and runs the previous
-one through the engine ("store ahead", docs/ingest.md): the write waits on InfluxDB's reply,
-the worker on the CPU. Order is unchanged: a batch reaches the engine after it is durable
-and after the batch before it, and is acknowledged after that. The durable writer (store
-and spool) belongs to the store thread while a write is in flight and to the worker thread
-otherwise; the worker waits for the write before draining the spool.
 """
 
 from __future__ import annotations
@@ -22,7 +15,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
@@ -30,7 +22,6 @@ import paho.mqtt.client as paho
 from ingest.clears import OperatorClears
 from ingest.config import IngestConfig
 from ingest.connection_watch import ConnectionWatch
-from ingest.decode import Decoded
 from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
 from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
@@ -72,15 +63,6 @@ class Delivery:
     message: RawMessage
 
 
-@dataclass(frozen=True, slots=True)
-class InFlight:
-    """A decoded batch whose readings are being made durable on the store thread."""
-
-    batch: list[Delivery]
-    decoded: list[Decoded]
-    stored: Future[list[Refused]]
-
-
 class MqttIngester:
     def __init__(
         self,
@@ -113,8 +95,6 @@ class MqttIngester:
         self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
-        self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="ingest-store")
-        self._in_flight: InFlight | None = None
         self._client.on_message = self._on_message
         session.on_reconnect = pipeline.metrics.reconnects.inc
 
@@ -144,42 +124,40 @@ class MqttIngester:
     def _run(self) -> None:
         try:
             self._receive_loop()
-            self._conclude_in_flight()
-        except Stopping:
-            pass
         finally:
-            self._store_thread.shutdown(wait=True)
             self._flush_on_stop()
 
     def _receive_loop(self) -> None:
         while not self._stop.is_set():
-            self._housekeeping()
-            batch = self._next_batch()
             try:
-                if batch:
-                    self._process(batch)
-                else:
-                    self._conclude_in_flight()  # nothing to overlap it with
+                self._drain_spool()
+                for step in self._pipeline.sightings_steps():
+                    self._retry(step)
             except Stopping:
-                log.info("stopping; the broker keeps what was not acknowledged")
-                raise
+                return
+            if self._snapshots is not None:
+                self._snapshots.maybe_save()
+            self._clears.maybe_apply()  # between batches: the engine is this thread's
+            self._pipeline.gas_on.maybe_refresh()
+            if self._connection_watch is not None:
+                self._connection_watch.maybe_run()
+            self._pipeline.actuator.dispatcher.maybe_run()
+            batch = self._next_batch()
+            if not batch:
+                continue
+            try:
+                self._process(batch)
+            except Stopping:
+                log.info(
+                    "stopping with %d messages not acknowledged; the broker keeps them", len(batch)
+                )
+                return
             except Exception:
                 # A bug must not stop the receive loop: the batch stays unacknowledged and
                 # is redelivered after the next reconnect.
-                log.exception("a batch failed; left unacknowledged")
-
-    def _housekeeping(self) -> None:
-        """Between batches: the engine and the registry are this thread's."""
-        self._drain_spool()
-        for step in self._pipeline.sightings_steps():
-            self._retry(step)
-        if self._snapshots is not None:
-            self._snapshots.maybe_save()
-        self._clears.maybe_apply()
-        self._pipeline.gas_on.maybe_refresh()
-        if self._connection_watch is not None:
-            self._connection_watch.maybe_run()
-        self._pipeline.actuator.dispatcher.maybe_run()
+                log.exception("batch of %d messages failed; left unacknowledged", len(batch))
+                continue
+            self._acknowledge(batch)
 
     def _flush_on_stop(self) -> None:
         if self._snapshots is not None:
@@ -216,59 +194,24 @@ class MqttIngester:
         return batch
 
     def _process(self, batch: list[Delivery]) -> None:
-        """Decode ``batch``, start its write, then finish the batch before it."""
+        pipeline = self._pipeline
         owns = self._partition.owns_topic
         # Another worker's meters: acknowledged with the batch, handled by that worker.
-        decoded = self._pipeline.decode([d.message for d in batch if owns(d.message.topic)])
-        previous, refused = self._await_in_flight()
-        self._in_flight = InFlight(batch, decoded, self._store_thread.submit(self._store, decoded))
-        if previous is not None:
-            self._conclude(previous, refused)
-
-    def _store(self, decoded: list[Decoded]) -> list[Refused]:
-        """On the store thread: durable, retried until it is (or the ingester stops)."""
+        decoded = pipeline.decode([d.message for d in batch if owns(d.message.topic)])
         refused: list[Refused] = []
 
         def store() -> None:
-            refused[:] = self._pipeline.store_readings(decoded)
+            refused[:] = pipeline.store_readings(decoded)
 
         self._retry(Step("store readings", store))
-        return refused
-
-    def _await_in_flight(self) -> tuple[InFlight | None, list[Refused]]:
-        """Wait for the write in flight; afterwards no write is in flight. A write that
-        failed by a bug leaves its batch unacknowledged (redelivered after a reconnect)."""
-        in_flight, self._in_flight = self._in_flight, None
-        if in_flight is None:
-            return None, []
-        try:
-            return in_flight, in_flight.stored.result()
-        except Stopping:
-            raise
-        except Exception:
-            log.exception(
-                "storing a batch of %d messages failed; left unacknowledged", len(in_flight.batch)
-            )
-            return None, []
-
-    def _conclude_in_flight(self) -> None:
-        previous, refused = self._await_in_flight()
-        if previous is not None:
-            self._conclude(previous, refused)
-
-    def _conclude(self, stored: InFlight, refused: list[Refused]) -> None:
-        """A durable batch: the engine's decisions, the registry's records, then PUBACK."""
-        pipeline = self._pipeline
-        decisions = pipeline.decide(stored.decoded)
-        for step in pipeline.record_steps(stored.decoded, decisions, refused, self._clock()):
+        decisions = pipeline.decide(decoded)
+        for step in pipeline.record_steps(decoded, decisions, refused, self._clock()):
             self._retry(step)
-        self._acknowledge(stored.batch)
 
     def _drain_spool(self) -> None:
         writer = self._pipeline.writer
         if not writer.spool or writer.store_down:
             return
-        self._conclude_in_flight()  # the writer is this thread's again
         refused = writer.drain(self._config.drain_batches_per_round)
         if refused:
             self._retry(self._pipeline.dead_letters_step(refused_letters(refused, self._clock())))
