@@ -36,3 +36,8 @@ class SimulatorConfig(BaseModel):
     resend_every: int = Field(0, ge=0)  # every n-th message is sent twice (a lost PUBACK)
     own_connections: int = Field(0, ge=0, le=1000)  # meters on their own MQTT connection,
     # with a last will that marks them offline when the connection drops
+    # Meters that lose their network for a while (a basement, a dead cell) keep measuring
+    # and upload what they buffered when they are back:
+    offline_meters: int = Field(0, ge=0)
+    offline_after_s: float = Field(30.0, ge=0)
+    offline_for_s: float = Field(60.0, gt=0)

@@ -49,6 +49,9 @@ def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
         )
     residential = [m for m in meters if m.profile.category == "residential"]
     faulty = iter(rng.sample(residential, min(len(residential), _fault_count(config))))
+    offline_from = start_ms + int(config.offline_after_s * 1000)
+    for silent in rng.sample(meters, min(len(meters), config.offline_meters)):
+        silent.offline = (offline_from, offline_from + int(config.offline_for_s * 1000))
     labels = []
     for kind, count, fault_at, flow in _fault_specs(config, start_ms):
         for _ in range(count):

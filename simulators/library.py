@@ -4,8 +4,8 @@ safety engine must meet. Built from ``simulators.scenarios``; scored by
 tests/safety/test_scenarios.py and written out by ``gasguard simulate --to-file``.
 
 ``start_ms`` should be a local midnight (faults are placed at times of day from it);
-``households``, ``restaurants`` and ``industries`` size the normal population (the fault
-meters are always the same 46)."""
+``households``, ``restaurants`` (every third a canteen) and ``industries`` size the normal
+population (the fault meters are always the same 46)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from simulators.scenarios import (
     Fault,
     Quirks,
     ScenarioMeter,
+    canteen,
     household,
     industry,
     model_over_flow,
@@ -74,11 +75,17 @@ def normal_population(
     for index in range(restaurants):
         meter_id = f"R{index:0{_width(index)}d}"
         profile = MeterProfile(meter_id, "G10" if index % 2 else "G6", "commercial", 300)
+        # Every third one a canteen: weekday lunches and suppers, closed at weekends.
+        kind, demand = (
+            ("canteen", canteen(meter_id))
+            if index % 3 == 2
+            else ("restaurant", restaurant(meter_id))
+        )
         meters.append(
             ScenarioMeter(
                 profile,
-                "restaurant",
-                restaurant(meter_id),
+                kind,
+                demand,
                 start_ms=start_ms,
                 end_ms=start_ms + days * DAY_MS,
             )

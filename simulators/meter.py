@@ -71,6 +71,7 @@ class SimMeter:
     appliance_open_m3h: float = 0.0
     clock_offset_ms: int = 0  # the meter's clock minus the true time
     battery_drain_pct_per_day: float = 0.0
+    offline: tuple[int, int] | None = None  # (from, until) true ms: no network meanwhile
     readings_per_message: int = 1
     resend_every: int = 0
     rejected: list[str] = field(default_factory=list)
@@ -79,6 +80,10 @@ class SimMeter:
     @property
     def meter_id(self) -> str:
         return self.profile.meter_id
+
+    def reachable(self, true_ms: int) -> bool:
+        """Whether the meter has a network at ``true_ms`` (it measures either way)."""
+        return self.offline is None or not self.offline[0] <= true_ms < self.offline[1]
 
     def clock(self, true_ms: int) -> int:
         """What the meter's own clock shows at ``true_ms``: its readings carry this."""

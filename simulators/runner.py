@@ -4,10 +4,11 @@ events when faults start, retained status, and obedience to valve commands.
 Meters behave as real ones do on the network: a meter may buffer several readings and
 send them in one message (``readings_per_message``), read its own clock that is off by a
 fixed offset (``clock_offset_ms``), and send a message twice as if its PUBACK was lost
-(``resend_every``). Most meters share one MQTT connection (a fleet of 100,000 cannot
-have 100,000 sockets in one process); the few given their own connection
-(``meter_session``) carry a last will, so the broker marks them offline when the
-connection drops without a goodbye.
+(``resend_every``), and lose the network for a while (``offline``), measuring on and
+uploading what they buffered when they are back. Most meters share one MQTT connection
+(a fleet of 100,000 cannot have 100,000 sockets in one process); the few given their own
+connection (``meter_session``) carry a last will, so the broker marks them offline when
+the connection drops without a goodbye.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FleetRunner:
         self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
         self._pending: dict[str, list[Reading]] = {}  # readings a meter has not sent yet
         self._sent: dict[str, int] = {}  # messages per meter, for resend_every
+        self._held_events: dict[str, list[MeterEvent]] = {}  # raised while out of network
         self.published = 0
         self.commands_obeyed = 0
         for each in (session, *self._own.values()):
@@ -112,6 +114,8 @@ class FleetRunner:
         meter = self._meters.get(meter_id)
         if meter is None or client is not self._client_of(meter_id):
             return  # a meter on its own connection hears its commands there
+        if not meter.reachable(self._clock()):
+            return  # out of network: it never hears it; the server retries
         with self._lock:
             meter_now = meter.clock(self._clock())
             reply = meter.handle(command, meter_now)
@@ -145,13 +149,21 @@ class FleetRunner:
             events = meter.due_events(meter_now)
             pending = self._pending.setdefault(meter.meter_id, [])
             pending.append(meter.read(meter_now))
-            ready = len(pending) >= meter.readings_per_message
+            online = meter.reachable(now_ms)
+            ready = online and len(pending) >= meter.readings_per_message
             if ready:
                 del self._pending[meter.meter_id]
+            else:
+                self._held_events.setdefault(meter.meter_id, []).extend(events)
+                events = []
+        if online:
+            events = [*self._held_events.pop(meter.meter_id, []), *events]
         for event in events:
             self._publish_event(event)
         if ready:
-            self._publish_readings(meter, pending)
+            # Back from an outage: what the meter buffered, in upload-sized messages.
+            for i in range(0, len(pending), HISTORY_CHUNK):
+                self._publish_readings(meter, pending[i : i + HISTORY_CHUNK])
 
     def _upload_history(self, meter: SimMeter, now_ms: int) -> None:
         meter_now = meter.clock(now_ms)

@@ -20,6 +20,7 @@ from simulators.household import (
     CHINA_UTC_OFFSET_MS,
     household_flow_m3h,
     industry_flow_m3h,
+    is_weekend,
     unit_hash,
 )
 
@@ -65,6 +66,21 @@ def restaurant(seed: str) -> Demand:
         rush = 11 * 60 <= minute < 13 * 60 + 30 or 17 * 60 <= minute < 20 * 60
         slot = ts_ms // (10 * 60_000)
         return round((2.5 if rush else 1.2) + 1.0 * unit_hash(seed, "kitchen", slot), 3)
+
+    return flow
+
+
+def canteen(seed: str) -> Demand:
+    """A works or school canteen: cooks lunch 10:00-13:00 and supper 16:00-18:30 on
+    Monday-Friday with steamers and large woks, closed at weekends."""
+
+    def flow(ts_ms: int) -> float:
+        day, minute = local_day(ts_ms), local_minute(ts_ms)
+        if is_weekend(day):
+            return 0.0
+        if not (10 * 60 <= minute < 13 * 60 or 16 * 60 <= minute < 18 * 60 + 30):
+            return 0.0
+        return round(2.0 + 1.0 * unit_hash(seed, "canteen", ts_ms // (10 * 60_000)), 3)
 
     return flow
 

@@ -4,6 +4,7 @@ last will marks them offline when the simulator dies."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -157,3 +158,37 @@ def test_meters_on_their_own_connection_are_marked_offline_by_their_last_will(
         assert [retained[m] for m in sorted(retained)] == [b"offline"] * 2 + [b"online"] * 2
     finally:
         late.close()
+
+
+def test_a_meter_out_of_network_uploads_what_it_measured_when_it_is_back(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    config = quiet_fleet("GONE", offline_meters=1, offline_after_s=1, offline_for_s=4)
+    plan = build_fleet(config, time.time_ns() // 1_000_000)
+    (gone,) = [m.meter_id for m in plan.meters if m.offline is not None]
+    probe = MqttProbe(mosquitto.url, ("gas/v1/meters/+/telemetry",))
+    runner = wiring.build_fleet_runner(
+        settings_for(mosquitto.url, tmp_path, simulator=config), plan
+    )
+
+    def bodies(meter_id: str) -> list[dict]:  # type: ignore[type-arg]
+        return [json.loads(p) for t, p in probe.messages(f"/{meter_id}/")]
+
+    try:
+        runner.start()
+        assert runner.wait_connected(10)
+        wait_until(
+            lambda: any(len(b.get("readings", [])) >= 3 for b in bodies(gone)),
+            30,
+            "the buffered upload after the outage",
+        )
+        time.sleep(1.5)
+    finally:
+        runner.stop()
+        probe.close()
+    readings = sorted(r["ts"] for body in bodies(gone) for r in body.get("readings", [body]))
+    assert len(readings) >= 6
+    gaps = [later - earlier for earlier, later in itertools.pairwise(readings)]
+    assert max(gaps) <= 1_500, "it measured through the outage: no hole in its readings"
+    others = [b for m in plan.meters if m.meter_id != gone for b in bodies(m.meter_id)]
+    assert others and all("readings" not in body for body in others)
