@@ -95,7 +95,7 @@ class PartitionSupervisor:
             if not self._leased:
                 continue
             try:
-                self._leases.release(index, self.count, self._me)
+                self._leases.release(self._partition(index), self._me)
             except MetersError as exc:
                 log.warning("lease of partition %d not released (%s); it expires", index, exc)
         if self._health is not None:
@@ -105,13 +105,16 @@ class PartitionSupervisor:
     def count(self) -> int:
         return self._preferred.count
 
+    def _partition(self, index: int) -> Partition:
+        return Partition(index, self.count)
+
     def running(self) -> list[Partition]:
         with self._lock:
-            return [Partition(index, self.count) for index in sorted(self._lanes)]
+            return [self._partition(index) for index in sorted(self._lanes)]
 
     def describe(self) -> str:
         """The partitions running now, for the health report: "0/2" or "0/2,1/2"."""
-        return ",".join(f"{p.index}/{p.count}" for p in self.running()) or "-"
+        return ",".join(p.text for p in self.running()) or "-"
 
     def wait_connected(self, timeout_s: float) -> bool:
         with self._lock:
@@ -150,19 +153,19 @@ class PartitionSupervisor:
             moves = plan(state, leases)
             for index in moves.release:
                 self._stop_lane(index, "handed back to its own worker")
-                self._leases.release(index, self.count, self._me)
+                self._leases.release(self._partition(index), self._me)
             for index in moves.hold:
                 self._hold(index, now_ms)
             for index in set(self._lanes) - set(moves.hold):
                 self._stop_lane(index, "another worker holds its lease")
             if moves.want is not None:
-                self._leases.want(moves.want, self.count, self._me, now_ms)
+                self._leases.want(self._partition(moves.want), self._me, now_ms)
         except MetersError as exc:
             log.warning("partition leases not renewed (%s); trying again", exc)
         self._fence(now_ms)
 
     def _hold(self, index: int, now_ms: int) -> None:
-        if not self._leases.claim(index, self.count, self._me, now_ms, self._ttl_ms):
+        if not self._leases.claim(self._partition(index), self._me, now_ms, self._ttl_ms):
             self._stop_lane(index, "another worker claimed its lease first")
             return
         self._confirmed_ms[index] = now_ms
@@ -178,7 +181,7 @@ class PartitionSupervisor:
     # -- lanes ----------------------------------------------------------------------------
 
     def _start_lane(self, index: int) -> None:
-        partition = Partition(index, self.count)
+        partition = self._partition(index)
         own = index == self._preferred.index
         log.warning(
             "worker %s starts partition %d/%d%s",

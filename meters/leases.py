@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from meters.db import Transactions
 from meters.models import PartitionLease
+from meters.partition import Partition
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +29,6 @@ class Lease:
     expires_ms: int
     wanted_by: str | None = None
     wanted_ms: int = 0
-
-
-def partition_key(index: int, count: int) -> str:
-    return f"{index}/{count}"
 
 
 class LeaseStore:
@@ -44,19 +41,19 @@ class LeaseStore:
         def work(session: Session) -> dict[int, Lease]:
             found = {}
             for row in session.scalars(select(PartitionLease)):
-                index, _, of = row.partition.partition("/")
-                if of == str(count):
-                    found[int(index)] = Lease(
-                        int(index), row.holder, row.expires_ms, row.wanted_by, row.wanted_ms
+                partition = Partition.parse(row.partition)
+                if partition.count == count:
+                    found[partition.index] = Lease(
+                        partition.index, row.holder, row.expires_ms, row.wanted_by, row.wanted_ms
                     )
             return found
 
         return self._run(work)
 
-    def claim(self, index: int, count: int, holder: str, now_ms: int, ttl_ms: int) -> bool:
+    def claim(self, partition: Partition, holder: str, now_ms: int, ttl_ms: int) -> bool:
         """Take or renew the lease until ``now_ms + ttl_ms`` if it is free, expired or
         already ``holder``'s. True when ``holder`` has it now."""
-        key = partition_key(index, count)
+        key = partition.text
         expires_ms = now_ms + ttl_ms
 
         def work(session: Session) -> bool:
@@ -85,9 +82,9 @@ class LeaseStore:
 
         return self._run(work)
 
-    def release(self, index: int, count: int, holder: str) -> None:
+    def release(self, partition: Partition, holder: str) -> None:
         """Give the lease up now, if ``holder`` has it."""
-        key = partition_key(index, count)
+        key = partition.text
         self._run(
             lambda session: session.execute(
                 update(PartitionLease)
@@ -96,9 +93,9 @@ class LeaseStore:
             )
         )
 
-    def want(self, index: int, count: int, wanted_by: str, now_ms: int) -> None:
+    def want(self, partition: Partition, wanted_by: str, now_ms: int) -> None:
         """Ask whoever holds the lease to hand it back to ``wanted_by``."""
-        key = partition_key(index, count)
+        key = partition.text
         self._run(
             lambda session: session.execute(
                 update(PartitionLease)

@@ -39,6 +39,11 @@ class Partition:
         return self.count == 1
 
     @property
+    def text(self) -> str:
+        """``"K/N"``, as ``parse`` reads it."""
+        return f"{self.index}/{self.count}"
+
+    @property
     def suffix(self) -> str:
         """Names this worker's own session, spool and snapshot ("" when unpartitioned)."""
         return "" if self.whole else f"-p{self.index}of{self.count}"

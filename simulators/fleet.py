@@ -32,11 +32,11 @@ def meter_ids(config: SimulatorConfig) -> list[str]:
 def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
     rng = random.Random(config.seed)
     meters = []
+    skew_ms = round(config.clock_skew_s * 1000)
     for meter_id in meter_ids(config):
         model = rng.choices([m for m, _ in MODEL_MIX], [w for _, w in MODEL_MIX])[0]
         category = CATEGORY_OF_MODEL.get(model, "residential")
         profile = MeterProfile(meter_id, model, category, max(1, round(config.report_interval_s)))  # type: ignore[arg-type]
-        skew_ms = round(config.clock_skew_s * 1000)
         meters.append(
             SimMeter(
                 profile,

@@ -35,20 +35,33 @@ def unit_hash(seed: str, *parts: object) -> float:
     return int.from_bytes(digest.digest(), "big") / 2**64
 
 
+def local_minute(ts_ms: int) -> int:
+    """Minute of the day in Guangzhou."""
+    return ((ts_ms + CHINA_UTC_OFFSET_MS) // 60_000) % (24 * 60)
+
+
+def local_day(ts_ms: int) -> int:
+    """Days since 1970-01-01 (a Thursday) in Guangzhou."""
+    return (ts_ms + CHINA_UTC_OFFSET_MS) // 86_400_000
+
+
 def local_month(ts_ms: int) -> int:
     """1..12 in Guangzhou."""
     return datetime.fromtimestamp((ts_ms + CHINA_UTC_OFFSET_MS) / 1000, UTC).month
 
 
+def weekday(day: int) -> int:
+    """0 Monday .. 6 Sunday, of a ``local_day``."""
+    return (day + 3) % 7
+
+
 def is_weekend(day: int) -> bool:
-    """``day``: local days since 1970-01-01 (a Thursday)."""
-    return (day + 3) % 7 >= 5
+    return weekday(day) >= 5
 
 
 def household_flow_m3h(seed: str, ts_ms: int) -> float:
     local_ms = ts_ms + CHINA_UTC_OFFSET_MS
-    minute = (local_ms // 60_000) % (24 * 60)
-    day = local_ms // 86_400_000
+    minute, day = local_minute(ts_ms), local_day(ts_ms)
     shift = int(unit_hash(seed, "shift", day) * 30) - 15
     weekend = is_weekend(day)
     shower_start, _, shower_flow = SHOWER
@@ -86,14 +99,13 @@ WARM_UP_MIN = 20
 
 
 def industry_flow_m3h(seed: str, model: str, ts_ms: int) -> float:
-    local_ms = ts_ms + CHINA_UTC_OFFSET_MS
-    minute = (local_ms // 60_000) % (24 * 60)
-    day = local_ms // 86_400_000
-    if (day + 3) % 7 == 6:  # Sunday
+    if weekday(local_day(ts_ms)) == 6:  # Sunday
         return 0.0
+    minute = local_minute(ts_ms)
     for start, end in SHIFTS:
         if start <= minute < end:
-            load = 0.35 + 0.25 * unit_hash(seed, "load", local_ms // SLOT_MS)
+            slot = (ts_ms + CHINA_UTC_OFFSET_MS) // SLOT_MS
+            load = 0.35 + 0.25 * unit_hash(seed, "load", slot)
             warming = min(1.0, (minute - start + 1) / WARM_UP_MIN)
             return round(QMAX_M3H.get(model, 4.0) * load * warming, 3)
     return 0.0

@@ -28,12 +28,12 @@ FaultKind = Literal[
     "low_battery",
 ]
 # Faults a meter reports as an event, once, when they start (DESIGN.md event names).
-FAULT_EVENTS: dict[str, str] = {
+FAULT_EVENTS: dict[FaultKind, str] = {
     "leak_detector": "detector_alarm",
     "seismic": "seismic",
     "tamper": "tamper",
 }
-FAULT_PRESSURE_KPA = {"pressure_low": 0.5, "pressure_high": 4.2}
+FAULT_PRESSURE_KPA: dict[FaultKind, float] = {"pressure_low": 0.5, "pressure_high": 4.2}
 LOW_BATTERY_PCT = 15.0
 
 
@@ -134,7 +134,7 @@ class SimMeter:
 
     def _pressure_kpa(self, ts_ms: int) -> float:
         for kind, kpa in FAULT_PRESSURE_KPA.items():
-            if self._active(kind, ts_ms):  # type: ignore[arg-type]
+            if self._active(kind, ts_ms):
                 return kpa
         return round(2.0 + 0.1 * unit_hash(self.meter_id, "p", ts_ms // 60_000), 3)
 

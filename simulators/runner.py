@@ -114,10 +114,11 @@ class FleetRunner:
         meter = self._meters.get(meter_id)
         if meter is None or client is not self._client_of(meter_id):
             return  # a meter on its own connection hears its commands there
-        if not meter.reachable(self._clock()):
+        now_ms = self._clock()
+        if not meter.reachable(now_ms):
             return  # out of network: it never hears it; the server retries
         with self._lock:
-            meter_now = meter.clock(self._clock())
+            meter_now = meter.clock(now_ms)
             reply = meter.handle(command, meter_now)
             readings = [*self._pending.pop(meter_id, []), meter.read(meter_now + 1)]
         client.publish(topic(meter_id, "replies"), reply.to_payload(), qos=1)
@@ -153,17 +154,15 @@ class FleetRunner:
             ready = online and len(pending) >= meter.readings_per_message
             if ready:
                 del self._pending[meter.meter_id]
+            if online:
+                events = [*self._held_events.pop(meter.meter_id, []), *events]
             else:
                 self._held_events.setdefault(meter.meter_id, []).extend(events)
                 events = []
-        if online:
-            events = [*self._held_events.pop(meter.meter_id, []), *events]
         for event in events:
             self._publish_event(event)
         if ready:
-            # Back from an outage: what the meter buffered, in upload-sized messages.
-            for i in range(0, len(pending), HISTORY_CHUNK):
-                self._publish_readings(meter, pending[i : i + HISTORY_CHUNK])
+            self._publish_readings(meter, pending)  # after an outage: all it buffered
 
     def _upload_history(self, meter: SimMeter, now_ms: int) -> None:
         meter_now = meter.clock(now_ms)
@@ -172,10 +171,15 @@ class FleetRunner:
             return
         with self._lock:
             history = meter.history(min(starts), meter_now, meter.profile.report_interval_s * 1000)
-        for i in range(0, len(history), HISTORY_CHUNK):
-            self._publish_readings(meter, history[i : i + HISTORY_CHUNK])
+        self._publish_readings(meter, history)
 
     def _publish_readings(self, meter: SimMeter, readings: list[Reading]) -> None:
+        """``readings`` in messages of at most ``HISTORY_CHUNK`` (an upload after an
+        outage or a fault's history can hold many)."""
+        for i in range(0, len(readings), HISTORY_CHUNK):
+            self._publish_message(meter, readings[i : i + HISTORY_CHUNK])
+
+    def _publish_message(self, meter: SimMeter, readings: list[Reading]) -> None:
         meter_id = meter.meter_id
         if len(readings) == 1:
             body: object = reading_to_json(readings[0])

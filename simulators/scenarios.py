@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from safety.config import RulesConfig, model_limits
 from safety.domain import Action, Decision, MeterEvent, MeterProfile, Reading
 from simulators.household import (
-    CHINA_UTC_OFFSET_MS,
     household_flow_m3h,
     industry_flow_m3h,
     is_weekend,
+    local_day,
+    local_minute,
     unit_hash,
 )
 
@@ -30,14 +31,6 @@ Demand = Callable[[int], float]
 
 
 # -- demand profiles --------------------------------------------------------------------
-
-
-def local_minute(ts_ms: int) -> int:
-    return ((ts_ms + CHINA_UTC_OFFSET_MS) // 60_000) % (24 * 60)
-
-
-def local_day(ts_ms: int) -> int:
-    return (ts_ms + CHINA_UTC_OFFSET_MS) // DAY_MS
 
 
 def household(seed: str, cap_m3h: float, soup_days: int = 0, away: range | None = None) -> Demand:

@@ -114,10 +114,10 @@ class BrokenLeases(LeaseStore):
             raise RegistryError("registry unreachable")
         return self.store.leases(count)
 
-    def claim(self, index: int, count: int, holder: str, now_ms: int, ttl_ms: int) -> bool:
+    def claim(self, partition: Partition, holder: str, now_ms: int, ttl_ms: int) -> bool:
         if not self.up:
             raise RegistryError("registry unreachable")
-        return self.store.claim(index, count, holder, now_ms, ttl_ms)
+        return self.store.claim(partition, holder, now_ms, ttl_ms)
 
 
 def test_a_worker_that_cannot_renew_stops_its_lane_before_the_lease_can_expire(

@@ -49,3 +49,9 @@ def test_bad_partitions_are_refused(text: str) -> None:
 
 def test_parse() -> None:
     assert Partition.parse("1/3") == Partition(1, 3)
+
+
+def test_text_is_what_parse_reads() -> None:
+    for partition in (Partition(), Partition(1, 2), Partition(11, 16)):
+        assert Partition.parse(partition.text) == partition
+    assert Partition(3, 8).text == "3/8"
