@@ -17,13 +17,11 @@ from ingest.config import DecodeLimits
 from meters.errors import ProtocolError
 from meters.json_text import parse_json
 from meters.protocol import CommandReply, parse_reply, parse_topic
-from safety.domain import EVENT_NAMES, VALVE_STATES, MeterEvent, Reading
+from safety.domain import EVENT_NAMES, VALVE_STATES, MeterEvent, Reading, new_reading
 
 NUMBER_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
-NON_NEGATIVE = ("volume_m3", "flow_m3h")
 FLOAT_MAX = sys.float_info.max
 MAX_TS_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-_ABSENT = object()
 
 
 class InvalidItem(ValueError):
@@ -165,11 +163,11 @@ def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> R
     _check_meter(meter_id, item)
     if "volume_m3" not in item:
         raise InvalidItem("missing_field", "missing required field 'volume_m3'")
-    numbers = _numbers(item)
-    for key in NON_NEGATIVE:
-        if key in numbers and numbers[key] < 0:
-            raise InvalidItem("out_of_range", f"field '{key}' must be >= 0, got {numbers[key]!r}")
-    battery = numbers.get("battery_pct")
+    volume, flow, pressure, temperature, battery = _numbers(item)
+    if volume is None or volume < 0:  # never None: present (above) and not null (_numbers)
+        raise InvalidItem("out_of_range", f"field 'volume_m3' must be >= 0, got {volume!r}")
+    if flow is not None and flow < 0:
+        raise InvalidItem("out_of_range", f"field 'flow_m3h' must be >= 0, got {flow!r}")
     if battery is not None and not 0 <= battery <= 100:
         raise InvalidItem(
             "out_of_range", f"field 'battery_pct' must be within 0..100, got {battery!r}"
@@ -179,7 +177,8 @@ def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> R
         raise InvalidItem(
             "wrong_type", f"field 'valve' must be one of open/closed/fault, got {valve!r}"
         )
-    return Reading(meter_id=meter_id, ts_ms=_timestamp(item, window), valve=valve, **numbers)
+    ts = _timestamp(item, window)
+    return new_reading(meter_id, ts, volume, flow, pressure, temperature, battery, valve)
 
 
 def is_one_of(value: Any, names: frozenset[str]) -> bool:
@@ -198,13 +197,12 @@ def parse_event(meter_id: str, body: dict[str, Any], window: tuple[int, int] | N
     return MeterEvent(meter_id=meter_id, ts_ms=_timestamp(body, window), event=name)
 
 
-def _numbers(item: dict[str, Any]) -> dict[str, float]:
-    """The numeric fields present in ``item``, as floats (one loop: the hot path)."""
-    numbers = {}
+def _numbers(item: dict[str, Any]) -> list[float | None]:
+    """The ``NUMBER_FIELDS`` of ``item`` in order, as floats, None where absent (one loop:
+    the hot path)."""
+    numbers: list[float | None] = []
     for key in NUMBER_FIELDS:
-        value = item.get(key, _ABSENT)
-        if value is _ABSENT:
-            continue
+        value: Any = item.get(key)
         kind = type(value)  # exact types: bool (an int subclass) is not a number here
         if kind is float:
             if not math.isfinite(value):
@@ -213,9 +211,9 @@ def _numbers(item: dict[str, Any]) -> dict[str, float]:
             if not -FLOAT_MAX <= value <= FLOAT_MAX:
                 raise InvalidItem("not_finite", f"field '{key}' is too large for a number")
             value = float(value)
-        else:
+        elif value is not None or key in item:
             raise InvalidItem("wrong_type", f"field '{key}' must be a number, got {kind.__name__}")
-        numbers[key] = value
+        numbers.append(value)
     return numbers
 
 
