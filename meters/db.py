@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import fcntl
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from meters.errors import NotFound, RegistryError
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+LOCK_KEY = 0x67617367_75617264  # "gasguard": the PostgreSQL advisory lock of migrations
 T = TypeVar("T")
 Row = TypeVar("Row")
 
@@ -76,11 +79,30 @@ def alembic_config() -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the registry schema to the newest Alembic revision."""
+    """Bring the registry schema to the newest Alembic revision. Safe to run from several
+    processes at once (workers of a rollout starting together): one migrates, the others
+    wait for it and then find the schema at head."""
     config = alembic_config()
     try:
-        with engine.begin() as connection:
+        with _sqlite_file_lock(engine), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # held to the end of this transaction, which holds the whole upgrade
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise RegistryError(f"registry migration failed: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on ``<database>.migrate-lock`` for a SQLite file (its DDL is not
+    transactional under the driver, so a transaction alone does not serialise two
+    migrations); nothing for other databases or an in-memory one."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
