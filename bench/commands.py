@@ -5,12 +5,13 @@ load. Real Mosquitto, real InfluxDB, ``gasguard ingest`` as its own process.
     .venv/bin/python -m bench.commands --duration 60 --load 8000
 
 ``--load`` is the background of single-reading messages per second (default 8,000: half
-of the 16,137 messages/s measured in docs/benchmarks.md). With ``--api``, ``gasguard api``
-runs too and its main endpoints are timed during the load (bench/api_probe.py). Every
-``--every`` seconds a
-provisioned meter that has not tripped yet sends a ``detector_alarm`` event; a subscriber
-on the meters' command topics takes the time the close arrives. Writes
-bench/results/commands-<timestamp>.json and prints a summary.
+of the 16,137 messages/s measured in docs/benchmarks.md in session 2; the machine's speed
+varies between days, so ``bench.run`` passes half of what its own ingest run measured).
+With ``--api``, ``gasguard api`` runs too and its main endpoints are timed during the load
+(bench/api_probe.py). Every ``--every`` seconds a provisioned meter that has not tripped
+yet sends a ``detector_alarm`` event; a subscriber on the meters' command topics takes the
+time the close arrives. Writes bench/results/commands-<timestamp>.json and prints a
+summary.
 """
 
 from __future__ import annotations

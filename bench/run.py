@@ -46,6 +46,13 @@ def run_one(name: str, argv: list[str], folder: Path) -> dict[str, Any]:
     return result
 
 
+def half_load(ingest: dict[str, Any]) -> int:
+    """Half of the single-reading messages/s the ingest run stored: at most half of the
+    ingester's maximum on this machine today (the run may only show it keeping up with
+    its offered rate, a lower bound of the maximum)."""
+    return round(ingest["runs"][0]["messages_per_s"] / 2)
+
+
 def summary(results: dict[str, Any], where: dict[str, Any]) -> str:
     ingest, commands = results["ingest"], results["commands"]
     safety, simulator = results["safety"], results["simulator"]
@@ -57,7 +64,8 @@ def summary(results: dict[str, Any], where: dict[str, Any]) -> str:
         ("ingest, 10-reading messages", f"{batch['readings_per_s']:,} readings/s "
          f"({batch['ratio_to_influx_ceiling']} of the InfluxDB ceiling), "
          f"{batch['lost_readings']} lost", "≥ 60,000 readings/s"),
-        ("detection → close at the meter (under load)", f"p50 {commands['latency_ms_p50']} ms, "
+        (f"detection → close at the meter, under {commands['load_messages_per_s']:,.0f} msg/s "
+         "(half the single-reading rate above)", f"p50 {commands['latency_ms_p50']} ms, "
          f"p99 {commands['latency_ms_p99']} ms", f"p99 ≤ {commands['target_p99_ms']:g} ms"),
         ("replay", f"{safety['replay']['readings_per_s']:,} readings/s "
          f"({safety['replay']['ratio_to_parse_floor']} of the parse floor)", "≥ 250,000"),
@@ -115,7 +123,11 @@ def main() -> None:
     folder = ROOT / "bench" / "results" / f"run-{stamp}"
     folder.mkdir(parents=True, exist_ok=True)
     plan = QUICK if args.quick else FULL
-    results = {name: run_one(name, argv, folder) for name, argv in plan.items()}
+    results: dict[str, Any] = {}
+    for name, argv in plan.items():
+        if name == "commands":  # the ingest path at half of what it was measured to carry
+            argv = [*argv, "--load", str(half_load(results["ingest"]))]
+        results[name] = run_one(name, argv, folder)
     kept = ROOT / "docs" / "results" / f"run-{stamp}{'-quick' if args.quick else ''}.json"
     where = {**machine(), "file": str(kept.relative_to(ROOT)), "quick": args.quick}
     report = {"machine": where, "quick": args.quick, "results": results}

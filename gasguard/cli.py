@@ -18,6 +18,7 @@ from gasguard import cli_mqtt_auth
 from gasguard.errors import GasguardError
 from gasguard.secrets_check import refuse_example_secrets
 from gasguard.settings import Settings, load_settings
+from ingest.metrics import ingest_sums
 from meters.accounts import ROLES
 from meters.errors import MetersError
 from meters.partition import Partition
@@ -71,9 +72,7 @@ def with_partition(settings: Settings, partition: Partition) -> Settings:
 
 
 def ingest_status(metrics: CollectorRegistry) -> str:
-    def value(name: str) -> int:
-        return int(metrics.get_sample_value(f"gasguard_ingest_{name}") or 0)
-
+    value = ingest_sums(metrics)
     acknowledged, stored = value("messages_acknowledged_total"), value("readings_stored_total")
     spooled, waiting = value("readings_spooled_total"), value("spool_records")
     return (

@@ -135,7 +135,14 @@ def build_lane(
     )
     spool_dir = settings.spool_dir.with_name(settings.spool_dir.name + partition.suffix)
     spool = Spool(spool_dir, config.spool_max_bytes, config.spool_segment_bytes)
-    writer = DurableWriter(store, spool, ingest_metrics, config.retry_initial_s, config.retry_max_s)
+    writer = DurableWriter(
+        store,
+        spool,
+        ingest_metrics,
+        config.retry_initial_s,
+        config.retry_max_s,
+        partition=partition.text,
+    )
     own = {p.meter_id: p for p in registry.profiles() if partition.owns(p.meter_id)}
     engine = SafetyEngine(rules_config(settings), own)
     dispatcher = CommandDispatcher(

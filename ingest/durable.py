@@ -41,10 +41,12 @@ class DurableWriter:
         retry_after_s: float = 1.0,
         retry_max_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        partition: str = "0/1",
     ) -> None:
         self.store = store
         self.spool = spool
         self.metrics = metrics
+        self._gauges = metrics.lane(partition)
         self._retry_after_s = retry_after_s
         self._retry_max_s = retry_max_s
         self._clock = clock
@@ -147,5 +149,5 @@ class DurableWriter:
         self._down_until = self._clock() + self._down_for_s
 
     def _update_gauges(self) -> None:
-        self.metrics.spool_bytes.set(self.spool.size_bytes)
-        self.metrics.spool_records.set(self.spool.records)
+        self._gauges.spool_bytes.set(self.spool.size_bytes)
+        self._gauges.spool_records.set(self.spool.records)

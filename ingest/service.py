@@ -82,6 +82,7 @@ class MqttIngester:
         self._config = config
         self._clock = clock
         self._partition = partition or config.worker_partition()
+        self._queue_depth = pipeline.metrics.lane(self._partition.text).queue_depth
         self._clears = OperatorClears(
             pipeline.registry,
             pipeline.engine,
@@ -112,6 +113,7 @@ class MqttIngester:
         self._stop.set()
         self._worker.join(timeout=30)
         self._session.stop()
+        self._pipeline.metrics.forget_lane(self._partition.text)
 
     # -- paho callback (network thread) ---------------------------------------------------
 
@@ -190,7 +192,7 @@ class MqttIngester:
                 batch.append(self._queue.get(timeout=remaining))
             except queue.Empty:
                 break
-        self._pipeline.metrics.queue_depth.set(self._queue.qsize())
+        self._queue_depth.set(self._queue.qsize())
         return batch
 
     def _process(self, batch: list[Delivery]) -> None:
