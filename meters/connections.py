@@ -5,10 +5,11 @@ from ``meters.timelimits``. Each method is one transaction; changes are audited.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meters.audit import add_audit
@@ -147,9 +148,8 @@ class ConnectionStore:
             session.flush()
             submitted = new.submitted_ms if new.submitted_ms is not None else now_ms
             year = dt.datetime.fromtimestamp(submitted / 1000, LOCAL).year
-            serial = session.scalar(select(func.count(ConnectionApplication.id))) or 0
             app = ConnectionApplication(
-                number=f"{new.policy[:2].upper()}{year}{serial + 1:07d}",
+                number=f"pending-{uuid.uuid4().hex[:24]}",  # replaced once the id is known
                 policy=new.policy,
                 category=new.category,
                 channel=new.channel,
@@ -163,6 +163,10 @@ class ConnectionStore:
                 updated_ms=now_ms,
             )
             session.add(app)
+            session.flush()
+            # numbered by the row's own id: unique however many are created at once (a
+            # count of the rows gave two concurrent applications the same number)
+            app.number = f"{new.policy[:2].upper()}{year}{app.id:07d}"
             session.flush()
             add_audit(session, actor, "connection.create", f"connection:{app.number}", "", now_ms)
             return _view(session, app)

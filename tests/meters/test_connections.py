@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from meters.connections import NewApplication, Policies
@@ -44,3 +47,17 @@ def test_applications_carry_their_stages_pauses_and_meter(registry: Registry) ->
     assert [a.state for a in store.find()] == ["open", "done"]
     actions = [e.action for e in registry.audit_entries()]
     assert actions.count("connection.create") == 2 and "connection.commission" in actions
+
+
+def test_applications_created_at_once_get_distinct_numbers(registry: Registry) -> None:
+    store = registry.connections
+    start = threading.Barrier(8)
+
+    def create_three() -> list[str]:
+        start.wait()
+        return [store.create(NEW, OTTO, T0).number for _ in range(3)]
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = [n for batch in pool.map(lambda _: create_three(), range(8)) for n in batch]
+    assert len(set(numbers)) == 24
+    assert all(n.startswith("LI2026") and len(n) == len("LI2026") + 7 for n in numbers)
