@@ -84,7 +84,8 @@ class CommandDispatcher:
     def run(self, now_ms: int) -> None:
         for done in self._store.confirm_from_telemetry(now_ms, self._owns):
             log.warning("command %s to meter %s succeeded", done.id, done.meter_id)
-        for command in self._store.in_flight():
+        delivered_before_ms = now_ms - int(self._timing.confirm_timeout_s * 1000)
+        for command in self._store.due(now_ms, delivered_before_ms):
             if not self._owns(command.meter_id):
                 continue
             step = due_step(progress(command), now_ms, self._timing)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from meters.audit import add_audit
@@ -148,13 +148,21 @@ class CommandStore:
             query = query.where(Command.state == state)
         return self._run(lambda s: [_view(c) for c in s.scalars(query)])
 
-    def in_flight(self, limit: int = 1000) -> list[CommandView]:
-        query = (
-            select(Command)
-            .where(Command.state.in_(IN_FLIGHT))
-            .order_by(Command.next_attempt_ms)
-            .limit(limit)
+    def due(self, now_ms: int, delivered_before_ms: int) -> list[CommandView]:
+        """The in-flight commands that may have a step due at ``now_ms``, most overdue
+        first: queued or sent ones whose next attempt or expiry has come, and delivered
+        ones delivered at or before ``delivered_before_ms`` (now minus the confirmation
+        time-out). ``lifecycle.due_step`` decides what to do; this only narrows what is
+        read, so that a crowd of commands waiting for telemetry (a district closed at
+        once) never hides one that is due. No limit: every due command is read."""
+        may_be_due = or_(
+            and_(
+                Command.state.in_(("queued", "sent")),
+                or_(Command.next_attempt_ms <= now_ms, Command.expires_ms <= now_ms),
+            ),
+            and_(Command.state == "delivered", Command.delivered_ms <= delivered_before_ms),
         )
+        query = select(Command).where(may_be_due).order_by(Command.next_attempt_ms, Command.id)
         return self._run(lambda s: [_view(c) for c in s.scalars(query)])
 
     def signed(self, command: CommandView) -> WireCommand:

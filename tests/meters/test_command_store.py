@@ -96,4 +96,24 @@ def test_a_rejection_fails_the_command_and_expiry_ends_it(registry: Registry) ->
     assert (ended.state, ended.error) == ("expired", "no reply")
     with pytest.raises(Conflict):
         store.finish(second.id, "expired", T0 + HOUR_MS + 4, "again")
-    assert store.in_flight() == []
+    assert store.due(T0 + 2 * HOUR_MS, T0 + 2 * HOUR_MS) == []  # nothing left in flight
+
+
+def test_due_reads_what_may_be_due_and_nothing_else(registry: Registry) -> None:
+    registry.provision([MeterProfile(f"M{i}") for i in range(5)], T0)
+    store = registry.commands
+    key = store.meter_keys([f"M{i}" for i in range(5)])
+    commands = [store.create(close(f"M{i}"), OTTO, T0, HOUR_MS)[0] for i in range(5)]
+    retry_soon, retry_later, unsent, confirmed_late, confirmed_soon = commands
+    store.mark_published(retry_soon.id, T0, T0 + 20_000)
+    store.mark_published(retry_later.id, T0, T0 + 80_000)
+    for command, delivered_ms in ((confirmed_late, T0 + 1_000), (confirmed_soon, T0 + 30_000)):
+        store.mark_published(command.id, T0, T0 + 20_000)
+        reply = CommandReply(command.id, command.meter_id, "done", delivered_ms, "closed")
+        store.apply_reply(sign_reply(key[command.meter_id], reply), delivered_ms)
+    now = T0 + 40_000
+    due = store.due(now, delivered_before_ms=now - 30_000)  # a 30 s confirmation time-out
+    # most overdue first: the unsent one (due since T0), then two due since T0 + 20 s
+    assert [c.id for c in due] == [unsent.id, *sorted([retry_soon.id, confirmed_late.id])]
+    at_expiry = store.due(T0 + HOUR_MS, T0)  # every undelivered one expires now
+    assert [c.id for c in at_expiry] == [unsent.id, retry_soon.id, retry_later.id]
