@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -32,7 +33,15 @@ from meters.connections import ConnectionStore
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
 from meters.leases import LeaseStore
-from meters.models import Alarm, AuditEntry, Command, DeadLetter, Meter, MeterEventRow
+from meters.models import (
+    VALVE_RANK,
+    Alarm,
+    AuditEntry,
+    Command,
+    DeadLetter,
+    Meter,
+    MeterEventRow,
+)
 from meters.mqtt_accounts import MqttAccounts
 from meters.severity import COMMAND_RULE_PREFIX, INFO_RULES, SEVERITIES, severity_of
 from meters.views import (
@@ -197,9 +206,17 @@ class Registry:
         return self._run(work)
 
     def list_meters(
-        self, offset: int = 0, limit: int = 100, valve: str | None = None
+        self,
+        offset: int = 0,
+        limit: int = 100,
+        valve: str | None = None,
+        order: Literal["id", "valve"] = "id",
     ) -> list[MeterView]:
+        """A page of meters by id, or with ``order="valve"`` closed valves first, then
+        faulted, open and never reported (by id within each; read from an index)."""
         query = select(Meter).order_by(Meter.id).offset(offset).limit(limit)
+        if order == "valve":
+            query = query.order_by(None).order_by(literal_column(VALVE_RANK), Meter.id)
         if valve is not None:
             query = query.where(Meter.valve == valve)
         return self._run(lambda s: [_view(MeterView, m) for m in s.scalars(query)])

@@ -32,8 +32,12 @@ def list_meters(
     offset: Offset = 0,
     limit: Limit = 100,
     valve: Literal["open", "closed", "fault"] | None = None,
+    order: Annotated[
+        Literal["id", "valve"],
+        Query(description="id, or valve: closed first, then fault, open, never reported"),
+    ] = "id",
 ) -> list[MeterView]:
-    return registry.list_meters(offset, limit, valve)
+    return registry.list_meters(offset, limit, valve, order)
 
 
 @router.get("/{meter_id}", response_model=MeterDetail)

@@ -245,9 +245,7 @@ async function askAssign(alarm) {
 
 // -- meters -----------------------------------------------------------------------------
 
-function drawMeters(meters) {
-  const order = { closed: 0, fault: 1, open: 2 };
-  meters.sort((a, b) => (order[a.valve] ?? 3) - (order[b.valve] ?? 3) || a.id.localeCompare(b.id));
+function drawMeters(meters) {  // closed valves first, across every page (order=valve)
   rows("meters", meters, (row, m) => {
     row.dataset.meter = m.id;
     cell(row, m.id);
@@ -520,7 +518,7 @@ async function refresh() {
     const [overview, alarms, meters, connections] = await Promise.all([
       api("/overview"),
       paged("alarms", "/alarms?state=open&order=critical"),
-      paged("meters", "/meters"),
+      paged("meters", "/meters?order=valve"),
       paged("connections", "/connections?state=open"),
     ]);
     drawOverview(overview);

@@ -135,6 +135,10 @@ def test_meters_list_filter_and_detail(client: TestClient) -> None:
     assert [
         m["id"] for m in client.get("/api/v1/meters", params={"offset": 1, "limit": 1}).json()
     ] == ["M2"]
+    by_valve = client.get("/api/v1/meters", params={"order": "valve", "limit": 1}).json()
+    assert [m["id"] for m in by_valve] == ["M2"]  # the closed valve first, on the first page
+    refused = client.get("/api/v1/meters", params={"order": "valve_desc"})
+    assert refused.status_code == 422 and "order" in refused.text
     detail = client.get("/api/v1/meters/M1").json()
     assert (
         detail["model"] == "G4"
