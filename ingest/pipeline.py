@@ -108,7 +108,7 @@ class Pipeline:
             Step("events", lambda: self.registry.add_events(events, now_ms)),
         ]
         self.sightings.add(decoded, now_ms)
-        steps.extend(self.sightings_steps())
+        steps.extend(self.sightings_steps(now_ms))
         self.gas_on.observe(decoded)
         steps.append(Step("gas-on", _bind(self.gas_on.record, now_ms)))
         for item in decoded:
@@ -127,12 +127,24 @@ class Pipeline:
                 )
         return steps
 
-    def sightings_steps(self, force: bool = False) -> list[Step]:
-        """The bulk last-seen write, when due (or when ``force``d, at stop)."""
+    def sightings_steps(self, now_ms: int, force: bool = False) -> list[Step]:
+        """The bulk last-seen write, when due (or when ``force``d, at stop), then the
+        ``offline`` alarms of the meters heard again cleared."""
         due = self.sightings.take(force)
-        return (
-            [] if due is None else [Step("sightings", _bind(self.registry.record_sightings, due))]
-        )
+        if due is None:
+            return []
+        # a retained "offline" (the meter's last will) is the broker's word, not the meter's
+        heard = {m: s.seen_ms for m, s in due.items() if s.status != "offline"}
+        return [
+            Step("sightings", _bind(self.registry.record_sightings, due)),
+            Step("heard again", _bind(self._clear_offline, heard, now_ms)),
+        ]
+
+    def _clear_offline(self, heard: dict[str, int], now_ms: int) -> None:
+        for alarm in self.registry.clear_offline_heard_again(heard, now_ms):
+            log.warning(
+                "offline alarm %d on meter %s cleared: heard again", alarm.id, alarm.meter_id
+            )
 
     def dead_letters_step(self, letters: list[NewDeadLetter]) -> Step:
         """Record the dead letters, then count them: a retried step counts them once."""

@@ -133,7 +133,7 @@ class MqttIngester:
         while not self._stop.is_set():
             try:
                 self._drain_spool()
-                for step in self._pipeline.sightings_steps():
+                for step in self._pipeline.sightings_steps(self._clock()):
                     self._retry(step)
             except Stopping:
                 return
@@ -164,7 +164,7 @@ class MqttIngester:
     def _flush_on_stop(self) -> None:
         if self._snapshots is not None:
             self._snapshots.save()
-        for step in self._pipeline.sightings_steps(force=True):
+        for step in self._pipeline.sightings_steps(self._clock(), force=True):
             try:
                 step.run()
             except MetersError as exc:

@@ -45,6 +45,7 @@ from meters.models import (
 from meters.mqtt_accounts import MqttAccounts
 from meters.severity import COMMAND_RULE_PREFIX, INFO_RULES, SEVERITIES, severity_of
 from meters.views import (
+    SAFETY_ACTOR,
     Actor,
     AlarmCount,
     AlarmView,
@@ -112,6 +113,23 @@ def _view(view_type: type[V], row: object) -> V:
 
 def _alarm(session: Session, alarm_id: int) -> Alarm:
     return fetch(session, Alarm, alarm_id, f"alarm {alarm_id} does not exist")
+
+
+HEARD_AGAIN = "meter heard again"
+
+
+def _change(
+    session: Session, alarm: Alarm, actor: Actor, action: str, text: str, now_ms: int
+) -> None:
+    """The note and the audit entry of a change to ``alarm`` (made by the caller)."""
+    alarm.note = _append_note(alarm.note, actor, text, now_ms)
+    alarm.updated_ms = now_ms
+    add_audit(session, actor, action, f"alarm:{alarm.id}", text, now_ms)
+
+
+def _mark_cleared(alarm: Alarm, actor: Actor, now_ms: int) -> None:
+    alarm.state = "cleared"
+    alarm.cleared_by, alarm.cleared_ms = actor.username, now_ms
 
 
 def _append_note(notes: str, actor: Actor, text: str, now_ms: int) -> str:
@@ -316,10 +334,31 @@ class Registry:
         def clear(alarm: Alarm) -> None:
             if alarm.state == "cleared":
                 raise Conflict(f"alarm {alarm_id} is already cleared")
-            alarm.state = "cleared"
-            alarm.cleared_by, alarm.cleared_ms = actor.username, now_ms
+            _mark_cleared(alarm, actor, now_ms)
 
         return self._change_alarm(alarm_id, actor, "alarm.clear", reason, now_ms, clear)
+
+    def clear_offline_heard_again(self, heard: Mapping[str, int], now_ms: int) -> list[AlarmView]:
+        """Open ``offline`` alarms of meters heard again (``heard``: meter id -> when a
+        message of it was received; it counts at or after the alarm was recorded): cleared
+        at ``now_ms`` by gasguard with that reason, audited, so the alarms of a network
+        outage end with it. They stay in the alarm history."""
+
+        def work(session: Session) -> list[AlarmView]:
+            open_offline = session.scalars(
+                select(Alarm).where(Alarm.rule == "offline", Alarm.state.in_(ALARM_OPEN_STATES))
+            ).all()
+            cleared = []
+            for alarm in open_offline:
+                heard_ms = heard.get(alarm.meter_id)
+                if heard_ms is None or heard_ms < alarm.created_ms:
+                    continue
+                _change(session, alarm, SAFETY_ACTOR, "alarm.clear", HEARD_AGAIN, now_ms)
+                _mark_cleared(alarm, SAFETY_ACTOR, now_ms)
+                cleared.append(_view(AlarmView, alarm))
+            return cleared
+
+        return self._run(work)
 
     def assign_alarm(
         self, alarm_id: int, assignee: str, actor: Actor, note: str, now_ms: int
@@ -357,9 +396,7 @@ class Registry:
         def work(session: Session) -> AlarmView:
             alarm = _alarm(session, alarm_id)
             change(alarm)
-            alarm.note = _append_note(alarm.note, actor, text, now_ms)
-            alarm.updated_ms = now_ms
-            add_audit(session, actor, action, f"alarm:{alarm_id}", text, now_ms)
+            _change(session, alarm, actor, action, text, now_ms)
             session.flush()
             return _view(AlarmView, alarm)
 

@@ -137,3 +137,43 @@ def test_every_injected_fault_of_the_live_simulator_is_detected(
         runner.stop()
         ingester.stop()
         store.close()
+
+
+def test_a_meter_out_of_network_raises_offline_and_clears_it_when_heard_again(
+    mosquitto: MosquittoServer, influxd: InfluxServer, tmp_path: Path
+) -> None:
+    """A meter loses the network for 14 s (its profile reports every second: offline after
+    10 s of silence against the fleet), then uploads what it measured: the alarm opens
+    while it is away and is cleared by gasguard when it is heard again."""
+    simulator = one_leak_fleet(6, "NET", leak_after_s=3_600).model_copy(
+        update={"leak_faults": 0, "offline_meters": 1, "offline_after_s": 1, "offline_for_s": 14}
+    )
+    settings = settings_for(
+        mosquitto.url, tmp_path, influx_url=influxd.url, influx_db="net", simulator=simulator
+    )
+    registry = sqlite_registry(tmp_path)
+    store = wiring.open_telemetry(settings)
+    plan = build_fleet(settings.simulator, time.time_ns() // 1_000_000)
+    wiring.provision_fleet(registry, plan, 0)
+    (gone,) = [m.meter_id for m in plan.meters if m.offline is not None]
+    ingester = start_ingester(settings, registry, store)
+    runner = wiring.build_fleet_runner(settings, plan)
+    runner.start()
+    try:
+        assert runner.wait_connected(10)
+
+        def offline_alarms() -> list[tuple[str, str, str | None]]:
+            alarms = registry.list_alarms(limit=100)
+            return [(a.meter_id, a.state, a.cleared_by) for a in alarms if a.rule == "offline"]
+
+        wait_until(lambda: offline_alarms() == [(gone, "active", None)], 40, "offline alarm")
+        wait_until(
+            lambda: offline_alarms() == [(gone, "cleared", "gasguard-safety")],
+            40,
+            "the offline alarm cleared once the meter is heard again",
+        )
+        assert {a.meter_id for a in registry.list_alarms(limit=100)} == {gone}
+    finally:
+        runner.stop()
+        ingester.stop()
+        store.close()

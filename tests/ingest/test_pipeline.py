@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from meters.protocol import Command
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import NewDeadLetter
+from safety.domain import Decision
 from safety.engine import SafetyEngine
 from tests.conftest import sqlite_registry
 
@@ -81,3 +83,25 @@ def test_dead_letters_are_counted_once_when_their_step_succeeds(tmp_path: Path) 
     assert counted() == 0 and registry.count_dead_letters() == 0
     step.run()  # the retry
     assert counted() == 1 and registry.count_dead_letters() == 1
+
+
+def test_a_meter_heard_again_ends_its_offline_alarm_but_a_last_will_does_not(
+    tmp_path: Path,
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    for meter_id in ("M1", "M2"):
+        registry.record_decision(Decision(NOW, meter_id, "offline", "alarm"), NOW)
+    pipeline, _ = pipeline_on(registry, tmp_path)
+    reading = json.dumps({"ts": NOW + 500, "volume_m3": 1.5}).encode()
+    batch = [
+        RawMessage("gas/v1/meters/M1/status", b"offline", NOW + 1_000),  # retained last will
+        RawMessage("gas/v1/meters/M2/telemetry", reading, NOW + 1_000),
+    ]
+    decoded = pipeline.decode(batch)
+    pipeline.store_readings(decoded)
+    for step in pipeline.record_steps(decoded, [], [], NOW + 1_000):
+        step.run()
+    for step in pipeline.sightings_steps(NOW + 2_000, force=True):
+        step.run()
+    states = {a.meter_id: a.state for a in registry.list_alarms()}
+    assert states == {"M1": "active", "M2": "cleared"}

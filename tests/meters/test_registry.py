@@ -13,6 +13,7 @@ from meters.views import Actor, NewDeadLetter
 from safety.domain import Decision, MeterEvent, MeterProfile
 
 T0 = 1_790_000_000_000
+OTTO = Actor("otto", "operator", "10.0.0.7")
 
 
 EXPRESSION_INDEXES = {"ix_meters_valve_rank"}  # autogenerate cannot compare these
@@ -82,6 +83,31 @@ def test_one_alarm_per_meter_and_rule_while_open(registry: Registry) -> None:
     assert other.id != first.id
     assert [a.id for a in registry.list_alarms(state="active")] == [other.id, first.id]
     assert registry.list_alarms(meter_id="M2") == []
+
+
+def test_offline_alarms_of_meters_heard_again_are_cleared_and_audited(registry: Registry) -> None:
+    def offline(meter_id: str) -> int:
+        return registry.record_decision(Decision(T0, meter_id, "offline", "alarm"), T0)[0].id
+
+    back, acknowledged, stale = offline("M1"), offline("M2"), offline("M3")
+    registry.acknowledge_alarm(acknowledged, OTTO, "calling the customer", T0 + 1)
+    tamper, _ = registry.record_decision(Decision(T0, "M1", "tamper", "alarm"), T0)
+    heard = {"M1": T0 + 5, "M2": T0 + 6, "M3": T0 - 1, "M9": T0 + 7}  # M3: before its alarm
+    cleared = registry.clear_offline_heard_again(heard, T0 + 10)
+    assert sorted((a.id, a.cleared_by, a.cleared_ms) for a in cleared) == [
+        (back, "gasguard-safety", T0 + 10),
+        (acknowledged, "gasguard-safety", T0 + 10),
+    ]
+    changed = {a.id for a in registry.alarms_changed_since(T0 + 9)}  # the dashboards' feed
+    assert changed == {back, acknowledged}
+    assert registry.get_alarm(stale).state == "active"
+    assert registry.get_alarm(tamper.id).state == "active"  # only offline alarms
+    assert registry.get_alarm(back).note.endswith("gasguard-safety: meter heard again")
+    audit = [(e.action, e.actor, e.target, e.reason) for e in registry.audit_entries()]
+    assert ("alarm.clear", "gasguard-safety", f"alarm:{back}", "meter heard again") in audit
+    assert registry.clear_offline_heard_again(heard, T0 + 11) == []  # once
+    again, new = registry.record_decision(Decision(T0 + 9, "M1", "offline", "alarm"), T0 + 9)
+    assert new and again.id != back  # the next silence is a new alarm
 
 
 def test_dead_letters_keep_reason_and_payload(registry: Registry) -> None:
