@@ -12,26 +12,45 @@ from prometheus_client import CollectorRegistry
 from api.app import create_app
 from gasguard import wiring
 from gasguard.servers import InfluxServer, MosquittoServer
+from gasguard.settings import Settings
 from meters.clock import wall_clock_ms
+from meters.registry import Registry
 from meters.telemetry import InfluxTelemetryStore
-from simulators.fleet import build_fleet
+from meters.telemetry.base import TelemetryStore
+from simulators.config import SimulatorConfig
+from simulators.fleet import FleetPlan, build_fleet
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 from tests.helpers import one_leak_fleet, settings_for, start_ingester, wait_until
+
+
+def provisioned_fleet(
+    mosquitto: MosquittoServer,
+    influxd: InfluxServer,
+    tmp_path: Path,
+    simulator: SimulatorConfig,
+    influx_db: str,
+) -> tuple[Settings, Registry, TelemetryStore, FleetPlan]:
+    """Settings for the live fleet, a fresh registry with the fleet provisioned, and the
+    InfluxDB store."""
+    settings = settings_for(
+        mosquitto.url, tmp_path, influx_url=influxd.url, influx_db=influx_db, simulator=simulator
+    )
+    registry = sqlite_registry(tmp_path)
+    store = wiring.open_telemetry(settings)
+    plan = build_fleet(settings.simulator, time.time_ns() // 1_000_000)
+    wiring.provision_fleet(registry, plan, 0)
+    return settings, registry, store, plan
 
 
 def test_fleet_to_influx_to_api_and_a_leak_closes_the_valve(
     mosquitto: MosquittoServer, influxd: InfluxServer, tmp_path: Path
 ) -> None:
     simulator = one_leak_fleet(6, "E2E", leak_after_s=2.0)
-    settings = settings_for(
-        mosquitto.url, tmp_path, influx_url=influxd.url, influx_db="e2e", simulator=simulator
+    settings, registry, store, plan = provisioned_fleet(
+        mosquitto, influxd, tmp_path, simulator, "e2e"
     )
-    registry = sqlite_registry(tmp_path)
-    store = wiring.open_telemetry(settings)
     assert isinstance(store, InfluxTelemetryStore)
-    plan = build_fleet(settings.simulator, time.time_ns() // 1_000_000)
-    wiring.provision_fleet(registry, plan, 0)
     ((leaky, kind, _),) = plan.labels
     assert kind == "leak_detector"
     ingester = start_ingester(settings, registry, store)
@@ -103,13 +122,9 @@ def test_every_injected_fault_of_the_live_simulator_is_detected(
             "more_faults": ["seismic", "tamper", "pressure_low", "pressure_high", "low_battery"],
         }
     )
-    settings = settings_for(
-        mosquitto.url, tmp_path, influx_url=influxd.url, influx_db="faults", simulator=simulator
+    settings, registry, store, plan = provisioned_fleet(
+        mosquitto, influxd, tmp_path, simulator, "faults"
     )
-    registry = sqlite_registry(tmp_path)
-    store = wiring.open_telemetry(settings)
-    plan = build_fleet(settings.simulator, time.time_ns() // 1_000_000)
-    wiring.provision_fleet(registry, plan, 0)
     truth = {(meter_id, kind) for meter_id, kind, _ in plan.labels}
     assert {kind for _, kind in truth} == {
         "leak_detector",
@@ -148,13 +163,9 @@ def test_a_meter_out_of_network_raises_offline_and_clears_it_when_heard_again(
     simulator = one_leak_fleet(6, "NET", leak_after_s=3_600).model_copy(
         update={"leak_faults": 0, "offline_meters": 1, "offline_after_s": 1, "offline_for_s": 14}
     )
-    settings = settings_for(
-        mosquitto.url, tmp_path, influx_url=influxd.url, influx_db="net", simulator=simulator
+    settings, registry, store, plan = provisioned_fleet(
+        mosquitto, influxd, tmp_path, simulator, "net"
     )
-    registry = sqlite_registry(tmp_path)
-    store = wiring.open_telemetry(settings)
-    plan = build_fleet(settings.simulator, time.time_ns() // 1_000_000)
-    wiring.provision_fleet(registry, plan, 0)
     (gone,) = [m.meter_id for m in plan.meters if m.offline is not None]
     ingester = start_ingester(settings, registry, store)
     runner = wiring.build_fleet_runner(settings, plan)
