@@ -232,9 +232,10 @@ class Registry:
     ) -> list[MeterView]:
         """A page of meters by id, or with ``order="valve"`` closed valves first, then
         faulted, open and never reported (by id within each; read from an index)."""
-        query = select(Meter).order_by(Meter.id).offset(offset).limit(limit)
+        keys: tuple[Any, ...] = (Meter.id,)
         if order == "valve":
-            query = query.order_by(None).order_by(literal_column(VALVE_RANK), Meter.id)
+            keys = (literal_column(VALVE_RANK), Meter.id)
+        query = select(Meter).order_by(*keys).offset(offset).limit(limit)
         if valve is not None:
             query = query.where(Meter.valve == valve)
         return self._run(lambda s: [_view(MeterView, m) for m in s.scalars(query)])
