@@ -16,6 +16,7 @@ from api.routes import (
     audit,
     auth,
     commands,
+    completeness,
     connections,
     dead_letters,
     feed,
@@ -42,7 +43,18 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="gasguard", version="1", openapi_url="/openapi.json")
     app.state.context = context
     errors.install(app)
-    routers = (health, auth, meters, alarms, commands, connections, dead_letters, feed, audit)
+    routers = (
+        health,
+        auth,
+        meters,
+        alarms,
+        commands,
+        connections,
+        dead_letters,
+        feed,
+        audit,
+        completeness,
+    )
     for module in routers:
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

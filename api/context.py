@@ -32,5 +32,6 @@ class ApiContext:
     feed_poll_s: float = 1.0
     command_ttl_s: float = 3600.0
     worker_stale_s: float = 15.0  # an ingest worker silent this long shows as stale
+    completeness_min_share: float = 0.9  # a meter below it is incomplete (抄表率)
     policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))
     lookup_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 60))

@@ -377,16 +377,26 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="ingest processes in partitioned mode (K of N)"
     )
+    parser.add_argument(
+        "--stock-broker",
+        action="store_true",
+        help="Mosquitto with its own limits (in-flight 20, queue 1,000) instead of the tuned one",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rates = {1: args.single_rate, 10: args.batch_rate}
     runs = [(int(b), rates[int(b)]) for b in args.batches.split(",")]
     with tempfile.TemporaryDirectory(prefix="gasguard-bench-") as tmp:
         folder = Path(tmp)
-        mosquitto = MosquittoServer(folder / "mosquitto")
+        mosquitto = MosquittoServer(folder / "mosquitto", stock=args.stock_broker)
         influx = InfluxServer(folder / "influxd")
         try:
-            report: dict[str, Any] = {"machine": machine(), "duration_s": args.duration}
+            report: dict[str, Any] = {
+                "machine": machine(),
+                "duration_s": args.duration,
+                "broker": "stock" if args.stock_broker else "tuned",
+                "mqtt_protocol": os.environ.get("GASGUARD_MQTT_PROTOCOL", "auto"),
+            }
             report["ceilings"] = {
                 "mqtt": mqtt_ceiling(mosquitto.url, args.duration, args.meters, folder),
                 "influxdb": influx_ceiling(influx.url, min(args.duration, 30)),

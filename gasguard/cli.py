@@ -158,6 +158,12 @@ def simulate_to_file(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from gasguard import doctor
+
+    return doctor.run(settings, args.probe_queue)
+
+
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     from gasguard import wiring
 
@@ -326,6 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.set_defaults(run=cmd_ingest)
     sub.add_parser("api", help="the HTTP API and dashboard").set_defaults(run=cmd_api)
+    doctor = sub.add_parser(
+        "doctor", help="check the broker, InfluxDB, the registry and clocks; what to change"
+    )
+    doctor.add_argument(
+        "--probe-queue",
+        action="store_true",
+        help="also measure the broker's queue limit (a stock broker drops probe messages)",
+    )
+    doctor.set_defaults(run=cmd_doctor)
     migrate = sub.add_parser("migrate", help="bring the registry schema up to date")
     migrate.set_defaults(run=cmd_migrate)
 

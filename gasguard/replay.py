@@ -18,7 +18,7 @@ import orjson
 
 from ingest.decode import MAX_TS_MS, InvalidItem, is_one_of, parse_event, parse_reading
 from meters.json_text import parse_json
-from meters.protocol import METER_ID_RE
+from meters.protocol import METER_ID_RE, is_meter_id
 from safety.batch import BatchBuilder, Row, reading_row
 from safety.codes import VALVE_CODE
 from safety.config import RulesConfig
@@ -43,7 +43,7 @@ class ReplayStats:
 
 def _meter_id(record: dict[str, Any]) -> str:
     meter_id = record.get("meter")
-    if not isinstance(meter_id, str) or not METER_ID_RE.match(meter_id):
+    if not is_meter_id(meter_id):
         raise InvalidItem(
             "wrong_type", f"'meter' must be 1-32 characters of A-Z a-z 0-9 _ -, got {meter_id!r}"
         )
@@ -110,7 +110,7 @@ def fast_reading(record: Any) -> tuple[str, Row] | None:
         or flow < 0
         or battery < 0
         or battery > 100
-        or not METER_ID_RE.match(meter)
+        or METER_ID_RE.fullmatch(meter) is None
     ):
         return None
     valve = get("valve")

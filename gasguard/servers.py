@@ -150,7 +150,12 @@ class MosquittoServer:
         port: int | None = None,
         binary: str | None = None,
         security: Sequence[str] = (),
+        stock: bool = False,
+        sys_interval_s: int | None = None,
     ) -> None:
+        """``stock``: Mosquitto's own limits (``max_inflight_messages`` 20,
+        ``max_queued_messages`` 1000), as a broker a utility already runs has them;
+        otherwise the deployment's tuned limits (deploy/mosquitto.conf)."""
         found = binary or find_binary("mosquitto")
         if found is None:
             raise ServerStartError(
@@ -171,8 +176,9 @@ class MosquittoServer:
                     "persistence true",
                     f"persistence_location {folder}/",
                     "autosave_interval 1",
-                    "max_inflight_messages 1000",
-                    "max_queued_messages 1000000",
+                    *([] if stock else ["max_inflight_messages 1000"]),
+                    *([] if stock else ["max_queued_messages 1000000"]),
+                    *([] if sys_interval_s is None else [f"sys_interval {sys_interval_s}"]),
                     "log_type error",
                     "log_type warning",
                     "log_type notice",

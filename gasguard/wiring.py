@@ -14,7 +14,9 @@ from api.auth import TokenService
 from api.context import ApiContext
 from gasguard.settings import Settings, SettingsError
 from ingest.actuator import Actuator
+from ingest.broker_watch import BrokerWatch
 from ingest.commands import MqttCommandPublisher
+from ingest.completeness_watch import CompletenessWatch
 from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
@@ -30,8 +32,9 @@ from ingest.supervisor import PartitionSupervisor
 from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.db import make_engine, migrate
-from meters.mqtt import MqttEndpoint, MqttSession
+from meters.mqtt import MqttEndpoint, MqttSession, Protocol
 from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential, derive_password
+from meters.mqtt_probe import DROPPED_TOPIC, ProbeError, probe_window
 from meters.partition import Partition
 from meters.registry import Registry
 from meters.telemetry import open_store
@@ -50,9 +53,8 @@ def mqtt_endpoint(settings: Settings) -> MqttEndpoint:
     """The broker from ``GASGUARD_MQTT_URL``. A server account named without a password
     (``mqtts://gasguard-ingest@host``) gets its password derived from the MQTT auth key,
     the one ``gasguard mqtt-auth export`` wrote into Mosquitto's password file."""
-    endpoint = MqttEndpoint.from_url(
-        settings.mqtt_url, settings.mqtt_ca_file, settings.mqtt_protocol
-    )
+    protocol: Protocol = "5" if settings.mqtt_protocol == "5" else "3.1.1"
+    endpoint = MqttEndpoint.from_url(settings.mqtt_url, settings.mqtt_ca_file, protocol)
     username = endpoint.username
     if username is not None and username in SERVICE_ACCOUNTS.values() and not endpoint.password:
         password = derive_password(mqtt_auth_key(settings), Credential(username))
@@ -78,6 +80,45 @@ def open_telemetry(settings: Settings) -> TelemetryStore:
     )
 
 
+def ingest_endpoint(settings: Settings) -> tuple[MqttEndpoint, str]:
+    """The broker as the ingest lanes connect to it, and what the worker should say of
+    it (a warning for the health report, or ""). With ``mqtt_protocol`` "auto", the
+    broker's in-flight window for 3.1.1 is measured (``meters.mqtt_probe``): when it is
+    below ``ingest.min_window`` the lanes use MQTT 5 and ask for ``receive_maximum``."""
+    endpoint, config = mqtt_endpoint(settings), settings.ingest
+    if settings.mqtt_protocol != "auto":  # the operator's choice (gasguard doctor checks it)
+        return endpoint, ""
+    try:
+        window = probe_window(endpoint, count=config.min_window)
+    except ProbeError as exc:
+        log.warning("broker in-flight window not measured (%s)", exc)
+        return endpoint, ""
+    if not window.limited:
+        log.info("broker in-flight window: at least %d (MQTT 3.1.1)", window.delivered)
+        return endpoint, ""
+    warning = (
+        f"the broker's in-flight window for MQTT 3.1.1 is {window.delivered} "
+        f"(< {config.min_window}): ingest uses MQTT 5 with Receive Maximum "
+        f"{config.receive_maximum}; raise max_inflight_messages for the faster 3.1.1 path"
+    )
+    endpoint = dataclasses.replace(endpoint, protocol="5")
+    log.warning("%s", warning)
+    return endpoint, warning
+
+
+def build_broker_watch(settings: Settings, registry: Registry, worker: str) -> BrokerWatch | None:
+    """The worker's watch of the broker's drop counter, on its own small MQTT session."""
+    config = settings.ingest
+    if not config.broker_watch:
+        return None
+    watch = BrokerWatch(registry, config.broker_watch_check_s, wall_clock_ms)
+    endpoint = dataclasses.replace(mqtt_endpoint(settings), protocol="3.1.1")
+    session = MqttSession(endpoint, f"{worker}-broker-watch", [(DROPPED_TOPIC, 0)], "broker watch")
+    session.client.on_message = lambda _c, _u, msg: watch.on_value(bytes(msg.payload))
+    watch.attach(session)
+    return watch
+
+
 def build_ingest_worker(
     settings: Settings, registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
 ) -> PartitionSupervisor:
@@ -86,6 +127,12 @@ def build_ingest_worker(
     preferred = config.worker_partition()
     worker = config.client_id + preferred.suffix  # its lease holder name and health row
     ingest_metrics = IngestMetrics(metrics)
+    endpoint, broker_warning = ingest_endpoint(settings)
+    watch = build_broker_watch(settings, registry, worker)
+
+    def faults() -> str:
+        return "; ".join(f for f in (supervisor.fault, watch.fault if watch else "") if f)
+
     health = HealthReporter(
         registry.workers,
         ingest_metrics,
@@ -93,17 +140,23 @@ def build_ingest_worker(
         lambda: supervisor.describe(),  # bound below; called only once it runs
         config.health_every_s,
         wall_clock_ms,
+        faults,
+        lambda: broker_warning,
     )
     supervisor = PartitionSupervisor(
         registry.leases,
         worker,
         preferred,
-        lambda partition: build_lane(settings, registry, store, ingest_metrics, partition),
+        lambda partition: build_lane(
+            settings, registry, store, ingest_metrics, partition, endpoint
+        ),
         config.lease_ttl_s,
         config.lease_renew_s,
         wall_clock_ms,
         health,
         leased=config.shared_group is None,
+        on_lane_death=ingest_metrics.lane_deaths.inc,
+        broker_watch=watch,
     )
     return supervisor
 
@@ -122,12 +175,14 @@ def build_lane(
     store: TelemetryStore,
     ingest_metrics: IngestMetrics,
     partition: Partition,
+    endpoint: MqttEndpoint | None = None,
 ) -> MqttIngester:
     """Everything one partition needs: its MQTT session (the partition's persistent
-    session), spool, engine and snapshot."""
+    session), spool, engine and snapshot. ``endpoint``: the broker as negotiated by
+    ``ingest_endpoint`` (default: as configured)."""
     config = settings.ingest
     session = MqttSession(
-        mqtt_endpoint(settings),
+        endpoint or mqtt_endpoint(settings),
         config.client_id + partition.suffix,
         ingest_subscriptions(config.shared_group),
         "ingest",
@@ -165,10 +220,25 @@ def build_lane(
     watch = ConnectionWatch(
         registry, connection_policies(settings), config.connection_check_s, wall_clock_ms
     )
-    # Connection time limits are not per meter: the lane of partition 0 watches them.
-    watching = watch if partition.index == 0 else None
+    # Connection time limits and data completeness are not per partition: the lane of
+    # partition 0 watches them.
+    first = partition.index == 0
+    completeness = CompletenessWatch(
+        registry,
+        store,
+        config.completeness_check_s,
+        config.completeness_window_s,
+        config.completeness_min_share,
+        wall_clock_ms,
+    )
     return MqttIngester(
-        session, pipeline, config, snapshots, connection_watch=watching, partition=partition
+        session,
+        pipeline,
+        config,
+        snapshots,
+        connection_watch=watch if first else None,
+        partition=partition,
+        completeness_watch=completeness if first else None,
     )
 
 
@@ -185,6 +255,7 @@ def build_api_context(
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,
         worker_stale_s=3 * settings.ingest.health_every_s,
+        completeness_min_share=settings.ingest.completeness_min_share,
         policies=connection_policies(settings),
     )
 

@@ -20,21 +20,34 @@ class Actuator:
         self._registry = registry
         self.dispatcher = dispatcher
 
-    def execute(self, decision: Decision, now_ms: int) -> None:
-        alarm, new_alarm = self._registry.record_decision(decision, now_ms)
-        log.warning(
-            "%s alarm %s: meter %s rule %s action %s detail %s",
-            "new" if new_alarm else "repeat",
-            alarm.id,
-            decision.meter_id,
-            decision.rule,
-            decision.action,
-            decision.detail,
-        )
-        if decision.action == "shutoff":
-            reason = f"{decision.rule} (alarm {alarm.id})"
-            close = NewCommand(decision.meter_id, "close", reason, "safety")
-            self.dispatcher.request(close, SAFETY_ACTOR, now_ms)
+    def record(self, decisions: list[Decision], now_ms: int) -> list[NewCommand]:
+        """The batch's alarms, in one transaction; returns the closes its shutoffs need
+        (each then its own step: ``close``)."""
+        closes = []
+        repeats = 0
+        for decision, (alarm, new_alarm) in zip(
+            decisions, self._registry.record_decisions(decisions, now_ms), strict=True
+        ):
+            if new_alarm:
+                log.warning(
+                    "new alarm %s: meter %s rule %s action %s detail %s",
+                    alarm.id,
+                    decision.meter_id,
+                    decision.rule,
+                    decision.action,
+                    decision.detail,
+                )
+            else:
+                repeats += 1
+            if decision.action == "shutoff":
+                reason = f"{decision.rule} (alarm {alarm.id})"
+                closes.append(NewCommand(decision.meter_id, "close", reason, "safety"))
+        if repeats:
+            log.info("%d decisions repeated alarms already open", repeats)
+        return closes
+
+    def close(self, close: NewCommand, now_ms: int) -> None:
+        self.dispatcher.request(close, SAFETY_ACTOR, now_ms)
 
     def on_reply(self, reply: CommandReply, topic: str, payload: bytes, now_ms: int) -> None:
         """Apply a meter's reply. A reply with a bad signature, or to no command of that
@@ -47,7 +60,16 @@ class Actuator:
             letter = NewDeadLetter(now_ms, topic, outcome, reason, payload)
             self._registry.add_dead_letters([letter])
             log.error("meter %s: %s", reply.meter_id, reason)
-        if outcome == "applied" and command is not None and command.state == "failed":
+        if outcome == "applied" and command is not None and command.state == "queued":
+            log.warning(
+                "meter %s saw counter %s with another command: command %s signed again "
+                "with counter %d",
+                reply.meter_id,
+                (command.reply or {}).get("error"),
+                command.id,
+                command.counter,
+            )
+        elif outcome == "applied" and command is not None and command.state == "failed":
             why = f"the meter refused it: {reply.error or 'no reason given'}"
             self.dispatcher.give_up(command, "failed", why, now_ms)
         elif outcome != "bad_signature" and reply.result == "rejected":

@@ -1,9 +1,15 @@
-"""Operators' clears, carried to the safety engine.
+"""Clears of alarms, carried to the safety engine.
 
-An operator clears an alarm through the API (another process); the registry records it.
-The ingester polls for alarms cleared since its cursor whose (meter, rule) has no open
-alarm, and ends that rule's episode in the engine, so the rule can fire again: if the
-condition persists, a new alarm opens at the next reading.
+An operator clears an alarm through the API (another process), or gasguard clears one
+itself (an ``offline`` alarm whose meter was heard again); the registry records it. The
+ingester polls for alarms cleared since its cursor whose (meter, rule) has no open alarm,
+and ends that rule's episode in the engine, so the rule can fire again: if the condition
+persists, a new alarm opens at the next reading.
+
+Each cleared alarm reaches the engine once. The cursor is the newest clear time read; each
+poll reads back ``settle_s`` before it (a clear committed late by another process may carry
+an earlier time) and skips the alarms it has already applied, which it remembers for as
+long as they can be read again.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Callable
 from ingest.every import Every
 from meters.errors import MetersError
 from meters.registry import Registry
+from meters.views import SAFETY_ACTOR
 from safety.engine import SafetyEngine
 
 log = logging.getLogger(__name__)
@@ -28,26 +35,44 @@ class OperatorClears:
         lookback_s: float,
         clock: Callable[[], int],
         owns: Callable[[str], bool] = lambda _meter_id: True,
+        settle_s: float = 30.0,
     ) -> None:
         self._owns = owns
         self._registry = registry
         self._engine = engine
         self._cadence = Every(every_s)
         self._cursor_ms = clock() - int(lookback_s * 1000)
+        self._settle_ms = int(settle_s * 1000)
+        self._applied: dict[int, int] = {}  # alarm id -> its clear time, while re-readable
 
     def maybe_apply(self) -> int:
         """Poll when due; returns how many clears reached the engine."""
         if not self._cadence.due():
             return 0
         try:
-            cleared = self._registry.cleared_since(self._cursor_ms)
+            cleared = self._registry.cleared_since(self._cursor_ms - self._settle_ms)
         except MetersError as exc:
             log.warning("cannot read cleared alarms (%s); trying again", exc)
             return 0
+        fresh = [alarm for alarm in cleared if alarm.alarm_id not in self._applied]
         if cleared:
-            self._cursor_ms = max(alarm.cleared_ms for alarm in cleared)
-        mine = [alarm for alarm in cleared if self._owns(alarm.meter_id)]
-        for alarm in mine:
+            self._cursor_ms = max(self._cursor_ms, max(alarm.cleared_ms for alarm in cleared))
+        horizon_ms = self._cursor_ms - self._settle_ms
+        self._applied = {i: ms for i, ms in self._applied.items() if ms >= horizon_ms}
+        applied = 0
+        for alarm in fresh:
+            self._applied[alarm.alarm_id] = alarm.cleared_ms
+            if not self._owns(alarm.meter_id):
+                continue
             self._engine.clear(alarm.meter_id, alarm.rule)
-            log.info("alarm %s on meter %s cleared by an operator", alarm.rule, alarm.meter_id)
-        return len(mine)
+            applied += 1
+            automatic = alarm.cleared_by == SAFETY_ACTOR.username
+            how = "automatically by gasguard" if automatic else f"by {alarm.cleared_by}"
+            log.info(
+                "alarm %d (%s on %s) cleared %s: the rule may fire again",
+                alarm.alarm_id,
+                alarm.rule,
+                alarm.meter_id,
+                how,
+            )
+        return applied

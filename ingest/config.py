@@ -68,6 +68,24 @@ class IngestConfig(BaseModel):
     health_every_s: float = Field(5.0, gt=0)  # the overview's ingest health
     gas_on_refresh_s: float = Field(10.0, gt=0)  # how soon a commissioned meter is watched
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
+    # A clear committed late (another process's clock, a slow transaction) may carry a time
+    # before the newest one read: each poll re-reads this far back, applying each alarm once.
+    clears_settle_s: float = Field(30.0, ge=0)
+    # The broker's in-flight window bounds how much one batch can hold: below min_window
+    # (probed at start) throughput suffers, so with mqtt_protocol "auto" the ingester uses
+    # MQTT 5 and asks for receive_maximum unacknowledged messages. The most MQTT allows:
+    # a stock broker's queue (1,000) overflows, and drops, as soon as ingest is that far
+    # behind; the ingester's memory holds the backlog instead (docs/ingest.md).
+    min_window: int = Field(1000, ge=1)
+    receive_maximum: int = Field(65_535, ge=1, le=65_535)
+    broker_watch: bool = True  # watch the broker's $SYS drop counter (ingest.broker_watch)
+    broker_watch_check_s: float = Field(2.0, gt=0)
+    # Data completeness (抄表率): every completeness_check_s the lane of partition 0 counts
+    # each meter's readings over the last completeness_window_s against one per report
+    # interval; a meter below completeness_min_share gets a low_completeness alarm.
+    completeness_min_share: float = Field(0.9, gt=0, le=1)
+    completeness_window_s: float = Field(86_400.0, gt=0)
+    completeness_check_s: float = Field(3_600.0, gt=0)
     decode: DecodeLimits = DecodeLimits()
     commands: CommandsConfig = CommandsConfig()
     metrics_host: str = "127.0.0.1"

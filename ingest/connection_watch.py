@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 
 from ingest.every import Every
-from meters.connections import Policies
+from meters.connections import ApplicationView, Policies
 from meters.registry import Registry
 from safety.domain import Decision
 
@@ -27,7 +27,6 @@ class ConnectionWatch:
         self._policies = policies
         self._cadence = Every(every_s)
         self._clock = clock
-        self._raised: set[tuple[str, str]] = set()
 
     def maybe_run(self) -> None:
         self._cadence.run_when_due(
@@ -35,24 +34,44 @@ class ConnectionWatch:
         )
 
     def run(self, now_ms: int) -> list[Decision]:
+        """One check of every open application. The warnings already raised are read from
+        the registry (a restart neither repeats nor forgets them); an application under a
+        policy the settings no longer have is flagged once instead of checked."""
+        store = self._registry.connections
+        raised_before = store.warnings_raised()
         raised = []
-        for application in self._registry.connections.find("open", limit=100_000):
-            status = self._policies.status(application, now_ms)
-            key = (application.number, status.state)
-            if status.state not in ALARMING or key in self._raised:
+        for application in store.find("open", limit=100_000):
+            decision = self._check(application, now_ms)
+            if decision is None:
                 continue
-            detail = {
-                "application": application.number,
-                "used_days": status.used_days,
-                "budget_days": status.budget_days,
-                "unit": status.unit,
-                "policy": application.policy,
-            }
-            decision = Decision(
-                now_ms, application.number, f"connection_{status.state}", "alarm", detail
-            )
+            state = decision.rule.removeprefix("connection_")
+            if (application.number, state) in raised_before:
+                continue
             self._registry.record_decision(decision, now_ms)
-            self._raised.add(key)
+            store.remember_warning(application.number, state, now_ms)
             raised.append(decision)
-            log.warning("connection %s is %s", application.number, status.state)
+            log.warning("connection %s is %s", application.number, state)
         return raised
+
+    def _check(self, application: ApplicationView, now_ms: int) -> Decision | None:
+        if application.policy not in self._policies.by_name:
+            why = "the policy is not in the settings: its time limits cannot be checked"
+            detail: dict[str, object] = {
+                "application": application.number,
+                "policy": application.policy,
+                "why": why,
+            }
+            return Decision(
+                now_ms, application.number, "connection_policy_unknown", "alarm", detail
+            )
+        status = self._policies.status(application, now_ms)
+        if status.state not in ALARMING:
+            return None
+        detail = {
+            "application": application.number,
+            "used_days": status.used_days,
+            "budget_days": status.budget_days,
+            "unit": status.unit,
+            "policy": application.policy,
+        }
+        return Decision(now_ms, application.number, f"connection_{status.state}", "alarm", detail)

@@ -12,11 +12,12 @@ log = logging.getLogger(__name__)
 
 
 class Every:
-    """``due()`` is True at most once per ``seconds`` (and at the first call)."""
+    """``due()`` is True at most once per ``seconds`` (and at the first call, unless
+    ``wait_first``: then only once ``seconds`` have passed)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, wait_first: bool = False) -> None:
         self.seconds = seconds
-        self._next = 0.0
+        self._next = time.monotonic() + seconds if wait_first else 0.0
 
     def due(self) -> bool:
         now = time.monotonic()

@@ -24,7 +24,11 @@ class HealthReporter:
         partitions: Callable[[], str],
         every_s: float,
         clock: Callable[[], int],
+        fault: Callable[[], str] = lambda: "",
+        warning: Callable[[], str] = lambda: "",
     ) -> None:
+        self._fault = fault  # the worker's critical fault now, or ""
+        self._warning = warning  # what limits it or risks losing data (the broker), or ""
         self._workers = workers
         self._metrics = metrics
         self._worker = worker
@@ -56,6 +60,8 @@ class HealthReporter:
             totals.spool_bytes,
             round(messages_per_s, 1),
             round(readings_per_s, 1),
+            self._fault(),
+            self._warning(),
         )
         try:
             self._workers.record(health)

@@ -10,6 +10,8 @@ claimed is taken over only after the worker has been up for one lease time, so t
 cluster starting worker by worker does not shuffle partitions. When a partition's own
 worker comes back, it asks for it (``want``) and the worker running it hands it back
 (``release``): stop, snapshot, release, and the owner claims it at its next round.
+A partition whose lane died in this worker rests here for one lease time (``resting``):
+a live worker takes it over meanwhile, and only if none does does this one restart it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Round:
     started_ms: int
     ttl_ms: int
     running: frozenset[int] = frozenset()
+    resting: frozenset[int] = frozenset()  # lanes that died here lately: leave them to others
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ def plan(state: Round, leases: Mapping[int, Lease]) -> Moves:
     release: list[int] = []
     want: int | None = None
     for partition in range(state.count):
+        if partition in state.resting:
+            continue
         lease = leases.get(partition)
         if partition == state.preferred:
             if lease is None or _mine(state, lease) or _expired(state, lease):

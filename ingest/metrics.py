@@ -53,6 +53,12 @@ class IngestMetrics:
             "gasguard_safety_decisions", "Safety decisions", ("rule", "action"), registry=registry
         )
         self.retries = counter("retries", "Failed steps retried", ("step",))
+        self.chore_failures = counter(
+            "chore_failures", "Lane chores that failed and were skipped", ("chore",)
+        )
+        self.lane_deaths = counter(
+            "lane_deaths", "Lanes whose worker thread died (restarted or taken over)"
+        )
         self.reconnects = counter("reconnects", "MQTT reconnection attempts")
         self.queue_depth = lane_gauge("queue_depth", "Messages received, not yet processed")
         self.spool_bytes = lane_gauge("spool_bytes", "Bytes waiting in the spool")

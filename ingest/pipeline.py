@@ -20,6 +20,7 @@ from ingest.durable import DurableWriter, Refused
 from ingest.gas_on import GasOnWatcher
 from ingest.metrics import IngestMetrics
 from ingest.sightings import SightingsBuffer
+from meters.command_store import NewCommand
 from meters.protocol import reading_to_json, topic
 from meters.registry import Registry
 from meters.views import NewDeadLetter
@@ -100,10 +101,7 @@ class Pipeline:
         letters.extend(refused_letters(refused, now_ms))
         events = [e for item in decoded for e in item.events]
         steps = [
-            *(
-                Step(f"decision {d.rule} {d.meter_id}", _bind(self.actuator.execute, d, now_ms))
-                for d in decisions
-            ),
+            *self.decision_steps(decisions, now_ms),
             self.dead_letters_step(letters),
             Step("events", lambda: self.registry.add_events(events, now_ms)),
         ]
@@ -126,6 +124,25 @@ class Pipeline:
                     )
                 )
         return steps
+
+    def decision_steps(self, decisions: list[Decision], now_ms: int) -> list[Step]:
+        """The batch's alarms in one step (one transaction), then one step per close its
+        shutoffs need: a retried close never records its alarm twice."""
+        if not decisions:
+            return []
+        closes: list[NewCommand] = []
+
+        def record() -> None:
+            closes[:] = self.actuator.record(decisions, now_ms)
+
+        def close(index: int) -> Callable[[], object]:
+            return lambda: self.actuator.close(closes[index], now_ms)
+
+        shutoffs = [d for d in decisions if d.action == "shutoff"]
+        return [
+            Step("alarms", record),
+            *(Step(f"close {d.meter_id}", close(i)) for i, d in enumerate(shutoffs)),
+        ]
 
     def sightings_steps(self, now_ms: int, force: bool = False) -> list[Step]:
         """The bulk last-seen write, when due (or when ``force``d, at stop), then the

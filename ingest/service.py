@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 
+from ingest.chores import Chore, Chores
 from ingest.clears import OperatorClears
+from ingest.completeness_watch import CompletenessWatch
 from ingest.config import IngestConfig
 from ingest.connection_watch import ConnectionWatch
 from ingest.durable import Refused
@@ -50,6 +52,7 @@ def session_options(config: IngestConfig) -> SessionOptions:
         session_expiry_s=config.session_expiry_s,
         reconnect_min_s=config.reconnect_min_s,
         reconnect_max_s=config.reconnect_max_s,
+        receive_maximum=config.receive_maximum,
     )
 
 
@@ -73,7 +76,9 @@ class MqttIngester:
         clock: Callable[[], int] = wall_clock_ms,
         connection_watch: ConnectionWatch | None = None,
         partition: Partition | None = None,
+        completeness_watch: CompletenessWatch | None = None,
     ) -> None:
+        self._completeness_watch = completeness_watch
         self._connection_watch = connection_watch
         self._snapshots = snapshots
         self._session = session
@@ -90,11 +95,13 @@ class MqttIngester:
             config.clears_lookback_s,
             clock,
             self._partition.owns,
+            config.clears_settle_s,
         )
         # Unbounded here: the broker's in-flight window bounds what is delivered and not yet
         # acknowledged, so it bounds this queue too. SimpleQueue is the C implementation.
         self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._stop = threading.Event()
+        self._chores = self._lane_chores()
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self._client.on_message = self._on_message
         session.on_reconnect = pipeline.metrics.reconnects.inc
@@ -108,6 +115,11 @@ class MqttIngester:
     def wait_connected(self, timeout_s: float) -> bool:
         """True once connected and subscribed (the broker acknowledged the subscription)."""
         return self._session.wait_ready(timeout_s)
+
+    def alive(self) -> bool:
+        """False once the worker thread has ended without being asked to stop (a bug
+        outside every guard): the supervisor then hands the partition on."""
+        return self._stop.is_set() or self._worker.ident is None or self._worker.is_alive()
 
     def stop(self) -> None:
         self._stop.set()
@@ -126,24 +138,19 @@ class MqttIngester:
     def _run(self) -> None:
         try:
             self._receive_loop()
+        except Exception:
+            # Outside every guard: the lane stops detecting. The supervisor sees the thread
+            # gone (``alive``), reports a critical fault and hands the partition on.
+            log.critical("the lane of partition %s died", self._partition.text, exc_info=True)
         finally:
             self._flush_on_stop()
 
     def _receive_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self._drain_spool()
-                for step in self._pipeline.sightings_steps(self._clock()):
-                    self._retry(step)
+                self._chores.run()  # between batches: the engine is this thread's
             except Stopping:
                 return
-            if self._snapshots is not None:
-                self._snapshots.maybe_save()
-            self._clears.maybe_apply()  # between batches: the engine is this thread's
-            self._pipeline.gas_on.maybe_refresh()
-            if self._connection_watch is not None:
-                self._connection_watch.maybe_run()
-            self._pipeline.actuator.dispatcher.maybe_run()
             batch = self._next_batch()
             if not batch:
                 continue
@@ -160,6 +167,27 @@ class MqttIngester:
                 log.exception("batch of %d messages failed; left unacknowledged", len(batch))
                 continue
             self._acknowledge(batch)
+
+    def _lane_chores(self) -> Chores:
+        pipeline = self._pipeline
+        chores = [
+            Chore("spool", self._drain_spool),
+            Chore("sightings", self._write_sightings),
+        ]
+        if self._snapshots is not None:
+            chores.append(Chore("snapshots", self._snapshots.maybe_save))
+        chores.append(Chore("clears", self._clears.maybe_apply))
+        chores.append(Chore("gas-on", pipeline.gas_on.maybe_refresh))
+        if self._connection_watch is not None:
+            chores.append(Chore("connection watch", self._connection_watch.maybe_run))
+        if self._completeness_watch is not None:
+            chores.append(Chore("completeness", self._completeness_watch.maybe_run))
+        chores.append(Chore("commands", pipeline.actuator.dispatcher.maybe_run))
+        return Chores(chores, pipeline.metrics.chore_failures)
+
+    def _write_sightings(self) -> None:
+        for step in self._pipeline.sightings_steps(self._clock()):
+            self._retry(step)
 
     def _flush_on_stop(self) -> None:
         if self._snapshots is not None:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from ingest.decode import Decoded
 from meters.registry import MeterSighting
 
+VALVE_EVENTS = {"valve_opened": "open", "valve_closed": "closed"}  # the meter's own word
+
 
 class SightingsBuffer:
     def __init__(self, flush_every_s: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -32,17 +34,21 @@ class SightingsBuffer:
                 item.readings or item.events or item.reply or item.status
             ):
                 continue
-            current = pending.get(item.meter_id)
-            reading_ms = current.reading_ms if current else None
-            valve = current.valve if current else None
-            status = item.status or (current.status if current else None)
+            current = pending.get(item.meter_id) or MeterSighting(now_ms)
+            reading_ms, valve, valve_ms = current.reading_ms, current.valve, current.valve_ms
             for reading in item.readings:
                 if reading_ms is None or reading.ts_ms > reading_ms:
                     reading_ms = reading.ts_ms
-                    valve = reading.valve or valve
-            if item.reply is not None and item.reply.valve is not None:
-                valve = item.reply.valve  # the meter's own word, just now
-            pending[item.meter_id] = MeterSighting(now_ms, reading_ms, valve, status)
+                if reading.valve is not None and (valve_ms is None or reading.ts_ms >= valve_ms):
+                    valve, valve_ms = reading.valve, reading.ts_ms
+            for event in item.events:
+                moved = VALVE_EVENTS.get(event.event)
+                if moved is not None and (valve_ms is None or event.ts_ms >= valve_ms):
+                    valve, valve_ms = moved, event.ts_ms
+            # A reply's valve is not taken here: it counts only once its signature and its
+            # command are checked (meters.command_store.apply_reply).
+            status = item.status or current.status
+            pending[item.meter_id] = MeterSighting(now_ms, reading_ms, valve, status, valve_ms)
 
     def take(self, force: bool = False) -> dict[str, MeterSighting] | None:
         """The sightings to write now (and forget), or None when not due or nothing new."""

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from ingest.broker_watch import BrokerWatch
 from ingest.every import Every
 from ingest.health import HealthReporter
 from ingest.lease_plan import Round, plan
@@ -43,6 +44,8 @@ class Lane(Protocol):
 
     def wait_connected(self, timeout_s: float) -> bool: ...
 
+    def alive(self) -> bool: ...
+
 
 BuildLane = Callable[[Partition], Lane]
 
@@ -59,7 +62,13 @@ class PartitionSupervisor:
         clock: Callable[[], int],
         health: HealthReporter | None = None,
         leased: bool = True,
+        on_lane_death: Callable[[], object] = lambda: None,
+        broker_watch: BrokerWatch | None = None,
     ) -> None:
+        self._broker_watch = broker_watch
+        self._on_lane_death = on_lane_death
+        self._resting: dict[int, int] = {}  # partition -> until when (its lane died here)
+        self.fault = ""  # the newest critical fault, for the health report
         self._leased = leased
         self._leases = leases
         self._me = me
@@ -83,6 +92,8 @@ class PartitionSupervisor:
         """Claim what is free now (the worker's own partition, normally), then keep at it."""
         self._rounds.due()
         self.run_round()
+        if self._broker_watch is not None:
+            self._broker_watch.start()
         self._thread.start()
 
     def stop(self) -> None:
@@ -98,6 +109,8 @@ class PartitionSupervisor:
                 self._leases.release(self._partition(index), self._me)
             except MetersError as exc:
                 log.warning("lease of partition %d not released (%s); it expires", index, exc)
+        if self._broker_watch is not None:
+            self._broker_watch.stop()
         if self._health is not None:
             self._health.report()
 
@@ -128,6 +141,8 @@ class PartitionSupervisor:
             try:
                 if self._rounds.due():
                     self.run_round()
+                if self._broker_watch is not None:
+                    self._broker_watch.maybe_check()
                 if self._health is not None:
                     self._health.maybe_report()
             except Exception:  # a bug must not stop the leases being renewed
@@ -135,12 +150,14 @@ class PartitionSupervisor:
 
     def run_round(self) -> None:
         now_ms = self._clock()
+        self._bury_dead_lanes(now_ms)
         if not self._leased:
             if not self._lanes:
                 self._start_lane(self._preferred.index)
             return
         try:
             leases = self._leases.leases(self.count)
+            resting = frozenset(i for i, until in self._resting.items() if until > now_ms)
             state = Round(
                 self._me,
                 self._preferred.index,
@@ -149,6 +166,7 @@ class PartitionSupervisor:
                 self._started_ms,
                 self._ttl_ms,
                 frozenset(self._lanes),
+                resting,
             )
             moves = plan(state, leases)
             for index in moves.release:
@@ -177,6 +195,27 @@ class PartitionSupervisor:
         for index in sorted(self._lanes):
             if now_ms - self._confirmed_ms.get(index, 0) >= self._ttl_ms - self._renew_ms:
                 self._stop_lane(index, "its lease could not be renewed in time")
+
+    def _bury_dead_lanes(self, now_ms: int) -> None:
+        """A lane whose thread died (a bug outside every guard) runs no detection: say so
+        as a critical fault, stop it, give its lease up and leave the partition to a live
+        worker for one lease time (restarted here after that if none took it)."""
+        with self._lock:
+            dead = [index for index, lane in self._lanes.items() if not lane.alive()]
+        for index in dead:
+            text = self._partition(index).text
+            self.fault = f"lane {text} died at {now_ms}: its partition was handed on"
+            log.critical("worker %s: the lane of partition %s died", self._me, text)
+            self._on_lane_death()
+            self._stop_lane(index, "its worker thread died")
+            self._resting[index] = now_ms + self._ttl_ms
+            if self._leased:
+                try:
+                    self._leases.release(self._partition(index), self._me)
+                except MetersError as exc:
+                    log.warning("lease of partition %s not released (%s); it expires", text, exc)
+        if dead and self._health is not None:
+            self._health.report()
 
     # -- lanes ----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from meters.models import User
 
 Role = Literal["viewer", "operator", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")  # fullmatch: no trailing newline
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
@@ -70,7 +70,7 @@ class Accounts:
     def add(
         self, username: str, password: str, role: str, now_ms: int, display_name: str = ""
     ) -> UserView:
-        if not USERNAME_RE.match(username):
+        if not USERNAME_RE.fullmatch(username):
             raise AccountError(f"username {username!r}: 1-64 letters, digits or _.@-")
         if role not in ROLES:
             raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}")

@@ -9,14 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from meters.audit import add_audit
+from meters.closures import closures_text
+from meters.command_policy import OpenFacts, open_refusal
 from meters.db import Transactions, fetch
-from meters.errors import Conflict
+from meters.errors import Conflict, NotFound
 from meters.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
-from meters.models import Command, Meter
+from meters.models import Alarm, Command, Meter
 from meters.protocol import Command as WireCommand
 from meters.protocol import CommandReply
 from meters.signing import new_key, sign_command, signature_ok
@@ -24,6 +26,7 @@ from meters.views import Actor, CommandView
 
 ReplyOutcome = Literal["applied", "ignored", "unknown_command", "bad_signature"]
 ClosureKind = Literal["safety", "billing", "maintenance"]
+METERS: Table = Meter.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ def _view(command: Command) -> CommandView:
         delivered_ms=command.delivered_ms,
         finished_ms=command.finished_ms,
         error=command.error,
+        closures=command.closures,
     )
 
 
@@ -66,10 +70,71 @@ def _command(session: Session, command_id: str) -> Command:
     return fetch(session, Command, command_id, f"command {command_id!r} does not exist")
 
 
+def record_valve(meter: Meter, valve: str, at_ms: int) -> None:
+    """The meter's valve is ``valve`` at ``at_ms`` (meter time), unless it already holds a
+    newer fact."""
+    if meter.valve_ms is None or at_ms >= meter.valve_ms:
+        meter.valve, meter.valve_ms = valve, at_ms
+
+
 def ensure_key(meter: Meter) -> str:
     if not meter.secret_key:
         meter.secret_key = new_key()
     return meter.secret_key
+
+
+def lock_meter(session: Session, meter_id: str) -> None:
+    """Hold the meter's row to the end of the transaction. A write, not SELECT ... FOR
+    UPDATE: SQLite has no row locks, and a write as the first statement makes its
+    transaction take the database's write lock at once (waiting for another writer)."""
+    held = session.execute(
+        update(METERS)
+        .where(METERS.c.id == meter_id)
+        .values(command_counter=METERS.c.command_counter)
+        .returning(METERS.c.id)
+    ).first()
+    if held is None:
+        raise NotFound(f"meter {meter_id!r} is not registered")
+
+
+def next_counter(session: Session, meter_id: str) -> int:
+    """The meter's next command counter, allocated in the database (one statement)."""
+    return int(
+        session.execute(
+            update(METERS)
+            .where(METERS.c.id == meter_id)
+            .values(command_counter=METERS.c.command_counter + 1)
+            .returning(METERS.c.command_counter)
+        ).scalar_one()
+    )
+
+
+def open_facts(session: Session, meter: Meter) -> OpenFacts:
+    shutoffs = session.scalars(
+        select(Alarm.rule).where(
+            Alarm.meter_id == meter.id,
+            Alarm.action == "shutoff",
+            Alarm.state.in_(("active", "acknowledged")),
+        )
+    ).all()
+    closes = session.scalars(
+        select(Command).where(
+            Command.meter_id == meter.id,
+            Command.action == "close",
+            Command.state.in_(IN_FLIGHT),
+        )
+    ).all()
+    reasons = tuple(reason for close in closes for reason in close.closures or (close.kind,))
+    return OpenFacts(frozenset(meter.closures), meter.valve, tuple(shutoffs), reasons)
+
+
+def _join(session: Session, command: Command, new: NewCommand, actor: Actor, now_ms: int) -> None:
+    """``new`` joins ``command`` in flight: a close adds its reason; both are audited."""
+    if new.action == "close":
+        command.closures_text = closures_text((*command.closures, new.kind))
+    detail = {"command": command.id, "kind": new.kind, "joined": True}
+    target = f"meter:{new.meter_id}"
+    add_audit(session, actor, f"command.{new.action}.joined", target, new.reason, now_ms, detail)
 
 
 class CommandStore:
@@ -80,11 +145,19 @@ class CommandStore:
         self, new: NewCommand, actor: Actor, now_ms: int, ttl_ms: int
     ) -> tuple[CommandView, bool]:
         """Queue a command with the meter's next counter and an expiry, and audit it, in one
-        transaction. A command of the same action in flight for the meter is joined
-        instead (returned with ``False``)."""
+        transaction that holds the meter's row (two commands created at once wait for each
+        other: counters are unique, and a join or a refusal sees the other's command). A
+        command of the same action in flight for the meter is joined instead (returned with
+        ``False``; a close adds its reason to the one it joins). A remote ``open`` that
+        ``command_policy.open_refusal`` refuses raises ``Conflict`` and is audited."""
 
-        def work(session: Session) -> tuple[CommandView, bool]:
+        def work(session: Session) -> tuple[CommandView, bool] | str:
+            lock_meter(session, new.meter_id)
             meter = meter_of(session, new.meter_id)
+            if new.action == "open":
+                refused = open_refusal(open_facts(session, meter))
+                if refused is not None:
+                    return refused
             in_flight = session.scalars(
                 select(Command).where(
                     Command.meter_id == new.meter_id,
@@ -93,13 +166,13 @@ class CommandStore:
                 )
             ).first()
             if in_flight is not None:
+                _join(session, in_flight, new, actor, now_ms)
                 return _view(in_flight), False
             if not meter.secret_key:
                 raise Conflict(
                     f"meter {new.meter_id} has no key (seen, but never provisioned): "
                     "no command can be signed for it"
                 )
-            meter.command_counter += 1
             command = Command(
                 id=str(uuid.uuid4()),
                 meter_id=new.meter_id,
@@ -108,8 +181,9 @@ class CommandStore:
                 requested_by=actor.username,
                 source=actor.source,
                 kind=new.kind,
+                closures_text=new.kind if new.action == "close" else "",
                 state="queued",
-                counter=meter.command_counter,
+                counter=next_counter(session, new.meter_id),
                 created_ms=now_ms,
                 expires_ms=now_ms + ttl_ms,
                 attempts=0,
@@ -123,7 +197,20 @@ class CommandStore:
             session.flush()
             return _view(command), True
 
-        return self._run(work)
+        outcome = self._run(work)
+        if isinstance(outcome, str):
+            self._audit_refusal(new, actor, outcome, now_ms)
+            raise Conflict(outcome)
+        return outcome
+
+    def _audit_refusal(self, new: NewCommand, actor: Actor, why: str, now_ms: int) -> None:
+        target = f"meter:{new.meter_id}"
+        detail = {"refused": why, "kind": new.kind}
+        self._run(
+            lambda s: add_audit(
+                s, actor, f"command.{new.action}.refused", target, new.reason, now_ms, detail
+            )
+        )
 
     def get(self, command_id: str) -> CommandView:
         return self._run(lambda s: _view(_command(s, command_id)))
@@ -214,7 +301,11 @@ class CommandStore:
     def apply_reply(
         self, reply: CommandReply, now_ms: int
     ) -> tuple[ReplyOutcome, CommandView | None]:
-        """A meter's reply, checked against the meter's key before it changes anything."""
+        """A meter's reply, checked against the meter's key and bound to a command of that
+        meter before it changes anything. Only then does its valve become the meter's
+        valve state, and only if it is newer than the stored one. A meter that refuses a
+        counter it saw with another command (``counter_reused``) gets the command again
+        with a fresh counter."""
 
         def work(session: Session) -> tuple[ReplyOutcome, CommandView | None]:
             command = session.get(Command, reply.command_id)
@@ -223,10 +314,9 @@ class CommandStore:
             meter = meter_of(session, reply.meter_id)
             if not meter.secret_key or not signature_ok(meter.secret_key, reply):
                 return "bad_signature", _view(command)
-            state = after_reply(command.state, reply.result)
+            state = after_reply(command.state, reply.result, reply.error)
             if state is None:
                 return "ignored", _view(command)
-            command.state = state
             command.replied_ms = command.updated_ms = now_ms
             command.reply = {
                 "result": reply.result,
@@ -234,10 +324,18 @@ class CommandStore:
                 "valve": reply.valve,
                 "error": reply.error,
             }
-            if state == "delivered":
+            if state == "queued":  # counter_reused: sign again with a fresh counter
+                command.counter = next_counter(session, command.meter_id)
+                command.next_attempt_ms = now_ms
+            elif state == "delivered":
                 command.delivered_ms = now_ms
+                if command.action == "arm":
+                    meter.armed_ms = reply.ts_ms
             else:
                 command.finished_ms, command.error = now_ms, reply.error or "rejected"
+            command.state = state
+            if reply.valve is not None:
+                record_valve(meter, reply.valve, reply.ts_ms)
             return "applied", _view(command)
 
         return self._run(work)
@@ -266,18 +364,16 @@ class CommandStore:
                     continue
                 command.state = "succeeded"
                 command.finished_ms = command.updated_ms = now_ms
-                if command.action == "close":
-                    meter.closure = command.kind
+                if command.action == "close":  # the set grows; a new arm is needed
+                    reasons = command.closures or (command.kind,)
+                    meter.closures_text = closures_text((*meter.closures, *reasons))
+                    meter.armed_ms = None
                 elif command.action == "open":
-                    meter.closure = None
+                    meter.closures_text, meter.armed_ms = "", None
                 done.append(_view(command))
             return done
 
         return self._run(work)
-
-    def closure(self, meter_id: str) -> str | None:
-        """Why the meter's valve was last closed by a command (None: not closed by one)."""
-        return self._run(lambda s: meter_of(s, meter_id).closure)
 
     def meter_keys(self, meter_ids: list[str]) -> dict[str, str]:
         """The meters' secret keys, created if missing: for provisioning meters (and the

@@ -19,6 +19,7 @@ from meters.models import (
     Address,
     ConnectionApplication,
     ConnectionPause,
+    ConnectionWarning,
     Customer,
     Meter,
 )
@@ -284,6 +285,18 @@ class ConnectionStore:
 
         return self._change(
             application_id, actor, "connection.commission", meter_id, now_ms, change
+        )
+
+    def warnings_raised(self) -> set[tuple[str, str]]:
+        """(application number, state) of every time-limit warning raised so far."""
+        query = select(ConnectionWarning.application, ConnectionWarning.state)
+        return self._run(lambda s: {(a, state) for a, state in s.execute(query).all()})
+
+    def remember_warning(self, number: str, state: str, now_ms: int) -> None:
+        """Record that the warning was raised (after its alarm): a restart does not repeat
+        it, and does not forget it."""
+        self._run(
+            lambda s: s.merge(ConnectionWarning(application=number, state=state, raised_ms=now_ms))
         )
 
     def awaiting_gas_on(self) -> set[str]:

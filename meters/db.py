@@ -10,6 +10,8 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,6 +94,29 @@ def migrate(engine: Engine) -> None:
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise RegistryError(f"registry migration failed: {exc}") from exc
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str]:
+    """(the registry's Alembic revision, the newest this gasguard has)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise RegistryError(f"cannot read the registry's schema revision: {exc}") from exc
+    return current, head
+
+
+def database_clock_ms(engine: Engine) -> int | None:
+    """The database server's clock (PostgreSQL); None for SQLite, which is this machine."""
+    if engine.dialect.name != "postgresql":
+        return None
+    try:
+        with engine.connect() as connection:
+            epoch = connection.scalar(text("SELECT extract(epoch FROM clock_timestamp())"))
+    except SQLAlchemyError as exc:
+        raise RegistryError(f"cannot read the database's clock: {exc}") from exc
+    return int(float(epoch) * 1000)
 
 
 @contextlib.contextmanager

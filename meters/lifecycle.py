@@ -13,7 +13,7 @@ where the operator believes it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 IN_FLIGHT = ("queued", "sent", "delivered")
 FINAL = ("succeeded", "failed", "expired", "timed_out")
@@ -60,12 +60,18 @@ def next_attempt_ms(attempts: int, now_ms: int, timing: CommandTiming) -> int:
     return now_ms + int(wait_s * 1000)
 
 
-def after_reply(state: str, result: str) -> str | None:
+COUNTER_REUSED: Final = "counter_reused"  # a meter's refusal: it saw this counter with another id
+
+
+def after_reply(state: str, result: str, error: str | None = None) -> str | None:
     """The new state when the meter replies; None when the reply changes nothing (a
-    late reply to a finished command, or a resend's second confirmation)."""
+    late reply to a finished command, or a resend's second confirmation). A refusal for
+    a reused counter sends the command back to ``queued``, to be signed with a fresh one."""
     if state not in ("queued", "sent"):
         return None
-    return "delivered" if result == "done" else "failed"
+    if result == "done":
+        return "delivered"
+    return "queued" if error == COUNTER_REUSED else "failed"
 
 
 def telemetry_agrees(

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from meters.closures import parse_closures
 from meters.severity import Severity, severity_of
 
 
@@ -47,7 +48,18 @@ class Meter(Base):
     status: Mapped[str | None] = mapped_column(String(8), nullable=True)
     secret_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # never served
     command_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    closure: Mapped[str | None] = mapped_column(String(16), nullable=True)  # why it is closed
+    # why it is closed: the reasons of every close confirmed since its last confirmed open,
+    # comma-separated and sorted ("billing,safety"); "" when not closed by a command
+    closures_text: Mapped[str] = mapped_column(
+        "closures", String(64), default="", server_default=""
+    )
+    armed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # meter time
+    valve_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # of ``valve``
+
+    @property
+    def closures(self) -> tuple[str, ...]:
+        return parse_closures(self.closures_text)
+
     installed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     mqtt_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     mqtt_revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -98,6 +110,8 @@ class IngestWorker(Base):
     spool_bytes: Mapped[int] = mapped_column(BigInteger)
     messages_per_s: Mapped[float] = mapped_column(Float)
     readings_per_s: Mapped[float] = mapped_column(Float)
+    fault: Mapped[str] = mapped_column(Text, default="", server_default="")  # critical, or ""
+    warning: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class PartitionLease(Base):
@@ -112,10 +126,21 @@ class PartitionLease(Base):
     wanted_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ConnectionWarning(Base):
+    """A time-limit warning raised for an application (once per state, across restarts)."""
+
+    __tablename__ = "connection_warnings"
+
+    application: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    raised_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class Command(Base):
     """A valve command and where it stands (docs/protocol.md, command states)."""
 
     __tablename__ = "commands"
+    __table_args__ = (Index("uq_commands_meter_counter", "meter_id", "counter", unique=True),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     meter_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -129,6 +154,10 @@ class Command(Base):
     reply: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     updated_ms: Mapped[int] = mapped_column(BigInteger, index=True, server_default="0")
     kind: Mapped[str] = mapped_column(String(16), default="safety", server_default="safety")
+    # a close: the reasons of its requester and of every close that joined it ("billing,safety")
+    closures_text: Mapped[str] = mapped_column(
+        "closures", String(64), default="", server_default=""
+    )
     source: Mapped[str] = mapped_column(String(64), default="", server_default="")
     counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     expires_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -137,6 +166,10 @@ class Command(Base):
     delivered_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     finished_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def closures(self) -> tuple[str, ...]:
+        return parse_closures(self.closures_text)
 
 
 class DeadLetter(Base):

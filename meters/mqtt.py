@@ -85,6 +85,9 @@ class SessionOptions:
     keepalive_s: int = 30
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
+    # MQTT 5 only: how many unacknowledged QoS 1/2 messages the broker may send at once
+    # (CONNECT Receive Maximum); None leaves it to the broker (v5: 65,535).
+    receive_maximum: int | None = None
 
 
 def backoff_delay(attempt: int, minimum: float, maximum: float, draw: Callable[[], float]) -> float:
@@ -249,6 +252,8 @@ class MqttSession:
                 properties = Properties(PacketTypes.CONNECT)
                 if self.options.persistent:
                     properties.SessionExpiryInterval = self.options.session_expiry_s
+                if self.options.receive_maximum is not None:
+                    properties.ReceiveMaximum = self.options.receive_maximum
                 self.client.connect(
                     self.endpoint.host,
                     self.endpoint.port,

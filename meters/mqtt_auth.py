@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from meters.errors import ProtocolError
-from meters.protocol import METER_ID_RE, TOPIC_PREFIX
+from meters.protocol import TOPIC_PREFIX, is_meter_id
 
 PBKDF2_ITERATIONS = 101  # Mosquitto 2.0's own default for its $7$ (PBKDF2-SHA512) hashes
 SALT_BYTES = 12
@@ -66,7 +66,7 @@ def password_file(
     for name in sorted(service_names):
         lines.append(_line(key, Credential(name), salt))
     for credential in meters:
-        if not METER_ID_RE.match(credential.username):
+        if not is_meter_id(credential.username):
             raise ProtocolError(f"meter id {credential.username!r} cannot be an MQTT username")
         if credential.username in SERVICE_ACCOUNTS.values():
             raise ProtocolError(f"meter id {credential.username!r} is a server account's name")
@@ -87,6 +87,9 @@ def acl_file(simulator: bool = False) -> str:
         f"user {INGEST_ACCOUNT}",
         *(f"topic read {every}/{kind}" for kind in METER_PUBLISHES),
         *(f"topic write {every}/{kind}" for kind in METER_READS),
+        "topic read $SYS/broker/publish/messages/dropped",  # ingest.broker_watch
+        "topic read $SYS/broker/version",
+        "topic readwrite gasguard/probe/#",  # meters.mqtt_probe (the in-flight window)
         "",
     ]
     if simulator:

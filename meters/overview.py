@@ -1,18 +1,20 @@
-"""The control room's overview: the fleet, its open alarms and the ingest workers' health,
-read from the registry in one place for the API."""
+"""The control room's overview: the fleet, its open alarms, the ingest workers' health and
+the data completeness, read from the registry (and the telemetry store) in one place."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from meters.completeness import FleetCompleteness, fleet_completeness
 from meters.registry import Registry
 from meters.severity import SEVERITIES, Severity
+from meters.telemetry.base import TelemetryStore
 from meters.views import AlarmCount, MeterCounts, WorkerHealth
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerStatus(WorkerHealth):
-    stale: bool  # no report for longer than the overview's stale limit: down or stuck
+    stale: bool = False  # no report for longer than the overview's stale limit: down or stuck
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +27,10 @@ class OverviewView:
 
     @property
     def ingest_ok(self) -> bool:
-        """At least one worker, every one reporting, none with a backlog in its spool."""
+        """At least one worker, every one reporting, none with a backlog in its spool or
+        a critical fault (a lane that died)."""
         return bool(self.workers) and all(
-            not w.stale and w.spool_records == 0 for w in self.workers
+            not w.stale and w.spool_records == 0 and not w.fault for w in self.workers
         )
 
 
@@ -42,4 +45,14 @@ def overview(registry: Registry, now_ms: int, stale_after_ms: int) -> OverviewVi
     ]
     return OverviewView(
         registry.meter_counts(), alarms, by_severity, registry.count_dead_letters(), workers
+    )
+
+
+def measure_completeness(
+    registry: Registry, store: TelemetryStore, start_ms: int, end_ms: int, min_share: float
+) -> FleetCompleteness:
+    """The fleet's data completeness (抄表率) over [start, end): every meter's expected
+    readings from the registry, what each received from the telemetry store."""
+    return fleet_completeness(
+        registry.expectations(), store.counts(start_ms, end_ms), start_ms, end_ms, min_share
     )

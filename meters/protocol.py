@@ -9,14 +9,23 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from meters.errors import ProtocolError
 from meters.json_text import parse_json
 from safety.domain import Reading
 
 TOPIC_PREFIX = "gas/v1/meters"
-METER_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Checked with fullmatch only: re's "$" also matches before a final newline ("M1\n").
+METER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# The same for pydantic / FastAPI (Rust regex: "$" is the end of the text, nothing after).
+METER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+
+
+def is_meter_id(text: object) -> TypeGuard[str]:
+    """1-32 characters of A-Z a-z 0-9 _ - and nothing else (no trailing newline)."""
+    return isinstance(text, str) and METER_ID_RE.fullmatch(text) is not None
+
 
 TopicKind = Literal["telemetry", "events", "commands", "replies", "status"]
 TOPIC_KINDS: frozenset[str] = frozenset({"telemetry", "events", "commands", "replies", "status"})
@@ -27,7 +36,7 @@ REPLY_RESULTS: frozenset[str] = frozenset({"done", "rejected"})
 
 
 def topic(meter_id: str, kind: TopicKind) -> str:
-    if not METER_ID_RE.match(meter_id):
+    if not is_meter_id(meter_id):
         raise ProtocolError(f"invalid meter id {meter_id!r}")
     return f"{TOPIC_PREFIX}/{meter_id}/{kind}"
 
@@ -48,7 +57,7 @@ def parse_topic(name: str) -> ParsedTopic:
     if len(parts) != 5 or "/".join(parts[:3]) != TOPIC_PREFIX:
         raise ProtocolError(f"topic {name!r} is not gas/v1/meters/{{meter_id}}/{{kind}}")
     meter_id, kind = parts[3], parts[4]
-    if not METER_ID_RE.match(meter_id):
+    if not is_meter_id(meter_id):
         raise ProtocolError(f"topic {name!r}: invalid meter id {meter_id!r}")
     if kind not in TOPIC_KINDS:
         raise ProtocolError(f"topic {name!r}: unknown kind {kind!r}")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from meters.accounts import Accounts, role_at_least
 from meters.audit import add_audit
 from meters.command_store import CommandStore, ensure_key, meter_of
+from meters.completeness import MeterExpectation
 from meters.connections import ConnectionStore
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
@@ -43,7 +44,13 @@ from meters.models import (
     MeterEventRow,
 )
 from meters.mqtt_accounts import MqttAccounts
-from meters.severity import COMMAND_RULE_PREFIX, INFO_RULES, SEVERITIES, severity_of
+from meters.severity import (
+    COMMAND_RULE_PREFIX,
+    CRITICAL_RULES,
+    INFO_RULES,
+    SEVERITIES,
+    severity_of,
+)
 from meters.views import (
     SAFETY_ACTOR,
     Actor,
@@ -65,7 +72,14 @@ V = TypeVar("V")
 ALARM_OPEN_STATES = ("active", "acknowledged")
 # meters.severity.severity_of as SQL, for "newest critical first": 0 critical, 1 warning, 2 info
 SEVERITY_RANK = case(
-    (or_(Alarm.action == "shutoff", Alarm.rule.startswith(COMMAND_RULE_PREFIX)), 0),
+    (
+        or_(
+            Alarm.action == "shutoff",
+            Alarm.rule.startswith(COMMAND_RULE_PREFIX),
+            Alarm.rule.in_(sorted(CRITICAL_RULES)),
+        ),
+        0,
+    ),
     (Alarm.rule.in_(sorted(INFO_RULES)), 2),
     else_=1,
 )
@@ -74,18 +88,36 @@ DEAD_LETTER_PAYLOAD_LIMIT = 262_144
 
 @dataclass(frozen=True, slots=True)
 class MeterSighting:
-    """What ingest saw of a meter: when, its newest reading time, valve and status."""
+    """What ingest saw of a meter: when, its newest reading time, valve and status.
+    ``valve_ms``: the meter time of the fact the valve comes from (a reading's or an
+    event's ``ts``; ``reading_ms`` when not given)."""
 
     seen_ms: int
     reading_ms: int | None = None
     valve: str | None = None
     status: str | None = None
+    valve_ms: int | None = None
 
 
 METERS: Table = Meter.__table__  # type: ignore[assignment]
 ALARMS: Table = Alarm.__table__  # type: ignore[assignment]
 METER_DEFAULTS = {"model": "G2.5", "category": "residential", "report_interval_s": 60}
 _reading = bindparam("b_reading", type_=BigInteger)
+_valve = bindparam("b_valve", type_=String)
+_valve_ms = bindparam("b_valve_ms", type_=BigInteger)
+# A valve fact replaces the stored one only if it is as new or newer (a late reading never
+# overwrites a newer state); the valve open at or after the meter was armed is the customer
+# opening it at the meter: its closure set empties.
+_newer_valve = and_(
+    _valve.is_not(None),
+    or_(METERS.c.valve_ms.is_(None), _valve_ms >= METERS.c.valve_ms),
+)
+_opened_after_arm = and_(
+    _newer_valve,
+    _valve == "open",
+    METERS.c.armed_ms.is_not(None),
+    _valve_ms >= METERS.c.armed_ms,
+)
 SIGHTING_UPDATE = (
     update(METERS)
     .where(METERS.c.id == bindparam("b_id"))
@@ -101,7 +133,10 @@ SIGHTING_UPDATE = (
             ),
             else_=METERS.c.last_reading_ms,
         ),
-        valve=func.coalesce(bindparam("b_valve", type_=String), METERS.c.valve),
+        valve=case((_newer_valve, _valve), else_=METERS.c.valve),
+        valve_ms=case((_newer_valve, _valve_ms), else_=METERS.c.valve_ms),
+        closures=case((_opened_after_arm, ""), else_=METERS.c.closures),
+        armed_ms=case((_opened_after_arm, None), else_=METERS.c.armed_ms),
         status=func.coalesce(bindparam("b_status", type_=String), METERS.c.status),
     )
 )
@@ -130,6 +165,22 @@ def _change(
 def _mark_cleared(alarm: Alarm, actor: Actor, now_ms: int) -> None:
     alarm.state = "cleared"
     alarm.cleared_by, alarm.cleared_ms = actor.username, now_ms
+
+
+def _new_alarm(decision: Decision, now_ms: int) -> Alarm:
+    return Alarm(
+        meter_id=decision.meter_id,
+        rule=decision.rule,
+        action=decision.action,
+        state="active",
+        opened_ts_ms=decision.ts_ms,
+        last_ts_ms=decision.ts_ms,
+        repeat_count=1,
+        detail=dict(decision.detail),
+        created_ms=now_ms,
+        note="",
+        updated_ms=now_ms,
+    )
 
 
 def _append_note(notes: str, actor: Actor, text: str, now_ms: int) -> str:
@@ -187,6 +238,14 @@ class Registry:
 
         return self._run(work)
 
+    def expectations(self) -> list[MeterExpectation]:
+        """The report interval and join time of every meter heard at least once (for data
+        completeness: a meter provisioned but never heard is not in service yet)."""
+        query = select(Meter.id, Meter.report_interval_s, Meter.created_ms).where(
+            Meter.last_seen_ms.is_not(None)
+        )
+        return self._run(lambda s: [MeterExpectation(*row) for row in s.execute(query).all()])
+
     def record_sightings(self, sightings: Mapping[str, MeterSighting]) -> list[str]:
         """Update last-seen data in bulk (one SELECT, one INSERT, one executemany UPDATE);
         meters never seen before are registered with defaults. Returns their ids."""
@@ -214,6 +273,7 @@ class Registry:
                     "b_seen": s.seen_ms,
                     "b_reading": s.reading_ms,
                     "b_valve": s.valve,
+                    "b_valve_ms": s.reading_ms if s.valve_ms is None else s.valve_ms,
                     "b_status": s.status,
                 }
                 for m, s in sightings.items()
@@ -280,38 +340,46 @@ class Registry:
     def record_decision(self, decision: Decision, now_ms: int) -> tuple[AlarmView, bool]:
         """Open an alarm for the decision's (meter, rule), or update the one still open.
         Returns the alarm and whether it is new."""
+        return self.record_decisions([decision], now_ms)[0]
 
-        def work(session: Session) -> tuple[AlarmView, bool]:
-            alarm = session.scalars(
-                select(Alarm).where(
-                    Alarm.meter_id == decision.meter_id,
-                    Alarm.rule == decision.rule,
+    def record_decisions(
+        self, decisions: Sequence[Decision], now_ms: int
+    ) -> list[tuple[AlarmView, bool]]:
+        """``record_decision`` for a whole batch in one transaction (one SELECT per thousand
+        meters, not one transaction per alarm: a storm of offline alarms opens in one
+        go). Decisions on the same (meter, rule) update the alarm the first one opened."""
+        if not decisions:
+            return []
+
+        def work(session: Session) -> list[tuple[AlarmView, bool]]:
+            open_alarms: dict[tuple[str, str], Alarm] = {}
+            meters = sorted({d.meter_id for d in decisions})
+            rules = sorted({d.rule for d in decisions})
+            for first in range(0, len(meters), 1000):
+                query = select(Alarm).where(
+                    Alarm.meter_id.in_(meters[first : first + 1000]),
+                    Alarm.rule.in_(rules),
                     Alarm.state.in_(ALARM_OPEN_STATES),
                 )
-            ).first()
-            created = alarm is None
-            if alarm is None:
-                alarm = Alarm(
-                    meter_id=decision.meter_id,
-                    rule=decision.rule,
-                    action=decision.action,
-                    state="active",
-                    opened_ts_ms=decision.ts_ms,
-                    last_ts_ms=decision.ts_ms,
-                    repeat_count=1,
-                    detail=dict(decision.detail),
-                    created_ms=now_ms,
-                    note="",
-                    updated_ms=now_ms,
-                )
-                session.add(alarm)
-            else:
+                for alarm in session.scalars(query):
+                    open_alarms.setdefault((alarm.meter_id, alarm.rule), alarm)
+            results: list[tuple[Alarm, bool]] = []
+            for decision in decisions:
+                key = (decision.meter_id, decision.rule)
+                found = open_alarms.get(key)
+                if found is None:
+                    opened = open_alarms[key] = _new_alarm(decision, now_ms)
+                    session.add(opened)
+                    results.append((opened, True))
+                    continue
+                alarm = found
                 alarm.last_ts_ms = max(alarm.last_ts_ms, decision.ts_ms)
                 alarm.repeat_count += 1
                 alarm.detail = dict(decision.detail)
                 alarm.updated_ms = now_ms
+                results.append((alarm, False))
             session.flush()
-            return _view(AlarmView, alarm), created
+            return [(_view(AlarmView, alarm), created) for alarm, created in results]
 
         return self._run(work)
 
@@ -345,18 +413,24 @@ class Registry:
         at ``now_ms`` by gasguard with that reason, audited, so the alarms of a network
         outage end with it. They stay in the alarm history."""
 
+        if not heard:
+            return []
+
         def work(session: Session) -> list[AlarmView]:
-            open_offline = session.scalars(
-                select(Alarm).where(Alarm.rule == "offline", Alarm.state.in_(ALARM_OPEN_STATES))
-            ).all()
+            meters = sorted(heard)
             cleared = []
-            for alarm in open_offline:
-                heard_ms = heard.get(alarm.meter_id)
-                if heard_ms is None or heard_ms < alarm.created_ms:
-                    continue
-                _change(session, alarm, SAFETY_ACTOR, "alarm.clear", HEARD_AGAIN, now_ms)
-                _mark_cleared(alarm, SAFETY_ACTOR, now_ms)
-                cleared.append(_view(AlarmView, alarm))
+            for first in range(0, len(meters), 1000):
+                query = select(Alarm).where(
+                    Alarm.meter_id.in_(meters[first : first + 1000]),
+                    Alarm.rule == "offline",
+                    Alarm.state.in_(ALARM_OPEN_STATES),
+                )
+                for alarm in session.scalars(query):
+                    if heard[alarm.meter_id] < alarm.created_ms:
+                        continue
+                    _change(session, alarm, SAFETY_ACTOR, "alarm.clear", HEARD_AGAIN, now_ms)
+                    _mark_cleared(alarm, SAFETY_ACTOR, now_ms)
+                    cleared.append(_view(AlarmView, alarm))
             return cleared
 
         return self._run(work)
@@ -412,7 +486,13 @@ class Registry:
         cleared = ALARMS.alias("cleared")
         open_alarm = ALARMS.alias("open_alarm")
         query = (
-            select(cleared.c.meter_id, cleared.c.rule, cleared.c.cleared_ms)
+            select(
+                cleared.c.meter_id,
+                cleared.c.rule,
+                cleared.c.cleared_ms,
+                cleared.c.id,
+                cleared.c.cleared_by,
+            )
             .where(cleared.c.state == "cleared", cleared.c.cleared_ms >= since_ms)
             .where(
                 ~select(open_alarm.c.id)
@@ -423,9 +503,9 @@ class Registry:
                 )
                 .exists()
             )
-            .order_by(cleared.c.cleared_ms)
+            .order_by(cleared.c.cleared_ms, cleared.c.id)
         )
-        return self._run(lambda s: [ClearedAlarm(m, r, c) for m, r, c in s.execute(query).all()])
+        return self._run(lambda s: [ClearedAlarm(*row) for row in s.execute(query).all()])
 
     def alarms_changed_since(self, since_ms: int, limit: int = 500) -> list[AlarmView]:
         return self._changed_since(Alarm, AlarmView, since_ms, limit)

@@ -13,10 +13,11 @@ import hmac
 import secrets
 from typing import Literal
 
+from meters.lifecycle import COUNTER_REUSED
 from meters.protocol import Command, CommandReply
 
 KEY_BYTES = 32
-Rejection = Literal["bad_signature", "expired", "replayed", "wrong_meter"]
+Rejection = Literal["bad_signature", "expired", "replayed", "wrong_meter", "counter_reused"]
 
 
 def new_key() -> str:
@@ -41,21 +42,30 @@ def signature_ok(key_hex: str, signed: Command | CommandReply) -> bool:
 
 
 def check_command(
-    key_hex: str, meter_id: str, last_counter: int, now_ms: int, command: Command
+    key_hex: str,
+    meter_id: str,
+    last_counter: int,
+    now_ms: int,
+    command: Command,
+    last_command_id: str = "",
 ) -> Rejection | None:
     """What a meter checks before acting; None means act. The same counter as the last
-    accepted one is not refused: it is a resend, and the meter confirms again without
-    acting twice (see ``is_resend``)."""
+    accepted one is not refused when it comes with the same command id: it is a resend,
+    and the meter confirms again without acting twice (see ``is_resend``). The same
+    counter with another command id is refused (``counter_reused``): the server signs that
+    command again with a fresh counter, so it is neither lost nor taken for a resend."""
     if command.meter_id != meter_id:
         return "wrong_meter"
     if not signature_ok(key_hex, command):
         return "bad_signature"
     if command.counter < last_counter:
         return "replayed"
+    if command.counter == last_counter and command.command_id != last_command_id:
+        return COUNTER_REUSED
     if now_ms > command.expires_ms:
         return "expired"
     return None
 
 
-def is_resend(last_counter: int, command: Command) -> bool:
-    return command.counter == last_counter
+def is_resend(last_counter: int, command: Command, last_command_id: str = "") -> bool:
+    return command.counter == last_counter and command.command_id == last_command_id

@@ -20,6 +20,9 @@ class MeterView:
     valve: str | None
     status: str | None
     installed_ms: int | None = None  # commissioned on its connection application
+    valve_ms: int | None = None  # the meter time of the fact ``valve`` comes from
+    closures: tuple[str, ...] = ()  # why it is closed (meters.command_policy)
+    armed_ms: int | None = None  # when it was last armed (meter time), until it opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +86,20 @@ class WorkerHealth:
     spool_bytes: int
     messages_per_s: float
     readings_per_s: float
+    fault: str = ""  # a critical fault of the worker (a lane that died), or ""
+    warning: str = ""  # what limits it or risks data (a small broker window), or ""
 
 
 @dataclass(frozen=True, slots=True)
 class ClearedAlarm:
-    """An operator cleared this (meter, rule) and no newer alarm is open for it."""
+    """Alarm ``alarm_id`` on (meter, rule) was cleared, by an operator or by gasguard
+    itself (``cleared_by``), and no newer alarm is open for that (meter, rule)."""
 
     meter_id: str
     rule: str
     cleared_ms: int
+    alarm_id: int
+    cleared_by: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +148,7 @@ class CommandView:
     delivered_ms: int | None = None
     finished_ms: int | None = None
     error: str | None = None
+    closures: tuple[str, ...] = ()  # a close: its reason and those of the closes it joined
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,10 +103,12 @@ class SafetyEngine:
         )
 
     def clear(self, meter_id: str, rule: str) -> None:
-        """An operator cleared the alarm: the rule may fire again for this meter."""
+        """An operator cleared the alarm: the rule may fire again for this meter. An alarm
+        the engine does not raise (a command's or a connection's) changes nothing here."""
+        code = RULE_CODE.get(rule)
         slot = self.index.find(meter_id)
-        if slot is not None:
-            self.states[slot]["open_rules"] &= ~(1 << RULE_CODE[rule]) & 0xFFFF
+        if code is not None and slot is not None:
+            self.states[slot]["open_rules"] &= ~(1 << code) & 0xFFFF
 
     @property
     def meters(self) -> int:

@@ -29,6 +29,12 @@ require_binary() {
   have "$1" || die "$1 still missing after installing $2"
 }
 
+# require_package PACKAGE: install a Debian package that provides no binary (fonts).
+require_package() {
+  dpkg -s "$1" >/dev/null 2>&1 && return 0
+  apt_install "$1" || say "WARNING: $1 is missing and cannot be installed here"
+}
+
 python_ok() {
   "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null
 }

@@ -68,6 +68,7 @@ class SimMeter:
     battery_pct: float = 95.0
     key: str = ""
     last_counter: int = 0
+    last_command_id: str = ""  # of the command that carried ``last_counter``
     appliance_open_m3h: float = 0.0
     clock_offset_ms: int = 0  # the meter's clock minus the true time
     battery_drain_pct_per_day: float = 0.0
@@ -156,13 +157,15 @@ class SimMeter:
     def handle(self, command: Command, now_ms: int) -> CommandReply:
         """Check, act, reply (signed). A resend of the last command is confirmed again
         without acting twice."""
-        refused = check_command(self.key, self.meter_id, self.last_counter, now_ms, command)
+        refused = check_command(
+            self.key, self.meter_id, self.last_counter, now_ms, command, self.last_command_id
+        )
         if refused is not None:
             self.rejected.append(refused)
             return self._reply(command, now_ms, "rejected", refused)
-        if is_resend(self.last_counter, command):
+        if is_resend(self.last_counter, command, self.last_command_id):
             return self._reply(command, now_ms, "done")
-        self.last_counter = command.counter
+        self.last_counter, self.last_command_id = command.counter, command.command_id
         if command.action == "close":
             self.read(now_ms)
             self.valve, self.armed = "closed", False

@@ -33,6 +33,18 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoSer
     server.stop()
 
 
+@pytest.fixture
+def stock_mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    """Mosquitto with its own limits (in-flight 20, queue 1,000), as a utility's broker
+    may be. One per test: its drop counter counts from its start. ``sys_interval`` 1 s
+    instead of 10 so the $SYS counters arrive within a test's patience."""
+    server = MosquittoServer(
+        tmp_path_factory.mktemp("stock-mosquitto"), stock=True, sys_interval_s=1
+    )
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
     server = InfluxServer(tmp_path_factory.mktemp("influxd"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -127,12 +128,16 @@ def one_leak_fleet(meters: int, prefix: str, leak_after_s: float) -> SimulatorCo
     )
 
 
-def gasguard(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """The ``gasguard`` command as a user runs it (exit status left to the caller)."""
+def gasguard(
+    *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The ``gasguard`` command as a user runs it (exit status left to the caller);
+    ``env``: variables added to this process's environment."""
     return subprocess.run(
         [sys.executable, "-m", "gasguard.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env=None if env is None else {**os.environ, **env},
     )

@@ -11,7 +11,7 @@ from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
 from api.params import Limit, Offset, RecordId
 from api.schemas import AlarmAck, AlarmAssign, AlarmClear, AlarmComment
-from meters.protocol import METER_ID_RE
+from meters.protocol import METER_ID_PATTERN
 from meters.views import AlarmView
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
@@ -27,7 +27,7 @@ def list_alarms(
         Literal["active", "acknowledged", "cleared", "open"] | None,
         Query(description="open: active or acknowledged"),
     ] = None,
-    meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
+    meter_id: Annotated[str | None, Query(pattern=METER_ID_PATTERN)] = None,
     offset: Offset = 0,
     limit: Limit = 100,
     rule: Annotated[str | None, Query(max_length=32)] = None,

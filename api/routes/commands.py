@@ -11,14 +11,14 @@ from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
 from api.params import Limit, Offset
 from api.schemas import CommandRequest
-from meters.command_policy import refusal
+from meters.command_policy import role_refusal
 from meters.command_store import NewCommand
-from meters.protocol import METER_ID_RE
+from meters.protocol import METER_ID_PATTERN
 from meters.views import CommandView
 
 router = APIRouter(tags=["commands"])
 
-MeterId = Annotated[str, Path(pattern=METER_ID_RE.pattern)]
+MeterId = Annotated[str, Path(pattern=METER_ID_PATTERN)]
 CommandState = Literal["queued", "sent", "delivered", "succeeded", "failed", "expired", "timed_out"]
 
 
@@ -26,7 +26,7 @@ CommandState = Literal["queued", "sent", "delivered", "succeeded", "failed", "ex
 def list_commands(
     _viewer: Viewer,
     registry: RegistryDep,
-    meter_id: Annotated[str | None, Query(pattern=METER_ID_RE.pattern)] = None,
+    meter_id: Annotated[str | None, Query(pattern=METER_ID_PATTERN)] = None,
     state: CommandState | None = None,
     offset: Offset = 0,
     limit: Limit = 100,
@@ -55,10 +55,15 @@ def issue_command(
     it (the same command comes back)."""
     registry = context.registry
     registry.get_meter(meter_id)  # 404 for an unknown meter
-    refused = refusal(body.action, actor.role, registry.commands.closure(meter_id))
+    refused = role_refusal(body.action, actor.role)
     if refused is not None:
-        raise HTTPException(refused[0], detail=refused[1])
+        detail = {"refused": refused, "role": actor.role}
+        target = f"meter:{meter_id}"
+        action = f"command.{body.action}.refused"
+        registry.audit(actor, action, target, body.reason, detail, context.clock())
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refused)
     new = NewCommand(meter_id, body.action, body.reason, body.closure)
+    # a remote open the valve's closures forbid: Conflict (409), audited by the store
     command, _created = registry.commands.create(
         new, actor, context.clock(), int(context.command_ttl_s * 1000)
     )

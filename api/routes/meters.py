@@ -10,14 +10,14 @@ from api.deps import ContextDep, RegistryDep, StoreDep
 from api.params import Limit, Offset
 from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
-from meters.protocol import METER_ID_RE
+from meters.protocol import METER_ID_PATTERN
 from meters.views import MeterView
 from safety.domain import Reading
 
 # Reading any of this needs a signed-in viewer.
 router = APIRouter(prefix="/meters", tags=["meters"], dependencies=[Depends(require("viewer"))])
 
-MeterId = Annotated[str, Path(pattern=METER_ID_RE.pattern)]
+MeterId = Annotated[str, Path(pattern=METER_ID_PATTERN)]
 
 
 def reading_out(reading: Reading) -> ReadingOut:

@@ -147,7 +147,12 @@ function drawOverview(o) {
   const ingest = o.ingest;
   const stale = ingest.workers.filter((w) => w.stale).length;
   setText("t-ingest", ingest.workers.length === 0 ? "无 none" : ingest.ok ? "正常 OK" : "异常 check");
-  setText("t-ingest-detail", `${ingest.workers.length - stale}/${ingest.workers.length} 进程在报 workers reporting`);
+  const faults = ingest.workers.filter((w) => w.fault).map((w) => `${w.worker}: ${w.fault}`);
+  const warnings = ingest.workers.filter((w) => w.warning).map((w) => w.warning);
+  const reporting = `${ingest.workers.length - stale}/${ingest.workers.length} 进程在报 workers reporting`;
+  setText("t-ingest-detail", faults.length
+    ? `严重故障 critical fault — ${faults.join("; ")}`
+    : warnings.length ? `${reporting}; 注意 note — ${[...new Set(warnings)].join("; ")}` : reporting);
   document.getElementById("t-ingest-tile").className = "tile " + (ingest.ok ? "ok" : "critical");
   setText("t-rate", Math.round(ingest.messages_per_s));
   setText("t-spool", ingest.spool_records);
@@ -597,9 +602,30 @@ async function start() {
   setText("who", `${me.username} · ${me.role}`);
   refresh();
   drawReport();
+  drawCompleteness();
   clearInterval(timer);
+  clearInterval(completenessTimer);
   timer = setInterval(refresh, REFRESH_MS);
+  completenessTimer = setInterval(drawCompleteness, COMPLETENESS_MS);
   listen();
+}
+
+// -- data completeness (抄表率): its own slower timer, it counts every meter's readings ---
+
+const COMPLETENESS_MS = 60000;
+let completenessTimer = null;
+
+async function drawCompleteness() {
+  try {
+    const c = await api("/completeness?limit=1");
+    setText("t-completeness", c.expected ? `${(c.share * 100).toFixed(1)} %` : "–");
+    setText("t-completeness-detail",
+      `${c.below_total} 表低于 meters below ${Math.round(c.min_share * 100)} % (24 h)`);
+    document.getElementById("t-completeness-tile").className =
+      "tile " + (c.below_total ? "warn" : "ok");
+  } catch (error) {
+    setText("t-completeness-detail", "不可用 unavailable");
+  }
 }
 
 async function signIn(event) {

@@ -31,6 +31,10 @@ class TelemetryStore(Protocol):
     def count(self, meter_id: str | None = None) -> int:
         """How many points are stored (for one meter, or for all)."""
 
+    def counts(self, start_ms: int, end_ms: int) -> dict[str, int]:
+        """How many readings each meter has with ``start_ms <= ts < end_ms`` (meters with
+        none are absent): the received side of data completeness."""
+
     def ping(self) -> bool:
         """True when the backend answers."""
 

@@ -3,18 +3,28 @@ InfluxDB 1.x, 2.4+ (v1 compatibility, token auth) and 3.x all serve."""
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from meters.errors import StoreRejected, StoreUnavailable
-from meters.protocol import METER_ID_RE
+from meters.protocol import is_meter_id
 from meters.telemetry import lineprotocol
 from meters.telemetry.base import MEASUREMENT, NUMERIC_FIELDS
 from safety.domain import Reading
 
 COLUMNS = ("time", *NUMERIC_FIELDS, "valve")
+
+
+@dataclass(frozen=True, slots=True)
+class InfluxFacts:
+    version: str
+    server_ms: int | None  # the server's clock (its Date header, to the second)
+    database_exists: bool
+    retention: tuple[tuple[str, str, bool], ...]  # (name, duration, is the default)
 
 
 class InfluxTelemetryStore:
@@ -57,6 +67,53 @@ class InfluxTelemetryStore:
         rows = self._select(f"SELECT count(volume_m3) FROM {MEASUREMENT}{where}")
         return int(rows[0][1]) if rows else 0
 
+    def counts(self, start_ms: int, end_ms: int) -> dict[str, int]:
+        query = (
+            f"SELECT count(volume_m3) FROM {MEASUREMENT} "
+            f"WHERE time >= {int(start_ms)}ms AND time < {int(end_ms)}ms GROUP BY meter_id"
+        )
+        response = self._request(
+            "GET", "/query", params={"db": self.database, "q": query, "epoch": "ms"}
+        )
+        try:
+            result = response.json()["results"][0]
+        except (ValueError, KeyError, IndexError) as exc:
+            raise StoreRejected(f"InfluxDB answered {response.text[:200]}") from exc
+        if "error" in result:
+            raise StoreRejected(f"InfluxDB query failed: {result['error']}")
+        return {
+            series["tags"]["meter_id"]: int(series["values"][0][1])
+            for series in result.get("series") or []
+        }
+
+    def server_facts(self) -> InfluxFacts:
+        """What ``gasguard doctor`` checks: version, clock, whether the database exists,
+        and its retention policies."""
+        ping = self._request("GET", "/ping")
+        date = ping.headers.get("Date")
+        server_ms = (
+            int(email.utils.parsedate_to_datetime(date).timestamp() * 1000) if date else None
+        )
+        databases = {row[0] for row in self._show("SHOW DATABASES")}
+        policies: list[tuple[str, str, bool]] = []
+        if self.database in databases:
+            rows = self._show(f'SHOW RETENTION POLICIES ON "{self.database}"')
+            policies = [(str(r[0]), str(r[1]), bool(r[-1])) for r in rows]
+        return InfluxFacts(
+            ping.headers.get("X-Influxdb-Version", "unknown"),
+            server_ms,
+            self.database in databases,
+            tuple(policies),
+        )
+
+    def _show(self, query: str) -> list[list[Any]]:
+        response = self._request("GET", "/query", params={"q": query})
+        try:
+            series = response.json()["results"][0].get("series") or []
+        except (ValueError, KeyError, IndexError) as exc:
+            raise StoreRejected(f"InfluxDB answered {query!r} with {response.text[:200]}") from exc
+        return series[0]["values"] if series else []
+
     def ping(self) -> bool:
         try:
             return self._http.get("/ping").status_code == 204
@@ -93,7 +150,7 @@ class InfluxTelemetryStore:
 
 
 def _where_meter(meter_id: str) -> str:
-    if not METER_ID_RE.match(meter_id):
+    if not is_meter_id(meter_id):
         raise StoreRejected(f"invalid meter id {meter_id!r}")
     return f"meter_id = '{meter_id}'"
 

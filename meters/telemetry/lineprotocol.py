@@ -13,6 +13,8 @@ from safety.domain import Reading
 
 @functools.lru_cache(maxsize=65_536)
 def _escape_tag(value: str) -> str:
+    if "\n" in value or "\r" in value:  # a line break would end the point: never escapable
+        raise StoreRejected(f"tag value {value!r} has a line break")
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
 
 

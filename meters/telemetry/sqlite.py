@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from meters.errors import StoreRejected, StoreUnavailable
+from meters.protocol import is_meter_id
 from meters.telemetry.base import NUMERIC_FIELDS
 from safety.domain import Reading
 
@@ -52,6 +53,9 @@ class SqliteTelemetryStore:
             raise StoreUnavailable(f"cannot open telemetry database {path}: {exc}") from exc
 
     def write(self, readings: Sequence[Reading]) -> None:
+        for reading in readings:
+            if not is_meter_id(reading.meter_id):
+                raise StoreRejected(f"invalid meter id {reading.meter_id!r}")
         rows = [tuple(getattr(r, c) for c in COLUMNS) for r in readings]
         if not rows:
             return
@@ -87,6 +91,13 @@ class SqliteTelemetryStore:
             return int(self._query("SELECT count(*) FROM gas_reading", ())[0][0])
         sql = "SELECT count(*) FROM gas_reading WHERE meter_id = ?"
         return int(self._query(sql, (meter_id,))[0][0])
+
+    def counts(self, start_ms: int, end_ms: int) -> dict[str, int]:
+        sql = (
+            "SELECT meter_id, count(*) FROM gas_reading WHERE ts_ms >= ? AND ts_ms < ? "
+            "GROUP BY meter_id"
+        )
+        return {meter: int(n) for meter, n in self._query(sql, (start_ms, end_ms))}
 
     def ping(self) -> bool:
         try:

@@ -191,6 +191,8 @@ def test_unknown_things_are_404_and_bad_ids_422(client: TestClient) -> None:
     assert client.get("/api/v1/commands/no-such-command").status_code == 404
     bad = client.get("/api/v1/meters/" + "x" * 40)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "meter_id"]
+    newline = client.get("/api/v1/meters/M1%0A")
+    assert newline.status_code == 422 and newline.json()["detail"][0]["loc"] == ["path", "meter_id"]
     assert client.get("/api/v1/alarms", params={"state": "opened"}).json()["detail"][0]["loc"] == [
         "query",
         "state",
@@ -255,3 +257,28 @@ def test_telemetry_down_is_503_not_500(tmp_path: Path) -> None:
         assert test_client.get("/api/v1/meters/M1/readings").status_code == 503
         health = test_client.get("/api/v1/health")
         assert health.status_code == 503 and health.json()["telemetry"] is False
+
+
+def test_data_completeness_for_the_fleet_and_the_meters_below(tmp_path: Path) -> None:
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    start = NOW - 3_600_000
+    registry.provision([MeterProfile("C1"), MeterProfile("C2")], start)
+    registry.record_sightings({m: MeterSighting(NOW, NOW) for m in ("C1", "C2")})
+    store.write([Reading("C1", start + i * 60_000, 1.0 + i) for i in range(60)])
+    store.write([Reading("C2", start + i * 120_000, 1.0 + i) for i in range(30)])
+    add_user(registry, "vera", "viewer", NOW)
+    with TestClient(create_app(api_context(registry, store, lambda: NOW))) as client:
+        client.headers.update(bearer(client, "vera"))
+        body = client.get("/api/v1/completeness", params={"start": start, "end": NOW}).json()
+        assert (body["meters"], body["expected"], body["received"], body["complete"]) == (
+            2,
+            120,
+            90,
+            1,
+        )
+        assert body["share"] == 0.75 and body["below_total"] == 1
+        assert body["below"] == [{"meter_id": "C2", "expected": 60, "received": 30, "share": 0.5}]
+        bad = client.get("/api/v1/completeness", params={"start": "yesterday"})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "start"]
+    store.close()

@@ -97,7 +97,7 @@ def test_a_safety_closure_is_never_opened_remotely_only_armed(
         "/api/v1/meters/M1/commands", json={"action": "close", "reason": "leak"}, headers=otto
     ).json()
     settle(registry, closed["id"], "M1", "closed")
-    assert registry.commands.closure("M1") == "safety"
+    assert registry.get_meter("M1").closures == ("safety",)
     open_by_operator = {"action": "open", "reason": "customer asks"}
     refused = client.post("/api/v1/meters/M1/commands", json=open_by_operator, headers=otto)
     assert refused.status_code == 403
@@ -124,4 +124,38 @@ def test_a_billing_closure_may_be_opened_by_a_supervisor(
     )
     assert opened.status_code == 202
     settle(registry, opened.json()["id"], "M2", "open")
-    assert registry.commands.closure("M2") is None
+    assert registry.get_meter("M2").closures == ()
+
+
+def test_a_billing_close_after_a_leak_shutoff_does_not_make_the_valve_openable(
+    client: TestClient, registry: Registry
+) -> None:
+    """The issue's sequence through the API: the leak's safety close is confirmed, an
+    operator sends a billing close (confirmed at once), a supervisor's open is refused."""
+    from meters.command_store import NewCommand
+    from meters.views import SAFETY_ACTOR
+
+    otto, sam = bearer(client, "otto"), bearer(client, "sam")
+    leak, _ = registry.commands.create(
+        NewCommand("M1", "close", "leak_detector (alarm 1)"), SAFETY_ACTOR, NOW, 3_600_000
+    )
+    settle(registry, leak.id, "M1", "closed")
+    billing = client.post(
+        "/api/v1/meters/M1/commands",
+        json={"action": "close", "reason": "unpaid", "closure": "billing"},
+        headers=otto,
+    ).json()
+    settle(registry, billing["id"], "M1", "closed")
+    meter = client.get("/api/v1/meters/M1", headers=otto).json()
+    assert meter["closures"] == ["billing", "safety"]
+    refused = client.post(
+        "/api/v1/meters/M1/commands", json={"action": "open", "reason": "paid"}, headers=sam
+    )
+    assert refused.status_code == 409 and "closed for safety" in refused.json()["detail"]
+    entry = registry.audit_entries()[0]
+    assert (entry.action, entry.actor, entry.target) == ("command.open.refused", "sam", "meter:M1")
+    by_role = client.post(
+        "/api/v1/meters/M1/commands", json={"action": "open", "reason": "paid"}, headers=otto
+    )
+    assert by_role.status_code == 403
+    assert registry.audit_entries()[0].detail["role"] == "operator"

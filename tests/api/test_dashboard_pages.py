@@ -77,6 +77,42 @@ def test_the_overview_shows_the_fleet_alarms_by_severity_and_ingest_health(
         page.screenshot(path=str(artifacts / "dashboard-overview.png"), full_page=True)
 
 
+def test_a_dead_lane_a_small_broker_window_and_data_completeness_show_on_the_overview(
+    registry: Registry, tmp_path: Path, page: Page, artifacts: Path
+) -> None:
+    from meters.telemetry import SqliteTelemetryStore
+    from safety.domain import Reading
+
+    now = wall_clock_ms()
+    start = now - 3_600_000
+    registry.provision([MeterProfile("C000"), MeterProfile("C001")], start)
+    registry.record_sightings({m: MeterSighting(now, now) for m in ("C000", "C001")})
+    store = SqliteTelemetryStore(tmp_path / "live.sqlite3")  # the store serving() opens
+    store.write([Reading("C000", start + i * 60_000, 1.0 + i) for i in range(60)])
+    store.write([Reading("C001", start + i * 120_000, 1.0 + i) for i in range(30)])
+    store.close()
+    warning = "the broker's in-flight window for MQTT 3.1.1 is 20 (< 1000)"
+    fault = "lane 1/2 died at 1790000000000: its partition was handed on"
+    registry.workers.record(
+        WorkerHealth("w1", "0/2", now, 10, 100, 0, 0, 0, 4.0, 40.0, fault, warning)
+    )
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
+        expect(page.locator("#t-ingest")).to_have_text("异常 check")
+        expect(page.locator("#t-ingest-detail")).to_contain_text("严重故障 critical fault")
+        expect(page.locator("#t-ingest-detail")).to_contain_text("lane 1/2 died")
+        expect(page.locator("#t-ingest-tile")).to_have_class("tile critical")
+        expect(page.locator("#t-completeness")).to_have_text("75.0 %")
+        expect(page.locator("#t-completeness-detail")).to_contain_text("1 表低于 meters below 90 %")
+        page.screenshot(path=str(artifacts / "dashboard-ingest-fault.png"), full_page=True)
+        registry.workers.record(
+            WorkerHealth("w1", "0/2", wall_clock_ms(), 10, 100, 0, 0, 0, 4.0, 40.0, "", warning)
+        )
+        page.reload()
+        expect(page.locator("#t-ingest-detail")).to_contain_text("注意 note")
+        expect(page.locator("#t-ingest-detail")).to_contain_text("in-flight window")
+
+
 def test_assign_and_comment_from_the_keyboard(
     registry: Registry, tmp_path: Path, page: Page
 ) -> None:

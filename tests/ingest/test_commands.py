@@ -208,6 +208,28 @@ def test_forged_altered_and_replayed_commands_are_refused_by_the_meter(
         ingester.stop()
 
 
+def test_a_counter_the_meter_saw_with_another_command_is_signed_again_and_acted_on_once(
+    mosquitto: MosquittoServer, registry: Registry, meter: WireMeter, tmp_path: Path
+) -> None:
+    """A meter that acted on another command with counter 1 (two commands given one
+    counter before counters were allocated atomically) refuses the new close with
+    ``counter_reused``; the server signs it again with a fresh counter and the meter
+    closes, once, with no refusal alarm."""
+    meter.sim.last_counter, meter.sim.last_command_id = 1, "legacy-arm"
+    ingester = ingester_for(mosquitto, registry, tmp_path)
+    meter.online()
+    try:
+        command_id = issue(registry, "close", "leak", 60_000)
+        wait_state(registry, command_id, "succeeded")
+        assert meter.sim.rejected == ["counter_reused"]
+        assert meter.acted == ["close open->closed"]
+        final = registry.commands.get(command_id)
+        assert final.counter == 2 and meter.sim.last_command_id == command_id
+        assert [a.rule for a in registry.list_alarms(meter_id="V1")] == []
+    finally:
+        ingester.stop()
+
+
 def test_a_command_in_flight_when_the_ingester_is_killed_is_resumed_after_restart(
     mosquitto: MosquittoServer,
     influxd: InfluxServer,

@@ -122,7 +122,7 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
         final = commands.get(command.command_id)
         assert final.delivered_ms is not None and final.finished_ms is not None
         assert registry.get_meter("LEAK1").valve == "closed"
-        assert commands.closure("LEAK1") == "safety"
+        assert registry.get_meter("LEAK1").closures == ("safety",)
         audit = [e for e in registry.audit_entries() if e.action == "command.close"]
         assert audit[0].actor == "gasguard-safety" and "leak_detector" in audit[0].reason
     finally:

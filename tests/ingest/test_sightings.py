@@ -4,7 +4,7 @@ from ingest.decode import Decoded
 from ingest.sightings import SightingsBuffer
 from meters.protocol import CommandReply
 from meters.registry import MeterSighting
-from safety.domain import Reading
+from safety.domain import MeterEvent, Reading
 
 
 def test_sightings_merge_until_due_and_keep_the_newest_reading() -> None:
@@ -21,14 +21,26 @@ def test_sightings_merge_until_due_and_keep_the_newest_reading() -> None:
     assert buffer.take() is None  # not due yet
     now[0] = 2.5
     assert buffer.take() == {
-        "M1": MeterSighting(1100, 50, "open", None),
+        "M1": MeterSighting(1100, 50, "open", None, valve_ms=50),  # the older one lost
         "M2": MeterSighting(1200, None, None, "online"),
     }
     assert buffer.take(force=True) is None  # nothing new
 
 
-def test_a_reply_carries_the_valve_state() -> None:
+def test_a_reply_valve_waits_for_its_signature_check() -> None:
+    """An unverified reply's valve is not the meter's valve (the registry records it only
+    after checking the signature and the command): here only the sighting counts."""
     buffer = SightingsBuffer(flush_every_s=2.0)
     reply = CommandReply("c1", "M1", "done", 5, valve="closed")
     buffer.add([Decoded("gas/v1/meters/M1/replies", "M1", "replies", reply=reply)], 7)
-    assert buffer.take(force=True) == {"M1": MeterSighting(7, None, "closed", None)}
+    assert buffer.take(force=True) == {"M1": MeterSighting(7, None, None, None)}
+
+
+def test_valve_events_are_valve_facts_at_their_time() -> None:
+    buffer = SightingsBuffer(flush_every_s=2.0)
+    topic = "gas/v1/meters/M1/events"
+    opened = MeterEvent("M1", 90, "valve_opened")
+    older = Reading("M1", 80, 1.0, valve="closed")
+    buffer.add([Decoded(topic, "M1", "events", events=(opened,))], 100)
+    buffer.add([Decoded(topic, "M1", "telemetry", readings=(older,))], 101)
+    assert buffer.take(force=True) == {"M1": MeterSighting(101, 80, "open", None, valve_ms=90)}

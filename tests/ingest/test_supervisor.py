@@ -18,6 +18,10 @@ class FakeLane:
     def __init__(self, partition: Partition, log: list[str], worker: str) -> None:
         self.name = f"{worker}:{partition.index}"
         self.log = log
+        self.dead = False  # its worker thread died
+
+    def alive(self) -> bool:
+        return not self.dead
 
     def start(self) -> None:
         self.log.append(f"start {self.name}")
@@ -35,16 +39,28 @@ class Cluster:
         self.now_ms = 1_000_000
         self.log: list[str] = []
 
+        self.lanes: dict[str, FakeLane] = {}
+        self.deaths = 0
+
     def worker(self, index: int, leases: LeaseStore | None = None) -> PartitionSupervisor:
         name = f"w{index}"
+
+        def build(partition: Partition) -> FakeLane:
+            lane = self.lanes[f"{name}:{partition.index}"] = FakeLane(partition, self.log, name)
+            return lane
+
+        def died() -> None:
+            self.deaths += 1
+
         return PartitionSupervisor(
             leases or self.leases,
             name,
             Partition(index, 2),
-            lambda partition: FakeLane(partition, self.log, name),
+            build,
             TTL_S,
             RENEW_S,
             lambda: self.now_ms,
+            on_lane_death=died,
         )
 
     def advance(self, seconds: float, *workers: PartitionSupervisor) -> None:
@@ -140,3 +156,36 @@ def test_a_worker_that_cannot_renew_stops_its_lane_before_the_lease_can_expire(
     cluster.advance(RENEW_S, w0)
     # Its own partition again, and partition 1, which nobody has claimed for a lease time.
     assert running(w0) == [0, 1]
+
+
+def test_a_lane_whose_thread_died_is_handed_to_a_live_worker_and_reported(
+    tmp_path: Path,
+) -> None:
+    """Before: the supervisor kept renewing the dead lane's lease, so nobody ever took the
+    partition over and detection stopped without a word."""
+    cluster = Cluster(sqlite_registry(tmp_path).leases)
+    w0, w1 = cluster.worker(0), cluster.worker(1)
+    w0.run_round()
+    w1.run_round()
+    cluster.lanes["w1:1"].dead = True
+    cluster.advance(RENEW_S, w1, w0)  # w1 sees it first, then w0 takes the free lease
+    assert (running(w0), running(w1)) == ([0, 1], [])
+    assert "stop w1:1" in cluster.log and cluster.log[-1] == "start w0:1"
+    assert cluster.deaths == 1 and "lane 1/2 died" in w1.fault
+    cluster.advance(TTL_S, w0, w1)  # w1 rests, then asks for its partition back
+    cluster.advance(RENEW_S, w0, w1)
+    assert (running(w0), running(w1)) == ([0], [1])
+
+
+def test_a_lone_worker_restarts_a_dead_lane_after_one_lease_time(tmp_path: Path) -> None:
+    cluster = Cluster(sqlite_registry(tmp_path).leases)
+    w0 = cluster.worker(0)
+    w0.run_round()
+    cluster.lanes["w0:0"].dead = True
+    cluster.advance(RENEW_S, w0)
+    assert running(w0) == [] and cluster.log[-1] == "stop w0:0"
+    cluster.advance(TTL_S - RENEW_S, w0)
+    assert 0 not in running(w0), "it rests for one lease time, for a live worker to take it"
+    cluster.advance(RENEW_S, w0)
+    assert 0 in running(w0) and cluster.log.count("start w0:0") == 2
+    assert cluster.lanes["w0:0"].alive() and cluster.deaths == 1

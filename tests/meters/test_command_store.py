@@ -7,11 +7,13 @@ import pytest
 
 from meters.command_store import NewCommand
 from meters.errors import Conflict
+from meters.protocol import Command as WireCommand
 from meters.protocol import CommandReply
 from meters.registry import MeterSighting, Registry
-from meters.signing import new_key, sign_reply, signature_ok
+from meters.signing import new_key, sign_command, sign_reply, signature_ok
 from meters.views import SAFETY_ACTOR, Actor
 from safety.domain import MeterProfile
+from simulators.meter import SimMeter
 
 T0 = 1_790_000_000_000
 HOUR_MS = 3_600_000
@@ -35,8 +37,9 @@ def test_a_command_gets_the_next_counter_an_expiry_and_an_audit_entry(registry: 
     arm, _ = registry.commands.create(NewCommand("M1", "arm", "reopen"), OTTO, T0 + 2, HOUR_MS)
     assert arm.counter == 2
     entries = [(e.action, e.actor, e.reason) for e in registry.audit_entries()]
-    assert entries[:2] == [
+    assert entries[:3] == [
         ("command.arm", "otto", "reopen"),
+        ("command.close.joined", "otto", "over_flow"),  # who joined, and why, is kept
         ("command.close", "gasguard-safety", "leak"),
     ]
 
@@ -76,7 +79,7 @@ def test_replies_are_checked_and_telemetry_confirms_the_valve(registry: Registry
     registry.record_sightings({"M1": MeterSighting(T0 + 7, T0 + 4, "closed")})
     (done,) = store.confirm_from_telemetry(T0 + 8)
     assert (done.state, done.finished_ms) == ("succeeded", T0 + 8)
-    assert store.closure("M1") == "safety"
+    assert registry.get_meter("M1").closures == ("safety",)
     fresh, created = store.create(close(reason="again"), OTTO, T0 + 9, HOUR_MS)
     assert created and fresh.counter == 2
     assert [c.id for c in store.find("M1")] == [fresh.id, command.id]
@@ -117,3 +120,231 @@ def test_due_reads_what_may_be_due_and_nothing_else(registry: Registry) -> None:
     assert [c.id for c in due] == [unsent.id, *sorted([retry_soon.id, confirmed_late.id])]
     at_expiry = store.due(T0 + HOUR_MS, T0)  # every undelivered one expires now
     assert [c.id for c in at_expiry] == [unsent.id, retry_soon.id, retry_later.id]
+
+
+# -- issue 17: closure sets, counters, valve facts --------------------------------------
+
+SAM = Actor("sam", "supervisor", "10.0.0.8")
+
+
+def reply_to(
+    registry: Registry,
+    command_id: str,
+    meter: str,
+    at: int,
+    valve: str | None,
+    result: str = "done",
+) -> CommandReply:
+    key = registry.commands.meter_keys([meter])[meter]
+    error = None if result == "done" else "counter_reused"
+    return sign_reply(key, CommandReply(command_id, meter, result, at, valve, error))
+
+
+def settle(registry: Registry, command_id: str, meter: str, at: int, valve: str) -> None:
+    """The meter does it and says so, and a reading after the reply shows it."""
+    registry.commands.apply_reply(reply_to(registry, command_id, meter, at, valve), at + 1)
+    registry.record_sightings({meter: MeterSighting(at + 2, at + 2, valve)})
+    registry.commands.confirm_from_telemetry(at + 3)
+    assert registry.commands.get(command_id).state == "succeeded"
+
+
+def leak_shutoff(registry: Registry, at: int) -> None:
+    """A leak alarm (shutoff) and its safety close, confirmed; the alarm then cleared."""
+    from safety.domain import Decision
+
+    alarm, _ = registry.record_decision(Decision(at, "M1", "leak_detector", "shutoff", {}), at)
+    command, _ = registry.commands.create(close(), SAFETY_ACTOR, at, HOUR_MS)
+    settle(registry, command.id, "M1", at + 10, "closed")
+    registry.clear_alarm(alarm.id, OTTO, "detector replaced", at + 20)
+
+
+def open_remotely(registry: Registry, at: int) -> None:
+    registry.commands.create(NewCommand("M1", "open", "paid", "billing"), SAM, at, HOUR_MS)
+
+
+def test_a_safety_closure_relabelled_by_a_billing_close_is_still_never_opened(
+    registry: Registry,
+) -> None:
+    """The exact sequence of the issue: leak shutoff, then an operator's billing close
+    (confirmed at once: the meter is already closed), then a supervisor's open."""
+    registry.provision([MeterProfile("M1")], T0)
+    leak_shutoff(registry, T0)
+    billing, created = registry.commands.create(
+        NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0 + 100, HOUR_MS
+    )
+    assert created
+    settle(registry, billing.id, "M1", T0 + 110, "closed")
+    assert registry.get_meter("M1").closures == ("billing", "safety")
+    with pytest.raises(Conflict, match="closed for safety"):
+        open_remotely(registry, T0 + 200)
+    refusal = registry.audit_entries()[0]
+    assert (refusal.action, refusal.actor) == ("command.open.refused", "sam")
+    assert "never opened remotely" in refusal.detail["refused"]
+    assert [c.action for c in registry.commands.find("M1")] == ["close", "close"]
+
+
+def test_a_safety_close_that_joins_a_billing_close_keeps_its_reason(registry: Registry) -> None:
+    registry.provision([MeterProfile("M1")], T0)
+    billing, _ = registry.commands.create(
+        NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0, HOUR_MS
+    )
+    joined, created = registry.commands.create(close(), SAFETY_ACTOR, T0 + 1, HOUR_MS)
+    assert not created and joined.id == billing.id and joined.closures == ("billing", "safety")
+    with pytest.raises(Conflict, match="in flight"):
+        open_remotely(registry, T0 + 2)  # while the joined close is in flight
+    settle(registry, billing.id, "M1", T0 + 10, "closed")
+    assert registry.get_meter("M1").closures == ("billing", "safety")
+    with pytest.raises(Conflict, match="closed for safety"):
+        open_remotely(registry, T0 + 20)
+
+
+def test_an_open_shutoff_alarm_refuses_a_remote_open(registry: Registry) -> None:
+    from safety.domain import Decision
+
+    registry.provision([MeterProfile("M1")], T0)
+    billing, _ = registry.commands.create(
+        NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0, HOUR_MS
+    )
+    settle(registry, billing.id, "M1", T0 + 10, "closed")
+    registry.record_decision(Decision(T0 + 20, "M1", "over_flow", "shutoff", {}), T0 + 20)
+    with pytest.raises(Conflict, match="shutoff alarm is open"):
+        open_remotely(registry, T0 + 30)
+
+
+def test_the_customer_opening_after_an_arm_empties_the_set_then_billing_works_again(
+    registry: Registry,
+) -> None:
+    registry.provision([MeterProfile("M1")], T0)
+    leak_shutoff(registry, T0)
+    early = T0 + 50  # a reading with the valve open, from before the arm, arriving late
+    arm, _ = registry.commands.create(NewCommand("M1", "arm", "checked"), OTTO, T0 + 100, HOUR_MS)
+    registry.commands.apply_reply(reply_to(registry, arm.id, "M1", T0 + 110, "closed"), T0 + 111)
+    assert registry.get_meter("M1").armed_ms == T0 + 110
+    registry.record_sightings({"M1": MeterSighting(T0 + 112, early, "open")})
+    assert registry.get_meter("M1").closures == ("safety",)  # older than the arm: no effect
+    assert registry.get_meter("M1").valve == "closed"
+    registry.record_sightings({"M1": MeterSighting(T0 + 130, None, "open", valve_ms=T0 + 125)})
+    reopened = registry.get_meter("M1")  # e.g. event valve_opened at T0 + 125
+    assert (reopened.closures, reopened.armed_ms, reopened.valve) == ((), None, "open")
+    billing, _ = registry.commands.create(
+        NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0 + 200, HOUR_MS
+    )
+    settle(registry, billing.id, "M1", T0 + 210, "closed")
+    assert registry.get_meter("M1").closures == ("billing",)
+    opened, created = registry.commands.create(
+        NewCommand("M1", "open", "paid"), SAM, T0 + 300, HOUR_MS
+    )
+    assert created
+    settle(registry, opened.id, "M1", T0 + 310, "open")
+    assert registry.get_meter("M1").closures == ()
+
+
+def test_a_valve_closed_by_the_meter_itself_is_not_opened_remotely(registry: Registry) -> None:
+    registry.provision([MeterProfile("M1")], T0)
+    registry.record_sightings({"M1": MeterSighting(T0, T0, "closed")})  # its own shut-off
+    with pytest.raises(Conflict, match="not closed by a command"):
+        open_remotely(registry, T0 + 1)
+
+
+def test_a_reply_valve_counts_only_once_verified_and_never_over_a_newer_fact(
+    registry: Registry,
+) -> None:
+    registry.provision([MeterProfile("M1")], T0)
+    store = registry.commands
+    registry.record_sightings({"M1": MeterSighting(T0, T0, "open")})
+    command, _ = store.create(close(), SAFETY_ACTOR, T0, HOUR_MS)
+    unsigned = CommandReply(command.id, "M1", "done", T0 + 5, "closed")  # no signature
+    assert store.apply_reply(unsigned, T0 + 6)[0] == "bad_signature"
+    forged = sign_reply(new_key(), unsigned)
+    assert store.apply_reply(forged, T0 + 6)[0] == "bad_signature"
+    other_meter = CommandReply("no-such-command", "M1", "done", T0 + 5, "closed")
+    assert store.apply_reply(sign_reply(store.meter_keys(["M1"])["M1"], other_meter), T0 + 6)[
+        0
+    ] == ("unknown_command")
+    assert registry.get_meter("M1").valve == "open"
+    good = reply_to(registry, command.id, "M1", T0 + 10, "closed")
+    assert store.apply_reply(good, T0 + 11)[0] == "applied"
+    assert (registry.get_meter("M1").valve, registry.get_meter("M1").valve_ms) == (
+        "closed",
+        T0 + 10,
+    )
+    late_reading = {"M1": MeterSighting(T0 + 12, T0 + 8, "open")}  # measured before the close
+    registry.record_sightings(late_reading)
+    assert registry.get_meter("M1").valve == "closed"
+    assert registry.get_meter("M1").last_reading_ms == T0 + 8
+    replayed = reply_to(registry, command.id, "M1", T0 + 2, "open")  # an old reply again
+    assert store.apply_reply(replayed, T0 + 13)[0] == "ignored"
+    assert registry.get_meter("M1").valve == "closed"
+    registry.record_sightings({"M1": MeterSighting(T0 + 20, T0 + 20, "fault")})
+    assert registry.get_meter("M1").valve == "fault"  # a newer reading does replace it
+
+
+def test_a_reused_counter_is_signed_again_with_a_fresh_one(registry: Registry) -> None:
+    registry.provision([MeterProfile("M1")], T0)
+    store = registry.commands
+    command, _ = store.create(close(), SAFETY_ACTOR, T0, HOUR_MS)
+    store.mark_published(command.id, T0, T0 + 20_000)
+    refused = reply_to(registry, command.id, "M1", T0 + 5, "open", result="rejected")
+    outcome, again = store.apply_reply(refused, T0 + 6)
+    assert outcome == "applied" and again is not None
+    assert (again.state, again.next_attempt_ms) == ("queued", T0 + 6)
+    assert again.counter == 2 and store.signed(again).counter == 2
+
+
+def test_commands_created_at_once_get_distinct_counters(registry: Registry) -> None:
+    """Threads creating commands for one meter at the same moment (each its own action
+    or meter-side reason): counters are unique and dense, and joins see each other."""
+    import threading
+
+    registry.provision([MeterProfile("M1")], T0)
+    store = registry.commands
+    barrier = threading.Barrier(8)
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def create(i: int) -> None:
+        action = ("close", "arm")[i % 2]
+        barrier.wait()
+        try:
+            for round_ in range(5):
+                view, created = store.create(
+                    NewCommand("M1", action, f"t{i}-{round_}"), OTTO, T0 + i, HOUR_MS
+                )
+                results.append((view.counter, created))
+                if created:
+                    store.finish(view.id, "expired", T0 + i + 1, "test")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    counters = [c.counter for c in store.find("M1", limit=1000)]
+    assert len(counters) == len(set(counters)) == sum(created for _c, created in results)
+    assert sorted(counters) == list(range(1, len(counters) + 1))
+    meter = SimMeter(MeterProfile("M1"), valve="closed", key=store.meter_keys(["M1"])["M1"])
+    acted = []
+    for view in sorted(store.find("M1", limit=1000), key=lambda c: c.counter):
+        reply = meter.handle(store.signed(view), T0)
+        assert reply.result == "done" and meter.last_command_id == view.id
+        acted.append(view.id)
+    assert len(set(acted)) == len(counters)  # each distinct command executed once
+
+
+def test_the_meter_refuses_a_counter_it_saw_with_another_command() -> None:
+    key = new_key()
+    meter = SimMeter(MeterProfile("M1"), key=key)
+
+    def wire(command_id: str, action: str, counter: int) -> WireCommand:
+        command = WireCommand(command_id, "M1", action, T0, "t", counter, T0 + HOUR_MS)  # type: ignore[arg-type]
+        return sign_command(key, command)
+
+    assert meter.handle(wire("arm-1", "arm", 3), T0).result == "done"
+    twin = meter.handle(wire("close-1", "close", 3), T0 + 1)  # the same counter, another id
+    assert (twin.result, twin.error, meter.valve) == ("rejected", "counter_reused", "open")
+    assert meter.handle(wire("arm-1", "arm", 3), T0 + 2).result == "done"  # a true resend
+    assert meter.handle(wire("close-1", "close", 4), T0 + 3).result == "done"
+    assert meter.valve == "closed"

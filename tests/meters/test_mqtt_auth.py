@@ -40,7 +40,7 @@ def test_the_password_file_holds_services_then_meters() -> None:
     assert all(line.split(":")[1].startswith("$7$101$") for line in text.splitlines())
 
 
-@pytest.mark.parametrize("meter", ["a/b", "+", "#", INGEST_ACCOUNT])
+@pytest.mark.parametrize("meter", ["a/b", "+", "#", "M1\n", INGEST_ACCOUNT])
 def test_a_meter_id_that_could_escape_its_topics_is_refused(meter: str) -> None:
     with pytest.raises(ProtocolError):
         password_file(KEY, [Credential(meter)], [])

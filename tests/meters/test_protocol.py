@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from meters.errors import ProtocolError
 from meters.protocol import (
     Command,
     CommandReply,
+    is_meter_id,
     parse_command,
     parse_reply,
     parse_topic,
     subscription,
     topic,
 )
+
+VALID_ID = re.compile(r"\A[A-Za-z0-9_-]{1,32}\Z")
 
 
 def test_topics_follow_the_contract() -> None:
@@ -21,10 +28,28 @@ def test_topics_follow_the_contract() -> None:
     assert (parsed.meter_id, parsed.kind) == ("GZ-001_a", "status")
 
 
-@pytest.mark.parametrize("meter_id", ["", "a b", "x" * 33, "a/b", "a+b", "中文"])
+@pytest.mark.parametrize(
+    "meter_id", ["", "a b", "x" * 33, "a/b", "a+b", "中文", "M1\n", "M1\r\n", "\nM1", "M1\x00"]
+)
 def test_invalid_meter_ids_are_refused(meter_id: str) -> None:
+    assert not is_meter_id(meter_id)
     with pytest.raises(ProtocolError):
         topic(meter_id, "commands")
+    with pytest.raises(ProtocolError):
+        parse_topic(f"gas/v1/meters/{meter_id}/telemetry")
+
+
+@given(st.text(max_size=40) | st.from_regex(r"[A-Za-z0-9_-]{1,32}\n?", fullmatch=True))
+def test_meter_ids_are_whole_matches(text: str) -> None:
+    """Exactly the contract's ids pass, in every checker (trailing newline included)."""
+    valid = VALID_ID.match(text) is not None
+    assert is_meter_id(text) == valid
+    try:
+        parsed = parse_topic(f"gas/v1/meters/{text}/events")
+    except ProtocolError:
+        assert not valid or "/" in text
+    else:
+        assert valid and parsed.meter_id == text
 
 
 def test_command_and_reply_round_trip() -> None:

@@ -61,12 +61,16 @@ def test_provisioned_meters_and_their_profiles(registry: Registry) -> None:
 def test_sightings_register_unknown_meters_and_keep_the_newest_reading(registry: Registry) -> None:
     assert registry.record_sightings({"M1": MeterSighting(T0, T0 - 5, "open")}) == ["M1"]
     assert registry.record_sightings({"M1": MeterSighting(T0 + 9, T0 - 50, "closed")}) == []
+    meter = registry.get_meter("M1")  # an older reading's valve never replaces a newer one
+    assert (meter.last_seen_ms, meter.last_reading_ms, meter.valve) == (T0 + 9, T0 - 5, "open")
+    assert registry.count_meters(valve="closed") == 0
+    registry.record_sightings({"M1": MeterSighting(T0 + 10, T0 - 4, "closed")})
     meter = registry.get_meter("M1")
-    assert (meter.last_seen_ms, meter.last_reading_ms, meter.valve) == (T0 + 9, T0 - 5, "closed")
+    assert (meter.valve, meter.valve_ms) == ("closed", T0 - 4)
     assert registry.count_meters(valve="closed") == 1
-    registry.record_sightings({"M1": MeterSighting(T0 + 10, status="offline")})
+    registry.record_sightings({"M1": MeterSighting(T0 + 11, status="offline")})
     meter = registry.get_meter("M1")
-    assert (meter.status, meter.valve, meter.last_reading_ms) == ("offline", "closed", T0 - 5)
+    assert (meter.status, meter.valve, meter.last_reading_ms) == ("offline", "closed", T0 - 4)
 
 
 def test_one_alarm_per_meter_and_rule_while_open(registry: Registry) -> None:

@@ -40,6 +40,22 @@ def test_written_readings_read_back_exactly(store: TelemetryStore) -> None:
     assert store.count("M1") == 5
 
 
+def test_a_meter_id_with_a_line_break_is_refused_and_nothing_is_written(
+    store: TelemetryStore,
+) -> None:
+    with pytest.raises(StoreRejected):
+        store.write([full("M1", T0, 1.0), full("M1\nx", T0, 1.0)])
+    assert store.count() == 0
+
+
+def test_counts_per_meter_over_a_range(store: TelemetryStore) -> None:
+    store.write([full("A", T0 + i * 1000, 1.0 + i) for i in range(5)])
+    store.write([full("B", T0 + i * 1000, 1.0 + i) for i in range(2)])
+    assert store.counts(T0, T0 + 5000) == {"A": 5, "B": 2}
+    assert store.counts(T0 + 1000, T0 + 3000) == {"A": 2, "B": 1}
+    assert store.counts(T0 + 10_000, T0 + 20_000) == {}
+
+
 def test_absent_fields_stay_absent(store: TelemetryStore) -> None:
     store.write([Reading("M1", T0, 1.5)])
     assert store.readings("M1", T0, T0 + 1, 10) == [Reading("M1", T0, 1.5)]

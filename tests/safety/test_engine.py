@@ -168,6 +168,21 @@ def test_detector_alarm_shuts_off_at_once_and_once_per_episode() -> None:
     assert [d.ts_ms for d in again] == [T0 + 3000]
 
 
+def test_clearing_an_alarm_the_engine_does_not_raise_changes_nothing() -> None:
+    """Command, connection and offline-report alarms are cleared through the same path as
+    rule alarms: the engine must not fail on them, and its open episodes stay open."""
+    engine = SafetyEngine()
+    assert run(engine, [MeterEvent("M1", T0, "detector_alarm")])
+    before = engine.states.copy()
+    for rule in ("command_failed", "command_expired", "command_timed_out", "no_such_rule"):
+        engine.clear("M1", rule)
+        engine.clear("GZ-2026-000001", rule)
+    assert engine.states.tobytes() == before.tobytes()  # (NaN fields: compare bytes)
+    assert run(engine, [MeterEvent("M1", T0 + 1000, "detector_alarm")]) == []
+    engine.clear("M1", "leak_detector")
+    assert run(engine, [MeterEvent("M1", T0 + 2000, "detector_alarm")])
+
+
 def test_other_events_do_not_shut_off() -> None:
     engine = SafetyEngine()
     assert (
