@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from ingest.dispatch import CommandDispatcher
+from ingest.log_burst import log_burst
 from meters.command_store import NewCommand
 from meters.protocol import CommandReply
 from meters.registry import Registry
@@ -23,28 +24,32 @@ class Actuator:
     def record(self, decisions: list[Decision], now_ms: int) -> list[NewCommand]:
         """The batch's alarms, in one transaction; returns the closes its shutoffs need
         (each then its own step: ``close``)."""
-        closes = []
-        repeats = 0
-        for decision, (alarm, new_alarm) in zip(
-            decisions, self._registry.record_decisions(decisions, now_ms), strict=True
-        ):
-            if new_alarm:
-                log.warning(
-                    "new alarm %s: meter %s rule %s action %s detail %s",
-                    alarm.id,
-                    decision.meter_id,
-                    decision.rule,
-                    decision.action,
-                    decision.detail,
-                )
-            else:
-                repeats += 1
-            if decision.action == "shutoff":
-                reason = f"{decision.rule} (alarm {alarm.id})"
-                closes.append(NewCommand(decision.meter_id, "close", reason, "safety"))
-        if repeats:
-            log.info("%d decisions repeated alarms already open", repeats)
-        return closes
+        recorded = list(
+            zip(decisions, self._registry.record_decisions(decisions, now_ms), strict=True)
+        )
+        opened = [(d, alarm) for d, (alarm, new_alarm) in recorded if new_alarm]
+        log_burst(
+            log,
+            logging.WARNING,
+            opened,
+            lambda item: (
+                "new alarm %s: meter %s rule %s action %s detail %s",
+                item[1].id,
+                item[0].meter_id,
+                item[0].rule,
+                item[0].action,
+                item[0].detail,
+            ),
+            lambda item: item[0].rule,
+            "new alarms",
+        )
+        if len(recorded) > len(opened):
+            log.info("%d decisions repeated alarms already open", len(recorded) - len(opened))
+        return [
+            NewCommand(d.meter_id, "close", f"{d.rule} (alarm {alarm.id})", "safety")
+            for d, (alarm, _new) in recorded
+            if d.action == "shutoff"
+        ]
 
     def close(self, close: NewCommand, now_ms: int) -> None:
         self.dispatcher.request(close, SAFETY_ACTOR, now_ms)

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 
 from ingest.every import Every
+from ingest.log_burst import log_burst
 from meters.errors import MetersError
 from meters.registry import Registry
 from meters.views import SAFETY_ACTOR
@@ -59,20 +60,30 @@ class OperatorClears:
             self._cursor_ms = max(self._cursor_ms, max(alarm.cleared_ms for alarm in cleared))
         horizon_ms = self._cursor_ms - self._settle_ms
         self._applied = {i: ms for i, ms in self._applied.items() if ms >= horizon_ms}
-        applied = 0
+        mine = []
         for alarm in fresh:
             self._applied[alarm.alarm_id] = alarm.cleared_ms
-            if not self._owns(alarm.meter_id):
-                continue
-            self._engine.clear(alarm.meter_id, alarm.rule)
-            applied += 1
-            automatic = alarm.cleared_by == SAFETY_ACTOR.username
-            how = "automatically by gasguard" if automatic else f"by {alarm.cleared_by}"
-            log.info(
+            if self._owns(alarm.meter_id):
+                self._engine.clear(alarm.meter_id, alarm.rule)
+                mine.append(alarm)
+        log_burst(
+            log,
+            logging.INFO,
+            mine,
+            lambda a: (
                 "alarm %d (%s on %s) cleared %s: the rule may fire again",
-                alarm.alarm_id,
-                alarm.rule,
-                alarm.meter_id,
-                how,
-            )
-        return applied
+                a.alarm_id,
+                a.rule,
+                a.meter_id,
+                _how(a.cleared_by),
+            ),
+            lambda a: f"{a.rule} cleared {_how(a.cleared_by)}",
+            "alarms cleared",
+        )
+        return len(mine)
+
+
+def _how(cleared_by: str) -> str:
+    return (
+        "automatically by gasguard" if cleared_by == SAFETY_ACTOR.username else f"by {cleared_by}"
+    )

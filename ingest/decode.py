@@ -50,6 +50,7 @@ class Decoded:
     reply: CommandReply | None = None
     status: str | None = None
     rejections: tuple[Rejection, ...] = ()
+    seq: int | None = None  # a batch's sequence number, when it has a whole number one
 
 
 def _refused(
@@ -135,8 +136,15 @@ def _decode_telemetry(
             where = f"reading {index}: " if "readings" in body else ""
             rejections.append(Rejection(exc.code, where + str(exc), _item_bytes(item)))
     readings.sort(key=lambda r: r.ts_ms)
+    seq = body.get("seq") if "readings" in body else None
     return Decoded(
-        topic, meter_id, "telemetry", readings=tuple(readings), rejections=tuple(rejections)
+        topic,
+        meter_id,
+        "telemetry",
+        readings=tuple(readings),
+        rejections=tuple(rejections),
+        # counts toward completeness only; a batch with an odd seq still stores its readings
+        seq=seq if type(seq) is int and 0 <= seq < 2**53 else None,
     )
 
 

@@ -18,6 +18,7 @@ from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
 from ingest.durable import DurableWriter, Refused
 from ingest.gas_on import GasOnWatcher
+from ingest.log_burst import log_burst
 from ingest.metrics import IngestMetrics
 from ingest.sightings import SightingsBuffer
 from meters.command_store import NewCommand
@@ -158,10 +159,14 @@ class Pipeline:
         ]
 
     def _clear_offline(self, heard: dict[str, int], now_ms: int) -> None:
-        for alarm in self.registry.clear_offline_heard_again(heard, now_ms):
-            log.warning(
-                "offline alarm %d on meter %s cleared: heard again", alarm.id, alarm.meter_id
-            )
+        log_burst(
+            log,
+            logging.WARNING,
+            self.registry.clear_offline_heard_again(heard, now_ms),
+            lambda a: ("offline alarm %d on meter %s cleared: heard again", a.id, a.meter_id),
+            lambda a: a.rule,
+            "offline alarms cleared: heard again",
+        )
 
     def dead_letters_step(self, letters: list[NewDeadLetter]) -> Step:
         """Record the dead letters, then count them: a retried step counts them once."""

@@ -22,6 +22,7 @@ class SightingsBuffer:
         self._flush_every_s = flush_every_s
         self._clock = clock
         self._pending: dict[str, MeterSighting] = {}
+        self._seqs: dict[str, set[int]] = {}  # batch numbers seen per meter, until taken
         self._last_flush = clock()
 
     def __len__(self) -> int:
@@ -48,7 +49,16 @@ class SightingsBuffer:
             # A reply's valve is not taken here: it counts only once its signature and its
             # command are checked (meters.command_store.apply_reply).
             status = item.status or current.status
-            pending[item.meter_id] = MeterSighting(now_ms, reading_ms, valve, status, valve_ms)
+            first, last, skipped = current.seq_first, current.seq_last, current.seq_skipped
+            if item.seq is not None:
+                seqs = self._seqs.setdefault(item.meter_id, set())
+                seqs.add(item.seq)
+                first = item.seq if first is None else min(first, item.seq)
+                last = item.seq if last is None else max(last, item.seq)
+                skipped = last - first + 1 - len(seqs)  # a late one fills its gap
+            pending[item.meter_id] = MeterSighting(
+                now_ms, reading_ms, valve, status, valve_ms, first, last, skipped
+            )
 
     def take(self, force: bool = False) -> dict[str, MeterSighting] | None:
         """The sightings to write now (and forget), or None when not due or nothing new."""
@@ -57,5 +67,6 @@ class SightingsBuffer:
         ):
             return None
         taken, self._pending = self._pending, {}
+        self._seqs = {}
         self._last_flush = self._clock()
         return taken

@@ -3,7 +3,9 @@
 A meter is expected to report once per report interval from the moment it joined the
 fleet (registered, or the period's start if later) to the period's end; what the telemetry
 store holds for it in the period is what was received (one point per (meter, ts), so a
-resent reading counts once). A meter's share is received / expected, at most 1; the
+resent reading counts once). Meters that send batches number them (``seq``): the batches
+skipped in that numbering are counted too (``missing_batches``: messages sent that never
+arrived). A meter's share is received / expected, at most 1; the
 fleet's is the sum of received over the sum of expected, and ``complete`` counts the
 meters at or above the configured share.
 """
@@ -19,6 +21,7 @@ class MeterExpectation:
     meter_id: str
     interval_s: int
     since_ms: int  # when it joined the fleet
+    missing_batches: int = 0  # batches it numbered (seq) that never arrived, ever
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class MeterCompleteness:
     meter_id: str
     expected: int
     received: int
+    missing_batches: int = 0
 
     @property
     def share(self) -> float:
@@ -42,6 +46,7 @@ class FleetCompleteness:
     received: int
     complete: int  # meters at or above min_share
     below: list[MeterCompleteness]  # the others, lowest share first
+    missing_batches: int = 0  # over every meter, ever (gaps in their batch seq)
 
     @property
     def share(self) -> float:
@@ -68,6 +73,7 @@ def fleet_completeness(
             m.meter_id,
             expected_readings(m, start_ms, end_ms),
             received.get(m.meter_id, 0),
+            m.missing_batches,
         )
         for m in meters
     ]
@@ -81,4 +87,5 @@ def fleet_completeness(
         sum(min(r.received, r.expected) for r in rows),
         len(rows) - len(below),
         below,
+        sum(r.missing_batches for r in rows),
     )

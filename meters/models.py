@@ -55,6 +55,8 @@ class Meter(Base):
     )
     armed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # meter time
     valve_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # of ``valve``
+    last_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # of its batches
+    missing_batches: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def closures(self) -> tuple[str, ...]:

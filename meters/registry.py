@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from meters.accounts import Accounts, role_at_least
-from meters.audit import add_audit
+from meters.audit import add_audit, add_audits, audit_row
 from meters.command_store import CommandStore, ensure_key, meter_of
 from meters.completeness import MeterExpectation
 from meters.connections import ConnectionStore
@@ -97,6 +97,9 @@ class MeterSighting:
     valve: str | None = None
     status: str | None = None
     valve_ms: int | None = None
+    seq_first: int | None = None  # batch sequence numbers seen since the last write
+    seq_last: int | None = None
+    seq_skipped: int = 0  # batches skipped between them
 
 
 METERS: Table = Meter.__table__  # type: ignore[assignment]
@@ -105,6 +108,9 @@ METER_DEFAULTS = {"model": "G2.5", "category": "residential", "report_interval_s
 _reading = bindparam("b_reading", type_=BigInteger)
 _valve = bindparam("b_valve", type_=String)
 _valve_ms = bindparam("b_valve_ms", type_=BigInteger)
+_seq_first = bindparam("b_seq_first", type_=BigInteger)
+_seq_last = bindparam("b_seq_last", type_=BigInteger)
+SEQ_RESTART = 1000  # a seq this far below the last one: the meter started numbering again
 # A valve fact replaces the stored one only if it is as new or newer (a late reading never
 # overwrites a newer state); the valve open at or after the meter was armed is the customer
 # opening it at the meter: its closure set empties.
@@ -138,6 +144,35 @@ SIGHTING_UPDATE = (
         closures=case((_opened_after_arm, ""), else_=METERS.c.closures),
         armed_ms=case((_opened_after_arm, None), else_=METERS.c.armed_ms),
         status=func.coalesce(bindparam("b_status", type_=String), METERS.c.status),
+        # batches the meter numbered but that never arrived: those skipped within the
+        # sightings, and those between the last stored seq and the first one now
+        missing_batches=METERS.c.missing_batches
+        + bindparam("b_seq_skipped", type_=BigInteger)
+        + case(
+            (
+                and_(
+                    _seq_first.is_not(None),
+                    METERS.c.last_seq.is_not(None),
+                    _seq_first > METERS.c.last_seq + 1,
+                ),
+                _seq_first - METERS.c.last_seq - 1,
+            ),
+            else_=0,
+        ),
+        # the newest seq; a late, redelivered batch does not move it back, a meter that
+        # starts numbering again (far below) does
+        last_seq=case(
+            (_seq_last.is_(None), METERS.c.last_seq),
+            (
+                or_(
+                    METERS.c.last_seq.is_(None),
+                    _seq_last > METERS.c.last_seq,
+                    _seq_last + SEQ_RESTART < METERS.c.last_seq,
+                ),
+                _seq_last,
+            ),
+            else_=METERS.c.last_seq,
+        ),
     )
 )
 
@@ -167,19 +202,67 @@ def _mark_cleared(alarm: Alarm, actor: Actor, now_ms: int) -> None:
     alarm.cleared_by, alarm.cleared_ms = actor.username, now_ms
 
 
-def _new_alarm(decision: Decision, now_ms: int) -> Alarm:
-    return Alarm(
-        meter_id=decision.meter_id,
-        rule=decision.rule,
-        action=decision.action,
-        state="active",
-        opened_ts_ms=decision.ts_ms,
-        last_ts_ms=decision.ts_ms,
-        repeat_count=1,
-        detail=dict(decision.detail),
-        created_ms=now_ms,
-        note="",
-        updated_ms=now_ms,
+ALARM_FIELDS = [f.name for f in fields(AlarmView) if f.name != "severity"]
+REPEAT_KEYS = ("id", "last_ts_ms", "repeat_count", "detail", "updated_ms")
+ALARM_REPEAT = (
+    update(ALARMS)
+    .where(ALARMS.c.id == bindparam("b_id"))
+    .values(
+        last_ts_ms=bindparam("b_last_ts_ms"),
+        repeat_count=bindparam("b_repeat_count"),
+        detail=bindparam("b_detail", type_=ALARMS.c.detail.type),
+        updated_ms=bindparam("b_updated_ms"),
+    )
+)
+
+
+def _new_alarm_row(decision: Decision, now_ms: int) -> dict[str, Any]:
+    return {
+        "meter_id": decision.meter_id,
+        "rule": decision.rule,
+        "action": decision.action,
+        "state": "active",
+        "opened_ts_ms": decision.ts_ms,
+        "last_ts_ms": decision.ts_ms,
+        "repeat_count": 1,
+        "detail": dict(decision.detail),
+        "created_ms": now_ms,
+        "note": "",
+        "updated_ms": now_ms,
+        "acknowledged_by": None,
+        "acknowledged_ms": None,
+        "cleared_by": None,
+        "cleared_ms": None,
+        "assigned_to": None,
+        "assigned_ms": None,
+    }
+
+
+def _open_alarm_rows(
+    session: Session, keys: Mapping[tuple[str, str], object]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The open alarm of each (meter, rule) in ``keys`` that has one, as a row; one SELECT
+    per thousand meters."""
+    meters = sorted({meter for meter, _rule in keys})
+    rules = sorted({rule for _meter, rule in keys})
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for first in range(0, len(meters), 1000):
+        query = select(*(ALARMS.c[name] for name in ALARM_FIELDS)).where(
+            ALARMS.c.meter_id.in_(meters[first : first + 1000]),
+            ALARMS.c.rule.in_(rules),
+            ALARMS.c.state.in_(ALARM_OPEN_STATES),
+        )
+        for row in session.execute(query).mappings():
+            key = (row["meter_id"], row["rule"])
+            if key in keys and key not in found:
+                found[key] = dict(row)
+    return found
+
+
+def _alarm_view(row: Mapping[str, Any]) -> AlarmView:
+    return AlarmView(
+        **{name: row[name] for name in ALARM_FIELDS},
+        severity=severity_of(row["rule"], row["action"]),
     )
 
 
@@ -241,9 +324,9 @@ class Registry:
     def expectations(self) -> list[MeterExpectation]:
         """The report interval and join time of every meter heard at least once (for data
         completeness: a meter provisioned but never heard is not in service yet)."""
-        query = select(Meter.id, Meter.report_interval_s, Meter.created_ms).where(
-            Meter.last_seen_ms.is_not(None)
-        )
+        query = select(
+            Meter.id, Meter.report_interval_s, Meter.created_ms, Meter.missing_batches
+        ).where(Meter.last_seen_ms.is_not(None))
         return self._run(lambda s: [MeterExpectation(*row) for row in s.execute(query).all()])
 
     def record_sightings(self, sightings: Mapping[str, MeterSighting]) -> list[str]:
@@ -275,6 +358,9 @@ class Registry:
                     "b_valve": s.valve,
                     "b_valve_ms": s.reading_ms if s.valve_ms is None else s.valve_ms,
                     "b_status": s.status,
+                    "b_seq_first": s.seq_first,
+                    "b_seq_last": s.seq_last,
+                    "b_seq_skipped": s.seq_skipped,
                 }
                 for m, s in sightings.items()
             ]
@@ -352,34 +438,41 @@ class Registry:
             return []
 
         def work(session: Session) -> list[tuple[AlarmView, bool]]:
-            open_alarms: dict[tuple[str, str], Alarm] = {}
-            meters = sorted({d.meter_id for d in decisions})
-            rules = sorted({d.rule for d in decisions})
-            for first in range(0, len(meters), 1000):
-                query = select(Alarm).where(
-                    Alarm.meter_id.in_(meters[first : first + 1000]),
-                    Alarm.rule.in_(rules),
-                    Alarm.state.in_(ALARM_OPEN_STATES),
+            groups: dict[tuple[str, str], list[Decision]] = {}
+            for decision in decisions:
+                groups.setdefault((decision.meter_id, decision.rule), []).append(decision)
+            rows = _open_alarm_rows(session, groups)
+            inserts, updates = [], []
+            for key, same in groups.items():
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = _new_alarm_row(same[0], now_ms)
+                    row["repeat_count"] = len(same)
+                    inserts.append(row)
+                else:
+                    row["repeat_count"] += len(same)
+                    updates.append(row)
+                row["last_ts_ms"] = max(row["last_ts_ms"], *(d.ts_ms for d in same))
+                row["detail"] = dict(same[-1].detail)
+                row["updated_ms"] = now_ms
+            if inserts:
+                ids = session.execute(
+                    insert(ALARMS).returning(ALARMS.c.id, sort_by_parameter_order=True), inserts
+                ).scalars()
+                for row, alarm_id in zip(inserts, ids, strict=True):
+                    row["id"] = alarm_id
+            if updates:
+                session.execute(
+                    ALARM_REPEAT, [{f"b_{k}": row[k] for k in REPEAT_KEYS} for row in updates]
                 )
-                for alarm in session.scalars(query):
-                    open_alarms.setdefault((alarm.meter_id, alarm.rule), alarm)
-            results: list[tuple[Alarm, bool]] = []
+            new_keys = {(row["meter_id"], row["rule"]) for row in inserts}
+            results = []
             for decision in decisions:
                 key = (decision.meter_id, decision.rule)
-                found = open_alarms.get(key)
-                if found is None:
-                    opened = open_alarms[key] = _new_alarm(decision, now_ms)
-                    session.add(opened)
-                    results.append((opened, True))
-                    continue
-                alarm = found
-                alarm.last_ts_ms = max(alarm.last_ts_ms, decision.ts_ms)
-                alarm.repeat_count += 1
-                alarm.detail = dict(decision.detail)
-                alarm.updated_ms = now_ms
-                results.append((alarm, False))
-            session.flush()
-            return [(_view(AlarmView, alarm), created) for alarm, created in results]
+                created = key in new_keys
+                new_keys.discard(key)  # only the first decision of a new alarm opened it
+                results.append((_alarm_view(rows[key]), created))
+            return results
 
         return self._run(work)
 
@@ -415,23 +508,53 @@ class Registry:
 
         if not heard:
             return []
+        line = f"{now_ms} {SAFETY_ACTOR.username}: {HEARD_AGAIN}"
 
         def work(session: Session) -> list[AlarmView]:
             meters = sorted(heard)
-            cleared = []
+            changes: list[dict[str, Any]] = []
+            audits: list[dict[str, Any]] = []
             for first in range(0, len(meters), 1000):
-                query = select(Alarm).where(
-                    Alarm.meter_id.in_(meters[first : first + 1000]),
-                    Alarm.rule == "offline",
-                    Alarm.state.in_(ALARM_OPEN_STATES),
+                query = select(ALARMS.c.id, ALARMS.c.meter_id, ALARMS.c.created_ms, ALARMS.c.note)
+                query = query.where(
+                    ALARMS.c.meter_id.in_(meters[first : first + 1000]),
+                    ALARMS.c.rule == "offline",
+                    ALARMS.c.state.in_(ALARM_OPEN_STATES),
                 )
-                for alarm in session.scalars(query):
-                    if heard[alarm.meter_id] < alarm.created_ms:
+                for alarm_id, meter_id, created_ms, note in session.execute(query):
+                    if heard[meter_id] < created_ms:
                         continue
-                    _change(session, alarm, SAFETY_ACTOR, "alarm.clear", HEARD_AGAIN, now_ms)
-                    _mark_cleared(alarm, SAFETY_ACTOR, now_ms)
-                    cleared.append(_view(AlarmView, alarm))
-            return cleared
+                    changes.append(
+                        {"b_id": alarm_id, "b_note": f"{note}\n{line}" if note else line}
+                    )
+                    audits.append(
+                        audit_row(
+                            SAFETY_ACTOR, "alarm.clear", f"alarm:{alarm_id}", HEARD_AGAIN, now_ms
+                        )
+                    )
+            if not changes:
+                return []
+            session.execute(
+                update(ALARMS)
+                .where(ALARMS.c.id == bindparam("b_id"))
+                .values(
+                    state="cleared",
+                    cleared_by=SAFETY_ACTOR.username,
+                    cleared_ms=now_ms,
+                    updated_ms=now_ms,
+                    note=bindparam("b_note"),
+                ),
+                changes,
+            )
+            add_audits(session, audits)
+            ids = [change["b_id"] for change in changes]
+            return [
+                _view(AlarmView, alarm)
+                for first in range(0, len(ids), 1000)
+                for alarm in session.scalars(
+                    select(Alarm).where(Alarm.id.in_(ids[first : first + 1000]))
+                )
+            ]
 
         return self._run(work)
 

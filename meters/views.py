@@ -23,6 +23,8 @@ class MeterView:
     valve_ms: int | None = None  # the meter time of the fact ``valve`` comes from
     closures: tuple[str, ...] = ()  # why it is closed (meters.command_policy)
     armed_ms: int | None = None  # when it was last armed (meter time), until it opens
+    last_seq: int | None = None  # the newest batch sequence number received
+    missing_batches: int = 0  # batches it numbered that never arrived (gaps in seq)
 
 
 @dataclass(frozen=True, slots=True)

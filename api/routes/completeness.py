@@ -23,6 +23,7 @@ class MeterCompletenessOut(BaseModel):
     expected: int
     received: int
     share: float
+    missing_batches: int = Field(description="batches it numbered that never arrived, ever")
 
     @classmethod
     def of(cls, row: MeterCompleteness) -> MeterCompletenessOut:
@@ -31,6 +32,7 @@ class MeterCompletenessOut(BaseModel):
             expected=row.expected,
             received=row.received,
             share=round(row.share, 4),
+            missing_batches=row.missing_batches,
         )
 
 
@@ -45,6 +47,7 @@ class CompletenessOut(BaseModel):
     complete: int = Field(description="meters at or above min_share")
     below: list[MeterCompletenessOut] = Field(description="the others, lowest share first")
     below_total: int
+    missing_batches: int = Field(description="over every meter: gaps in their batch seq")
 
 
 @router.get("/completeness", response_model=CompletenessOut)
@@ -72,4 +75,5 @@ def completeness(
         complete=fleet.complete,
         below=[MeterCompletenessOut.of(row) for row in fleet.below[:limit]],
         below_total=len(fleet.below),
+        missing_batches=fleet.missing_batches,
     )

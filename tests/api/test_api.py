@@ -278,7 +278,10 @@ def test_data_completeness_for_the_fleet_and_the_meters_below(tmp_path: Path) ->
             1,
         )
         assert body["share"] == 0.75 and body["below_total"] == 1
-        assert body["below"] == [{"meter_id": "C2", "expected": 60, "received": 30, "share": 0.5}]
+        assert body["below"] == [
+            {"meter_id": "C2", "expected": 60, "received": 30, "share": 0.5, "missing_batches": 0}
+        ]
+        assert body["missing_batches"] == 0
         bad = client.get("/api/v1/completeness", params={"start": "yesterday"})
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "start"]
     store.close()

@@ -241,3 +241,13 @@ def test_a_deeply_nested_payload_is_dead_lettered_not_raised() -> None:
     decoded = decode(TOPIC, b"[" * 100_000 + b"]" * 100_000, NOW, DecodeLimits())
     assert [r.code for r in decoded.rejections] == ["not_json"]
     assert "nested too deeply" in decoded.rejections[0].reason
+
+
+@pytest.mark.parametrize(("seq", "kept"), [(7, 7), (0, 0), ("7", None), (-1, None), (1.5, None)])
+def test_a_batch_keeps_a_whole_number_seq_and_its_readings_whatever_the_seq(
+    seq: object, kept: int | None
+) -> None:
+    readings = [{"ts": NOW, "volume_m3": 1.0}, {"ts": NOW + 1000, "volume_m3": 1.1}]
+    decoded = decode(TOPIC, json.dumps({"seq": seq, "readings": readings}).encode(), NOW, LIMITS)
+    assert decoded.seq == kept and len(decoded.readings) == 2 and decoded.rejections == ()
+    assert decode(TOPIC, body(seq=5), NOW, LIMITS).seq is None  # a single reading has none

@@ -44,3 +44,13 @@ def test_valve_events_are_valve_facts_at_their_time() -> None:
     buffer.add([Decoded(topic, "M1", "events", events=(opened,))], 100)
     buffer.add([Decoded(topic, "M1", "telemetry", readings=(older,))], 101)
     assert buffer.take(force=True) == {"M1": MeterSighting(101, 80, "open", None, valve_ms=90)}
+
+
+def test_batch_sequence_numbers_and_the_ones_skipped_between_them() -> None:
+    buffer = SightingsBuffer(flush_every_s=2.0)
+    topic = "gas/v1/meters/M1/telemetry"
+    for seq in (4, 5, 8, 6, 9):  # 6 arrives late; 7 never
+        reading = Reading("M1", 1000 + seq, 1.0)
+        buffer.add([Decoded(topic, "M1", "telemetry", readings=(reading,), seq=seq)], 10)
+    (sighting,) = buffer.take(force=True).values()  # type: ignore[union-attr]
+    assert (sighting.seq_first, sighting.seq_last, sighting.seq_skipped) == (4, 9, 1)

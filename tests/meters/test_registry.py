@@ -89,6 +89,35 @@ def test_one_alarm_per_meter_and_rule_while_open(registry: Registry) -> None:
     assert registry.list_alarms(meter_id="M2") == []
 
 
+def test_a_batch_of_decisions_opens_and_updates_alarms_in_one_go(registry: Registry) -> None:
+    existing, _ = registry.record_decision(Decision(T0, "M1", "offline", "alarm", {"n": 0}), T0)
+    batch = [
+        Decision(T0 + 1, "M1", "offline", "alarm", {"n": 1}),  # repeats the open one
+        Decision(T0 + 2, "M2", "offline", "alarm", {"n": 2}),  # new
+        Decision(T0 + 5, "M2", "offline", "alarm", {"n": 3}),  # repeats the new one
+        Decision(T0 + 3, "M3", "micro_flow", "shutoff", {"n": 4}),
+    ]
+    results = registry.record_decisions(batch, T0 + 10)
+    assert [created for _view, created in results] == [False, True, False, True]
+    assert results[0][0].id == existing.id and results[0][0].repeat_count == 2
+    m2 = results[1][0]
+    assert results[2][0].id == m2.id
+    assert (m2.repeat_count, m2.opened_ts_ms, m2.last_ts_ms, m2.detail) == (
+        2,
+        T0 + 2,
+        T0 + 5,
+        {"n": 3},
+    )
+    assert results[3][0].severity == "critical" and results[3][0].state == "active"
+    stored = {a.meter_id: a for a in registry.list_alarms()}
+    assert {m: (a.repeat_count, a.detail) for m, a in stored.items()} == {
+        "M1": (2, {"n": 1}),
+        "M2": (2, {"n": 3}),
+        "M3": (1, {"n": 4}),
+    }
+    assert registry.record_decisions([], T0) == []
+
+
 def test_offline_alarms_of_meters_heard_again_are_cleared_and_audited(registry: Registry) -> None:
     def offline(meter_id: str) -> int:
         return registry.record_decision(Decision(T0, meter_id, "offline", "alarm"), T0)[0].id
@@ -142,3 +171,21 @@ def test_events_and_audit_entries_are_kept(registry: Registry) -> None:
     )
     assert (entry.source, entry.reason) == ("10.0.0.7", "smell of gas")
     assert entry.detail == {"role": "operator", "command": "c1"}
+
+
+def test_batches_a_meter_numbered_but_never_sent_are_counted_missing(registry: Registry) -> None:
+    def seen(first: int, last: int, skipped: int = 0) -> None:
+        registry.record_sightings(
+            {"M1": MeterSighting(T0, T0, None, None, None, first, last, skipped)}
+        )
+
+    seen(1, 5)
+    assert (registry.get_meter("M1").last_seq, registry.get_meter("M1").missing_batches) == (5, 0)
+    seen(8, 12, skipped=1)  # 6 and 7 between the writes, one more inside the second
+    assert (registry.get_meter("M1").last_seq, registry.get_meter("M1").missing_batches) == (12, 3)
+    seen(10, 10)  # a late, redelivered batch: nothing missing, the newest seq stays
+    assert (registry.get_meter("M1").last_seq, registry.get_meter("M1").missing_batches) == (12, 3)
+    seen(13, 13)
+    assert registry.get_meter("M1").missing_batches == 3
+    registry.record_sightings({"M1": MeterSighting(T0, T0)})  # no batch: nothing changes
+    assert (registry.get_meter("M1").last_seq, registry.get_meter("M1").missing_batches) == (13, 3)

@@ -1,7 +1,8 @@
 """the safety guarantees (issue 17): a meter's closure is the set of reasons of every close
 confirmed since its last confirmed open (``meters.closures``, and ``commands.closures`` for
 the reasons of everyone a close joined); when the meter was last armed; the time of the
-stored valve state, so that an older fact never replaces a newer one; one command counter
+stored valve state, so that an older fact never replaces a newer one; the meter's batch
+sequence numbers (last seen, batches missing); one command counter
 per (meter, counter); a worker's critical fault and its warning (a broker that limits it)
 in its health row; connection time-limit warnings remembered in the registry
 
@@ -26,6 +27,11 @@ def upgrade() -> None:
     )
     op.add_column("meters", sa.Column("armed_ms", sa.BigInteger(), nullable=True))
     op.add_column("meters", sa.Column("valve_ms", sa.BigInteger(), nullable=True))
+    op.add_column("meters", sa.Column("last_seq", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "meters",
+        sa.Column("missing_batches", sa.BigInteger(), nullable=False, server_default="0"),
+    )
     op.execute("UPDATE meters SET closures = closure WHERE closure IS NOT NULL")
     op.execute("UPDATE meters SET valve_ms = last_reading_ms WHERE valve IS NOT NULL")
     op.drop_column("meters", "closure")
@@ -97,6 +103,8 @@ def downgrade() -> None:
         "UPDATE meters SET closure = closures WHERE closures <> '' AND closure IS NULL "
         "AND closures NOT LIKE '%,%'"
     )
+    op.drop_column("meters", "missing_batches")
+    op.drop_column("meters", "last_seq")
     op.drop_column("meters", "valve_ms")
     op.drop_column("meters", "armed_ms")
     op.drop_column("meters", "closures")
