@@ -98,10 +98,12 @@ class MqttIngester:
             config.clears_settle_s,
         )
         # Unbounded here: the broker's in-flight window bounds what is delivered and not yet
-        # acknowledged, so it bounds this queue too. SimpleQueue is the C implementation.
+        # acknowledged, so it bounds this queue too (up to receive_maximum, 65,535, on a
+        # stock broker with MQTT 5). SimpleQueue is the C implementation.
         self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._chores = self._lane_chores()
+        self._engine_ahead = False  # the engine holds a batch not yet acknowledged
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self._client.on_message = self._on_message
         session.on_reconnect = pipeline.metrics.reconnects.inc
@@ -167,6 +169,7 @@ class MqttIngester:
                 log.exception("batch of %d messages failed; left unacknowledged", len(batch))
                 continue
             self._acknowledge(batch)
+            self._engine_ahead = False
 
     def _lane_chores(self) -> Chores:
         pipeline = self._pipeline
@@ -190,7 +193,13 @@ class MqttIngester:
             self._retry(step)
 
     def _flush_on_stop(self) -> None:
-        if self._snapshots is not None:
+        if self._snapshots is not None and self._engine_ahead:
+            # The engine took a batch whose decisions were not all carried out (stopped or
+            # died mid-batch). Saving it would make the redelivered batch look old to the
+            # next run, and its alarms and closes would never happen: keep the last
+            # snapshot, taken between batches, and let the redelivery decide again.
+            log.warning("engine snapshot not saved: a batch was decided but not carried out")
+        elif self._snapshots is not None:
             self._snapshots.save()
         for step in self._pipeline.sightings_steps(self._clock(), force=True):
             try:
@@ -234,6 +243,7 @@ class MqttIngester:
             refused[:] = pipeline.store_readings(decoded)
 
         self._retry(Step("store readings", store))
+        self._engine_ahead = True  # until the batch is acknowledged (see _flush_on_stop)
         decisions = pipeline.decide(decoded)
         for step in pipeline.record_steps(decoded, decisions, refused, self._clock()):
             self._retry(step)

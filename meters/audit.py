@@ -23,17 +23,7 @@ def add_audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Who (and with which role, from where), what, on what, when and why."""
-    session.add(
-        AuditEntry(
-            at_ms=now_ms,
-            actor=actor.username,
-            action=action,
-            target=target,
-            detail={"role": actor.role, **(detail or {})},
-            source=actor.source,
-            reason=reason,
-        )
-    )
+    session.add(AuditEntry(**audit_row(actor, action, target, reason, now_ms, detail)))
 
 
 def audit_row(
@@ -44,7 +34,7 @@ def audit_row(
     now_ms: int,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One audit entry as a row for ``add_audits`` (the same columns ``add_audit`` fills)."""
+    """One audit entry's columns (``add_audit`` adds one, ``add_audits`` many at once)."""
     return {
         "at_ms": now_ms,
         "actor": actor.username,

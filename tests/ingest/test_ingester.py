@@ -277,6 +277,37 @@ def test_engine_state_survives_an_ingester_restart(
         second.stop()
 
 
+def test_a_stop_in_the_middle_of_a_batch_does_not_lose_its_alarm_and_close(
+    stack: Stack, probe: MqttProbe, tmp_path: Path
+) -> None:
+    """The alarm step fails (registry errors, retried) and the ingester is stopped: the
+    batch stays unacknowledged. Its engine state must not be saved, or the redelivered
+    detector alarm would look old to the next run and no alarm or close would follow.
+    Before, the stop saved the snapshot with the batch in it and the leak was lost."""
+    from meters.errors import RegistryError
+
+    registry = stack.registry
+    registry.provision([MeterProfile("MID1")], now_ms())
+    first = stack.start()
+
+    def registry_down(*_args: object) -> list[object]:
+        raise RegistryError("injected: registry unreachable")
+
+    first._pipeline.actuator.record = registry_down  # type: ignore[method-assign]
+    probe.publish("gas/v1/meters/MID1/events", {"ts": now_ms(), "event": "detector_alarm"})
+    wait_until(lambda: first._engine_ahead, what="the batch decided, its alarm failing")
+    first.stop()
+    assert registry.list_alarms(meter_id="MID1") == []
+    second = stack.start()
+    try:
+        wait_until(lambda: registry.list_alarms(meter_id="MID1"), what="the redelivered leak")
+        (alarm,) = registry.list_alarms(meter_id="MID1")
+        assert alarm.rule == "leak_detector"
+        wait_until(lambda: probe.messages("MID1/commands"), what="its close")
+    finally:
+        second.stop()
+
+
 def test_the_first_flow_of_a_commissioned_meter_is_the_gas_on_time(
     stack: Stack, probe: MqttProbe
 ) -> None:

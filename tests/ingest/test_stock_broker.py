@@ -22,19 +22,22 @@ from tests.processes import IngestProcess, LoadPublisher
 pytestmark = pytest.mark.integration
 
 
+def stock_ingest(
+    folder: Path, broker: MosquittoServer, influxd: InfluxServer, database: str, **env: str
+) -> IngestProcess:
+    """``gasguard ingest`` on the stock broker, reporting its health every 0.5 s."""
+    return IngestProcess(
+        folder, broker.url, influxd.url, database, GASGUARD_INGEST__HEALTH_EVERY_S="0.5", **env
+    )
+
+
 def test_on_a_stock_broker_ingest_asks_for_its_own_window_and_loses_nothing(
     stock_mosquitto: MosquittoServer,
     influxd: InfluxServer,
     influx_store: InfluxTelemetryStore,
     tmp_path: Path,
 ) -> None:
-    ingest = IngestProcess(
-        tmp_path,
-        stock_mosquitto.url,
-        influxd.url,
-        influx_store.database,
-        GASGUARD_INGEST__HEALTH_EVERY_S="0.5",
-    )
+    ingest = stock_ingest(tmp_path, stock_mosquitto, influxd, influx_store.database)
     load = LoadPublisher(stock_mosquitto.url, "STK", meters=50, count=12_000, rate=4_000)
     try:
         ingest.start()
@@ -66,12 +69,11 @@ def test_messages_the_stock_broker_drops_raise_a_critical_alarm(
     """The ingester away (its persistent session kept), 1,500 readings published: the
     broker keeps 1,000 and drops 500. The ingester, back, sees the broker's drop counter
     and raises a critical alarm and a health fault; what the broker kept is stored."""
-    ingest = IngestProcess(
+    ingest = stock_ingest(
         tmp_path,
-        stock_mosquitto.url,
-        influxd.url,
+        stock_mosquitto,
+        influxd,
         influx_store.database,
-        GASGUARD_INGEST__HEALTH_EVERY_S="0.5",
         GASGUARD_INGEST__BROKER_WATCH_CHECK_S="0.2",
     )
     load = LoadPublisher(stock_mosquitto.url, "DRP", meters=10, count=1500, rate=3000)
