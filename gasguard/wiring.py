@@ -99,7 +99,9 @@ def ingest_endpoint(settings: Settings) -> tuple[MqttEndpoint, str]:
     warning = (
         f"the broker's in-flight window for MQTT 3.1.1 is {window.delivered} "
         f"(< {config.min_window}): ingest uses MQTT 5 with Receive Maximum "
-        f"{config.receive_maximum}; raise max_inflight_messages for the faster 3.1.1 path"
+        f"{config.receive_maximum}; raise max_inflight_messages for the faster 3.1.1 path. "
+        "A broker with stock limits also drops what is queued past max_queued_messages "
+        "(1,000) while ingest is away: check it with gasguard doctor --probe-queue"
     )
     endpoint = dataclasses.replace(endpoint, protocol="5")
     log.warning("%s", warning)
