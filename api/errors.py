@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from meters.errors import Conflict, NotFound, RegistryError, StoreError
+
+log = logging.getLogger(__name__)
 
 
 def field_error(location: str, name: str, message: str) -> HTTPException:
@@ -25,11 +30,25 @@ def install(app: FastAPI) -> None:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(RegistryError)
-    async def registry_down(_request: Request, exc: RegistryError) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": f"registry unavailable: {exc}"})
+    async def registry_down(request: Request, exc: RegistryError) -> JSONResponse:
+        return unavailable(request, "registry", exc)
 
     @app.exception_handler(StoreError)
-    async def store_down(_request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse(
-            status_code=503, content={"detail": f"telemetry store unavailable: {exc}"}
-        )
+    async def store_down(request: Request, exc: StoreError) -> JSONResponse:
+        return unavailable(request, "telemetry store", exc)
+
+
+def unavailable(request: Request, what: str, exc: Exception) -> JSONResponse:
+    """A 503 that tells the caller what is down and a correlation id, never the library's
+    text (SQL, parameters, host names), which goes to the log under that id."""
+    correlation = uuid.uuid4().hex[:12]
+    log.error(
+        "%s unavailable [%s] %s %s: %s", what, correlation, request.method, request.url.path, exc
+    )
+    return JSONResponse(
+        status_code=503,
+        content={
+            "detail": f"{what} unavailable; try again shortly (reference {correlation})",
+            "correlation_id": correlation,
+        },
+    )

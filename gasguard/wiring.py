@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import re
 import secrets
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
@@ -67,7 +70,12 @@ def rules_config(settings: Settings) -> RulesConfig:
 
 
 def open_registry(settings: Settings) -> Registry:
+    """The registry, migrated. A SQLite file is created 0600: it holds the meters' command
+    keys and the operators' password hashes."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.db_url is None:
+        path = settings.data_dir / "registry.sqlite3"
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = make_engine(settings.registry_url)
     migrate(engine)
     return Registry(engine)
@@ -299,9 +307,14 @@ def mqtt_auth_key(settings: Settings) -> bytes:
     return kept_secret(settings, settings.mqtt_auth_key, "GASGUARD_MQTT_AUTH_KEY", "mqtt-auth")
 
 
+KEY_FILE_RE = re.compile(r"[A-Za-z0-9_-]{64}")  # secrets.token_urlsafe(48)
+
+
 def kept_secret(settings: Settings, configured: SecretStr | None, env: str, name: str) -> bytes:
     """The configured secret (32+ characters), or one generated once and kept (0600) in
-    the data folder as ``{name}.key``."""
+    the data folder as ``{name}.key``. The file is written whole before it appears (a
+    crash or a full disk never leaves an empty key behind), and a key file of the wrong
+    length or form is refused: an empty key would make every derived password public."""
     if configured is not None:
         secret = configured.get_secret_value().encode()
         if len(secret) < 32:
@@ -310,10 +323,32 @@ def kept_secret(settings: Settings, configured: SecretStr | None, env: str, name
     path = settings.data_dir / f"{name}.key"
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_new_key(path, secrets.token_urlsafe(48))
+    text = path.read_text().strip()
+    if KEY_FILE_RE.fullmatch(text) is None:
+        raise SettingsError(
+            f"key file {path} is damaged ({len(text)} characters, not 64 of A-Z a-z 0-9 _ -): "
+            f"set {env}, or move the file away to generate a new key (what was derived from "
+            "the old one, sessions or MQTT passwords, then changes)"
+        )
+    return text.encode()
+
+
+def write_new_key(path: Path, text: str) -> None:
+    """``text`` into a new 0600 file at ``path``, all or nothing: written and fsynced under
+    a temporary name, then linked into place (another process that got there first
+    wins; its key is the one read)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def provision_fleet(registry: Registry, plan: FleetPlan, now_ms: int) -> None:

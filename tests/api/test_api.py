@@ -285,3 +285,36 @@ def test_data_completeness_for_the_fleet_and_the_meters_below(tmp_path: Path) ->
         bad = client.get("/api/v1/completeness", params={"start": "yesterday"})
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "start"]
     store.close()
+
+
+def test_a_registry_outage_is_a_plain_503_with_a_reference_never_the_sql(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: the 503 carried SQLAlchemy's text (SQL, parameters, database host) to
+    unauthenticated callers of the public lookup and the sign-in."""
+    from gasguard.servers import free_port
+    from meters.db import make_engine
+    from meters.registry import Registry
+
+    port = free_port()
+    registry = Registry(make_engine(f"postgresql://gasguard:hunter2@127.0.0.1:{port}/registry"))
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    with TestClient(create_app(api_context(registry, store, lambda: NOW))) as client:
+        answers = [
+            client.get(
+                "/api/v1/public/progress", params={"number": "GU20260000001", "phone_last4": "1234"}
+            ),
+            client.post("/api/v1/auth/token", data={"username": "vera", "password": "x" * 12}),
+        ]
+    store.close()
+    for answer in answers:
+        assert answer.status_code == 503
+        body = answer.json()
+        assert body["detail"].startswith("registry unavailable; try again shortly (reference ")
+        text = answer.text.lower()
+        for leak in ("select", "127.0.0.1", str(port), "psycopg", "sqlalche", "hunter2"):
+            assert leak not in text, f"{leak!r} leaked in {answer.text}"
+        logged = [
+            r.getMessage() for r in caplog.records if body["correlation_id"] in r.getMessage()
+        ]
+        assert logged and "127.0.0.1" in logged[0]  # the operator finds the cause in the log
