@@ -23,6 +23,8 @@ from ingest.completeness_watch import CompletenessWatch
 from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
+from ingest.every import Every
+from ingest.flood import FloodGuard
 from ingest.gas_on import GasOnWatcher
 from ingest.health import HealthReporter
 from ingest.metrics import IngestMetrics
@@ -221,8 +223,9 @@ def build_lane(
     actuator = Actuator(registry, dispatcher)
     sightings = SightingsBuffer(config.sightings_flush_s)
     gas_on = GasOnWatcher(registry, config.gas_on_refresh_s)
+    flood = FloodGuard(config.dead_letters_per_meter, config.dead_letters_window_s)
     pipeline = Pipeline(
-        writer, registry, engine, actuator, config.decode, ingest_metrics, sightings, gas_on
+        writer, registry, engine, actuator, config.decode, ingest_metrics, sightings, gas_on, flood
     )
     snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
@@ -249,6 +252,7 @@ def build_lane(
         connection_watch=watch if first else None,
         partition=partition,
         completeness_watch=completeness if first else None,
+        dead_letter_expiry=Every(config.dead_letter_expiry_check_s) if first else None,
     )
 
 

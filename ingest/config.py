@@ -86,6 +86,16 @@ class IngestConfig(BaseModel):
     completeness_min_share: float = Field(0.9, gt=0, le=1)
     completeness_window_s: float = Field(86_400.0, gt=0)
     completeness_check_s: float = Field(3_600.0, gt=0)
+    # One meter cannot exhaust ingest (ingest.flood): at most dead_letters_per_meter dead
+    # letters per meter per dead_letters_window_s (then a meter_flooding alarm, the rest
+    # dropped and counted); dead letters older than dead_letter_retention_s are deleted;
+    # QoS 0 messages past max_queued_qos0 waiting in the lane are dropped and counted
+    # (QoS 1 is bounded by the broker's in-flight window).
+    dead_letters_per_meter: int = Field(100, ge=1)
+    dead_letters_window_s: float = Field(3_600.0, gt=0)
+    dead_letter_retention_s: float = Field(30 * 86_400.0, gt=0)
+    dead_letter_expiry_check_s: float = Field(3_600.0, gt=0)
+    max_queued_qos0: int = Field(100_000, ge=1)
     decode: DecodeLimits = DecodeLimits()
     commands: CommandsConfig = CommandsConfig()
     metrics_host: str = "127.0.0.1"

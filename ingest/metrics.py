@@ -53,6 +53,12 @@ class IngestMetrics:
             "gasguard_safety_decisions", "Safety decisions", ("rule", "action"), registry=registry
         )
         self.retries = counter("retries", "Failed steps retried", ("step",))
+        self.dead_letters_dropped = counter(
+            "dead_letters_dropped", "Dead letters dropped past a meter's cap (ingest.flood)"
+        )
+        self.qos0_dropped = counter(
+            "qos0_dropped", "QoS 0 messages dropped: the lane's queue was full"
+        )
         self.chore_failures = counter(
             "chore_failures", "Lane chores that failed and were skipped", ("chore",)
         )

@@ -17,6 +17,7 @@ from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
 from ingest.durable import DurableWriter, Refused
+from ingest.flood import FloodGuard
 from ingest.gas_on import GasOnWatcher
 from ingest.log_burst import log_burst
 from ingest.metrics import IngestMetrics
@@ -55,7 +56,9 @@ class Pipeline:
         metrics: IngestMetrics,
         sightings: SightingsBuffer,
         gas_on: GasOnWatcher,
+        flood: FloodGuard | None = None,
     ) -> None:
+        self.flood = flood
         self.sightings = sightings
         self.gas_on = gas_on
         self.writer = writer
@@ -100,9 +103,10 @@ class Pipeline:
             for rejection in item.rejections
         ]
         letters.extend(refused_letters(refused, now_ms))
+        letters, flooding = self.admit_dead_letters(letters, now_ms)
         events = [e for item in decoded for e in item.events]
         steps = [
-            *self.decision_steps(decisions, now_ms),
+            *self.decision_steps([*decisions, *flooding], now_ms),
             self.dead_letters_step(letters),
             Step("events", lambda: self.registry.add_events(events, now_ms)),
         ]
@@ -167,6 +171,20 @@ class Pipeline:
             lambda a: a.rule,
             "offline alarms cleared: heard again",
         )
+
+    def admit_dead_letters(
+        self, letters: list[NewDeadLetter], now_ms: int
+    ) -> tuple[list[NewDeadLetter], list[Decision]]:
+        """The letters within each meter's cap, and a meter_flooding alarm for a meter
+        past it (ingest.flood); the rest are dropped and counted."""
+        if self.flood is None or not letters:
+            return letters, []
+        kept, alarms, dropped = self.flood.admit(letters, now_ms)
+        if dropped:
+            self.metrics.dead_letters_dropped.inc(dropped)
+        for alarm in alarms:
+            log.error("meter %s is flooding: %s", alarm.meter_id, alarm.detail["why"])
+        return kept, alarms
 
     def dead_letters_step(self, letters: list[NewDeadLetter]) -> Step:
         """Record the dead letters, then count them: a retried step counts them once."""

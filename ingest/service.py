@@ -26,6 +26,7 @@ from ingest.config import IngestConfig
 from ingest.connection_watch import ConnectionWatch
 from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
+from ingest.every import Every
 from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
 from ingest.snapshots import SnapshotKeeper
 from meters.clock import wall_clock_ms
@@ -77,7 +78,9 @@ class MqttIngester:
         connection_watch: ConnectionWatch | None = None,
         partition: Partition | None = None,
         completeness_watch: CompletenessWatch | None = None,
+        dead_letter_expiry: Every | None = None,
     ) -> None:
+        self._dead_letter_expiry = dead_letter_expiry
         self._completeness_watch = completeness_watch
         self._connection_watch = connection_watch
         self._snapshots = snapshots
@@ -132,6 +135,10 @@ class MqttIngester:
     # -- paho callback (network thread) ---------------------------------------------------
 
     def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
+        if msg.qos == 0 and self._queue.qsize() >= self._config.max_queued_qos0:
+            # QoS 0 bypasses the broker's in-flight window: never let it grow our memory
+            self._pipeline.metrics.qos0_dropped.inc()
+            return
         raw = RawMessage(msg.topic, bytes(msg.payload), self._clock())
         self._queue.put(Delivery(msg.mid, msg.qos, self._session.generation, raw))
 
@@ -185,8 +192,19 @@ class MqttIngester:
             chores.append(Chore("connection watch", self._connection_watch.maybe_run))
         if self._completeness_watch is not None:
             chores.append(Chore("completeness", self._completeness_watch.maybe_run))
+        if self._dead_letter_expiry is not None:
+            chores.append(Chore("dead-letter expiry", self._expire_dead_letters))
         chores.append(Chore("commands", pipeline.actuator.dispatcher.maybe_run))
         return Chores(chores, pipeline.metrics.chore_failures)
+
+    def _expire_dead_letters(self) -> None:
+        """Dead letters older than the retention are deleted (a few thousand at a time)."""
+        assert self._dead_letter_expiry is not None
+        before_ms = self._clock() - int(self._config.dead_letter_retention_s * 1000)
+        self._dead_letter_expiry.run_when_due(
+            lambda: self._pipeline.registry.expire_dead_letters(before_ms),
+            "cannot expire old dead letters",
+        )
 
     def _write_sightings(self) -> None:
         for step in self._pipeline.sightings_steps(self._clock()):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    delete,
     func,
     insert,
     literal_column,
@@ -715,6 +716,19 @@ class Registry:
             )
 
         self._run(work)
+
+    def expire_dead_letters(self, before_ms: int, limit: int = 5_000) -> int:
+        """Delete up to ``limit`` dead letters received before ``before_ms`` (the
+        retention); how many went."""
+        old = select(DeadLetter.id).where(DeadLetter.received_ms < before_ms).limit(limit)
+
+        def work(session: Session) -> int:
+            ids = list(session.scalars(old))
+            if ids:
+                session.execute(delete(DeadLetter).where(DeadLetter.id.in_(ids)))
+            return len(ids)
+
+        return self._run(work)
 
     def list_dead_letters(
         self, offset: int = 0, limit: int = 100, code: str | None = None

@@ -189,3 +189,18 @@ def test_batches_a_meter_numbered_but_never_sent_are_counted_missing(registry: R
     assert registry.get_meter("M1").missing_batches == 3
     registry.record_sightings({"M1": MeterSighting(T0, T0)})  # no batch: nothing changes
     assert (registry.get_meter("M1").last_seq, registry.get_meter("M1").missing_batches) == (13, 3)
+
+
+def test_dead_letters_past_their_retention_are_deleted(registry: Registry) -> None:
+    from meters.views import NewDeadLetter
+
+    registry.add_dead_letters(
+        [
+            NewDeadLetter(T0 + i, "gas/v1/meters/M1/telemetry", "not_json", "x", b"{")
+            for i in range(5)
+        ]
+    )
+    assert registry.expire_dead_letters(T0 + 3, limit=2) == 2
+    assert registry.expire_dead_letters(T0 + 3) == 1
+    assert registry.expire_dead_letters(T0 + 3) == 0
+    assert sorted(d.received_ms for d in registry.list_dead_letters()) == [T0 + 3, T0 + 4]
