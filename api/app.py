@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import csrf, errors
 from api.context import ApiContext
 from api.routes import (
     alarms,
@@ -43,6 +43,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="gasguard", version="1", openapi_url="/openapi.json")
     app.state.context = context
     errors.install(app)
+    app.middleware("http")(csrf.guard(context.allowed_origins))
     routers = (
         health,
         auth,

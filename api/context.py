@@ -29,6 +29,9 @@ class ApiContext:
     max_range_days: int = 31
     max_readings: int = 10_000
     secure_cookies: bool = False  # True behind HTTPS: the session cookie is then Secure
+    # origins besides the server's own whose cookie-authenticated changes are accepted
+    # (api.csrf): a dashboard served from another address, through a proxy
+    allowed_origins: tuple[str, ...] = ()
     feed_poll_s: float = 1.0
     command_ttl_s: float = 3600.0
     worker_stale_s: float = 15.0  # an ingest worker silent this long shows as stale

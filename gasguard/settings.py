@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     api_secret_key: SecretStr | None = None
     api_token_ttl_s: int = Field(1800, ge=60, le=86_400)
     api_secure_cookies: bool = False  # set when the API is served over HTTPS
+    # Origins (https://host:port) besides the API's own from which the dashboard's cookie
+    # may make changes (api.csrf): a proxy that serves it under another address.
+    api_allowed_origins: list[str] = Field(default_factory=list)
     api_feed_poll_s: float = Field(1.0, gt=0, le=60)
     rules_file: Path | None = None
     # The State Council's holiday schedule for years chinesecalendar does not cover yet

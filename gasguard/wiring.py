@@ -266,6 +266,7 @@ def build_api_context(
         tokens=tokens,
         metrics=metrics,
         secure_cookies=settings.api_secure_cookies,
+        allowed_origins=tuple(settings.api_allowed_origins),
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,
         worker_stale_s=3 * settings.ingest.health_every_s,

@@ -131,8 +131,62 @@ def test_the_dashboard_cookie_signs_in_and_is_renewed_past_half_its_life(api: Ap
     assert COOKIE in renewed.cookies and client.cookies[COOKIE] != first
     api.clock.now_ms += 1000 * 1000  # the old token has expired; the renewed one has not
     assert client.get("/api/v1/alarms").status_code == 200
-    client.post("/api/v1/auth/logout")
+    assert client.post("/api/v1/auth/logout").status_code == 403  # no Origin: refused
+    client.post("/api/v1/auth/logout", headers={"Origin": "http://testserver"})
     assert client.get("/api/v1/alarms").status_code == 401
+
+
+def csrf_client(api: Api) -> tuple[TestClient, int]:
+    """Signed in by cookie, as the dashboard is, with an open alarm to act on."""
+    alarm, _ = api.registry.record_decision(Decision(NOW, "CS1", "tamper", "alarm", {}), NOW)
+    api.registry.accounts.add("opal", PASSWORD, "operator", NOW)
+    api.client.post("/api/v1/auth/token", data={"username": "opal", "password": PASSWORD})
+    return api.client, alarm.id
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "http://testserver:8081"},  # another port of the same host: same site
+        {"Origin": "http://sub.testserver"},  # a sibling subdomain
+        {"Referer": "http://evil.example/page"},
+        {},  # no origin at all
+        {"Origin": "null"},
+    ],
+)
+def test_a_cookie_authenticated_change_from_another_origin_is_refused_before_the_route(
+    api: Api, origin: dict[str, str]
+) -> None:
+    """Before: the cookie was accepted from any origin; a cross-site POST reached the
+    route (a 422 only because its body was not JSON)."""
+    client, alarm_id = csrf_client(api)
+    answer = client.post(f"/api/v1/alarms/{alarm_id}/ack", json={"note": "x"}, headers=origin)
+    assert answer.status_code == 403 and "cross-site" in answer.json()["detail"]
+    assert api.registry.get_alarm(alarm_id).state == "active"
+    own = {"Origin": "http://testserver"}
+    same = client.post(f"/api/v1/alarms/{alarm_id}/ack", json={"note": "x"}, headers=own)
+    assert same.status_code == 200 and api.registry.get_alarm(alarm_id).state == "acknowledged"
+
+
+def test_a_bearer_token_needs_no_origin_and_a_body_must_be_json(api: Api) -> None:
+    alarm, _ = api.registry.record_decision(Decision(NOW, "M1", "tamper", "alarm", {}), NOW)
+    headers = bearer(api.client, "otto")
+    api.client.cookies.clear()
+    form = api.client.post(
+        f"/api/v1/alarms/{alarm.id}/ack",
+        content=b"note=x",
+        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 415 and api.registry.get_alarm(alarm.id).state == "active"
+    text = api.client.post(
+        f"/api/v1/alarms/{alarm.id}/ack",
+        content=b'{"note": "x"}',
+        headers={**headers, "Content-Type": "text/plain"},
+    )
+    assert text.status_code == 415
+    ok = api.client.post(f"/api/v1/alarms/{alarm.id}/ack", json={"note": "x"}, headers=headers)
+    assert ok.status_code == 200
 
 
 def test_role_changes_apply_at_once_and_me_says_who(api: Api) -> None:
