@@ -22,6 +22,7 @@ from api.routes import (
     feed,
     health,
     meters,
+    users,
 )
 from api.schemas import ErrorOut
 
@@ -55,6 +56,7 @@ def create_app(context: ApiContext) -> FastAPI:
         feed,
         audit,
         completeness,
+        users,
     )
     for module in routers:
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)

@@ -16,7 +16,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request, Response
 
 from api.deps import get_context
-from meters.accounts import Role, role_at_least
+from meters.accounts import Role, UserView, role_at_least
 from meters.errors import NotFound
 from meters.views import Actor
 
@@ -40,14 +40,16 @@ class TokenService:
         self.ttl_s = ttl_s
         self._clock = clock
 
-    def issue(self, username: str) -> IssuedToken:
+    def issue(self, username: str, version: int = 0) -> IssuedToken:
+        """A token for ``username`` under the account's token ``version``."""
         now_s = self._clock() // 1000
         expires_s = now_s + self.ttl_s
-        claims = {"sub": username, "iat": now_s, "exp": expires_s}
+        claims = {"sub": username, "iat": now_s, "exp": expires_s, "tv": version}
         return IssuedToken(jwt.encode(claims, self._secret, ALGORITHM), expires_s * 1000)
 
-    def verify(self, token: str) -> tuple[str, int]:
-        """(username, expiry ms); raises ``jwt.InvalidTokenError`` when bad or expired."""
+    def verify(self, token: str) -> tuple[str, int, int]:
+        """(username, expiry ms, token version); raises ``jwt.InvalidTokenError`` when bad
+        or expired."""
         claims = jwt.decode(
             token,
             self._secret,
@@ -57,7 +59,10 @@ class TokenService:
         expires_ms = int(claims["exp"]) * 1000
         if expires_ms <= self._clock():  # our clock, so tests can move time
             raise jwt.ExpiredSignatureError("token expired")
-        return str(claims["sub"]), expires_ms
+        version = claims.get("tv", 0)
+        if not isinstance(version, int):
+            raise jwt.InvalidTokenError("bad token version")
+        return str(claims["sub"]), expires_ms, version
 
 
 def unauthorized(message: str) -> HTTPException:
@@ -89,16 +94,24 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_actor(request: Request, response: Response) -> Actor:
-    """The signed-in, enabled operator; a dashboard session cookie past half its life is
-    renewed, so an operator at work stays signed in and an idle screen does not."""
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: UserView
+    from_cookie: bool
+    expires_ms: int
+
+
+def session_of(request: Request) -> Session:
+    """The caller's valid session: a good, unexpired token of an enabled account, issued
+    under the account's current token version (else 401: signed out, password changed,
+    disabled, or revoked by an admin)."""
     context = get_context(request)
     found = _token_of(request)
     if found is None:
         raise unauthorized("not signed in")
     token, from_cookie = found
     try:
-        username, expires_ms = context.tokens.verify(token)
+        username, expires_ms, version = context.tokens.verify(token)
     except jwt.InvalidTokenError as exc:
         raise unauthorized(f"invalid or expired token: {exc}") from exc
     try:
@@ -107,9 +120,20 @@ def current_actor(request: Request, response: Response) -> Actor:
         raise unauthorized("account no longer exists") from exc
     if user.disabled:
         raise unauthorized("account disabled")
+    if version != user.token_version:
+        raise unauthorized("this session was ended (signed out, or the password changed)")
+    return Session(user, from_cookie, expires_ms)
+
+
+def current_actor(request: Request, response: Response) -> Actor:
+    """The signed-in, enabled operator; a dashboard session cookie past half its life is
+    renewed, so an operator at work stays signed in and an idle screen does not."""
+    context = get_context(request)
+    session = session_of(request)
+    user = session.user
     ttl_ms = context.tokens.ttl_s * 1000
-    if from_cookie and expires_ms - context.clock() < ttl_ms / 2:
-        issued = context.tokens.issue(username)
+    if session.from_cookie and session.expires_ms - context.clock() < ttl_ms / 2:
+        issued = context.tokens.issue(user.username, user.token_version)
         set_session_cookie(response, issued, context.tokens.ttl_s, context.secure_cookies)
     return Actor(user.username, user.role, client_address(request))
 

@@ -235,6 +235,11 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
         accounts.set_password(args.username, _read_password(args))
         registry.audit(console, "user.password", f"user:{args.username}", "", {}, now_ms)
         print(f"password of {args.username} changed")
+    elif command == "sign-out":
+        accounts.sign_out_everywhere(args.username)
+        target = f"user:{args.username}"
+        registry.audit(console, "user.sign_out_everywhere", target, "", {}, now_ms)
+        print(f"every session of {args.username} ended")
     else:
         disabled = command == "disable"
         accounts.set_disabled(args.username, disabled)
@@ -305,6 +310,9 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         )
     for verb in ("disable", "enable"):
         users_sub.add_parser(verb, help=f"{verb} an account").add_argument("username")
+    users_sub.add_parser(
+        "sign-out", help="end every session of an account now (its tokens are revoked)"
+    ).add_argument("username")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,10 +51,18 @@ class UserView:
     display_name: str
     disabled: bool
     created_ms: int
+    token_version: int = 0  # a session token issued under another version is refused
 
 
 def _view(user: User) -> UserView:
-    return UserView(user.username, user.role, user.display_name, user.disabled, user.created_ms)
+    return UserView(
+        user.username,
+        user.role,
+        user.display_name,
+        user.disabled,
+        user.created_ms,
+        user.token_version,
+    )
 
 
 def _user(session: Session, username: str) -> User:
@@ -122,12 +130,26 @@ class Accounts:
         )
 
     def set_password(self, username: str, password: str) -> None:
+        """A new password; every session of the account ends (its tokens are revoked)."""
         check_new_password(password)
         password_hash = _hasher.hash(password)
-        self._update(username, lambda user: setattr(user, "password_hash", password_hash))
+
+        def change(user: User) -> None:
+            user.password_hash = password_hash
+            user.token_version += 1
+
+        self._update(username, change)
 
     def set_disabled(self, username: str, disabled: bool) -> None:
-        self._update(username, lambda user: setattr(user, "disabled", disabled))
+        def change(user: User) -> None:
+            user.disabled = disabled
+            user.token_version += 1
+
+        self._update(username, change)
+
+    def sign_out_everywhere(self, username: str) -> None:
+        """Revoke every token of the account now (sign-out, an admin's order)."""
+        self._update(username, lambda user: setattr(user, "token_version", user.token_version + 1))
 
     def _update(self, username: str, change: Callable[[User], None]) -> None:
         def work(session: Session) -> None:

@@ -222,6 +222,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(128), default="", server_default="")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    # tokens carry it; bumped to revoke every session at once (api.auth)
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Customer(Base):

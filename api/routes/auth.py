@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.auth import COOKIE, Viewer, client_address, set_session_cookie
+from api.auth import COOKIE, Viewer, client_address, session_of, set_session_cookie
 from api.deps import ContextDep
 from api.schemas import TokenOut, UserOut
 from meters.views import Actor
@@ -35,7 +35,7 @@ def sign_in(
         raise HTTPException(
             401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )
-    issued = context.tokens.issue(user.username)
+    issued = context.tokens.issue(user.username, user.token_version)
     actor = Actor(user.username, user.role, source)
     context.registry.audit(actor, "auth.sign_in", f"user:{user.username}", "", {}, now_ms)
     set_session_cookie(response, issued, context.tokens.ttl_s, context.secure_cookies)
@@ -49,7 +49,20 @@ def sign_in(
 
 
 @router.post("/logout", status_code=204)
-def sign_out(response: Response) -> Response:
+def sign_out(request: Request, response: Response, context: ContextDep) -> Response:
+    """End the caller's sessions (every token of the account, at once: a per-account
+    token version), audited; without a valid session only the cookie goes."""
+    try:
+        session = session_of(request)
+    except HTTPException:
+        session = None
+    if session is not None:
+        user = session.user
+        context.registry.accounts.sign_out_everywhere(user.username)
+        actor = Actor(user.username, user.role, client_address(request))
+        context.registry.audit(
+            actor, "auth.sign_out", f"user:{user.username}", "", {}, context.clock()
+        )
     response.delete_cookie(COOKIE, path="/")
     response.status_code = 204
     return response

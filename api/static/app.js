@@ -545,6 +545,7 @@ function listen() {
   feed.addEventListener("alarm", refresh);
   feed.addEventListener("command", refresh);
   feed.addEventListener("command", () => drawMeter().catch(() => {}));
+  feed.addEventListener("signed_out", () => { feed.close(); showLogin(); });
 }
 
 // -- keyboard -----------------------------------------------------------------------------

@@ -193,3 +193,83 @@ def test_role_changes_apply_at_once_and_me_says_who(api: Api) -> None:
     headers = bearer(api.client, "sam")
     me = api.client.get("/api/v1/auth/me", headers=headers).json()
     assert (me["username"], me["role"]) == ("sam", "supervisor")
+
+
+def test_sign_out_a_password_change_disable_and_an_admins_order_revoke_tokens_at_once(
+    api: Api,
+) -> None:
+    """Before: sign-out only deleted the cookie, a password change left old tokens valid,
+    and a stolen token lived until it expired."""
+    client, accounts = api.client, api.registry.accounts
+
+    def works(headers: dict[str, str]) -> bool:
+        return client.get("/api/v1/alarms", headers=headers).status_code == 200
+
+    stolen = bearer(client, "otto")
+    assert works(stolen)
+    assert client.post("/api/v1/auth/logout", headers=stolen).status_code == 204
+    assert not works(stolen)  # the same token, replayed after sign-out
+    assert api.registry.audit_entries()[0].action == "auth.sign_out"
+
+    before = bearer(client, "otto")
+    accounts.set_password("otto", "a new password 2026")
+    assert not works(before)
+
+    add_user(api.registry, "ada", "admin", NOW)
+    admin = bearer(client, "ada")
+    victim = bearer(client, "vera")
+    answer = client.post("/api/v1/users/vera/sign-out", headers=victim)
+    assert answer.status_code == 403  # a viewer may not
+    assert client.post("/api/v1/users/vera/sign-out", headers=admin).status_code == 204
+    assert not works(victim)
+    entry = api.registry.audit_entries()[0]
+    assert (entry.action, entry.actor, entry.target) == (
+        "user.sign_out_everywhere",
+        "ada",
+        "user:vera",
+    )
+    assert client.post("/api/v1/users/nobody/sign-out", headers=admin).status_code == 404
+
+    fresh = bearer(client, "vera")
+    assert works(fresh)
+    accounts.set_disabled("vera", True)
+    accounts.set_disabled("vera", False)
+    assert not works(fresh)  # re-enabling does not bring old sessions back
+
+
+def test_the_live_feed_closes_when_its_session_is_revoked(tmp_path: Path) -> None:
+    import threading
+
+    import httpx
+
+    from tests.api.conftest import LiveApi
+
+    registry = sqlite_registry(tmp_path)
+    add_user(registry, "vera", "viewer", NOW)
+    live = LiveApi(registry, tmp_path)
+    try:
+        with httpx.Client(base_url=live.url, timeout=10) as client:
+            token = client.post(
+                "/auth/token", data={"username": "vera", "password": PASSWORD}
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            lines: list[str] = []
+            done = threading.Event()
+
+            def read() -> None:
+                with client.stream("GET", "/feed", headers=headers) as stream:
+                    for line in stream.iter_lines():
+                        lines.append(line)
+                done.set()
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            time_waited = 0.0
+            while not lines and time_waited < 5:
+                done.wait(0.1)
+                time_waited += 0.1
+            registry.accounts.sign_out_everywhere("vera")
+            assert done.wait(5), "the feed stayed open after its session was revoked"
+            assert "event: signed_out" in lines
+    finally:
+        live.stop()
