@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -38,3 +39,9 @@ class ApiContext:
     completeness_min_share: float = 0.9  # a meter below it is incomplete (抄表率)
     policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))
     lookup_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 60))
+    # at most this many argon2 checks at once (64 MiB and ~50 ms each): a burst of guesses
+    # cannot stall the API; the rest wait up to hashing_wait_s, then get a 503
+    hashing: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(4)
+    )
+    hashing_wait_s: float = 2.0

@@ -235,6 +235,11 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
         accounts.set_password(args.username, _read_password(args))
         registry.audit(console, "user.password", f"user:{args.username}", "", {}, now_ms)
         print(f"password of {args.username} changed")
+    elif command == "unlock":
+        accounts.get(args.username)
+        registry.sign_in_limits.clear(f"user:{args.username}")
+        registry.audit(console, "user.unlock", f"user:{args.username}", "", {}, now_ms)
+        print(f"{args.username} may sign in again")
     elif command == "sign-out":
         accounts.sign_out_everywhere(args.username)
         target = f"user:{args.username}"
@@ -312,6 +317,9 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         users_sub.add_parser(verb, help=f"{verb} an account").add_argument("username")
     users_sub.add_parser(
         "sign-out", help="end every session of an account now (its tokens are revoked)"
+    ).add_argument("username")
+    users_sub.add_parser(
+        "unlock", help="let an account locked out by failed sign-ins try again now"
     ).add_argument("username")
 
 

@@ -226,6 +226,18 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class SignInFailure(Base):
+    """Failed sign-ins of an account or an address (meters.sign_in_limits)."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # user:<name> / addr:<ip>
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    locked_until_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Customer(Base):
     __tablename__ = "customers"
 

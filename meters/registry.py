@@ -52,6 +52,7 @@ from meters.severity import (
     SEVERITIES,
     severity_of,
 )
+from meters.sign_in_limits import SignInLimits
 from meters.views import (
     SAFETY_ACTOR,
     Actor,
@@ -286,6 +287,7 @@ class Registry:
         self.workers = WorkerHealthStore(transactions)
         self.leases = LeaseStore(transactions)
         self.mqtt_accounts = MqttAccounts(transactions)
+        self.sign_in_limits = SignInLimits(transactions)
 
     # -- meters ---------------------------------------------------------------------------
 

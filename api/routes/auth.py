@@ -23,18 +23,40 @@ def sign_in(
     response: Response,
 ) -> TokenOut:
     """A bearer token for API clients; the dashboard also gets it as an HttpOnly cookie.
-    Every attempt, refused or not, is in the audit log with the caller's address."""
+    Failed attempts are limited per account and per address (meters.sign_in_limits: a
+    lock answers 429 with Retry-After, kept in the registry); each sign-in, the first
+    failure of a window and each lock are in the audit log with the caller's address."""
     now_ms = context.clock()
     source = client_address(request)
-    user = context.registry.accounts.authenticate(form.username, form.password)
-    if user is None:
-        attempt = Actor(form.username[:64], "unknown", source)
-        context.registry.audit(
-            attempt, "auth.refused", f"user:{form.username[:64]}", "", {}, now_ms
+    name = form.username[:64]
+    keys = [f"user:{name}", f"addr:{source}"]
+    limits = context.registry.sign_in_limits
+    wait_ms = limits.wait_ms(keys, now_ms)
+    if wait_ms > 0:  # locked: no password is checked, no audit row per try
+        retry_s = max(1, -(-wait_ms // 1000))
+        raise HTTPException(
+            429,
+            detail=f"too many failed sign-ins: try again in {retry_s} s, or ask an admin",
+            headers={"Retry-After": str(retry_s)},
         )
+    if not context.hashing.acquire(timeout=context.hashing_wait_s):
+        raise HTTPException(503, detail="sign-in is busy; try again shortly")
+    try:
+        user = context.registry.accounts.authenticate(form.username, form.password)
+    finally:
+        context.hashing.release()
+    if user is None:
+        account, _address = limits.failed(keys, now_ms)
+        attempt = Actor(name, "unknown", source)
+        if account.failures == 1 or account.locked_until_ms > now_ms:
+            # the first failure of a window, and each lock: not one row per guess
+            action = "auth.refused" if account.locked_until_ms <= now_ms else "auth.locked"
+            detail = {"failures": account.failures, "locked_until_ms": account.locked_until_ms}
+            context.registry.audit(attempt, action, f"user:{name}", "", detail, now_ms)
         raise HTTPException(
             401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )
+    limits.clear(f"user:{user.username}")
     issued = context.tokens.issue(user.username, user.token_version)
     actor = Actor(user.username, user.role, source)
     context.registry.audit(actor, "auth.sign_in", f"user:{user.username}", "", {}, now_ms)

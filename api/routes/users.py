@@ -1,6 +1,6 @@
 """Operator accounts, as far as the API changes them: an admin ends every session of an
-account at once (a stolen cookie, a lost laptop). Accounts are created and changed with
-``gasguard users``."""
+account at once (a stolen cookie, a lost laptop), or unlocks an account locked out by
+failed sign-ins. Accounts are created and changed with ``gasguard users``."""
 
 from __future__ import annotations
 
@@ -22,3 +22,12 @@ def sign_out_everywhere(username: Username, admin: Admin, context: ContextDep) -
     context.registry.accounts.sign_out_everywhere(username)  # 404 for an unknown account
     target = f"user:{username}"
     context.registry.audit(admin, "user.sign_out_everywhere", target, "", {}, context.clock())
+
+
+@router.post("/{username}/unlock", status_code=status.HTTP_204_NO_CONTENT)
+def unlock(username: Username, admin: Admin, context: ContextDep) -> None:
+    """Let a locked-out account try to sign in again now (its failures are forgotten).
+    Audited."""
+    context.registry.accounts.get(username)  # 404 for an unknown account
+    context.registry.sign_in_limits.clear(f"user:{username}")
+    context.registry.audit(admin, "user.unlock", f"user:{username}", "", {}, context.clock())

@@ -273,3 +273,77 @@ def test_the_live_feed_closes_when_its_session_is_revoked(tmp_path: Path) -> Non
             assert "event: signed_out" in lines
     finally:
         live.stop()
+
+
+def test_password_guessing_is_locked_out_across_api_processes_and_an_admin_unlocks(
+    api: Api, tmp_path: Path
+) -> None:
+    """Before: unlimited guesses, each costing 64 MiB and ~50 ms of argon2 and writing an
+    audit row."""
+    client = api.client
+
+    def sign_in(password: str, username: str = "otto") -> int:
+        form = {"username": username, "password": password}
+        return client.post("/api/v1/auth/token", data=form).status_code
+
+    audit_before = len(api.registry.audit_entries(limit=1000))
+    assert [sign_in(f"guess {i}") for i in range(5)] == [401] * 5
+    assert sign_in("guess 5") == 401  # the sixth failure locks the account
+    locked = client.post("/api/v1/auth/token", data={"username": "otto", "password": PASSWORD})
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
+    assert "try again in" in locked.json()["detail"]
+    rows = api.registry.audit_entries(limit=1000)[
+        : len(api.registry.audit_entries(limit=1000)) - audit_before
+    ]
+    assert [r.action for r in rows] == ["auth.locked", "auth.refused"]  # not one per guess
+    # another API process on the same registry knows the lock
+    other = TestClient(
+        create_app(
+            api_context(api.registry, SqliteTelemetryStore(tmp_path / "other.sqlite3"), api.clock)
+        )
+    )
+    assert (
+        other.post(
+            "/api/v1/auth/token", data={"username": "otto", "password": PASSWORD}
+        ).status_code
+        == 429
+    )
+    add_user(api.registry, "ada", "admin", NOW)
+    admin = bearer(client, "ada")
+    assert client.post("/api/v1/users/otto/unlock", headers=admin).status_code == 204
+    assert api.registry.audit_entries()[0].action == "user.unlock"
+    assert sign_in(PASSWORD) == 200
+    api.clock.now_ms += 16 * 60_000  # and a lock ends by itself
+    assert [sign_in(f"again {i}") for i in range(6)] == [401] * 6
+    api.clock.now_ms += 31_000
+    assert sign_in(PASSWORD) == 200
+
+
+def test_one_address_guessing_many_accounts_is_locked(api: Api) -> None:
+    codes = [
+        api.client.post(
+            "/api/v1/auth/token", data={"username": f"user{i}", "password": "x" * 12}
+        ).status_code
+        for i in range(22)
+    ]
+    assert codes[:21] == [401] * 21 and codes[21] == 429  # 20 free for an address
+
+
+def test_password_hashing_is_capped_so_a_burst_cannot_stall_the_api(tmp_path: Path) -> None:
+    import threading
+
+    registry = sqlite_registry(tmp_path)
+    add_user(registry, "otto", "operator", NOW)
+    slots = threading.BoundedSemaphore(1)
+    store = SqliteTelemetryStore(tmp_path / "t.sqlite3")
+    context = api_context(registry, store, lambda: NOW, hashing=slots, hashing_wait_s=0.1)
+    with TestClient(create_app(context)) as client:
+        form = {"username": "otto", "password": PASSWORD}
+        assert slots.acquire(timeout=1)  # every slot busy hashing
+        try:
+            busy = client.post("/api/v1/auth/token", data=form)
+        finally:
+            slots.release()
+        assert busy.status_code == 503 and "busy" in busy.json()["detail"]
+        assert client.post("/api/v1/auth/token", data=form).status_code == 200
+    store.close()
