@@ -27,6 +27,7 @@ from meters.views import AlarmView, CommandView
 router = APIRouter(tags=["feed"])
 
 HEARTBEAT_S = 15.0
+FEED_LOOKBACK_MS = 5_000  # a dashboard reads its lists while its feed connects
 
 
 def sse(kind: str, view: AlarmView | CommandView) -> str:
@@ -94,8 +95,10 @@ async def feed(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """``text/event-stream``: events ``alarm`` and ``command`` carrying the record as JSON.
-    Starts from now, from ``since_ms``, or after the ``Last-Event-ID`` a client resumes with."""
-    start = since_ms if since_ms is not None else context.clock()
+    Starts a moment before now (``FEED_LOOKBACK_MS``: a change made while the client was
+    still connecting reaches it), from ``since_ms``, or after the ``Last-Event-ID`` a
+    client resumes with; an ``event: signed_out`` ends it when the session does."""
+    start = since_ms if since_ms is not None else context.clock() - FEED_LOOKBACK_MS
     if last_event_id and last_event_id.isdigit() and int(last_event_id) <= MAX_MS:
         start = int(last_event_id)
     return StreamingResponse(

@@ -601,14 +601,15 @@ async function start() {
   for (const id of ["nav", "keys", "sign-out"]) document.getElementById(id).hidden = false;
   showPage("main");
   setText("who", `${me.username} · ${me.role}`);
-  refresh();
-  drawReport();
-  drawCompleteness();
+  // The live feed first: it starts from the moment it connects, so it must be open before
+  // the lists are read, or a change between the two would be missed. A browser allows six
+  // connections to a host: the slower figures (report, completeness) wait for the lists.
+  listen();
+  refresh().then(() => { drawReport(); drawCompleteness(); });
   clearInterval(timer);
   clearInterval(completenessTimer);
   timer = setInterval(refresh, REFRESH_MS);
   completenessTimer = setInterval(drawCompleteness, COMPLETENESS_MS);
-  listen();
 }
 
 // -- data completeness (抄表率): its own slower timer, it counts every meter's readings ---
