@@ -24,7 +24,7 @@ from meters.models import (
     Meter,
 )
 from meters.timelimits import BUILT_IN, LOCAL, Pause, Policy, TimeStatus, time_status
-from meters.views import Actor
+from meters.views import SAFETY_ACTOR, Actor
 from meters.workdays import WorkCalendar
 
 
@@ -325,6 +325,17 @@ class ConnectionStore:
                 if app is None:
                     continue
                 app.gas_on_ms, app.state, app.updated_ms = ts, "done", now_ms
+                detail = {"meter": meter_id, "first_flow_ms": ts}
+                why = "the commissioned meter's first flow"
+                add_audit(
+                    session,
+                    SAFETY_ACTOR,
+                    "connection.gas_on",
+                    f"connection:{app.number}",
+                    why,
+                    now_ms,
+                    detail,
+                )
                 done.append(app.number)
             return done
 

@@ -601,7 +601,12 @@ class Registry:
             session.flush()
             return _view(AlarmView, alarm)
 
-        return self._run(work)
+        try:
+            return self._run(work)
+        except Conflict as exc:  # acting on a cleared alarm: refused, and on the record
+            detail = {"refused": str(exc)}
+            self.audit(actor, f"{action}.refused", f"alarm:{alarm_id}", text, detail, now_ms)
+            raise
 
     def get_alarm(self, alarm_id: int) -> AlarmView:
         return self._run(lambda s: _view(AlarmView, _alarm(s, alarm_id)))

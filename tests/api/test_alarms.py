@@ -67,7 +67,9 @@ def test_acknowledge_then_clear_records_who_when_and_why(
     assert entries[0].source == "testclient" and entries[0].detail["role"] == "operator"
 
 
-def test_clearing_needs_a_reason_and_a_cleared_alarm_cannot_change(client: TestClient) -> None:
+def test_clearing_needs_a_reason_and_a_cleared_alarm_cannot_change(
+    client: TestClient, registry: Registry
+) -> None:
     missing = client.post("/api/v1/alarms/1/clear", json={})
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["loc"] == ["body", "reason"]
@@ -75,6 +77,9 @@ def test_clearing_needs_a_reason_and_a_cleared_alarm_cannot_change(client: TestC
     again = client.post("/api/v1/alarms/1/clear", json={"reason": "ok now"})
     assert again.status_code == 409
     assert client.post("/api/v1/alarms/1/ack", json={}).status_code == 409
+    refused = [(e.action, e.target) for e in registry.audit_entries()[:2]]
+    assert refused == [("alarm.acknowledge.refused", "alarm:1"), ("alarm.clear.refused", "alarm:1")]
+    assert "already cleared" in registry.audit_entries()[1].detail["refused"]
     assert client.post("/api/v1/alarms/99/ack", json={}).status_code == 404
     assert client.post("/api/v1/alarms/0/ack", json={}).status_code == 422
 

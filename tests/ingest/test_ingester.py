@@ -331,5 +331,11 @@ def test_the_first_flow_of_a_commissioned_meter_is_the_gas_on_time(
         )
         wait_until(lambda: registry.connections.get(application.id).state == "done", what="gas on")
         assert registry.connections.get(application.id).gas_on_ms == first + 60_000
+        (entry,) = [e for e in registry.audit_entries() if e.action == "connection.gas_on"]
+        assert (entry.actor, entry.target) == (
+            "gasguard-safety",
+            f"connection:{application.number}",
+        )
+        assert entry.detail["first_flow_ms"] == first + 60_000
     finally:
         ingester.stop()
