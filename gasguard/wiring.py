@@ -23,7 +23,6 @@ from ingest.completeness_watch import CompletenessWatch
 from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
-from ingest.every import Every
 from ingest.flood import FloodGuard
 from ingest.gas_on import GasOnWatcher
 from ingest.health import HealthReporter
@@ -252,7 +251,6 @@ def build_lane(
         connection_watch=watch if first else None,
         partition=partition,
         completeness_watch=completeness if first else None,
-        dead_letter_expiry=Every(config.dead_letter_expiry_check_s) if first else None,
     )
 
 

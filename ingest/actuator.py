@@ -67,10 +67,9 @@ class Actuator:
             log.error("meter %s: %s", reply.meter_id, reason)
         if outcome == "applied" and command is not None and command.state == "queued":
             log.warning(
-                "meter %s saw counter %s with another command: command %s signed again "
-                "with counter %d",
+                "meter %s had seen command %s's counter with another command "
+                "(counter_reused): signed again with counter %d",
                 reply.meter_id,
-                (command.reply or {}).get("error"),
                 command.id,
                 command.counter,
             )

@@ -78,9 +78,7 @@ class MqttIngester:
         connection_watch: ConnectionWatch | None = None,
         partition: Partition | None = None,
         completeness_watch: CompletenessWatch | None = None,
-        dead_letter_expiry: Every | None = None,
     ) -> None:
-        self._dead_letter_expiry = dead_letter_expiry
         self._completeness_watch = completeness_watch
         self._connection_watch = connection_watch
         self._snapshots = snapshots
@@ -192,19 +190,23 @@ class MqttIngester:
             chores.append(Chore("connection watch", self._connection_watch.maybe_run))
         if self._completeness_watch is not None:
             chores.append(Chore("completeness", self._completeness_watch.maybe_run))
-        if self._dead_letter_expiry is not None:
-            chores.append(Chore("dead-letter expiry", self._expire_dead_letters))
+        if self._partition.index == 0:  # one lane expires them for the whole registry
+            expiry = Every(self._config.dead_letter_expiry_check_s)
+            chores.append(
+                Chore(
+                    "dead-letter expiry",
+                    lambda: expiry.run_when_due(
+                        self._expire_dead_letters, "cannot expire old dead letters"
+                    ),
+                )
+            )
         chores.append(Chore("commands", pipeline.actuator.dispatcher.maybe_run))
         return Chores(chores, pipeline.metrics.chore_failures)
 
-    def _expire_dead_letters(self) -> None:
+    def _expire_dead_letters(self) -> int:
         """Dead letters older than the retention are deleted (a few thousand at a time)."""
-        assert self._dead_letter_expiry is not None
         before_ms = self._clock() - int(self._config.dead_letter_retention_s * 1000)
-        self._dead_letter_expiry.run_when_due(
-            lambda: self._pipeline.registry.expire_dead_letters(before_ms),
-            "cannot expire old dead letters",
-        )
+        return self._pipeline.registry.expire_dead_letters(before_ms)
 
     def _write_sightings(self) -> None:
         for step in self._pipeline.sightings_steps(self._clock()):

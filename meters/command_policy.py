@@ -21,7 +21,6 @@ from meters.accounts import role_at_least
 from meters.closures import closures_text
 
 REMOTELY_OPENABLE = frozenset({"billing", "maintenance"})
-CLOSURE_KINDS = frozenset({"safety", "billing", "maintenance"})
 
 
 def role_refusal(action: str, role: str) -> str | None:

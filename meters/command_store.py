@@ -18,7 +18,7 @@ from meters.command_policy import OpenFacts, open_refusal
 from meters.db import Transactions, fetch
 from meters.errors import Conflict, NotFound
 from meters.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
-from meters.models import Alarm, Command, Meter
+from meters.models import ALARM_OPEN_STATES, Alarm, Command, Meter
 from meters.protocol import Command as WireCommand
 from meters.protocol import CommandReply
 from meters.signing import new_key, sign_command, signature_ok
@@ -114,7 +114,7 @@ def open_facts(session: Session, meter: Meter) -> OpenFacts:
         select(Alarm.rule).where(
             Alarm.meter_id == meter.id,
             Alarm.action == "shutoff",
-            Alarm.state.in_(("active", "acknowledged")),
+            Alarm.state.in_(ALARM_OPEN_STATES),
         )
     ).all()
     closes = session.scalars(

@@ -36,6 +36,7 @@ from meters.db import Transactions, fetch
 from meters.errors import Conflict
 from meters.leases import LeaseStore
 from meters.models import (
+    ALARM_OPEN_STATES,
     VALVE_RANK,
     Alarm,
     AuditEntry,
@@ -71,7 +72,6 @@ from safety.domain import Decision, MeterEvent, MeterProfile
 
 V = TypeVar("V")
 
-ALARM_OPEN_STATES = ("active", "acknowledged")
 # meters.severity.severity_of as SQL, for "newest critical first": 0 critical, 1 warning, 2 info
 SEVERITY_RANK = case(
     (
