@@ -5,7 +5,7 @@ Every method runs in one transaction and returns frozen views (``meters.views``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal, TypeVar
 
@@ -71,6 +71,7 @@ from meters.worker_health import WorkerHealthStore
 from safety.domain import Decision, MeterEvent, MeterProfile
 
 V = TypeVar("V")
+T = TypeVar("T")
 
 # meters.severity.severity_of as SQL, for "newest critical first": 0 critical, 1 warning, 2 info
 SEVERITY_RANK = case(
@@ -179,6 +180,15 @@ SIGHTING_UPDATE = (
 )
 
 
+IN_CHUNK = 1000  # ids per IN (...) list: one statement per thousand, never one per row
+
+
+def in_chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``IN_CHUNK``, for queries with an IN list."""
+    for first in range(0, len(items), IN_CHUNK):
+        yield items[first : first + IN_CHUNK]
+
+
 def _view(view_type: type[V], row: object) -> V:
     return view_type(**{f.name: getattr(row, f.name) for f in fields(view_type)})  # type: ignore[arg-type]
 
@@ -248,9 +258,9 @@ def _open_alarm_rows(
     meters = sorted({meter for meter, _rule in keys})
     rules = sorted({rule for _meter, rule in keys})
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for first in range(0, len(meters), 1000):
+    for chunk in in_chunks(meters):
         query = select(*(ALARMS.c[name] for name in ALARM_FIELDS)).where(
-            ALARMS.c.meter_id.in_(meters[first : first + 1000]),
+            ALARMS.c.meter_id.in_(chunk),
             ALARMS.c.rule.in_(rules),
             ALARMS.c.state.in_(ALARM_OPEN_STATES),
         )
@@ -298,8 +308,8 @@ class Registry:
 
         def work(session: Session) -> None:
             known: dict[str, Meter] = {}
-            for first in range(0, len(wanted), 1000):  # one SELECT per thousand, not per meter
-                ids = [p.meter_id for p in wanted[first : first + 1000]]
+            for chunk in in_chunks(wanted):  # one SELECT per thousand, not per meter
+                ids = [p.meter_id for p in chunk]
                 known.update(
                     (m.id, m) for m in session.scalars(select(Meter).where(Meter.id.in_(ids)))
                 )
@@ -341,8 +351,7 @@ class Registry:
         def work(session: Session) -> list[str]:
             ids = list(sightings)
             known: set[str] = set()
-            for start in range(0, len(ids), 1000):
-                chunk = ids[start : start + 1000]
+            for chunk in in_chunks(ids):
                 known.update(session.scalars(select(Meter.id).where(Meter.id.in_(chunk))))
             new_ids = [meter_id for meter_id in ids if meter_id not in known]
             if new_ids:
@@ -517,10 +526,10 @@ class Registry:
             meters = sorted(heard)
             changes: list[dict[str, Any]] = []
             audits: list[dict[str, Any]] = []
-            for first in range(0, len(meters), 1000):
+            for chunk in in_chunks(meters):
                 query = select(ALARMS.c.id, ALARMS.c.meter_id, ALARMS.c.created_ms, ALARMS.c.note)
                 query = query.where(
-                    ALARMS.c.meter_id.in_(meters[first : first + 1000]),
+                    ALARMS.c.meter_id.in_(chunk),
                     ALARMS.c.rule == "offline",
                     ALARMS.c.state.in_(ALARM_OPEN_STATES),
                 )
@@ -553,10 +562,8 @@ class Registry:
             ids = [change["b_id"] for change in changes]
             return [
                 _view(AlarmView, alarm)
-                for first in range(0, len(ids), 1000)
-                for alarm in session.scalars(
-                    select(Alarm).where(Alarm.id.in_(ids[first : first + 1000]))
-                )
+                for chunk in in_chunks(ids)
+                for alarm in session.scalars(select(Alarm).where(Alarm.id.in_(chunk)))
             ]
 
         return self._run(work)
