@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import csrf, errors
+from api import csrf, errors, headers
 from api.context import ApiContext
 from api.routes import (
     alarms,
@@ -45,6 +45,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     app.middleware("http")(csrf.guard(context.allowed_origins))
+    # added last, so outermost: its headers reach every answer, the CSRF refusals too
+    app.middleware("http")(headers.add_headers(context.hsts_max_age_s))
     routers = (
         health,
         auth,

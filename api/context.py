@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
-from api.ratelimit import RateLimiter
 from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.registry import Registry
@@ -30,6 +29,7 @@ class ApiContext:
     max_range_days: int = 31
     max_readings: int = 10_000
     secure_cookies: bool = False  # True behind HTTPS: the session cookie is then Secure
+    hsts_max_age_s: int = 31_536_000  # Strict-Transport-Security on HTTPS answers (0: none)
     # origins besides the server's own whose cookie-authenticated changes are accepted
     # (api.csrf): a dashboard served from another address, through a proxy
     allowed_origins: tuple[str, ...] = ()
@@ -38,7 +38,6 @@ class ApiContext:
     worker_stale_s: float = 15.0  # an ingest worker silent this long shows as stale
     completeness_min_share: float = 0.9  # a meter below it is incomplete (抄表率)
     policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))
-    lookup_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 60))
     # at most this many argon2 checks at once (64 MiB and ~50 ms each): a burst of guesses
     # cannot stall the API; the rest wait up to hashing_wait_s, then get a 503
     hashing: threading.BoundedSemaphore = field(

@@ -20,6 +20,16 @@ def field_error(location: str, name: str, message: str) -> HTTPException:
     )
 
 
+def too_many(wait_ms: int, what: str) -> None:
+    """429 with Retry-After while a caller is locked out (``wait_ms`` > 0)."""
+    if wait_ms <= 0:
+        return
+    retry_s = max(1, -(-wait_ms // 1000))
+    raise HTTPException(
+        429, detail=f"{what}: try again in {retry_s} s", headers={"Retry-After": str(retry_s)}
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_request: Request, exc: NotFound) -> JSONResponse:

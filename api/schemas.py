@@ -159,15 +159,19 @@ class ApplicationIn(BaseModel):
     fee_gas_on: float = Field(0.0, ge=0, le=1e9)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApplicationOut(ApplicationView):
     """An application with its time status against its city's limit."""
 
     time: dict[str, Any]
 
 
-class PauseIn(BaseModel):
-    reason: str = Field(..., min_length=3, max_length=500)
+class ReasonIn(BaseModel):
+    reason: str = Field(..., min_length=3, max_length=500, description="required: why (audited)")
+
+
+class PauseIn(ReasonIn):
+    """Why the application's clock stops (time the utility does not control)."""
 
 
 class CommissionIn(BaseModel):

@@ -93,7 +93,7 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     app = create_app(wiring.build_api_context(settings, registry, store, CollectorRegistry()))
     try:
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its shutdown
-            uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
+            uvicorn.Server(wiring.api_server_config(settings, app)).run()
     finally:
         store.close()
     return 0
@@ -237,7 +237,7 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
         print(f"password of {args.username} changed")
     elif command == "unlock":
         accounts.get(args.username)
-        registry.sign_in_limits.clear(f"user:{args.username}")
+        registry.attempt_limits.clear(f"user:{args.username}")
         registry.audit(console, "user.unlock", f"user:{args.username}", "", {}, now_ms)
         print(f"{args.username} may sign in again")
     elif command == "sign-out":

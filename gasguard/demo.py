@@ -81,6 +81,8 @@ def run_demo(
             "mqtt_protocol": protocol,
             "data_dir": data_dir,
             "simulator": simulator,
+            # plain HTTP on loopback unless a certificate is configured
+            "api_secure_cookies": settings.api_tls_cert_file is not None,
         }
     )
     with contextlib.ExitStack() as stack:
@@ -105,14 +107,13 @@ def run_demo(
         stack.callback(printer.stop)
         app = create_app(wiring.build_api_context(settings, registry, store, metrics))
         password = demo_account(registry)
+        scheme = "https" if settings.api_tls_cert_file else "http"
         print(
-            f"gasguard demo: dashboard on http://{settings.api_host}:{settings.api_port}/ "
+            f"gasguard demo: dashboard on {scheme}://{settings.api_host}:{settings.api_port}/ "
             f"- sign in as {DEMO_USER} / {password} (Ctrl-C stops everything)",
             flush=True,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
-        )
+        server = uvicorn.Server(wiring.api_server_config(settings, app, "warning"))
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its shutdown
             server.run()
         print("gasguard demo: stopping", flush=True)

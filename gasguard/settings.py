@@ -7,12 +7,13 @@ overrides them. With nothing set, gasguard runs on its embedded defaults.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gasguard.errors import GasguardError
@@ -68,7 +69,17 @@ class Settings(BaseSettings):
     # Signs operator session tokens; when unset, a random key is kept in the data folder.
     api_secret_key: SecretStr | None = None
     api_token_ttl_s: int = Field(1800, ge=60, le=86_400)
-    api_secure_cookies: bool = False  # set when the API is served over HTTPS
+    # The session cookie is Secure (sent over HTTPS only) everywhere but `gasguard demo`,
+    # which serves plain HTTP on loopback; serve TLS (below) or behind a TLS proxy.
+    api_secure_cookies: bool = True
+    # TLS served by uvicorn itself: PEM certificate (chain) and its private key (0600).
+    api_tls_cert_file: Path | None = None
+    api_tls_key_file: Path | None = None
+    # Addresses or networks (127.0.0.1, 10.0.0.0/8) of the TLS proxies in front of the API:
+    # only from them are X-Forwarded-For (the caller's address, for the sign-in and
+    # lookup limits) and X-Forwarded-Proto believed. Empty: those headers are ignored.
+    api_trusted_proxies: list[str] = Field(default_factory=list)
+    api_hsts_max_age_s: int = Field(31_536_000, ge=0)  # HSTS on HTTPS answers (0: none)
     # Origins (https://host:port) besides the API's own from which the dashboard's cookie
     # may make changes (api.csrf): a proxy that serves it under another address.
     api_allowed_origins: list[str] = Field(default_factory=list)
@@ -84,6 +95,22 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+
+    @field_validator("api_trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{proxy!r} is not an address or network") from exc
+        return proxies
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.api_tls_cert_file is None) != (self.api_tls_key_file is None):
+            raise ValueError("api_tls_cert_file and api_tls_key_file go together")
+        return self
 
     @property
     def spool_dir(self) -> Path:

@@ -9,7 +9,9 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 
+import uvicorn
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
@@ -254,6 +256,32 @@ def build_lane(
     )
 
 
+def api_server_config(settings: Settings, app: Any, log_level: str = "info") -> uvicorn.Config:
+    """uvicorn for the API: TLS when a certificate is configured; forwarded headers
+    believed only from ``api_trusted_proxies`` (uvicorn's own default trusts 127.0.0.1,
+    which would let any local caller choose the address the limits count)."""
+    proxies = settings.api_trusted_proxies
+    tls = settings.api_tls_cert_file is not None
+    if settings.api_secure_cookies and not tls and not proxies:
+        log.warning(
+            "the API serves plain HTTP with Secure session cookies: browsers sign in only "
+            "through HTTPS. Set GASGUARD_API_TLS_CERT_FILE/_KEY_FILE, or put a TLS proxy in "
+            "front (GASGUARD_API_TRUSTED_PROXIES); GASGUARD_API_SECURE_COOKIES=false only "
+            "for a trial on loopback"
+        )
+    return uvicorn.Config(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=log_level,
+        ssl_certfile=str(settings.api_tls_cert_file) if tls else None,
+        ssl_keyfile=str(settings.api_tls_key_file) if tls else None,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) if proxies else "",
+        server_header=False,
+    )
+
+
 def build_api_context(
     settings: Settings, registry: Registry, store: TelemetryStore, metrics: CollectorRegistry
 ) -> ApiContext:
@@ -264,6 +292,7 @@ def build_api_context(
         tokens=tokens,
         metrics=metrics,
         secure_cookies=settings.api_secure_cookies,
+        hsts_max_age_s=settings.api_hsts_max_age_s,
         allowed_origins=tuple(settings.api_allowed_origins),
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,

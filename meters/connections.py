@@ -4,7 +4,10 @@ from ``meters.timelimits``. Each method is one transaction; changes are audited.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hmac
+import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from meters.models import (
     Customer,
     Meter,
 )
+from meters.query_codes import RANDOM_BYTES, code_hash, format_code, normalise
 from meters.timelimits import BUILT_IN, LOCAL, Pause, Policy, TimeStatus, time_status
 from meters.views import SAFETY_ACTOR, Actor
 from meters.workdays import WorkCalendar
@@ -69,6 +73,8 @@ class ApplicationView:
     fee_gas_on: float
     state: str
     pauses: tuple[PauseView, ...]
+    # the public lookup's code in clear: only in the answer that issued it (the receipt)
+    query_code: str | None = None
 
 
 class Policies:
@@ -124,6 +130,12 @@ def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
     )
 
 
+def _new_code(app: ConnectionApplication) -> str:
+    code = format_code(secrets.token_bytes(RANDOM_BYTES))
+    app.query_code_hash = code_hash(code)
+    return code
+
+
 def _application(session: Session, application_id: int) -> ConnectionApplication:
     missing = f"connection application {application_id} does not exist"
     return fetch(session, ConnectionApplication, application_id, missing)
@@ -168,9 +180,26 @@ class ConnectionStore:
             # numbered by the row's own id: unique however many are created at once (a
             # count of the rows gave two concurrent applications the same number)
             app.number = f"{new.policy[:2].upper()}{year}{app.id:07d}"
+            code = _new_code(app)
             session.flush()
             add_audit(session, actor, "connection.create", f"connection:{app.number}", "", now_ms)
-            return _view(session, app)
+            return dataclasses.replace(_view(session, app), query_code=code)
+
+        return self._run(work)
+
+    def new_query_code(
+        self, application_id: int, actor: Actor, reason: str, now_ms: int
+    ) -> ApplicationView:
+        """A new public query code (a lost receipt, or an application from before codes):
+        the old one stops working at once."""
+
+        def work(session: Session) -> ApplicationView:
+            app = _application(session, application_id)
+            code = _new_code(app)
+            app.updated_ms = now_ms
+            target = f"connection:{app.number}"
+            add_audit(session, actor, "connection.query_code", target, reason, now_ms)
+            return dataclasses.replace(_view(session, app), query_code=code)
 
         return self._run(work)
 
@@ -199,18 +228,20 @@ class ConnectionStore:
         )
         return self._run(lambda s: [_view(s, a) for a in s.scalars(query)])
 
-    def lookup(self, number: str, phone_last4: str) -> ApplicationView | None:
-        """The public progress lookup: the application number and the last four digits of
-        the applicant's phone must both match."""
+    def lookup(self, number: str, query_code: str) -> ApplicationView | None:
+        """The public progress lookup: the application number and its query code (as the
+        applicant typed it) must both match; None otherwise."""
+        typed = normalise(query_code)
 
         def work(session: Session) -> ApplicationView | None:
             app = session.scalars(
                 select(ConnectionApplication).where(ConnectionApplication.number == number)
             ).first()
-            if app is None:
+            if app is None or app.query_code_hash is None or typed is None:
                 return None
-            view = _view(session, app)
-            return view if view.phone[-4:] == phone_last4 else None
+            if not hmac.compare_digest(app.query_code_hash, code_hash(typed)):
+                return None
+            return _view(session, app)
 
         return self._run(work)
 

@@ -229,16 +229,28 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class SignInFailure(Base):
-    """Failed sign-ins of an account or an address (meters.sign_in_limits)."""
+class AttemptFailure(Base):
+    """Failed attempts of one key: a sign-in account or address, a public lookup's address
+    or application number (meters.attempt_limits)."""
 
-    __tablename__ = "sign_in_failures"
+    __tablename__ = "attempt_failures"
 
-    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # user:<name> / addr:<ip>
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # user:<name>, addr:<ip>…
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_ms: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_ms: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # expiry
     locked_until_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MqttServiceAccount(Base):
+    """A server process's MQTT account (gasguard-ingest, …) and the generation of its
+    derived password (meters.mqtt_auth); no row: generation 0."""
+
+    __tablename__ = "mqtt_service_accounts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Customer(Base):
@@ -281,6 +293,8 @@ class ConnectionApplication(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
+    # the public lookup's code, hashed (meters.query_codes); None: none issued yet
+    query_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ConnectionPause(Base):

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from meters.accounts import Accounts, role_at_least
+from meters.attempt_limits import AttemptLimits
 from meters.audit import add_audit, add_audits, audit_row
 from meters.command_store import CommandStore, ensure_key, meter_of
 from meters.completeness import MeterExpectation
@@ -53,7 +54,6 @@ from meters.severity import (
     SEVERITIES,
     severity_of,
 )
-from meters.sign_in_limits import SignInLimits
 from meters.views import (
     SAFETY_ACTOR,
     Actor,
@@ -297,7 +297,7 @@ class Registry:
         self.workers = WorkerHealthStore(transactions)
         self.leases = LeaseStore(transactions)
         self.mqtt_accounts = MqttAccounts(transactions)
-        self.sign_in_limits = SignInLimits(transactions)
+        self.attempt_limits = AttemptLimits(transactions)
 
     # -- meters ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import COOKIE, Viewer, client_address, session_of, set_session_cookie
 from api.deps import ContextDep
+from api.errors import too_many
 from api.schemas import TokenOut, UserOut
 from meters.views import Actor
 
@@ -23,22 +24,17 @@ def sign_in(
     response: Response,
 ) -> TokenOut:
     """A bearer token for API clients; the dashboard also gets it as an HttpOnly cookie.
-    Failed attempts are limited per account and per address (meters.sign_in_limits: a
+    Failed attempts are limited per account and per address (meters.attempt_limits: a
     lock answers 429 with Retry-After, kept in the registry); each sign-in, the first
     failure of a window and each lock are in the audit log with the caller's address."""
     now_ms = context.clock()
     source = client_address(request)
     name = form.username[:64]
     keys = [f"user:{name}", f"addr:{source}"]
-    limits = context.registry.sign_in_limits
+    limits = context.registry.attempt_limits
     wait_ms = limits.wait_ms(keys, now_ms)
-    if wait_ms > 0:  # locked: no password is checked, no audit row per try
-        retry_s = max(1, -(-wait_ms // 1000))
-        raise HTTPException(
-            429,
-            detail=f"too many failed sign-ins: try again in {retry_s} s, or ask an admin",
-            headers={"Retry-After": str(retry_s)},
-        )
+    # locked: no password is checked, no audit row per try
+    too_many(wait_ms, "too many failed sign-ins (an admin can unlock the account)")
     if not context.hashing.acquire(timeout=context.hashing_wait_s):
         raise HTTPException(503, detail="sign-in is busy; try again shortly")
     try:

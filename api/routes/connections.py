@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.auth import Operator, Viewer, client_address
 from api.deps import ContextDep
-from api.errors import field_error
+from api.errors import field_error, too_many
 from api.params import EpochMs, Limit, Offset, RecordId
 from api.schemas import (
     ApplicationIn,
@@ -19,9 +19,11 @@ from api.schemas import (
     CommissionIn,
     PauseIn,
     PublicProgress,
+    ReasonIn,
 )
 from meters.connections import ApplicationView, NewApplication
 from meters.indicators import IndicatorRow, indicator_rows, to_csv
+from meters.query_codes import LOOSE_PATTERN
 
 router = APIRouter(tags=["connections"])
 AppId = RecordId
@@ -125,20 +127,35 @@ def commission(
     return _out(context, store.commission(application_id, body.meter_id, actor, context.clock()))
 
 
+@router.post("/connections/{application_id}/query-code", response_model=ApplicationOut)
+def new_query_code(
+    application_id: AppId, body: ReasonIn, actor: Operator, context: ContextDep
+) -> ApplicationOut:
+    """Issue a new public query code for the applicant's receipt (a lost receipt, or an
+    application from before codes existed); the old code stops working. Audited."""
+    store = context.registry.connections
+    return _out(context, store.new_query_code(application_id, actor, body.reason, context.clock()))
+
+
 @router.get("/public/progress", response_model=PublicProgress)
 def public_progress(
     request: Request,
     context: ContextDep,
     number: Annotated[str, Query(min_length=4, max_length=32)],
-    phone_last4: Annotated[str, Query(pattern=r"^\d{4}$")],
+    code: Annotated[str, Query(pattern=LOOSE_PATTERN, description="the receipt's query code")],
 ) -> PublicProgress:
-    """For applicants, no sign-in: the application number and the last four digits of the
-    phone. Rate limited per address; shows the stage and the time, nothing personal."""
-    if not context.lookup_limiter.allow(client_address(request), context.clock()):
-        raise HTTPException(429, detail="too many lookups; try again in a minute")
-    view = context.registry.connections.lookup(number, phone_last4)
+    """For applicants, no sign-in: the application number and the query code printed on
+    the receipt (60 random bits). Failed lookups are limited per address and per
+    application number (meters.attempt_limits, kept in the registry): a lock answers 429
+    with Retry-After. Shows the stage and the time, nothing personal."""
+    now_ms = context.clock()
+    keys = [f"lookup-addr:{client_address(request)}", f"lookup-app:{number}"]
+    limits = context.registry.attempt_limits
+    too_many(limits.wait_ms(keys, now_ms), "too many failed lookups")
+    view = context.registry.connections.lookup(number, code)
     if view is None:
-        raise HTTPException(404, detail="no application with that number and phone")
+        limits.failed(keys, now_ms)
+        raise HTTPException(404, detail="no application with that number and query code")
     status = context.policies.status(view, context.clock())
     stage = "done" if view.gas_on_ms else ("gas_on" if view.surveyed_ms else "application")
     return PublicProgress(

@@ -29,5 +29,5 @@ def unlock(username: Username, admin: Admin, context: ContextDep) -> None:
     """Let a locked-out account try to sign in again now (its failures are forgotten).
     Audited."""
     context.registry.accounts.get(username)  # 404 for an unknown account
-    context.registry.sign_in_limits.clear(f"user:{username}")
+    context.registry.attempt_limits.clear(f"user:{username}")
     context.registry.audit(admin, "user.unlock", f"user:{username}", "", {}, context.clock())

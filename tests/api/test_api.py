@@ -302,7 +302,8 @@ def test_a_registry_outage_is_a_plain_503_with_a_reference_never_the_sql(
     with TestClient(create_app(api_context(registry, store, lambda: NOW))) as client:
         answers = [
             client.get(
-                "/api/v1/public/progress", params={"number": "GU20260000001", "phone_last4": "1234"}
+                "/api/v1/public/progress",
+                params={"number": "GU20260000001", "code": "0000-0000-0000"},
             ),
             client.post("/api/v1/auth/token", data={"username": "vera", "password": "x" * 12}),
         ]

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from meters.query_codes import normalise
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.timelimits import LOCAL
@@ -140,21 +141,65 @@ def test_lingbao_pauses_stop_the_clock_and_stages_are_recorded(api: Api) -> None
     )
 
 
-def test_applicants_look_up_progress_with_the_number_and_phone_digits(api: Api) -> None:
+def test_applicants_look_up_progress_with_the_number_and_the_receipts_code(api: Api) -> None:
     created = create(api)
+    code = str(created["query_code"])
+    assert normalise(code) is not None and len(code) == 14  # XXXX-XXXX-XXXX
+    listed = api.client.get("/api/v1/connections", headers=api.viewer).json()
+    assert listed[0]["query_code"] is None  # shown once, on the receipt; only a hash kept
     api.client.cookies.clear()
-    query = {"number": created["number"], "phone_last4": "8000"}
+    query = {"number": created["number"], "code": code.lower().replace("-", " ")}
     found = api.client.get("/api/v1/public/progress", params=query)
     assert found.status_code == 200
     assert (found.json()["stage"], found.json()["state"]) == ("application", "on_time")
     assert "phone" not in found.json() and "applicant" not in found.json()
-    wrong = api.client.get("/api/v1/public/progress", params={**query, "phone_last4": "1234"})
+    wrong = api.client.get("/api/v1/public/progress", params={**query, "code": "0" * 12})
     assert wrong.status_code == 404
-    for _ in range(8):
-        api.client.get("/api/v1/public/progress", params=query)
-    assert api.client.get("/api/v1/public/progress", params=query).status_code == 429
-    api.clock.now_ms += 61_000
-    assert api.client.get("/api/v1/public/progress", params=query).status_code == 200
+    old_way = {"number": created["number"], "phone_last4": "8000"}
+    refused = api.client.get("/api/v1/public/progress", params=old_way)
+    assert refused.status_code == 422 and "code" in refused.text  # 10^4 guesses no more
+
+
+def test_guesses_spread_over_many_addresses_stop_at_the_application(
+    api: Api, tmp_path: Path
+) -> None:
+    """The number is sequential and was guarded by 4 phone digits and a per-process,
+    per-address limiter: now each application and each address is limited in the
+    registry, so a second API process (or a restart) knows the lock."""
+    created = create(api)
+    number, code = str(created["number"]), str(created["query_code"])
+    app = api.client.app
+    answers = []
+    for n in range(6):
+        with TestClient(app, client=(f"198.51.100.{n}", 40000)) as guesser:
+            guess = {"number": number, "code": f"{n:012d}"}
+            answers.append(guesser.get("/api/v1/public/progress", params=guess).status_code)
+    assert answers == [404] * 6
+    store = SqliteTelemetryStore(tmp_path / "second.sqlite3")
+    restarted = create_app(api_context(api.registry, store, api.clock))
+    with TestClient(restarted, client=("192.0.2.77", 40000)) as applicant:
+        locked = applicant.get("/api/v1/public/progress", params={"number": number, "code": code})
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+        api.clock.now_ms += 31_000  # the first lock lasts 30 s
+        opened = applicant.get("/api/v1/public/progress", params={"number": number, "code": code})
+        assert opened.status_code == 200
+
+
+def test_staff_issue_a_new_code_and_the_old_one_stops_working(api: Api) -> None:
+    created = create(api)
+    path = f"/api/v1/connections/{created['id']}/query-code"
+    missing_reason = api.client.post(path, json={}, headers=api.operator)
+    assert missing_reason.status_code == 422 and "reason" in missing_reason.text
+    assert api.client.post(path, json={"reason": "lost"}, headers=api.viewer).status_code == 403
+    issued = api.client.post(path, json={"reason": "receipt lost"}, headers=api.operator).json()
+    assert issued["query_code"] != created["query_code"]
+    lookup = "/api/v1/public/progress"
+    old = {"number": created["number"], "code": created["query_code"]}
+    assert api.client.get(lookup, params=old).status_code == 404
+    new = {**old, "code": issued["query_code"]}
+    assert api.client.get(lookup, params=new).status_code == 200
+    audit = api.registry.audit_entries(0, 10)
+    assert any(e.action == "connection.query_code" and e.reason == "receipt lost" for e in audit)
 
 
 def test_the_indicator_report_as_json_and_csv(api: Api) -> None:

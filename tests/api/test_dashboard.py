@@ -14,8 +14,9 @@ from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
 from safety.domain import Decision, MeterProfile, Reading
-from tests.api.conftest import PASSWORD, add_user, serving
+from tests.api.conftest import PASSWORD, LiveApi, add_user, serving
 from tests.conftest import sqlite_registry
+from tests.helpers import wait_until
 
 
 @pytest.fixture
@@ -147,3 +148,30 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         "otto",
         "customer reports a smell of gas",
     )
+
+
+def test_the_content_security_policy_stops_markup_that_got_into_the_page(
+    browser: Browser, registry: Registry, tmp_path: Path
+) -> None:
+    """Were a meter's or an operator's text ever written into the page as markup, its
+    inline handler must not run: the API's CSP allows only the dashboard's own script."""
+    page = browser.new_page()
+    live = LiveApi(registry, tmp_path)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
+    try:
+        page.goto(f"http://127.0.0.1:{live.port}/")
+        expect(page.locator("#login")).to_be_visible()
+        page.evaluate(
+            """() => document.body.insertAdjacentHTML('beforeend',
+                '<img id=x src="data:," onerror="window.pwned = 1">' +
+                '<img id=y src="http://203.0.113.9/t.png">')"""
+        )
+        page.wait_for_function("() => document.getElementById('x').complete")
+        wait_until(lambda: len(refused) >= 2, what="two refusals on the console")
+        assert page.evaluate("() => window.pwned") is None
+    finally:
+        page.close()
+        live.stop()
+    assert any("inline event handler" in text for text in refused), refused
+    assert any("203.0.113.9" in text for text in refused), refused

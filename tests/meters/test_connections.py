@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,8 +25,11 @@ def test_applications_carry_their_stages_pauses_and_meter(registry: Registry) ->
     store = registry.connections
     app = store.create(NEW, OTTO, T0)
     assert app.number.startswith("LI2026") and app.state == "open"
-    assert store.lookup(app.number, "5678") == app
-    assert store.lookup(app.number, "0000") is None
+    assert app.query_code is not None
+    assert store.lookup(app.number, app.query_code) == dataclasses.replace(app, query_code=None)
+    assert store.lookup(app.number, "0000-0000-0000") is None
+    assert store.lookup(app.number, "5678") is None  # the phone's digits open nothing
+    assert store.lookup("LI20260000002", app.query_code) is None  # another number
     store.pause(app.id, OTTO, "administrative approval", T0 + DAY // 4)
     with pytest.raises(Conflict):
         store.pause(app.id, OTTO, "again", T0 + DAY // 3)

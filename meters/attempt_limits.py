@@ -1,13 +1,17 @@
-"""Sign-in attempts, limited (issue 18): progressive refusal and temporary lockout per
-account and per address, kept in the registry so that they survive a restart and are
-shared by several API processes.
+"""Failed attempts, limited (issue 18): progressive refusal and temporary lockout per key,
+kept in the registry so that they survive a restart and are shared by several API
+processes. Two doors use it: sign-in (per account ``user:<name>`` and per address
+``addr:<ip>``) and the applicants' public progress lookup (per address ``lookup-addr:<ip>``
+and per application ``lookup-app:<number>``, so that guesses spread over many addresses
+still stop at one application).
 
-The policy is pure (``after_failure``, ``locked_for_ms``); ``SignInLimits`` keeps the
-counters. A key is ``user:<name>`` or ``addr:<address>``. Within ``window_ms`` of its
-first failure a key may fail ``free`` times (5 for an account, 20 for an address); every
+The policy is pure (``after_failure``, ``locked_for_ms``); ``AttemptLimits`` keeps the
+counters. Within ``window_ms`` of its first failure a key may fail ``free`` times; every
 failure after that locks it for ``base_lock_ms`` doubled per further failure (at most
 ``max_lock_ms``). A success clears the account's counter (not the address's: one right
-password must not unlock an address guessing others).
+password must not unlock an address guessing others). A counter whose window and lock
+have both passed is forgotten (``expire``, run by ``failed`` at most once a minute): the
+table holds only the callers of the last quarter of an hour, however many there were.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from meters.db import Transactions
-from meters.models import SignInFailure
+from meters.models import AttemptFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +59,31 @@ def locked_for_ms(counters: Sequence[Counter | None], now_ms: int) -> int:
     return max([0, *waits])
 
 
-ACCOUNT_POLICY = LimitPolicy()
-# an address may be a control room's NAT, many operators behind it: more room
-ADDRESS_POLICY = LimitPolicy(free=20)
+# Keyed by prefix. An address may be a control room's NAT, many operators behind it: more
+# room than an account. An applicant mistyping the code gets five tries a quarter hour.
+POLICIES: dict[str, LimitPolicy] = {
+    "user:": LimitPolicy(),
+    "addr:": LimitPolicy(free=20),
+    "lookup-addr:": LimitPolicy(free=10),
+    "lookup-app:": LimitPolicy(free=5),
+}
+EXPIRE_EVERY_MS = 60_000
 
 
-class SignInLimits:
+class AttemptLimits:
     def __init__(
-        self,
-        transactions: Transactions,
-        account: LimitPolicy = ACCOUNT_POLICY,
-        address: LimitPolicy = ADDRESS_POLICY,
+        self, transactions: Transactions, policies: dict[str, LimitPolicy] | None = None
     ) -> None:
         self._run = transactions.run
-        self.account, self.address = account, address
+        self.policies = dict(POLICIES if policies is None else policies)
+        self._expired_ms = 0
+        self.horizon_ms = max(p.window_ms for p in self.policies.values())
 
     def policy(self, key: str) -> LimitPolicy:
-        return self.address if key.startswith("addr:") else self.account
+        for prefix, policy in self.policies.items():
+            if key.startswith(prefix):
+                return policy
+        raise ValueError(f"no attempt policy for key {key!r}")
 
     def wait_ms(self, keys: Sequence[str], now_ms: int) -> int:
         """0 when every key may try now; else how long until it may."""
@@ -79,7 +91,7 @@ class SignInLimits:
         def work(session: Session) -> int:
             rows = {
                 r.key: r
-                for r in session.scalars(select(SignInFailure).where(SignInFailure.key.in_(keys)))
+                for r in session.scalars(select(AttemptFailure).where(AttemptFailure.key.in_(keys)))
             }
             return locked_for_ms([_counter(rows.get(k)) for k in keys], now_ms)
 
@@ -87,14 +99,17 @@ class SignInLimits:
 
     def failed(self, keys: Sequence[str], now_ms: int) -> list[Counter]:
         """Count one failure on each key; the counters after it."""
+        if now_ms - self._expired_ms >= EXPIRE_EVERY_MS:
+            self._expired_ms = now_ms
+            self.expire(now_ms)
 
         def work(session: Session) -> list[Counter]:
             counters = []
             for key in keys:
-                row = session.get(SignInFailure, key, with_for_update=True)
+                row = session.get(AttemptFailure, key, with_for_update=True)
                 counter = after_failure(_counter(row), now_ms, self.policy(key))
                 if row is None:
-                    row = SignInFailure(key=key)
+                    row = AttemptFailure(key=key)
                     session.add(row)
                 row.failures, row.first_ms = counter.failures, counter.first_ms
                 row.locked_until_ms, row.last_ms = counter.locked_until_ms, now_ms
@@ -107,7 +122,7 @@ class SignInLimits:
         """Forget a key's failures (a success, or an admin's unlock); whether it had any."""
 
         def work(session: Session) -> bool:
-            row = session.get(SignInFailure, key)
+            row = session.get(AttemptFailure, key)
             if row is None:
                 return False
             session.delete(row)
@@ -115,6 +130,14 @@ class SignInLimits:
 
         return self._run(work)
 
+    def expire(self, now_ms: int) -> int:
+        """Forget the counters whose window and lock have both passed; how many."""
+        query = delete(AttemptFailure).where(
+            AttemptFailure.last_ms < now_ms - self.horizon_ms,
+            AttemptFailure.locked_until_ms <= now_ms,
+        )
+        return self._run(lambda s: s.execute(query).rowcount)  # type: ignore[attr-defined]
 
-def _counter(row: SignInFailure | None) -> Counter | None:
+
+def _counter(row: AttemptFailure | None) -> Counter | None:
     return None if row is None else Counter(row.failures, row.first_ms, row.locked_until_ms)
