@@ -9,7 +9,7 @@ COPY meters ./meters
 COPY api ./api
 COPY simulators ./simulators
 RUN pip install --no-cache-dir . \
-    && useradd --system --create-home --home-dir /var/lib/gasguard gasguard
+    && useradd --system --uid 10001 --create-home --home-dir /var/lib/gasguard gasguard
 USER gasguard
 ENV GASGUARD_DATA_DIR=/var/lib/gasguard
 CMD ["gasguard", "--help"]

@@ -47,6 +47,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.partition is not None:
         settings = with_partition(settings, Partition.parse(args.partition))
+    wiring.warn_of_master_key(settings, "ingest")
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
     metrics = CollectorRegistry()
@@ -88,6 +89,7 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     from api.app import create_app
     from gasguard import wiring
 
+    wiring.warn_of_master_key(settings, "api")
     registry = wiring.open_registry(settings)
     store = wiring.open_telemetry(settings)
     app = create_app(wiring.build_api_context(settings, registry, store, CollectorRegistry()))
@@ -112,6 +114,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.model_copy(
         update={"simulator": settings.simulator.model_copy(update=updates)}
     )
+    wiring.warn_of_master_key(settings, "simulate")
     plan = build_fleet(settings.simulator, int(time.time() * 1000))
     # The simulated meters are registered (and given their keys) in the same registry
     # the ingester uses: GASGUARD_DB_URL must point both at it.

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from gasguard.settings import Settings
-from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential, acl_file, derive_password, password_file
+from meters.mqtt_auth import SERVICE_ACCOUNTS, acl_file, derive_password, password_file
 
 
 def cmd_mqtt_auth(settings: Settings, args: argparse.Namespace) -> int:
@@ -23,27 +24,39 @@ def cmd_mqtt_auth(settings: Settings, args: argparse.Namespace) -> int:
     if command == "export":
         services = ["ingest", *(["simulator"] if args.simulator else [])]
         meters = accounts.credentials()
-        names = [SERVICE_ACCOUNTS[s] for s in services]
-        write_private(args.out / "passwd", password_file(key, meters, names))
+        servers = accounts.service_credentials([SERVICE_ACCOUNTS[s] for s in services])
+        write_private(args.out / "passwd", password_file(key, meters, servers))
         write_private(args.out / "acl", acl_file(simulator=args.simulator))
+        names = ", ".join(f"{c.username} (generation {c.generation})" for c in servers)
         print(
-            f"wrote {args.out / 'passwd'} ({len(meters)} meters, {', '.join(names)}) and "
+            f"wrote {args.out / 'passwd'} ({len(meters)} meters, {names}) and "
             f"{args.out / 'acl'}; send Mosquitto SIGHUP to load them"
         )
         return 0
+    service = SERVICE_ACCOUNTS.get(args.name)
     if command == "password":
-        name = args.name
-        service = SERVICE_ACCOUNTS.get(name)
-        credential = Credential(service) if service else accounts.credential(name)
+        if service:
+            (credential,) = accounts.service_credentials([service])
+        else:
+            credential = accounts.credential(args.name)
         print(f"{credential.username}\t{derive_password(key, credential)}")
         return 0
     console = Actor(os.environ.get("USER", "console"), "admin", "cli")
     if command == "revoke":
-        accounts.revoke(args.meter, console, args.reason, wall_clock_ms())
-        print(f"{args.meter}: revoked; export again and reload Mosquitto")
+        if service:
+            print(f"{service} is a server account: reissue it instead", file=sys.stderr)
+            return 2
+        accounts.revoke(args.name, console, args.reason, wall_clock_ms())
+        print(f"{args.name}: revoked; export again and reload Mosquitto")
+        return 0
+    if service:
+        credential = accounts.reissue_service(service, console, args.reason, wall_clock_ms())
+        then = f"give the {args.name} process this password (GASGUARD_MQTT_PASSWORD)"
     else:
-        credential = accounts.reissue(args.meter, console, args.reason, wall_clock_ms())
-        print(f"{credential.username}\t{derive_password(key, credential)}")
+        credential = accounts.reissue(args.name, console, args.reason, wall_clock_ms())
+        then = "load it into the meter"
+    print(f"{credential.username}\t{derive_password(key, credential)}")
+    print(f"export again and reload Mosquitto, then {then}", file=sys.stderr)
     return 0
 
 
@@ -68,7 +81,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     password = verbs.add_parser("password", help="the password of a meter or server account")
     password.add_argument("name", help="a meter id, or ingest / simulator")
-    for verb, text in (("revoke", "stop a meter logging in"), ("reissue", "a new password")):
+    for verb, text in (
+        ("revoke", "stop a meter logging in"),
+        ("reissue", "a new password: the next generation (a meter, or ingest / simulator)"),
+    ):
         parser = verbs.add_parser(verb, help=text)
-        parser.add_argument("meter")
+        parser.add_argument("name", help="a meter id (reissue: or ingest / simulator)")
         parser.add_argument("--reason", required=True, help="why (audited)")

@@ -29,6 +29,7 @@ def example_secrets(settings: Settings) -> list[str]:
     secrets = {
         "GASGUARD_API_SECRET_KEY": _secret(settings.api_secret_key),
         "GASGUARD_MQTT_AUTH_KEY": _secret(settings.mqtt_auth_key),
+        "GASGUARD_MQTT_PASSWORD": _secret(settings.mqtt_password),
         "GASGUARD_INFLUX_TOKEN": settings.influx_token or "",
         "GASGUARD_DB_URL (password)": _url_password(settings.db_url),
         "GASGUARD_MQTT_URL (password)": _url_password(settings.mqtt_url),

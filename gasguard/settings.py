@@ -48,8 +48,12 @@ class Settings(BaseSettings):
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_ca_file: str | None = None
-    # Derives meters' and server accounts' MQTT passwords (gasguard mqtt-auth); when unset,
-    # a random key is kept in the data folder.
+    # This process's own MQTT password, for the account named in mqtt_url (or put it in the
+    # URL). `gasguard mqtt-auth password ingest` prints a server account's.
+    mqtt_password: SecretStr | None = None
+    # The master key every meter's and server account's MQTT password is derived from.
+    # Only `gasguard mqtt-auth` needs it (and the demo, which is one process): never give
+    # it to ingest, api or the simulator. When unset, a random key is kept in the data folder.
     mqtt_auth_key: SecretStr | None = None
     # "auto": 3.1.1 (paho decodes an MQTT 5 PUBLISH in 11.6 µs against 1.8 µs for 3.1.1,
     # its properties object: a fifth of a core at 18,000 messages/s), except that

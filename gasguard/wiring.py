@@ -39,7 +39,7 @@ from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.db import make_engine, migrate
 from meters.mqtt import MqttEndpoint, MqttSession, Protocol
-from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential, derive_password
+from meters.mqtt_auth import SERVICE_ACCOUNTS
 from meters.mqtt_probe import DROPPED_TOPIC, ProbeError, probe_window
 from meters.partition import Partition
 from meters.registry import Registry
@@ -56,16 +56,39 @@ log = logging.getLogger(__name__)
 
 
 def mqtt_endpoint(settings: Settings) -> MqttEndpoint:
-    """The broker from ``GASGUARD_MQTT_URL``. A server account named without a password
-    (``mqtts://gasguard-ingest@host``) gets its password derived from the MQTT auth key,
-    the one ``gasguard mqtt-auth export`` wrote into Mosquitto's password file."""
+    """The broker from ``GASGUARD_MQTT_URL``, with this process's own password
+    (``GASGUARD_MQTT_PASSWORD``, or the URL's). No password is derived here: a process
+    that logs in holds its own credential, never the master key that makes every meter's
+    (docs/security.md)."""
     protocol: Protocol = "5" if settings.mqtt_protocol == "5" else "3.1.1"
     endpoint = MqttEndpoint.from_url(settings.mqtt_url, settings.mqtt_ca_file, protocol)
-    username = endpoint.username
-    if username is not None and username in SERVICE_ACCOUNTS.values() and not endpoint.password:
-        password = derive_password(mqtt_auth_key(settings), Credential(username))
+    if settings.mqtt_password is not None and not endpoint.password:
+        password = settings.mqtt_password.get_secret_value()
         endpoint = dataclasses.replace(endpoint, password=password)
+    if endpoint.username is not None and not endpoint.password:
+        hint = ""
+        if endpoint.username in SERVICE_ACCOUNTS.values():
+            hint = f" (`gasguard mqtt-auth password {_service_of(endpoint.username)}` prints it)"
+        raise SettingsError(
+            f"GASGUARD_MQTT_URL names the MQTT account {endpoint.username} but gives no "
+            f"password: set GASGUARD_MQTT_PASSWORD{hint}"
+        )
     return endpoint
+
+
+def _service_of(account: str) -> str:
+    return next(short for short, name in SERVICE_ACCOUNTS.items() if name == account)
+
+
+def warn_of_master_key(settings: Settings, process: str) -> None:
+    """A long-running process that holds the MQTT master key says so: it does not need
+    it, and a leak of it lets anyone log in as any meter (gasguard doctor reports it too)."""
+    if settings.mqtt_auth_key is not None:
+        log.warning(
+            "GASGUARD_MQTT_AUTH_KEY is set for gasguard %s, which does not use it: remove it "
+            "from this process's environment (only `gasguard mqtt-auth` needs it)",
+            process,
+        )
 
 
 def rules_config(settings: Settings) -> RulesConfig:

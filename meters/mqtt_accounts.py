@@ -1,5 +1,7 @@
-"""The registry's side of meters' MQTT credentials: which meters may log in, and with
-which generation of their derived password (meters.mqtt_auth). Changes are audited."""
+"""The registry's side of MQTT credentials: which meters may log in, and the generation
+of each meter's and each server account's derived password (meters.mqtt_auth). A server
+account (gasguard-ingest, gasguard-simulator) is rotated on its own, like a meter: a new
+generation, exported, and the process given its new password. Changes are audited."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ from sqlalchemy.orm import Session
 from meters.audit import add_audit
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
-from meters.models import Meter
-from meters.mqtt_auth import Credential
+from meters.models import Meter, MqttServiceAccount
+from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential
 from meters.views import Actor
 
 
@@ -62,3 +64,39 @@ class MqttAccounts:
             return Credential(meter.id, meter.mqtt_generation)
 
         return self._run(work)
+
+    def service_credentials(self, names: list[str]) -> list[Credential]:
+        """The server accounts named (gasguard-ingest, …) at their current generation."""
+
+        def work(session: Session) -> list[Credential]:
+            for name in names:
+                _service_name(name)
+            rows = session.scalars(
+                select(MqttServiceAccount).where(MqttServiceAccount.name.in_(names))
+            )
+            generations = {row.name: row.generation for row in rows}
+            return [Credential(name, generations.get(name, 0)) for name in names]
+
+        return self._run(work)
+
+    def reissue_service(self, name: str, actor: Actor, reason: str, now_ms: int) -> Credential:
+        """The server account's next password; the old one works until the next export."""
+
+        def work(session: Session) -> Credential:
+            _service_name(name)
+            row = session.get(MqttServiceAccount, name, with_for_update=True)
+            if row is None:
+                row = MqttServiceAccount(name=name, generation=0, updated_ms=now_ms)
+                session.add(row)
+            row.generation += 1
+            row.updated_ms = now_ms
+            detail = {"generation": row.generation}
+            add_audit(session, actor, "mqtt.reissue", f"service:{name}", reason, now_ms, detail)
+            return Credential(name, row.generation)
+
+        return self._run(work)
+
+
+def _service_name(name: str) -> None:
+    if name not in SERVICE_ACCOUNTS.values():
+        raise Conflict(f"{name!r} is not a server account ({sorted(SERVICE_ACCOUNTS.values())})")

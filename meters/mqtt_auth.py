@@ -57,14 +57,15 @@ def mosquitto_hash(password: str, salt: bytes) -> str:
 def password_file(
     key: bytes,
     meters: Iterable[Credential],
-    services: Iterable[str],
+    services: Iterable[Credential],
     salt: Callable[[], bytes] = lambda: os.urandom(SALT_BYTES),
 ) -> str:
-    """Mosquitto's ``password_file``: the server accounts named, then every meter given."""
+    """Mosquitto's ``password_file``: the server accounts given, then every meter."""
     lines = []
-    service_names = set(services)
-    for name in sorted(service_names):
-        lines.append(_line(key, Credential(name), salt))
+    for service in sorted(services, key=lambda c: c.username):
+        if service.username not in SERVICE_ACCOUNTS.values():
+            raise ProtocolError(f"{service.username!r} is not a server account")
+        lines.append(_line(key, service, salt))
     for credential in meters:
         if not is_meter_id(credential.username):
             raise ProtocolError(f"meter id {credential.username!r} cannot be an MQTT username")

@@ -103,9 +103,11 @@ def test_urls_point_at_the_services_and_their_ports(services: dict[str, dict[str
         environment = services[name]["environment"]
         mqtt = urlsplit(environment["GASGUARD_MQTT_URL"])
         assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtts", "mosquitto", 8883)
-        assert mqtt.password is None  # derived from the MQTT auth key (gasguard.wiring)
+        assert mqtt.password is None  # not in a URL: GASGUARD_MQTT_PASSWORD, a secret
         account = "gasguard-simulator" if name == "simulator" else "gasguard-ingest"
         assert mqtt.username == account
+        if name in ("ingest", "simulator"):  # they log in, with their own password
+            assert environment["GASGUARD_MQTT_PASSWORD"].startswith("test-gasguard_mqtt_")
         influx = urlsplit(environment["GASGUARD_INFLUX_URL"])
         assert (influx.hostname, influx.port) == ("influxdb", 8086)
         assert (
@@ -183,8 +185,22 @@ def test_mosquitto_is_locked_down_with_the_generated_accounts(
     for name in ("ingest", "api"):
         token = services[name]["environment"]["GASGUARD_INFLUX_TOKEN"]
         assert token == f"{influx['INFLUXDB_USER']}:{influx['INFLUXDB_USER_PASSWORD']}"
-    for name in GASGUARD_SERVICES - {"mqtt-auth", "ingest", "simulator"}:
+    for name in GASGUARD_SERVICES - {"mqtt-auth"}:  # the one-shot export job only (issue 18)
         assert "GASGUARD_MQTT_AUTH_KEY" not in services[name]["environment"], name
+
+
+def test_the_api_serves_tls_with_secure_cookies(services: dict[str, dict[str, Any]]) -> None:
+    api = services["api"]
+    environment = api["environment"]
+    settings = Settings(**_as_settings({k: str(v) for k, v in environment.items()}))
+    assert settings.api_secure_cookies and settings.api_tls_cert_file is not None
+    mounted = {v.split(":")[1]: v.split(":")[0] for v in api["volumes"]}
+    for path in (settings.api_tls_cert_file, settings.api_tls_key_file):
+        assert mounted[str(path)].startswith(OPERATOR_SUPPLIED + "/"), path
+    assert api["ports"] == [f"{settings.api_port}:{settings.api_port}"]  # no plain-HTTP port
+    assert any("https://127.0.0.1" in part for part in api["healthcheck"]["test"])
+    readme = (ROOT / "deploy" / "tls" / "README.md").read_text()
+    assert "api.crt" in readme and "api.key" in readme
 
 
 def test_the_example_secrets_are_refused(services: dict[str, dict[str, Any]]) -> None:

@@ -17,8 +17,10 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gasguard import wiring
 from gasguard.cli import main
 from gasguard.servers import MosquittoServer
+from gasguard.settings import SettingsError
 from meters.mqtt_auth import INGEST_ACCOUNT, Credential, derive_password
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
@@ -186,14 +188,26 @@ def test_tls_is_verified_against_the_configured_ca(broker: Broker, tmp_path: Pat
         Client(broker, "M1", password("M1"), ca=stranger.ca_cert)
 
 
-def test_gasguard_ingest_connects_over_mqtts_with_its_account(
-    broker: Broker, tmp_path: Path
+def test_gasguard_ingest_connects_over_mqtts_with_only_its_own_password(
+    broker: Broker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # No password in the URL: a server account's is derived from the MQTT auth key.
+    """The ingester used to derive its password from the master key, so the long-running
+    container held the key to every meter's account. Now it holds its own password only:
+    without the key (and without creating one) it logs in and stores a meter's reading."""
+    assert main(["mqtt-auth", "password", "ingest"]) == 0
+    account, own_password = capsys.readouterr().out.split()
+    assert account == INGEST_ACCOUNT
+    monkeypatch.delenv("GASGUARD_MQTT_AUTH_KEY")
     url = f"mqtts://{INGEST_ACCOUNT}@127.0.0.1:{broker.server.port}"
-    settings = settings_for(
-        url, tmp_path / "ingest", mqtt_ca_file=str(broker.ca.ca_cert), mqtt_auth_key=KEY
-    )
+    folder = tmp_path / "ingest"
+    ca = str(broker.ca.ca_cert)
+    with pytest.raises(SettingsError, match="GASGUARD_MQTT_PASSWORD"):  # said, not guessed
+        wiring.mqtt_endpoint(settings_for(url, folder, mqtt_ca_file=ca))
+    settings = settings_for(url, folder, mqtt_ca_file=ca, mqtt_password=own_password)
+    assert settings.mqtt_auth_key is None
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
     ingester = start_ingester(settings, broker.registry, store)
     meter = Client(broker, "M1", password("M1"))
@@ -204,3 +218,24 @@ def test_gasguard_ingest_connects_over_mqtts_with_its_account(
         meter.close()
         ingester.stop()
         store.close()
+    assert not list(folder.glob("*.key"))  # no master key made or kept by ingest
+
+
+def test_a_server_account_is_rotated_on_its_own(
+    broker: Broker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert Client(broker, INGEST_ACCOUNT, password(INGEST_ACCOUNT)).connack == 0
+    assert main(["mqtt-auth", "reissue", "ingest", "--reason", "ingest host replaced"]) == 0
+    _account, new_password = capsys.readouterr().out.split()
+    assert new_password == password(INGEST_ACCOUNT, 1)
+    assert Client(broker, INGEST_ACCOUNT, password(INGEST_ACCOUNT)).connack == 0  # until export
+    broker.export()
+    assert "gasguard-ingest (generation 1)" in capsys.readouterr().out
+    assert Client(broker, INGEST_ACCOUNT, password(INGEST_ACCOUNT)).connack not in (None, 0)
+    assert Client(broker, INGEST_ACCOUNT, new_password).connack == 0
+    assert Client(broker, "M1", password("M1")).connack == 0  # the meters are untouched
+    assert main(["mqtt-auth", "password", "ingest"]) == 0
+    assert capsys.readouterr().out.split()[1] == new_password
+    (entry,) = [e for e in broker.registry.audit_entries() if e.action == "mqtt.reissue"]
+    assert (entry.target, entry.reason) == ("service:gasguard-ingest", "ingest host replaced")
+    assert main(["mqtt-auth", "revoke", "ingest", "--reason", "no"]) == 2  # reissue instead

@@ -35,9 +35,15 @@ def test_the_hash_is_mosquittos_pbkdf2_sha512_format() -> None:
 
 
 def test_the_password_file_holds_services_then_meters() -> None:
-    text = password_file(KEY, [Credential("M1"), Credential("M2", 3)], [INGEST_ACCOUNT])
+    ingest = Credential(INGEST_ACCOUNT, 2)
+    text = password_file(KEY, [Credential("M1"), Credential("M2", 3)], [ingest])
     assert [line.split(":")[0] for line in text.splitlines()] == [INGEST_ACCOUNT, "M1", "M2"]
     assert all(line.split(":")[1].startswith("$7$101$") for line in text.splitlines())
+    ingest_hash = text.splitlines()[0].split(":")[1]
+    salt = base64.b64decode(ingest_hash.split("$")[3])
+    assert ingest_hash == mosquitto_hash(derive_password(KEY, ingest), salt)  # its generation
+    with pytest.raises(ProtocolError):
+        password_file(KEY, [], [Credential("M1")])  # a meter is not a server account
 
 
 @pytest.mark.parametrize("meter", ["a/b", "+", "#", "M1\n", INGEST_ACCOUNT])
