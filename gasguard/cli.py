@@ -164,7 +164,7 @@ def simulate_to_file(args: argparse.Namespace) -> int:
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     from gasguard import doctor
 
-    return doctor.run(settings, args.probe_queue)
+    return doctor.run(settings, args.probe_queue, security_only=args.security)
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -352,12 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(run=cmd_ingest)
     sub.add_parser("api", help="the HTTP API and dashboard").set_defaults(run=cmd_api)
     doctor = sub.add_parser(
-        "doctor", help="check the broker, InfluxDB, the registry and clocks; what to change"
+        "doctor",
+        help="check the broker, InfluxDB, the registry, clocks and what the deployment "
+        "leaves open; what to change",
     )
     doctor.add_argument(
         "--probe-queue",
         action="store_true",
         help="also measure the broker's queue limit (a stock broker drops probe messages)",
+    )
+    doctor.add_argument(
+        "--security",
+        action="store_true",
+        help="only what the deployment leaves open (anonymous MQTT, no TLS, example "
+        "secrets, open key files, the master key where it is not needed, cookies)",
     )
     doctor.set_defaults(run=cmd_doctor)
     migrate = sub.add_parser("migrate", help="bring the registry schema up to date")
@@ -414,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for chatty in ("alembic", "httpx"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
-        if args.run is not cmd_demo:
+        if args.run not in (cmd_demo, cmd_doctor):  # doctor reports them instead
             refuse_example_secrets(settings)
         return int(args.run(settings, args))
     except (GasguardError, MetersError, SafetyError, OSError) as exc:

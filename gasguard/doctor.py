@@ -1,5 +1,6 @@
 """``gasguard doctor``: what the broker, InfluxDB, the registry and the clocks will do for
-gasguard, checked from here, and what to change.
+gasguard, and what the deployment leaves open (``gasguard.security_check``; alone with
+``--security``), checked from here, and what to change.
 
 Each check returns findings (ok / warn / fail, with the change to make); ``run`` prints
 them and says how it went in its exit status: 0 all ok, 1 a warning, 2 something failed.
@@ -12,32 +13,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
-from gasguard.settings import Settings
+from gasguard.findings import Finding, Level
+from gasguard.security_check import check_security
+from gasguard.settings import Settings, SettingsError
 from meters.db import database_clock_ms, make_engine, schema_revisions
 from meters.errors import MetersError
 from meters.mqtt_probe import probe_queue, probe_window, read_sys
 from meters.telemetry.influx import InfluxTelemetryStore
 
-Level = Literal["ok", "note", "warn", "fail"]  # note: cannot be checked from here
 QUEUE_PROBE = 5_000  # messages kept for a session that is away: at least this many
 CLOCK_SKEW_WARN_MS = 2_000
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    area: str
-    level: Level
-    what: str
-    change: str = ""
 
 
 def check_broker(settings: Settings, queue: bool) -> list[Finding]:
     from gasguard.wiring import mqtt_endpoint
 
-    endpoint = mqtt_endpoint(settings)
+    try:
+        endpoint = mqtt_endpoint(settings)
+    except SettingsError as exc:
+        return [Finding("broker", "fail", str(exc), "fix the MQTT settings")]
     found: list[Finding] = []
     try:
         window = probe_window(endpoint, count=settings.ingest.min_window)
@@ -202,12 +197,20 @@ def _clock(area: str, server_ms: int | None, resolution_ms: int) -> list[Finding
     return [Finding(area, "ok", f"clock within {CLOCK_SKEW_WARN_MS / 1000:.0f} s of this one")]
 
 
-def run(settings: Settings, probe_queue_too: bool, out: Callable[[str], object] = print) -> int:
-    findings = [
-        *check_broker(settings, probe_queue_too),
-        *check_influx(settings),
-        *check_registry(settings),
-    ]
+def run(
+    settings: Settings,
+    probe_queue_too: bool,
+    out: Callable[[str], object] = print,
+    security_only: bool = False,
+) -> int:
+    findings = check_security(settings)
+    if not security_only:
+        findings = [
+            *check_broker(settings, probe_queue_too),
+            *check_influx(settings),
+            *check_registry(settings),
+            *findings,
+        ]
     marks = {"ok": "ok  ", "note": "note", "warn": "WARN", "fail": "FAIL"}
     for finding in findings:
         out(f"[{marks[finding.level]}] {finding.area}: {finding.what}")

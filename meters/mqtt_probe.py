@@ -8,6 +8,7 @@ it drops nothing). The probes publish on ``gasguard/probe/<random>`` only.
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import threading
 import time
 import uuid
@@ -168,3 +169,36 @@ def read_sys(endpoint: MqttEndpoint, wait_s: float = 12.0) -> SysTopics:
         session.stop()
     dropped = values.get(DROPPED_TOPIC)
     return SysTopics(values.get(VERSION_TOPIC), int(dropped) if dropped is not None else None)
+
+
+def accepts_anonymous(endpoint: MqttEndpoint, timeout_s: float = 10.0) -> bool:
+    """Whether the broker lets in a client that gives no username and no password (then
+    anyone who reaches it can publish readings as any meter). ``ProbeError`` when it
+    cannot be reached or does not answer."""
+    answered = threading.Event()
+    refused: list[bool] = []
+
+    def on_connect(_c: paho.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        refused.append(bool(getattr(reason, "is_failure", True)))
+        answered.set()
+
+    client = paho.Client(
+        callback_api_version=paho.CallbackAPIVersion.VERSION2,
+        client_id=f"gasguard-probe-{uuid.uuid4().hex[:8]}",
+        protocol=paho.MQTTv311,
+    )
+    if endpoint.tls:
+        client.tls_set_context(ssl.create_default_context(cafile=endpoint.ca_file))
+    client.on_connect = on_connect
+    try:
+        client.connect(endpoint.host, endpoint.port, 30)
+    except (OSError, ssl.SSLError) as exc:
+        raise ProbeError(f"cannot connect to {endpoint.url}: {exc}") from exc
+    client.loop_start()
+    try:
+        if not answered.wait(timeout_s):
+            raise ProbeError(f"{endpoint.url} did not answer an anonymous CONNECT")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return not refused[0]

@@ -432,6 +432,7 @@ async function drawConnection() {
 }
 
 async function openConnection(id) {
+  if (id !== connectionId) document.getElementById("connection-code").hidden = true;
   connectionId = id;
   meterId = null;
   showPage("connection");
@@ -444,6 +445,17 @@ async function connectionStep(step) {
   if (step === "pause") {
     return ask({ title: "暂停计时 Pause the clock", label: "原因（必填）Reason (required)",
       okLabel: "暂停 Pause", required: true }, ({ text }) => postJson(path, { reason: text }));
+  }
+  if (step === "query-code") {
+    return ask({ title: "新查询码 New query code for the applicant's receipt",
+      warning: "旧查询码将失效 The old code stops working", label: "原因（必填）Reason (required)",
+      okLabel: "生成 Issue", required: true }, async ({ text }) => {
+      const issued = await postJson(path, { reason: text });
+      const shown = document.getElementById("connection-code");
+      shown.textContent = `查询码 Query code ${issued.query_code} · ` +
+        "打印在回执上，仅显示一次 print it on the receipt: it is shown once";
+      shown.hidden = false;
+    });
   }
   if (step === "commission") {
     return ask({ title: "装表 Commission a meter", label: "表号 Meter id", okLabel: "装表 Commission",

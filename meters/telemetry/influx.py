@@ -112,7 +112,8 @@ class InfluxTelemetryStore:
             series = response.json()["results"][0].get("series") or []
         except (ValueError, KeyError, IndexError) as exc:
             raise StoreRejected(f"InfluxDB answered {query!r} with {response.text[:200]}") from exc
-        return series[0]["values"] if series else []
+        # a series without rows has no "values" (SHOW DATABASES on a fresh server)
+        return list(series[0].get("values") or []) if series else []
 
     def ping(self) -> bool:
         try:
@@ -131,7 +132,8 @@ class InfluxTelemetryStore:
         if "error" in result:
             raise StoreRejected(f"InfluxDB query failed: {result['error']}")
         series = result.get("series") or []
-        return series[0]["values"] if series else []
+        # a series without rows has no "values" (SHOW DATABASES on a fresh server)
+        return list(series[0].get("values") or []) if series else []
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

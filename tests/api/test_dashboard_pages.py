@@ -4,6 +4,7 @@ indicator report, paging and the keyboard, in a real browser (Playwright + chrom
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import pytest
@@ -171,7 +172,17 @@ def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
         expect(pauses).to_have_count(1)
         expect(pauses.first).to_contain_text("paused now")
         expect(page.locator("#connection-actions button[data-step=resume]")).to_be_visible()
+        page.click("#connection-actions button[data-step=query-code]")  # a lost receipt
+        page.locator("#ask-dialog textarea").fill("applicant lost the receipt")
+        page.locator("#ask-dialog button[value=ok]").click()
+        shown = page.locator("#connection-code")
+        expect(shown).to_contain_text("shown once")
         page.screenshot(path=str(artifacts / "dashboard-connection.png"), full_page=True)
+        code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", shown.inner_text())
+        assert code is not None
+        assert registry.connections.lookup(application.number, code.group()) is not None
+        assert application.query_code is not None  # the first one no longer opens it
+        assert registry.connections.lookup(application.number, application.query_code) is None
         page.keyboard.press("Escape")
         expect(page.locator("#main")).to_be_visible()
     (pause,) = registry.connections.get(application.id).pauses

@@ -9,8 +9,6 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -19,64 +17,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gasguard import wiring
 from gasguard.cli import main
-from gasguard.servers import MosquittoServer
 from gasguard.settings import SettingsError
-from meters.mqtt_auth import INGEST_ACCOUNT, Credential, derive_password
-from meters.registry import Registry
+from meters.mqtt_auth import INGEST_ACCOUNT
 from meters.telemetry import SqliteTelemetryStore
-from safety.domain import MeterProfile
-from tests.conftest import sqlite_registry
+from tests.gasguard.conftest import Broker, password
 from tests.helpers import settings_for, start_ingester, wait_until
-from tests.tls import Authority, make_ca
+from tests.tls import make_ca
 
 pytestmark = pytest.mark.integration
 
-KEY = "a-test-key-for-mqtt-passwords-0123456789"
 NOT_AUTHORIZED = 135  # MQTT 5 reason code 0x87
-
-
-@dataclass
-class Broker:
-    server: MosquittoServer
-    ca: Authority
-    folder: Path
-    registry: Registry
-    env: dict[str, str] = field(default_factory=dict)
-
-    def export(self) -> None:
-        assert main(["mqtt-auth", "export", "--out", str(self.folder / "auth")]) == 0
-        self.server.reload()
-        time.sleep(0.5)  # Mosquitto reloads between two network loops
-
-
-@pytest.fixture
-def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Broker]:
-    registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("M1"), MeterProfile("M2")], 1_790_000_000_000)
-    monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
-    monkeypatch.setenv("GASGUARD_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GASGUARD_MQTT_AUTH_KEY", KEY)
-    ca = make_ca(tmp_path / "tls")
-    auth = tmp_path / "auth"
-    assert main(["mqtt-auth", "export", "--out", str(auth)]) == 0
-    assert (auth / "passwd").stat().st_mode & 0o077 == 0  # hashes: owner only
-    server = MosquittoServer(
-        tmp_path / "mosquitto",
-        security=[
-            f"cafile {ca.ca_cert}",
-            f"certfile {ca.server_cert}",
-            f"keyfile {ca.server_key}",
-            "allow_anonymous false",
-            f"password_file {auth / 'passwd'}",
-            f"acl_file {auth / 'acl'}",
-        ],
-    )
-    yield Broker(server, ca, tmp_path, registry)
-    server.stop()
-
-
-def password(username: str, generation: int = 0) -> str:
-    return derive_password(KEY.encode(), Credential(username, generation))
 
 
 class Client:

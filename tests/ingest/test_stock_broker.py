@@ -116,7 +116,8 @@ def test_doctor_says_what_a_stock_broker_leaves_open_and_what_to_change(
     stock = gasguard(
         "doctor", "--probe-queue", env={**env, "GASGUARD_MQTT_URL": stock_mosquitto.url}
     )
-    assert stock.returncode == 1, stock.stdout + stock.stderr
+    assert stock.returncode == 2, stock.stdout + stock.stderr  # an anonymous broker: FAIL
+    assert "[FAIL] security: the broker at" in stock.stdout
     assert "in-flight window for MQTT 3.1.1 clients: 20 messages" in stock.stdout
     assert "set max_inflight_messages 1000" in stock.stdout
     assert "queue limit: it kept 1000 of 5000 messages" in stock.stdout

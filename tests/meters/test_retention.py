@@ -70,3 +70,16 @@ def test_the_documented_retention_and_rollup_work(influxd: InfluxServer) -> None
     finally:
         store._request("POST", "/query", params={"q": f'DROP DATABASE "{database}"'})
         store.close()
+
+
+def test_server_facts_of_a_fresh_server_with_no_database(tmp_path: Path) -> None:
+    """SHOW DATABASES on a new influxd answers a series without "values": gasguard doctor
+    crashed with a KeyError there when it was the first to ask."""
+    fresh = InfluxServer(tmp_path / "influxd")
+    store = InfluxTelemetryStore(fresh.url, "gasguard")
+    try:
+        facts = store.server_facts()
+        assert not facts.database_exists and facts.version.startswith("1.")
+    finally:
+        store.close()
+        fresh.stop()
