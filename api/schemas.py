@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from meters.connections import ApplicationView
 from meters.overview import OverviewView, WorkerStatus
 from meters.severity import Severity
+from meters.timelimits import Category
 from meters.views import AlarmCount, MeterView
 
 
@@ -148,7 +149,7 @@ class CommandRequest(BaseModel):
 
 class ApplicationIn(BaseModel):
     policy: str = Field(..., max_length=32, description="city policy: guangzhou, lingbao, ...")
-    category: Literal["none", "A", "B"]
+    category: Category
     channel: Literal["online", "counter", "phone", "app"]
     applicant: str = Field(..., min_length=1, max_length=128)
     phone: str = Field(..., pattern=r"^\+?\d{7,15}$")

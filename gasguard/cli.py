@@ -22,10 +22,9 @@ from ingest.metrics import ingest_sums
 from meters.accounts import ROLES
 from meters.errors import MetersError
 from meters.partition import Partition
+from meters.timelimits import LOCAL
 from safety.config import RulesConfig
 from safety.errors import SafetyError
-
-GUANGZHOU = dt.timezone(dt.timedelta(hours=8))  # the scenario library's local time
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ def simulate_to_file(args: argparse.Namespace) -> int:
     from simulators.library import library
     from simulators.replay_file import Written, write_replay
 
-    start = dt.datetime.combine(args.start, dt.time(), tzinfo=GUANGZHOU)
+    start = dt.datetime.combine(args.start, dt.time(), tzinfo=LOCAL)
     meters = library(
         int(start.timestamp() * 1000), args.days, args.households, args.restaurants, args.industries
     )
@@ -177,8 +176,11 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _rules(path: Path | None, settings: Settings) -> RulesConfig:
-    chosen = path or settings.rules_file
-    return RulesConfig.from_toml(chosen) if chosen else RulesConfig()
+    from gasguard import wiring
+
+    return wiring.rules_config(
+        settings if path is None else settings.model_copy(update={"rules_file": path})
+    )
 
 
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
@@ -257,10 +259,6 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _local_day_ms(text: str) -> int:
-    import datetime as dt
-
-    from meters.timelimits import LOCAL
-
     try:
         day = dt.date.fromisoformat(text)
     except ValueError as exc:
@@ -274,14 +272,13 @@ def cmd_connections_report(settings: Settings, args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from gasguard import wiring
-    from meters.connections import Policies
     from meters.indicators import indicator_rows, to_csv
 
     start, end = _local_day_ms(args.start), _local_day_ms(args.end)
     if end <= start:
         raise GasguardError("--to must be after --from")
     registry = wiring.open_registry(settings)
-    policies = Policies(wiring.work_calendar(settings))
+    policies = wiring.connection_policies(settings)  # built-in and configured cities
     applications = registry.connections.done_between(start, end)
     rows = indicator_rows(applications, policies.by_name, policies.calendar, start, end)
     if args.csv:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gasguard.errors import GasguardError
 from ingest.config import IngestConfig
+from meters.timelimits import Category
 from simulators.config import SimulatorConfig
 
 
@@ -37,7 +38,7 @@ class PolicySettings(BaseModel):
     model_config = {"frozen": True, "extra": "forbid"}
 
     unit: Literal["natural", "working"]
-    days: dict[Literal["none", "A", "B"], float]
+    days: dict[Category, float]
     excludes_pauses: bool = False
 
 

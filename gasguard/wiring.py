@@ -45,7 +45,7 @@ from meters.partition import Partition
 from meters.registry import Registry
 from meters.telemetry import open_store
 from meters.telemetry.base import TelemetryStore
-from meters.timelimits import BUILT_IN, Policy
+from meters.timelimits import BUILT_IN, CATEGORIES, Policy
 from meters.workdays import WorkCalendar, load_holiday_file
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
@@ -110,7 +110,11 @@ def open_registry(settings: Settings) -> Registry:
 def open_telemetry(settings: Settings) -> TelemetryStore:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_store(
-        settings.influx_url, settings.influx_db, settings.influx_token, settings.data_dir
+        settings.influx_url,
+        settings.influx_db,
+        settings.influx_token,
+        settings.data_dir,
+        settings.influx_timeout_s,
     )
 
 
@@ -333,7 +337,7 @@ def connection_policies(settings: Settings) -> Policies:
         name: dataclasses.replace(policy, warn_share=share) for name, policy in BUILT_IN.items()
     }
     for name, configured in settings.connection_policies.items():
-        missing = {"none", "A", "B"} - set(configured.days)
+        missing = set(CATEGORIES) - set(configured.days)
         if missing:
             raise SettingsError(f"connection policy {name!r}: no days for {sorted(missing)}")
         policies[name] = Policy(

@@ -20,6 +20,10 @@ DAY_MS = 86_400_000
 LOCAL = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no daylight saving
 
 Unit = Literal["natural", "working"]
+# external-works categories: none, A (at most 200 m of external pipe, no effect on other
+# users), B (the rest). Every policy has a budget for each.
+Category = Literal["none", "A", "B"]
+CATEGORIES: tuple[Category, ...] = ("none", "A", "B")
 State = Literal["on_time", "warning", "overdue", "done_in_time", "done_late"]
 
 

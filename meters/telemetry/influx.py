@@ -33,6 +33,7 @@ class InfluxTelemetryStore:
     ) -> None:
         headers = {"Authorization": f"Token {token}"} if token else {}
         self.database = database
+        self.timeout_s = timeout_s  # every request, connect and read alike
         self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout_s)
 
     def ensure_database(self) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gasguard.cli import main
+from gasguard.servers import InfluxServer
 
 
 def test_connections_report_prints_the_indicator_table(
@@ -32,3 +33,44 @@ def test_connections_report_prints_the_indicator_table(
     assert lines[0].startswith("policy,category") and len(lines) == 3
     assert lines[2].startswith("guangzhou,all,2,1,1,1.0,4.0")
     assert main(["connections", "report", "--from", "2026-04-01", "--to", "2026-03-01"]) == 1
+
+
+def test_connections_report_knows_the_configured_cities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It built the built-in policies only, and failed on an application of a city that
+    the settings file configures (the API and ingest knew it)."""
+    from meters.connections import NewApplication
+    from meters.views import Actor
+    from tests.conftest import sqlite_registry
+
+    registry = sqlite_registry(tmp_path)
+    otto = Actor("otto", "operator", "t")
+    start = 1_772_380_800_000  # 2026-03-02 00:00 in UTC+8
+    new = NewApplication("xian", "none", "online", "Wang", "13900139000", "Yanta 1")
+    application = registry.connections.create(new, otto, start)
+    registry.connections.commission(application.id, "M1", otto, start)
+    registry.connections.gas_on({"M1": start + 86_400_000}, start + 86_400_000)
+    settings_file = tmp_path / "gasguard.toml"
+    settings_file.write_text(
+        '[connection_policies.xian]\nunit = "natural"\ndays = { none = 2, A = 4, B = 6 }\n'
+    )
+    monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    argv = ["--settings", str(settings_file), "connections", "report", "--csv"]
+    assert main([*argv, "--from", "2026-03-01", "--to", "2026-04-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("xian,all,2,1,1,1.0") for line in lines), lines
+
+
+def test_the_influxdb_timeout_setting_is_used(tmp_path: Path, influxd: InfluxServer) -> None:
+    from gasguard import wiring
+    from gasguard.settings import load_settings
+    from meters.telemetry import InfluxTelemetryStore
+
+    settings = load_settings(None, influx_url=influxd.url, influx_timeout_s=1.5, data_dir=tmp_path)
+    store = wiring.open_telemetry(settings)
+    try:
+        assert isinstance(store, InfluxTelemetryStore)
+        assert store.timeout_s == 1.5
+    finally:
+        store.close()
