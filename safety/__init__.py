@@ -1,8 +1,12 @@
 """The safety engine: a pure core with no I/O and no wall clock.
 
 Inputs are frozen readings and events (``safety.domain``); outputs are decisions.
-Time is the readings' event time, passed in with every input.
+Time is the readings' event time, passed in with every input. Importing the package, its
+values or its configuration loads no compiler and touches no file: ``SafetyEngine`` (and
+numba with it) is imported when first named.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from safety.config import RulesConfig, model_limits
 from safety.domain import (
@@ -14,8 +18,10 @@ from safety.domain import (
     Reading,
     ValveState,
 )
-from safety.engine import SafetyEngine
 from safety.errors import ConfigError, SafetyError
+
+if TYPE_CHECKING:
+    from safety.engine import SafetyEngine
 
 __all__ = [
     "EVENT_NAMES",
@@ -31,3 +37,11 @@ __all__ = [
     "ValveState",
     "model_limits",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SafetyEngine":
+        from safety.engine import SafetyEngine
+
+        return SafetyEngine
+    raise AttributeError(f"module 'safety' has no attribute {name!r}")

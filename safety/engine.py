@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from safety import kernel
+from safety import jit, kernel
 from safety.batch import Batch, from_items
 from safety.codes import ACTIONS, CATEGORIES, CATEGORY_CODE, RULE_CODE, RULE_IDS
 from safety.config import RulesConfig
@@ -28,6 +28,7 @@ class SafetyEngine:
     def __init__(
         self, config: RulesConfig | None = None, profiles: Mapping[str, MeterProfile] | None = None
     ) -> None:
+        jit.ensure_cache()  # before the first compile
         self.config = config or RulesConfig()
         self.params = compile_params(self.config)
         self.index = MeterIndex()

@@ -1,7 +1,9 @@
 """Exception tree of the safety package."""
 
+from contract.errors import GasguardError
 
-class SafetyError(Exception):
+
+class SafetyError(GasguardError):
     """Base of every error raised by the safety package."""
 
 

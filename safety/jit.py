@@ -7,7 +7,8 @@ numba checks a cached function against its own source file only, not the files o
 functions it calls: after a change to a rule module, the kernel's cache would still hold
 the old rule. So the cache lives in a folder named by a hash of every source file of this
 package (``compiled-<hash>`` under ``safety/__pycache__``, or ``~/.cache/gasguard`` when
-the package folder is read-only): changed code never meets an old cache.
+the package folder is read-only): changed code never meets an old cache. The folder is
+made on the first ``ensure_cache()``, not at import.
 """
 
 from __future__ import annotations
@@ -46,13 +47,30 @@ def cache_folder(fingerprint: str) -> Path:
     return Path(tempfile.mkdtemp(prefix="gasguard-compiled-"))
 
 
-def _use_fingerprinted_cache() -> None:
+_DISPATCHERS: list[Any] = []
+_cache_ready = False
+
+
+def ensure_cache() -> None:
+    """Give every compiled function its on-disk cache, in the folder named by the sources'
+    fingerprint. Called before the first compile (``SafetyEngine()`` does); importing this
+    package does no I/O: it neither hashes the sources nor creates folders. A function
+    compiled before this is called compiles without a cache (correct, only slower)."""
+    global _cache_ready
+    if _cache_ready:
+        return
     if not os.environ.get("NUMBA_CACHE_DIR"):  # an operator's explicit choice wins
         numba.config.CACHE_DIR = str(cache_folder(source_fingerprint()))  # type: ignore[attr-defined]
-
-
-_use_fingerprinted_cache()
+    for dispatcher in _DISPATCHERS:
+        if not dispatcher.signatures:  # not compiled yet
+            dispatcher.enable_caching()
+    _cache_ready = True
 
 
 def compiled(function: F) -> F:
-    return cast(F, njit(cache=True, nogil=True, error_model="numpy")(function))
+    dispatcher = njit(nogil=True, error_model="numpy")(function)
+    if _cache_ready:
+        dispatcher.enable_caching()
+    else:
+        _DISPATCHERS.append(dispatcher)
+    return cast(F, dispatcher)
