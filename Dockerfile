@@ -7,6 +7,7 @@ COPY ingest ./ingest
 COPY safety ./safety
 COPY meters ./meters
 COPY api ./api
+COPY contract ./contract
 COPY simulators ./simulators
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --create-home --home-dir /var/lib/gasguard gasguard

@@ -16,6 +16,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request, Response
 
 from api.deps import get_context
+from api.errors import InvalidToken
 from meters.accounts import Role, UserView, role_at_least
 from meters.errors import NotFound
 from meters.views import Actor
@@ -48,20 +49,23 @@ class TokenService:
         return IssuedToken(jwt.encode(claims, self._secret, ALGORITHM), expires_s * 1000)
 
     def verify(self, token: str) -> tuple[str, int, int]:
-        """(username, expiry ms, token version); raises ``jwt.InvalidTokenError`` when bad
-        or expired."""
-        claims = jwt.decode(
-            token,
-            self._secret,
-            algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp", "iat"], "verify_exp": False},
-        )
-        expires_ms = int(claims["exp"]) * 1000
+        """(username, expiry ms, token version); ``InvalidToken`` when it is bad or expired
+        (the JWT library's errors do not leave this class)."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "exp", "iat"], "verify_exp": False},
+            )
+            expires_ms = int(claims["exp"]) * 1000
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise InvalidToken(str(exc)) from exc
         if expires_ms <= self._clock():  # our clock, so tests can move time
-            raise jwt.ExpiredSignatureError("token expired")
+            raise InvalidToken("token expired")
         version = claims.get("tv", 0)
         if not isinstance(version, int):
-            raise jwt.InvalidTokenError("bad token version")
+            raise InvalidToken("bad token version")
         return str(claims["sub"]), expires_ms, version
 
 
@@ -112,7 +116,7 @@ def session_of(request: Request) -> Session:
     token, from_cookie = found
     try:
         username, expires_ms, version = context.tokens.verify(token)
-    except jwt.InvalidTokenError as exc:
+    except InvalidToken as exc:
         raise unauthorized(f"invalid or expired token: {exc}") from exc
     try:
         user = context.registry.accounts.get(username)

@@ -1,4 +1,5 @@
-"""Turning domain errors into HTTP answers that name the field at fault."""
+"""The api package's exception tree, and turning domain errors into HTTP answers that name
+the field at fault."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ import uuid
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from contract.errors import GasguardError
 from meters.errors import Conflict, NotFound, RegistryError, StoreError
 
 log = logging.getLogger(__name__)
+
+
+class ApiError(GasguardError):
+    """Base of the errors the api package raises itself."""
+
+
+class InvalidToken(ApiError):
+    """A session token that is malformed, forged, expired or of an old version."""
 
 
 def field_error(location: str, name: str, message: str) -> HTTPException:

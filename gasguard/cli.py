@@ -20,11 +20,9 @@ from gasguard.secrets_check import refuse_example_secrets
 from gasguard.settings import Settings, load_settings
 from ingest.metrics import ingest_sums
 from meters.accounts import ROLES
-from meters.errors import MetersError
 from meters.partition import Partition
 from meters.timelimits import LOCAL
 from safety.config import RulesConfig
-from safety.errors import SafetyError
 
 log = logging.getLogger(__name__)
 
@@ -422,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.run not in (cmd_demo, cmd_doctor):  # doctor reports them instead
             refuse_example_secrets(settings)
         return int(args.run(settings, args))
-    except (GasguardError, MetersError, SafetyError, OSError) as exc:
+    except (GasguardError, OSError) as exc:  # every package's errors share the one root
         print(f"gasguard: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,8 +1,8 @@
-"""Exception tree of the gasguard wiring package."""
+"""Exception tree of the gasguard wiring package, under the product's one root."""
 
+from contract.errors import GasguardError
 
-class GasguardError(Exception):
-    """Base of every error raised by the gasguard package."""
+__all__ = ["GasguardError", "ServerStartError"]
 
 
 class ServerStartError(GasguardError):

@@ -1,7 +1,9 @@
 """Exception tree of the ingest package."""
 
+from contract.errors import GasguardError
 
-class IngestError(Exception):
+
+class IngestError(GasguardError):
     """Base of every error raised by the ingest package."""
 
 

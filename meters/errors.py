@@ -1,7 +1,9 @@
 """Exception tree of the meters package. Library errors are translated at the boundary."""
 
+from contract.errors import GasguardError
 
-class MetersError(Exception):
+
+class MetersError(GasguardError):
     """Base of every error raised by the meters package."""
 
 

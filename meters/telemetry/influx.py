@@ -73,19 +73,11 @@ class InfluxTelemetryStore:
             f"SELECT count(volume_m3) FROM {MEASUREMENT} "
             f"WHERE time >= {int(start_ms)}ms AND time < {int(end_ms)}ms GROUP BY meter_id"
         )
-        response = self._request(
-            "GET", "/query", params={"db": self.database, "q": query, "epoch": "ms"}
-        )
+        series = self._series(query, {"db": self.database, "epoch": "ms"})
         try:
-            result = response.json()["results"][0]
-        except (ValueError, KeyError, IndexError) as exc:
-            raise StoreRejected(f"InfluxDB answered {response.text[:200]}") from exc
-        if "error" in result:
-            raise StoreRejected(f"InfluxDB query failed: {result['error']}")
-        return {
-            series["tags"]["meter_id"]: int(series["values"][0][1])
-            for series in result.get("series") or []
-        }
+            return {s["tags"]["meter_id"]: int(s["values"][0][1]) for s in series}
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise StoreRejected(f"InfluxDB answered {query!r} with {series!r:.200}") from exc
 
     def server_facts(self) -> InfluxFacts:
         """What ``gasguard doctor`` checks: version, clock, whether the database exists,
@@ -108,13 +100,7 @@ class InfluxTelemetryStore:
         )
 
     def _show(self, query: str) -> list[list[Any]]:
-        response = self._request("GET", "/query", params={"q": query})
-        try:
-            series = response.json()["results"][0].get("series") or []
-        except (ValueError, KeyError, IndexError) as exc:
-            raise StoreRejected(f"InfluxDB answered {query!r} with {response.text[:200]}") from exc
-        # a series without rows has no "values" (SHOW DATABASES on a fresh server)
-        return list(series[0].get("values") or []) if series else []
+        return _rows(self._series(query, {}))
 
     def ping(self) -> bool:
         try:
@@ -126,15 +112,23 @@ class InfluxTelemetryStore:
         self._http.close()
 
     def _select(self, query: str) -> list[list[Any]]:
-        response = self._request(
-            "GET", "/query", params={"db": self.database, "q": query, "epoch": "ms"}
-        )
-        result = response.json()["results"][0]
-        if "error" in result:
-            raise StoreRejected(f"InfluxDB query failed: {result['error']}")
-        series = result.get("series") or []
-        # a series without rows has no "values" (SHOW DATABASES on a fresh server)
-        return list(series[0].get("values") or []) if series else []
+        return _rows(self._series(query, {"db": self.database, "epoch": "ms"}))
+
+    def _series(self, query: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The series of one query's answer; every malformed answer is ``StoreRejected``
+        (never a ``KeyError`` or ``json`` error out of this adapter)."""
+        response = self._request("GET", "/query", params={**params, "q": query})
+        try:
+            result = response.json()["results"][0]
+            error = result.get("error")
+            series = result.get("series") or []
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise StoreRejected(f"InfluxDB answered {query!r} with {response.text[:200]}") from exc
+        if error:
+            raise StoreRejected(f"InfluxDB query failed: {error}")
+        if not isinstance(series, list) or not all(isinstance(s, dict) for s in series):
+            raise StoreRejected(f"InfluxDB answered {query!r} with {response.text[:200]}")
+        return series
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -152,6 +146,11 @@ class InfluxTelemetryStore:
         return response
 
 
+def _rows(series: list[dict[str, Any]]) -> list[list[Any]]:
+    # a series without rows has no "values" (SHOW DATABASES on a fresh server)
+    return list(series[0].get("values") or []) if series else []
+
+
 def _where_meter(meter_id: str) -> str:
     if not is_meter_id(meter_id):
         raise StoreRejected(f"invalid meter id {meter_id!r}")
@@ -159,7 +158,10 @@ def _where_meter(meter_id: str) -> str:
 
 
 def _reading(meter_id: str, row: list[Any]) -> Reading:
-    values = dict(zip(COLUMNS, row, strict=True))
+    try:
+        values = dict(zip(COLUMNS, row, strict=True))
+    except (TypeError, ValueError) as exc:
+        raise StoreRejected(f"InfluxDB answered a row of another shape: {row!r:.200}") from exc
     return Reading(
         meter_id=meter_id,
         ts_ms=int(values["time"]),
