@@ -13,13 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contract.readings import BOUNDED, NUMBER_FIELDS, READING_FIELDS, VALVE_STATES
 from ingest.config import DecodeLimits
 from meters.errors import ProtocolError
 from meters.json_text import parse_json
 from meters.protocol import CommandReply, parse_reply, parse_topic
-from safety.domain import EVENT_NAMES, VALVE_STATES, MeterEvent, Reading, new_reading
+from safety.domain import EVENT_NAMES, MeterEvent, Reading, new_reading
 
-NUMBER_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
+# from the field table: the number fields a reading must carry, and each bound, in order
+REQUIRED_NUMBERS = tuple(f.wire for f in READING_FIELDS if f.kind == "number" and f.required)
+BOUNDS = tuple(
+    (NUMBER_FIELDS.index(f.name), f.wire, f.minimum, f.maximum)
+    for f in BOUNDED
+    if f.kind == "number"
+)
 FLOAT_MAX = sys.float_info.max
 MAX_TS_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
@@ -169,17 +176,13 @@ def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> R
     if not isinstance(item, dict):
         raise InvalidItem("not_object", "a reading must be a JSON object")
     _check_meter(meter_id, item)
-    if "volume_m3" not in item:
-        raise InvalidItem("missing_field", "missing required field 'volume_m3'")
-    volume, flow, pressure, temperature, battery = _numbers(item)
-    if volume is None or volume < 0:  # never None: present (above) and not null (_numbers)
-        raise InvalidItem("out_of_range", f"field 'volume_m3' must be >= 0, got {volume!r}")
-    if flow is not None and flow < 0:
-        raise InvalidItem("out_of_range", f"field 'flow_m3h' must be >= 0, got {flow!r}")
-    if battery is not None and not 0 <= battery <= 100:
-        raise InvalidItem(
-            "out_of_range", f"field 'battery_pct' must be within 0..100, got {battery!r}"
-        )
+    for key in REQUIRED_NUMBERS:
+        if key not in item:
+            raise InvalidItem("missing_field", f"missing required field '{key}'")
+    numbers = _numbers(item)  # required ones are present (above) and not null (_numbers)
+    _check_bounds(numbers)
+    volume, flow, pressure, temperature, battery = numbers
+    assert volume is not None
     valve = item.get("valve")
     if valve is not None and not is_one_of(valve, VALVE_STATES):
         raise InvalidItem(
@@ -223,6 +226,20 @@ def _numbers(item: dict[str, Any]) -> list[float | None]:
             raise InvalidItem("wrong_type", f"field '{key}' must be a number, got {kind.__name__}")
         numbers.append(value)
     return numbers
+
+
+def _check_bounds(numbers: list[float | None]) -> None:
+    for index, key, low, high in BOUNDS:
+        value = numbers[index]
+        if value is None:
+            continue
+        if high is None:
+            if low is not None and value < low:
+                raise InvalidItem("out_of_range", f"field '{key}' must be >= {low}, got {value!r}")
+        elif low is not None and not low <= value <= high:
+            raise InvalidItem(
+                "out_of_range", f"field '{key}' must be within {low}..{high}, got {value!r}"
+            )
 
 
 def _timestamp(item: dict[str, Any], window: tuple[int, int] | None) -> int:

@@ -2,9 +2,12 @@
 local disk until it can.
 
 Append-only segment files (``000000000001.spool``, ...) of framed records:
-``length (4 bytes, big-endian) | crc32 (4 bytes) | payload``, the payload a compact JSON
-list of readings. ``append`` returns only after ``fsync``, so a message may be acknowledged
-as soon as its readings are spooled. A record torn by a crash fails its length or checksum
+``length (4 bytes, big-endian) | crc32 (4 bytes) | payload``, the payload compact JSON:
+``{"v": <field table version>, "f": [field names], "r": [[values], ...]}``, so a record is
+read back by its own field names whatever version of gasguard wrote it (a record from
+before versions is a plain list of rows in the fields of version 1). ``append`` returns
+only after ``fsync``, so a message may be acknowledged as soon as its readings are
+spooled. A record torn by a crash fails its length or checksum
 and ends the segment: it was never acknowledged, so the broker still has it. Draining reads
 records oldest first; a segment is deleted once every record in it reached the store. How
 far a segment was drained is kept in memory only: after a restart its records are written
@@ -22,15 +25,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract.readings import FIELD_NAMES, FIELD_TABLE_VERSION, Reading, reading_from
 from ingest.errors import IngestError
 from ingest.files import fsync_dir
-from safety.domain import Reading
 
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct(">II")
 SUFFIX = ".spool"
-FIELDS = (
+# The fields of a record written before records carried their version (field table v1).
+UNVERSIONED_FIELDS = (
     "meter_id",
     "ts_ms",
     "volume_m3",
@@ -60,13 +64,25 @@ class SpooledBatch:
 
 
 def encode_readings(readings: Sequence[Reading]) -> bytes:
-    return json.dumps(
-        [[getattr(r, f) for f in FIELDS] for r in readings], separators=(",", ":")
-    ).encode()
+    rows = [[getattr(r, f) for f in FIELD_NAMES] for r in readings]
+    record = {"v": FIELD_TABLE_VERSION, "f": FIELD_NAMES, "r": rows}
+    return json.dumps(record, separators=(",", ":")).encode()
 
 
 def decode_readings(payload: bytes) -> list[Reading]:
-    return [Reading(*row) for row in json.loads(payload)]
+    """The readings of one record, by the field names the record carries."""
+    try:
+        record = json.loads(payload)
+        if isinstance(record, list):  # written before records carried their version
+            names, rows, version = UNVERSIONED_FIELDS, record, 1
+        else:
+            names, rows, version = tuple(record["f"]), record["r"], record["v"]
+        unknown = set(names) - set(FIELD_NAMES)
+        if unknown:  # written by a newer gasguard: its extra fields cannot be kept here
+            log.warning("spool record of field table v%s: dropping %s", version, unknown)
+        return [reading_from(dict(zip(names, row, strict=True))) for row in rows]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SpoolError(f"unreadable spool record ({exc})") from exc
 
 
 class Spool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from safety.domain import Reading
+from contract.readings import NUMBER_FIELDS, Reading
 
-NUMERIC_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct")
+NUMERIC_FIELDS = NUMBER_FIELDS  # from the field table (contract.readings)
 MEASUREMENT = "gas_reading"
 
 

@@ -10,13 +10,14 @@ from typing import Any
 
 import httpx
 
+from contract.readings import MEASURED, Reading, reading_from
 from meters.errors import StoreRejected, StoreUnavailable
 from meters.protocol import is_meter_id
 from meters.telemetry import lineprotocol
-from meters.telemetry.base import MEASUREMENT, NUMERIC_FIELDS
-from safety.domain import Reading
+from meters.telemetry.base import MEASUREMENT
 
-COLUMNS = ("time", *NUMERIC_FIELDS, "valve")
+# what a SELECT returns: the point's time, then every measured field of the field table
+COLUMNS = ("time", *(f.name for f in MEASURED if f.kind != "time"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +163,4 @@ def _reading(meter_id: str, row: list[Any]) -> Reading:
         values = dict(zip(COLUMNS, row, strict=True))
     except (TypeError, ValueError) as exc:
         raise StoreRejected(f"InfluxDB answered a row of another shape: {row!r:.200}") from exc
-    return Reading(
-        meter_id=meter_id,
-        ts_ms=int(values["time"]),
-        volume_m3=values["volume_m3"],
-        flow_m3h=values["flow_m3h"],
-        pressure_kpa=values["pressure_kpa"],
-        temperature_c=values["temperature_c"],
-        battery_pct=values["battery_pct"],
-        valve=values["valve"],
-    )
+    return reading_from({**values, "meter_id": meter_id, "ts_ms": int(values["time"])})

@@ -10,33 +10,41 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from contract.readings import FIELD_NAMES, READING_FIELDS, Reading
 from meters.errors import StoreRejected, StoreUnavailable
 from meters.protocol import is_meter_id
-from meters.telemetry.base import NUMERIC_FIELDS
-from safety.domain import Reading
 
-COLUMNS = ("meter_id", "ts_ms", *NUMERIC_FIELDS, "valve")
+COLUMNS = FIELD_NAMES  # the table's columns are the field table, in its order
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS gas_reading (
-    meter_id TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL,
-    volume_m3 REAL,
-    flow_m3h REAL,
-    pressure_kpa REAL,
-    temperature_c REAL,
-    battery_pct REAL,
-    valve TEXT,
-    PRIMARY KEY (meter_id, ts_ms)
-) WITHOUT ROWID
-"""
+SQL_TYPES = {
+    "meter": "TEXT NOT NULL",
+    "time": "INTEGER NOT NULL",
+    "number": "REAL",
+    "valve": "TEXT",
+}
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS gas_reading ("
+    + "".join(f"{f.name} {SQL_TYPES[f.kind]}, " for f in READING_FIELDS)
+    + "PRIMARY KEY (meter_id, ts_ms)) WITHOUT ROWID"
+)
+MEASURED_COLUMNS = tuple(f.name for f in READING_FIELDS if f.kind in ("number", "valve"))
 
 # Same point again: fields it carries overwrite, fields it lacks are kept (InfluxDB semantics).
 UPSERT = (
     f"INSERT INTO gas_reading ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT (meter_id, ts_ms) DO UPDATE SET "
-    + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in (*NUMERIC_FIELDS, "valve"))
+    + ", ".join(f"{c} = coalesce(excluded.{c}, {c})" for c in MEASURED_COLUMNS)
 )
+
+
+def _add_new_columns(db: sqlite3.Connection) -> None:
+    """A file made before a field was added to the field table gets its column (NULL in
+    the rows it already holds)."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(gas_reading)")}
+    for column in MEASURED_COLUMNS:
+        if column not in present:
+            kind = next(f.kind for f in READING_FIELDS if f.name == column)
+            db.execute(f"ALTER TABLE gas_reading ADD COLUMN {column} {SQL_TYPES[kind]}")
 
 
 class SqliteTelemetryStore:
@@ -49,6 +57,7 @@ class SqliteTelemetryStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(SCHEMA)
+            _add_new_columns(self._db)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open telemetry database {path}: {exc}") from exc
 

@@ -76,3 +76,43 @@ def test_a_corrupted_record_ends_the_segment(tmp_path: Path) -> None:
     data[-3] ^= 0xFF  # flip bits in the last record's payload
     segment.write_bytes(bytes(data))
     assert drain_all(Spool(tmp_path, max_bytes=1_000_000)) == [1]
+
+
+def _write_record(segment: Path, payload: bytes) -> None:
+    import zlib
+
+    from ingest.spool import HEADER
+
+    with segment.open("ab") as handle:
+        handle.write(HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+
+
+def test_a_spool_written_before_an_upgrade_is_read_by_its_own_fields(tmp_path: Path) -> None:
+    """Records used to be bare rows read back by position: a field added to the reading
+    would have shifted every value of a spool written by the version before. A record now
+    names its fields and its field-table version; an old record is read as version 1."""
+    import json
+
+    old = [["SP1", 5, 1.5, 0.2, 2.0, 24.0, 90.0, "open"]]  # the unversioned form
+    _write_record(tmp_path / "000000000001.spool", json.dumps(old).encode())
+    reordered = {  # a later version, its fields in another order, one of them new
+        "v": 2,
+        "f": ["ts_ms", "meter_id", "volume_m3", "valve", "signal_dbm"],
+        "r": [[6, "SP1", 1.6, "closed", -97]],
+    }
+    _write_record(tmp_path / "000000000001.spool", json.dumps(reordered).encode())
+    spool = Spool(tmp_path, max_bytes=1_000_000)
+    assert spool.records == 2
+    first = spool.oldest()
+    assert first is not None
+    assert first.readings == [Reading("SP1", 5, 1.5, 0.2, 2.0, 24.0, 90.0, "open")]
+    spool.mark_drained(first)
+    second = spool.oldest()
+    assert second is not None and second.readings == [Reading("SP1", 6, 1.6, valve="closed")]
+    spool.mark_drained(second)
+    spool.append([reading(7)])
+    written = spool.oldest()
+    assert written is not None and written.readings == [reading(7)]
+    (segment,) = tmp_path.glob("*.spool")
+    raw = segment.read_bytes()
+    assert b'"v":1' in raw and b'"f":["meter_id","ts_ms"' in raw

@@ -1,0 +1,59 @@
+"""The reading's field table is the one list of its fields: the dataclass, the decoder,
+the stores, the spool, the wire form, the replay reader and the API schema agree with it.
+Adding a field that one of them misses fails here."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+from api.schemas import ReadingOut
+from contract.readings import (
+    FIELD_NAMES,
+    MEASURED,
+    NUMBER_FIELDS,
+    READING_FIELDS,
+    Reading,
+    new_reading,
+    reading_from,
+)
+from ingest import decode
+from meters.protocol import reading_to_json
+from meters.telemetry import influx, lineprotocol, sqlite
+
+
+def test_the_dataclass_is_the_table_in_its_order() -> None:
+    assert tuple(f.name for f in dataclasses.fields(Reading)) == FIELD_NAMES
+    hints = typing.get_type_hints(Reading)
+    for field in READING_FIELDS:
+        if field.kind == "number":
+            assert float in typing.get_args(hints[field.name]) or hints[field.name] is float
+        assert field.required == (
+            dataclasses.fields(Reading)[FIELD_NAMES.index(field.name)].default
+            is dataclasses.MISSING
+        ), field.name
+
+
+def test_new_reading_sets_every_field_of_the_table() -> None:
+    values = ("M1", 5, 1.0, 0.5, 2.0, 20.0, 90.0, "open")
+    assert len(values) == len(FIELD_NAMES)
+    by_name = dict(zip(FIELD_NAMES, values, strict=True))
+    assert new_reading(*values) == Reading(*values) == reading_from(by_name)
+
+
+def test_stores_wire_form_and_api_follow_the_table() -> None:
+    assert sqlite.COLUMNS == FIELD_NAMES
+    assert influx.COLUMNS[1:] == tuple(f.name for f in MEASURED if f.kind != "time")
+    assert tuple(lineprotocol.NUMERIC_FIELDS) == NUMBER_FIELDS
+    assert decode.NUMBER_FIELDS == NUMBER_FIELDS
+    full = Reading("M1", 5, 1.0, 0.5, 2.0, 20.0, 90.0, "open")
+    assert list(reading_to_json(full)) == [f.wire for f in MEASURED]
+    assert list(reading_to_json(Reading("M1", 5, 1.0))) == ["ts", "volume_m3"]  # required only
+    assert list(ReadingOut.model_fields) == [f.wire for f in MEASURED]
+
+
+def test_the_decoder_takes_every_field_of_the_table_from_a_payload() -> None:
+    values = (5, 1.0, 0.5, 2.0, 20.0, 90.0, "open")
+    payload = {f.wire: v for f, v in zip(MEASURED, values, strict=True)}
+    reading = decode.parse_reading("M1", payload, None)
+    assert reading == Reading("M1", 5, 1.0, 0.5, 2.0, 20.0, 90.0, "open")
