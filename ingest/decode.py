@@ -22,10 +22,15 @@ from safety.domain import EVENT_NAMES, MeterEvent, Reading, new_reading
 
 # from the field table: the number fields a reading must carry, and each bound, in order
 REQUIRED_NUMBERS = tuple(f.wire for f in READING_FIELDS if f.kind == "number" and f.required)
-BOUNDS = tuple(
+AT_LEAST = tuple(
+    (NUMBER_FIELDS.index(f.name), f.wire, f.minimum)
+    for f in BOUNDED
+    if f.kind == "number" and f.minimum is not None and f.maximum is None
+)
+WITHIN = tuple(
     (NUMBER_FIELDS.index(f.name), f.wire, f.minimum, f.maximum)
     for f in BOUNDED
-    if f.kind == "number"
+    if f.kind == "number" and f.minimum is not None and f.maximum is not None
 )
 FLOAT_MAX = sys.float_info.max
 MAX_TS_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
@@ -180,7 +185,16 @@ def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> R
         if key not in item:
             raise InvalidItem("missing_field", f"missing required field '{key}'")
     numbers = _numbers(item)  # required ones are present (above) and not null (_numbers)
-    _check_bounds(numbers)
+    for index, key, low in AT_LEAST:  # the hot path: no call, no branch on the bound's kind
+        value = numbers[index]
+        if value is not None and value < low:
+            raise InvalidItem("out_of_range", f"field '{key}' must be >= {low}, got {value!r}")
+    for index, key, low, high in WITHIN:
+        value = numbers[index]
+        if value is not None and not low <= value <= high:
+            raise InvalidItem(
+                "out_of_range", f"field '{key}' must be within {low}..{high}, got {value!r}"
+            )
     volume, flow, pressure, temperature, battery = numbers
     assert volume is not None
     valve = item.get("valve")
@@ -226,20 +240,6 @@ def _numbers(item: dict[str, Any]) -> list[float | None]:
             raise InvalidItem("wrong_type", f"field '{key}' must be a number, got {kind.__name__}")
         numbers.append(value)
     return numbers
-
-
-def _check_bounds(numbers: list[float | None]) -> None:
-    for index, key, low, high in BOUNDS:
-        value = numbers[index]
-        if value is None:
-            continue
-        if high is None:
-            if low is not None and value < low:
-                raise InvalidItem("out_of_range", f"field '{key}' must be >= {low}, got {value!r}")
-        elif low is not None and not low <= value <= high:
-            raise InvalidItem(
-                "out_of_range", f"field '{key}' must be within {low}..{high}, got {value!r}"
-            )
 
 
 def _timestamp(item: dict[str, Any], window: tuple[int, int] | None) -> int:

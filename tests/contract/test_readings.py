@@ -57,3 +57,9 @@ def test_the_decoder_takes_every_field_of_the_table_from_a_payload() -> None:
     payload = {f.wire: v for f, v in zip(MEASURED, values, strict=True)}
     reading = decode.parse_reading("M1", payload, None)
     assert reading == Reading("M1", 5, 1.0, 0.5, 2.0, 20.0, 90.0, "open")
+
+
+def test_the_decoder_checks_every_bound_of_the_table() -> None:
+    bounded = {f.wire for f in READING_FIELDS if f.minimum is not None or f.maximum is not None}
+    checked = {key for _i, key, _low in decode.AT_LEAST} | {k for _i, k, _l, _h in decode.WITHIN}
+    assert checked == bounded
