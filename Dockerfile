@@ -8,6 +8,7 @@ COPY safety ./safety
 COPY meters ./meters
 COPY api ./api
 COPY contract ./contract
+COPY transport ./transport
 COPY simulators ./simulators
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --create-home --home-dir /var/lib/gasguard gasguard

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 
-from meters.mqtt import MqttEndpoint, MqttSession
+from transport.mqtt import MqttEndpoint, MqttSession
 
 
 def main() -> None:

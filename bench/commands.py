@@ -41,10 +41,10 @@ from bench.ingest import (
 )
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from meters.db import make_engine, migrate
-from meters.mqtt import MqttEndpoint, MqttSession
 from meters.protocol import parse_command, topic
 from meters.registry import Registry
 from safety.domain import MeterProfile
+from transport.mqtt import MqttEndpoint, MqttSession
 
 TARGET_P99_MS = 250.0
 

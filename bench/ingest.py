@@ -33,11 +33,11 @@ from typing import Any
 import httpx
 
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
-from meters.mqtt import MqttEndpoint, MqttSession
 from meters.protocol import topic
 from meters.telemetry import InfluxTelemetryStore
 from meters.telemetry.lineprotocol import encode
 from safety.domain import Reading
+from transport.mqtt import MqttEndpoint, MqttSession
 
 ROOT = Path(__file__).resolve().parents[1]
 

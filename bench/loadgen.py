@@ -18,8 +18,8 @@ import threading
 import time
 import uuid
 
-from meters.mqtt import MqttEndpoint
 from meters.protocol import topic
+from transport.mqtt import MqttEndpoint
 
 
 def remaining_length(length: int) -> bytes:

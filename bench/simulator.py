@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.ingest import ROOT, machine, peak_rss_mb, status
 from gasguard.servers import MosquittoServer
-from meters.mqtt import MqttEndpoint, MqttSession
+from transport.mqtt import MqttEndpoint, MqttSession
 
 
 class Counter:

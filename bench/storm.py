@@ -40,8 +40,8 @@ from bench.loadgen import Acks, connect_packet, publish_packet
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from meters.db import make_engine
 from meters.models import Alarm, AuditEntry
-from meters.mqtt import MqttEndpoint
 from meters.protocol import topic
+from transport.mqtt import MqttEndpoint
 
 INTERVAL_MS = 60_000
 

@@ -4,7 +4,7 @@ gasguard, and what the deployment leaves open (``gasguard.security_check``; alon
 
 Each check returns findings (ok / warn / fail, with the change to make); ``run`` prints
 them and says how it went in its exit status: 0 all ok, 1 a warning, 2 something failed.
-The broker probes publish only on ``gasguard/probe/…`` (``meters.mqtt_probe``); the queue
+The broker probes publish only on ``gasguard/probe/…`` (``transport.probe``); the queue
 probe (``--probe-queue``) makes a stock broker drop some of its own probe messages, which
 a running ``gasguard ingest`` reports as broker drops.
 """
@@ -19,8 +19,9 @@ from gasguard.security_check import check_security
 from gasguard.settings import Settings, SettingsError
 from meters.db import database_clock_ms, make_engine, schema_revisions
 from meters.errors import MetersError
-from meters.mqtt_probe import probe_queue, probe_window, read_sys
 from meters.telemetry.influx import InfluxTelemetryStore
+from transport.errors import TransportError
+from transport.probe import probe_queue, probe_window, read_sys
 
 QUEUE_PROBE = 5_000  # messages kept for a session that is away: at least this many
 CLOCK_SKEW_WARN_MS = 2_000
@@ -36,7 +37,7 @@ def check_broker(settings: Settings, queue: bool) -> list[Finding]:
     found: list[Finding] = []
     try:
         window = probe_window(endpoint, count=settings.ingest.min_window)
-    except MetersError as exc:
+    except TransportError as exc:
         return [Finding("broker", "fail", f"cannot probe {endpoint.url}: {exc}", "start it")]
     if window.limited:
         found.append(

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from gasguard.findings import Finding, Level
 from gasguard.secrets_check import example_secrets
 from gasguard.settings import Settings, SettingsError
-from meters.mqtt_probe import ProbeError, accepts_anonymous
+from transport.probe import ProbeError, accepts_anonymous
 
 AREA = "security"
 

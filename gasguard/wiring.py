@@ -38,9 +38,7 @@ from ingest.supervisor import PartitionSupervisor
 from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.db import make_engine, migrate
-from meters.mqtt import MqttEndpoint, MqttSession, Protocol
 from meters.mqtt_auth import SERVICE_ACCOUNTS
-from meters.mqtt_probe import DROPPED_TOPIC, ProbeError, probe_window
 from meters.partition import Partition
 from meters.registry import Registry
 from meters.telemetry import open_store
@@ -51,6 +49,8 @@ from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from simulators.fleet import FleetPlan
 from simulators.runner import FleetRunner, meter_session, runner_subscriptions
+from transport.mqtt import MqttEndpoint, MqttSession, Protocol
+from transport.probe import DROPPED_TOPIC, ProbeError, probe_window
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def open_telemetry(settings: Settings) -> TelemetryStore:
 def ingest_endpoint(settings: Settings) -> tuple[MqttEndpoint, str]:
     """The broker as the ingest lanes connect to it, and what the worker should say of
     it (a warning for the health report, or ""). With ``mqtt_protocol`` "auto", the
-    broker's in-flight window for 3.1.1 is measured (``meters.mqtt_probe``): when it is
+    broker's in-flight window for 3.1.1 is measured (``transport.probe``): when it is
     below ``ingest.min_window`` the lanes use MQTT 5 and ask for ``receive_maximum``."""
     endpoint, config = mqtt_endpoint(settings), settings.ingest
     if settings.mqtt_protocol != "auto":  # the operator's choice (gasguard doctor checks it)
@@ -154,7 +154,7 @@ def build_broker_watch(settings: Settings, registry: Registry, worker: str) -> B
     watch = BrokerWatch(registry, config.broker_watch_check_s, wall_clock_ms)
     endpoint = dataclasses.replace(mqtt_endpoint(settings), protocol="3.1.1")
     session = MqttSession(endpoint, f"{worker}-broker-watch", [(DROPPED_TOPIC, 0)], "broker watch")
-    session.client.on_message = lambda _c, _u, msg: watch.on_value(bytes(msg.payload))
+    session.on_message(lambda message: watch.on_value(message.payload))
     watch.attach(session)
     return watch
 
@@ -242,7 +242,7 @@ def build_lane(
     engine = SafetyEngine(rules_config(settings), own)
     dispatcher = CommandDispatcher(
         registry,
-        MqttCommandPublisher(session.client),
+        MqttCommandPublisher(session),
         config.commands.timing(),
         config.commands.dispatch_poll_s,
         wall_clock_ms,

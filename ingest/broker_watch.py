@@ -21,9 +21,9 @@ import logging
 from collections.abc import Callable
 
 from ingest.every import Every
-from meters.mqtt import MqttSession
 from meters.registry import Registry
 from safety.domain import Decision
+from transport.mqtt import MqttSession
 
 log = logging.getLogger(__name__)
 BROKER = "broker"  # the alarm's meter id

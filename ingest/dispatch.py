@@ -17,6 +17,7 @@ from meters.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from meters.registry import Registry
 from meters.views import Actor, CommandView
 from safety.domain import Decision
+from transport.errors import PublishRefused
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,11 @@ class CommandDispatcher:
 
     def publish(self, command: CommandView, now_ms: int) -> None:
         wire = self._store.signed(command)
-        self._publisher.publish(wire)
+        try:
+            self._publisher.publish(wire)
+        except PublishRefused as exc:  # not marked published: the next poll sends it again
+            log.error("command %s to meter %s not sent: %s", command.id, command.meter_id, exc)
+            return
         retry_at = next_attempt_ms(command.attempts + 1, now_ms, self._timing)
         self._store.mark_published(command.id, now_ms, retry_at)
         log.warning(

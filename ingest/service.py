@@ -1,4 +1,4 @@
-"""The MQTT ingester: paho-mqtt with manual acknowledgement on a persistent session.
+"""The MQTT ingester: manual acknowledgement on a persistent session (transport.mqtt).
 
 A message is acknowledged (PUBACK) only after its batch went all the way through the
 pipeline: readings durable (telemetry store, or fsynced spool), decisions carried out,
@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import paho.mqtt.client as paho
-
 from ingest.chores import Chore, Chores
 from ingest.clears import OperatorClears
 from ingest.completeness_watch import CompletenessWatch
@@ -31,9 +29,9 @@ from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
 from ingest.snapshots import SnapshotKeeper
 from meters.clock import wall_clock_ms
 from meters.errors import MetersError
-from meters.mqtt import MqttSession, SessionOptions
 from meters.partition import Partition
 from meters.protocol import TopicKind, subscription
+from transport.mqtt import Incoming, MqttSession, SessionOptions
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +57,10 @@ def session_options(config: IngestConfig) -> SessionOptions:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """A received message with what is needed to acknowledge it on its own connection."""
+    """A received message (acknowledged through the transport, on its own connection),
+    and the decoder's view of it."""
 
-    mid: int
-    qos: int
-    generation: int
+    incoming: Incoming
     message: RawMessage
 
 
@@ -83,7 +80,6 @@ class MqttIngester:
         self._connection_watch = connection_watch
         self._snapshots = snapshots
         self._session = session
-        self._client = session.client
         self._pipeline = pipeline
         self._config = config
         self._clock = clock
@@ -106,7 +102,7 @@ class MqttIngester:
         self._chores = self._lane_chores()
         self._engine_ahead = False  # the engine holds a batch not yet acknowledged
         self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
-        self._client.on_message = self._on_message
+        session.on_message(self._on_message)
         session.on_reconnect = pipeline.metrics.reconnects.inc
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -130,15 +126,15 @@ class MqttIngester:
         self._session.stop()
         self._pipeline.metrics.forget_lane(self._partition.text)
 
-    # -- paho callback (network thread) ---------------------------------------------------
+    # -- the transport's callback (network thread) -----------------------------------------
 
-    def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
-        if msg.qos == 0 and self._queue.qsize() >= self._config.max_queued_qos0:
+    def _on_message(self, incoming: Incoming) -> None:
+        if incoming.qos == 0 and self._queue.qsize() >= self._config.max_queued_qos0:
             # QoS 0 bypasses the broker's in-flight window: never let it grow our memory
             self._pipeline.metrics.qos0_dropped.inc()
             return
-        raw = RawMessage(msg.topic, bytes(msg.payload), self._clock())
-        self._queue.put(Delivery(msg.mid, msg.qos, self._session.generation, raw))
+        raw = RawMessage(incoming.topic, incoming.payload, self._clock())
+        self._queue.put(Delivery(incoming, raw))
 
     # -- worker ---------------------------------------------------------------------------
 
@@ -294,10 +290,5 @@ class MqttIngester:
     def _acknowledge(self, batch: list[Delivery]) -> None:
         """PUBACK the batch, only on the connection that delivered it (a redelivery after
         a reconnect carries new packet ids; the broker resends the others)."""
-        generation = self._session.generation
-        mids = [d.mid for d in batch if d.qos == 1 and d.generation == generation]
-        self._client.ack_many(mids)
-        for delivery in batch:
-            if delivery.qos == 2 and delivery.generation == generation:
-                self._client.ack(delivery.mid, delivery.qos)
-        self._pipeline.metrics.acknowledged.inc(len(mids))
+        acknowledged = self._session.acknowledge([d.incoming for d in batch])
+        self._pipeline.metrics.acknowledged.inc(acknowledged)

@@ -90,7 +90,7 @@ def acl_file(simulator: bool = False) -> str:
         *(f"topic write {every}/{kind}" for kind in METER_READS),
         "topic read $SYS/broker/publish/messages/dropped",  # ingest.broker_watch
         "topic read $SYS/broker/version",
-        "topic readwrite gasguard/probe/#",  # meters.mqtt_probe (the in-flight window)
+        "topic readwrite gasguard/probe/#",  # transport.probe (the in-flight window)
         "",
     ]
     if simulator:

@@ -13,21 +13,20 @@ the connection drops without a goodbye.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
 
-import paho.mqtt.client as paho
-
 from meters.clock import wall_clock_ms
 from meters.errors import ProtocolError
-from meters.mqtt import MqttEndpoint, MqttSession
 from meters.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from safety.domain import MeterEvent, Reading
 from simulators.fleet import FleetPlan
 from simulators.meter import SimMeter
 from simulators.schedule import ReportSchedule
+from transport.mqtt import Incoming, MqttEndpoint, MqttSession
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def meter_session(endpoint: MqttEndpoint, client_prefix: str, meter_id: str) -> 
     session = MqttSession(
         endpoint, f"{client_prefix}-{meter_id}", [(topic(meter_id, "commands"), 1)], meter_id
     )
-    session.client.will_set(topic(meter_id, "status"), b"offline", qos=1, retain=True)
+    session.last_will(topic(meter_id, "status"), b"offline")
     return session
 
 
@@ -60,7 +59,6 @@ class FleetRunner:
         self.plan = plan
         self._meters = {m.meter_id: m for m in plan.meters}
         self._session = session
-        self._client = session.client
         self._own = dict(own_sessions or {})  # meter id -> its own connection
         self._clock = clock
         self._lock = threading.Lock()
@@ -72,7 +70,7 @@ class FleetRunner:
         self.published = 0
         self.commands_obeyed = 0
         for each in (session, *self._own.values()):
-            each.client.on_message = self._on_message
+            each.on_message(functools.partial(self._on_message, each))
 
     def _sessions(self) -> list[MqttSession]:
         return [self._session, *self._own.values()]
@@ -91,28 +89,27 @@ class FleetRunner:
         for meter_id in self._meters:
             session = self._own.get(meter_id, self._session)
             if session.ready:  # a goodbye: the last will is for connections that drop
-                session.client.publish(topic(meter_id, "status"), b"offline", qos=1, retain=True)
+                session.publish(topic(meter_id, "status"), b"offline", qos=1, retain=True)
         for session in self._sessions():
             session.stop()
 
-    def _client_of(self, meter_id: str) -> paho.Client:
-        own = self._own.get(meter_id)
-        return self._client if own is None else own.client
+    def _session_of(self, meter_id: str) -> MqttSession:
+        return self._own.get(meter_id, self._session)
 
     def meter(self, meter_id: str) -> SimMeter:
         return self._meters[meter_id]
 
     # -- MQTT callbacks -------------------------------------------------------------------
 
-    def _on_message(self, client: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+    def _on_message(self, session: MqttSession, message: Incoming) -> None:
         try:
-            meter_id = parse_topic(msg.topic).meter_id
-            command = parse_command(meter_id, bytes(msg.payload))
+            meter_id = parse_topic(message.topic).meter_id
+            command = parse_command(meter_id, message.payload)
         except ProtocolError as exc:
-            log.warning("simulator: bad command on %s: %s", msg.topic, exc)
+            log.warning("simulator: bad command on %s: %s", message.topic, exc)
             return
         meter = self._meters.get(meter_id)
-        if meter is None or client is not self._client_of(meter_id):
+        if meter is None or session is not self._session_of(meter_id):
             return  # a meter on its own connection hears its commands there
         now_ms = self._clock()
         if not meter.reachable(now_ms):
@@ -121,7 +118,7 @@ class FleetRunner:
             meter_now = meter.clock(now_ms)
             reply = meter.handle(command, meter_now)
             readings = [*self._pending.pop(meter_id, []), meter.read(meter_now + 1)]
-        client.publish(topic(meter_id, "replies"), reply.to_payload(), qos=1)
+        session.publish(topic(meter_id, "replies"), reply.to_payload(), qos=1)
         self._publish_readings(meter, readings)
         self.commands_obeyed += 1
         log.info("simulator: meter %s obeyed %s (%s)", meter_id, command.action, reply.result)
@@ -134,7 +131,7 @@ class FleetRunner:
         start_ms = self._clock()
         for meter in self.plan.meters:
             status = topic(meter.meter_id, "status")
-            self._client_of(meter.meter_id).publish(status, b"online", qos=1, retain=True)
+            self._session_of(meter.meter_id).publish(status, b"online", qos=1, retain=True)
             self._upload_history(meter, start_ms)
         meters = self.plan.meters
         schedule = ReportSchedule([m.profile.report_interval_s * 1000 for m in meters], start_ms)
@@ -189,10 +186,10 @@ class FleetRunner:
         sent = self._sent[meter_id] = self._sent.get(meter_id, 0) + 1
         resend = meter.resend_every > 0 and sent % meter.resend_every == 0
         for _ in range(2 if resend else 1):
-            self._client_of(meter_id).publish(topic(meter_id, "telemetry"), payload, qos=1)
+            self._session_of(meter_id).publish(topic(meter_id, "telemetry"), payload, qos=1)
             self.published += 1
 
     def _publish_event(self, event: MeterEvent) -> None:
         body = json.dumps({"ts": event.ts_ms, "event": event.event}).encode()
-        self._client_of(event.meter_id).publish(topic(event.meter_id, "events"), body, qos=1)
+        self._session_of(event.meter_id).publish(topic(event.meter_id, "events"), body, qos=1)
         log.info("simulator: meter %s reports %s", event.meter_id, event.event)

@@ -20,12 +20,12 @@ from gasguard import wiring
 from gasguard.settings import Settings, load_settings
 from ingest.config import IngestConfig
 from ingest.service import MqttIngester
-from meters.mqtt import MqttEndpoint, MqttSession, Protocol
 from meters.protocol import Command, CommandReply, parse_command
 from meters.registry import Registry
 from meters.signing import sign_reply
 from meters.telemetry.base import TelemetryStore
 from simulators.config import SimulatorConfig
+from transport.mqtt import MqttEndpoint, MqttSession, Protocol
 
 
 def wait_until(

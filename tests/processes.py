@@ -17,10 +17,10 @@ import httpx
 import paho.mqtt.client as paho
 
 from gasguard.servers import die_with_parent_hook, free_port
-from meters.mqtt import MqttEndpoint, MqttSession, Protocol
 from meters.protocol import topic
 from meters.telemetry import InfluxTelemetryStore
 from tests.helpers import wait_until
+from transport.mqtt import MqttEndpoint, MqttSession, Protocol
 
 
 class IngestProcess:

@@ -18,7 +18,6 @@ from gasguard.servers import InfluxServer, MosquittoServer
 from ingest.config import CommandsConfig
 from ingest.service import MqttIngester
 from meters.command_store import NewCommand
-from meters.mqtt import MqttEndpoint, MqttSession, SessionOptions
 from meters.protocol import parse_command, reading_to_json, topic
 from meters.registry import Registry
 from meters.signing import sign_command
@@ -29,6 +28,7 @@ from simulators.meter import SimMeter
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 from tests.processes import IngestProcess
+from transport.mqtt import MqttEndpoint, MqttSession, SessionOptions
 
 OTTO = Actor("otto", "operator", "10.0.0.7")
 

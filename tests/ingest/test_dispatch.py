@@ -14,6 +14,7 @@ from meters.protocol import Command as WireCommand
 from meters.registry import Registry
 from meters.views import Actor
 from safety.domain import MeterProfile
+from transport.errors import PublishRefused
 
 T0 = 1_790_000_000_000
 HOUR_MS = 3_600_000
@@ -75,3 +76,33 @@ def test_a_crowd_waiting_for_telemetry_does_not_hold_back_an_operators_close(
     assert [c.command_id for c in recorder.published] == [queued.id]
     assert registry.commands.get(queued.id).state == "sent"
     assert registry.commands.get("crowd-D0000").state == "delivered"  # still waiting
+
+
+class Refusing(Recorder):
+    """A transport that refuses the first ``refusals`` publishes (a full client queue)."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    def publish(self, command: WireCommand) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise PublishRefused("safety-close: gas/v1/meters/M1/commands: queue full")
+        super().publish(command)
+
+
+def test_a_close_the_transport_refused_is_sent_again_at_the_next_poll(
+    registry: Registry,
+) -> None:
+    """paho's publish return code used to be ignored: a refused close counted as sent and
+    waited its whole retry interval. Now it stays queued and the next poll sends it."""
+    registry.provision([MeterProfile("M1")], T0)
+    transport = Refusing(refusals=1)
+    dispatcher = CommandDispatcher(registry, transport, CommandTiming(), 1.0, lambda: T0)
+    view = dispatcher.request(NewCommand("M1", "close", "leak", "safety"), OTTO, T0)
+    assert view is not None and transport.published == []
+    assert registry.commands.get(view.id).state == "queued"
+    dispatcher.run(T0 + 1_000)
+    assert [c.command_id for c in transport.published] == [view.id]
+    assert registry.commands.get(view.id).state == "sent"

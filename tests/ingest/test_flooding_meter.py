@@ -6,7 +6,6 @@ past its bound."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from gasguard.servers import MosquittoServer
 from meters.telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, wait_until
+from transport.mqtt import Incoming
 
 pytestmark = pytest.mark.integration
 
@@ -58,14 +58,6 @@ def test_a_flooding_meter_is_capped_and_named_and_the_others_go_on(
         ingester.stop()
 
 
-@dataclass
-class Message:
-    topic: str
-    payload: bytes
-    qos: int
-    mid: int = 0
-
-
 def test_qos0_messages_past_the_lane_bound_are_dropped_and_counted(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
@@ -79,8 +71,8 @@ def test_qos0_messages_past_the_lane_bound_are_dropped_and_counted(
     )  # not started: nothing takes from its queue
     body = b'{"ts": 1790000000000, "volume_m3": 1.0}'
     for _ in range(200):
-        ingester._on_message(None, None, Message("gas/v1/meters/Q0/telemetry", body, 0))  # type: ignore[arg-type]
+        ingester._on_message(Incoming("gas/v1/meters/Q0/telemetry", body, 0, 0, 0))
     for _ in range(10):  # QoS 1: bounded by the broker's window, never dropped here
-        ingester._on_message(None, None, Message("gas/v1/meters/Q1/telemetry", body, 1))  # type: ignore[arg-type]
+        ingester._on_message(Incoming("gas/v1/meters/Q1/telemetry", body, 1, 0, 0))
     assert ingester._queue.qsize() == 60
     assert metrics.get_sample_value("gasguard_ingest_qos0_dropped_total") == 150

@@ -25,15 +25,11 @@ import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from meters.errors import MetersError
+from transport.errors import MqttConfigError, PublishRefused
 
 log = logging.getLogger(__name__)
 
 Protocol = Literal["5", "3.1.1"]
-
-
-class MqttConfigError(MetersError):
-    """The MQTT URL is not usable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +148,19 @@ class BufferedClient(paho.Client):
 _PUBACK = struct.Struct("!BBH")
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A message as the session received it. ``generation``: the connection it came on;
+    an acknowledgement is only sent on that connection (a redelivery after a reconnect
+    carries new packet ids)."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    mid: int
+    generation: int
+
+
 class MqttSession:
     def __init__(
         self,
@@ -197,6 +206,39 @@ class MqttSession:
         if self.endpoint.tls:
             client.tls_set_context(ssl.create_default_context(cafile=self.endpoint.ca_file))
         return client
+
+    # -- messages in and out --------------------------------------------------------------
+
+    def on_message(self, handler: Callable[[Incoming], None]) -> None:
+        """Call ``handler`` with every message received, on the session's network thread."""
+
+        def deliver(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+            handler(Incoming(msg.topic, bytes(msg.payload), msg.qos, msg.mid, self.generation))
+
+        self.client.on_message = deliver
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        """Queue a message. QoS 1 while disconnected is kept and sent on reconnect; any
+        other refusal (a full queue, a payload too large, QoS 0 with no connection) raises
+        ``PublishRefused`` with paho's reason."""
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc == paho.MQTT_ERR_SUCCESS or (info.rc == paho.MQTT_ERR_NO_CONN and qos > 0):
+            return
+        raise PublishRefused(f"{self._name}: {topic}: {paho.error_string(info.rc)}")
+
+    def last_will(self, topic: str, payload: bytes, qos: int = 1, retain: bool = True) -> None:
+        """What the broker publishes when this connection drops (set before ``start``)."""
+        self.client.will_set(topic, payload, qos=qos, retain=retain)
+
+    def acknowledge(self, messages: list[Incoming]) -> int:
+        """PUBACK (PUBREC for QoS 2) the messages that came on the current connection, in
+        one write; the others the broker redelivers. How many QoS 1 were acknowledged."""
+        mids = [m.mid for m in messages if m.qos == 1 and m.generation == self.generation]
+        self.client.ack_many(mids)
+        for message in messages:
+            if message.qos == 2 and message.generation == self.generation:
+                self.client.ack(message.mid, message.qos)
+        return len(mids)
 
     # -- lifecycle ------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -8,15 +9,17 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
-from meters.mqtt import (
+from tests.helpers import MqttProbe, wait_until
+from transport.errors import PublishRefused
+from transport.mqtt import (
     BufferedClient,
+    Incoming,
     MqttConfigError,
     MqttEndpoint,
     MqttSession,
     SessionOptions,
     backoff_delay,
 )
-from tests.helpers import MqttProbe, wait_until
 
 
 def test_urls_parse_with_credentials_tls_and_defaults() -> None:
@@ -117,3 +120,31 @@ def test_buffered_reads_and_batched_acks_keep_every_message_exactly(mosquitto: A
     finally:
         again.session.stop()
         publisher.close()
+
+
+def test_messages_come_as_values_and_a_refused_publish_is_an_error(mosquitto: Any) -> None:
+    """Outside this package nobody sees paho: a message arrives as an ``Incoming`` with
+    the connection it came on, it is acknowledged through the session, and a publish the
+    client will not take raises instead of returning a code that callers ignored."""
+    endpoint = MqttEndpoint.from_url(mosquitto.url)
+    topic = f"gasguard/probe/{uuid.uuid4().hex}"
+    options = SessionOptions(manual_ack=True)
+    session = MqttSession(endpoint, f"t-{uuid.uuid4().hex[:8]}", [(topic, 1)], "t", options)
+    with pytest.raises(PublishRefused, match=r"not currently connected|no connection"):
+        session.publish(topic, b"lost", qos=0)  # QoS 0 with no connection: not kept
+    session.publish(topic, b"kept", qos=1)  # QoS 1 is kept for the connection: no error
+    received: list[Incoming] = []
+    session.on_message(lambda m: received.append(m) if m.payload == b"now" else None)
+    session.start()
+    try:
+        assert session.wait_ready(10)
+        session.publish(topic, b"now", qos=1)
+        wait_until(lambda: len(received) == 1, 10, "the message")
+        (message,) = received
+        assert (message.topic, message.payload, message.qos) == (topic, b"now", 1)
+        assert message.generation == session.generation == 1
+        assert session.acknowledge(received) == 1
+        stale = dataclasses.replace(message, generation=0)  # from an earlier connection
+        assert session.acknowledge([stale]) == 0
+    finally:
+        session.stop()

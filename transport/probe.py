@@ -16,16 +16,12 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 
-from meters.errors import MetersError
-from meters.mqtt import MqttEndpoint, MqttSession, SessionOptions
+from transport.errors import ProbeError
+from transport.mqtt import MqttEndpoint, MqttSession, SessionOptions
 
 PROBE_PREFIX = "gasguard/probe"
 DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
 VERSION_TOPIC = "$SYS/broker/version"
-
-
-class ProbeError(MetersError):
-    """The broker could not be probed (not reachable, or it refused the probe)."""
 
 
 @dataclass(frozen=True, slots=True)

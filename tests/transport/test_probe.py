@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gasguard.servers import MosquittoServer
-from meters.mqtt import MqttEndpoint
-from meters.mqtt_probe import probe_queue, probe_window, read_sys
 from tests.helpers import wait_until
+from transport.mqtt import MqttEndpoint
+from transport.probe import probe_queue, probe_window, read_sys
 
 pytestmark = pytest.mark.integration
 
