@@ -1,0 +1,33 @@
+"""docs/architecture.md's package picture is the code's import graph, and every module
+the document names exists."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from tests.architecture_picture import DOC, with_picture
+
+
+def test_the_package_picture_is_current() -> None:
+    text = DOC.read_text()
+    assert with_picture(text) == text, "run: python -m tests.architecture_picture"
+
+
+def test_the_modules_the_document_names_exist() -> None:
+    named = set(re.findall(r"`((?:contract|safety|transport|meters|ingest|api|gasguard|simulators)"
+                           r"(?:\.[a-z_]+)+)", DOC.read_text()))  # fmt: skip
+    assert len(named) > 15
+    for dotted in sorted(named):
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):  # a module, then attributes down from it
+            try:
+                module = importlib.import_module(".".join(parts[:cut]))
+            except ModuleNotFoundError:
+                continue
+            target: object = module
+            for attribute in parts[cut:]:
+                target = getattr(target, attribute)
+            break
+        else:
+            raise AssertionError(f"{dotted} does not exist")
