@@ -5,18 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
+from api.tokens import TokenService
 from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
 from meters.workdays import WorkCalendar
-
-if TYPE_CHECKING:
-    from api.auth import TokenService
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from api.auth import TokenService
 from api.context import ApiContext
+from api.tokens import TokenService
 from gasguard.settings import Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch

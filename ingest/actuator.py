@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
+from contract.protocol import CommandReply
 from ingest.dispatch import CommandDispatcher
 from ingest.log_burst import log_burst
 from meters.command_store import NewCommand
-from meters.protocol import CommandReply
 from meters.registry import Registry
 from meters.views import SAFETY_ACTOR, NewDeadLetter
 from safety.domain import Decision
@@ -19,7 +19,11 @@ log = logging.getLogger(__name__)
 class Actuator:
     def __init__(self, registry: Registry, dispatcher: CommandDispatcher) -> None:
         self._registry = registry
-        self.dispatcher = dispatcher
+        self._dispatcher = dispatcher
+
+    def dispatch_due(self) -> None:
+        """Publish, retry and expire the commands that are due (a chore between batches)."""
+        self._dispatcher.maybe_run()
 
     def record(self, decisions: list[Decision], now_ms: int) -> list[NewCommand]:
         """The batch's alarms, in one transaction; returns the closes its shutoffs need
@@ -52,7 +56,7 @@ class Actuator:
         ]
 
     def close(self, close: NewCommand, now_ms: int) -> None:
-        self.dispatcher.request(close, SAFETY_ACTOR, now_ms)
+        self._dispatcher.request(close, SAFETY_ACTOR, now_ms)
 
     def on_reply(self, reply: CommandReply, topic: str, payload: bytes, now_ms: int) -> None:
         """Apply a meter's reply. A reply with a bad signature, or to no command of that
@@ -75,7 +79,7 @@ class Actuator:
             )
         elif outcome == "applied" and command is not None and command.state == "failed":
             why = f"the meter refused it: {reply.error or 'no reason given'}"
-            self.dispatcher.give_up(command, "failed", why, now_ms)
+            self._dispatcher.give_up(command, "failed", why, now_ms)
         elif outcome != "bad_signature" and reply.result == "rejected":
             detail = {"command": reply.command_id, "error": reply.error, "known": bool(command)}
             refused = Decision(now_ms, reply.meter_id, "command_refused", "alarm", detail)

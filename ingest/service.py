@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contract.protocol import TopicKind, subscription
 from ingest.chores import Chore, Chores
 from ingest.clears import OperatorClears
 from ingest.completeness_watch import CompletenessWatch
@@ -30,7 +31,6 @@ from ingest.snapshots import SnapshotKeeper
 from meters.clock import wall_clock_ms
 from meters.errors import MetersError
 from meters.partition import Partition
-from meters.protocol import TopicKind, subscription
 from transport.mqtt import Incoming, MqttSession, SessionOptions
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class MqttIngester:
                     ),
                 )
             )
-        chores.append(Chore("commands", pipeline.actuator.dispatcher.maybe_run))
+        chores.append(Chore("commands", pipeline.actuator.dispatch_due))
         return Chores(chores, pipeline.metrics.chore_failures)
 
     def _expire_dead_letters(self) -> int:

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page
 
 from api.app import create_app
-from api.auth import TokenService
 from api.context import ApiContext
+from api.tokens import TokenService
 from gasguard.servers import free_port
 from meters.clock import wall_clock_ms
 from meters.registry import Registry

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from api.auth import TokenService
+from api.tokens import TokenService
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore

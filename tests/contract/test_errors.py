@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.auth import TokenService
 from api.errors import ApiError, InvalidToken
+from api.tokens import TokenService
 from contract.errors import GasguardError
 from gasguard.errors import ServerStartError
 from gasguard.settings import SettingsError
