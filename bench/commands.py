@@ -39,9 +39,9 @@ from bench.ingest import (
     spawn_ingest,
     status,
 )
+from contract.protocol import parse_command, topic
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from meters.db import make_engine, migrate
-from meters.protocol import parse_command, topic
 from meters.registry import Registry
 from safety.domain import MeterProfile
 from transport.mqtt import MqttEndpoint, MqttSession

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.ingest import ROOT, machine, status
+from contract.json_text import parse_json
 from ingest.config import DecodeLimits
 from ingest.decode import decode
-from meters.json_text import parse_json
 
 NOW = 1_790_000_000_000
 

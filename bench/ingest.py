@@ -32,8 +32,8 @@ from typing import Any
 
 import httpx
 
+from contract.protocol import topic
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
-from meters.protocol import topic
 from meters.telemetry import InfluxTelemetryStore
 from meters.telemetry.lineprotocol import encode
 from safety.domain import Reading

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 
-from meters.protocol import topic
+from contract.protocol import topic
 from transport.mqtt import MqttEndpoint
 
 

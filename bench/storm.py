@@ -37,10 +37,10 @@ from sqlalchemy import func, select
 
 from bench.ingest import ROOT, machine, metric_sum, spawn_ingest, status
 from bench.loadgen import Acks, connect_packet, publish_packet
+from contract.protocol import topic
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from meters.db import make_engine
 from meters.models import Alarm, AuditEntry
-from meters.protocol import topic
 from transport.mqtt import MqttEndpoint
 
 INTERVAL_MS = 60_000

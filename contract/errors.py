@@ -6,3 +6,11 @@
 
 class GasguardError(Exception):
     """Base of every error gasguard raises on purpose."""
+
+
+class ContractError(GasguardError):
+    """Base of the errors of the contract package."""
+
+
+class ProtocolError(ContractError):
+    """A topic or payload does not follow the MQTT contract."""

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
-from meters.errors import ProtocolError
-from meters.json_text import parse_json
-from safety.domain import Reading
+from contract.errors import ProtocolError
+from contract.json_text import parse_json
+from contract.readings import Reading
 
 TOPIC_PREFIX = "gas/v1/meters"
 # Checked with fullmatch only: re's "$" also matches before a final newline ("M1\n").

@@ -13,8 +13,8 @@ import hmac
 import secrets
 from typing import Literal
 
-from meters.lifecycle import COUNTER_REUSED
-from meters.protocol import Command, CommandReply
+from contract.lifecycle import COUNTER_REUSED
+from contract.protocol import Command, CommandReply
 
 KEY_BYTES = 32
 Rejection = Literal["bad_signature", "expired", "replayed", "wrong_meter", "counter_reused"]

@@ -16,9 +16,9 @@ from typing import IO, Any
 
 import orjson
 
+from contract.json_text import parse_json
+from contract.protocol import METER_ID_RE, is_meter_id
 from ingest.decode import MAX_TS_MS, InvalidItem, is_one_of, parse_event, parse_reading
-from meters.json_text import parse_json
-from meters.protocol import METER_ID_RE, is_meter_id
 from safety.batch import BatchBuilder, Row, reading_row
 from safety.codes import VALVE_CODE
 from safety.config import RulesConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from meters.protocol import Command, topic
+from contract.protocol import Command, topic
 from transport.mqtt import MqttSession
 
 

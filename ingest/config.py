@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, model_validator
 
-from meters.lifecycle import CommandTiming
+from contract.lifecycle import CommandTiming
 from meters.partition import Partition
 
 
@@ -19,7 +19,7 @@ class DecodeLimits(BaseModel):
 
 
 class CommandsConfig(BaseModel):
-    """Valve command timing (``meters.lifecycle.CommandTiming``) and how often the
+    """Valve command timing (``contract.lifecycle.CommandTiming``) and how often the
     dispatcher looks for commands to publish, retry, confirm or end."""
 
     model_config = {"frozen": True}

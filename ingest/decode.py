@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contract.json_text import parse_json
+from contract.protocol import CommandReply, parse_reply, parse_topic
 from contract.readings import BOUNDED, NUMBER_FIELDS, READING_FIELDS, VALVE_STATES
 from ingest.config import DecodeLimits
 from meters.errors import ProtocolError
-from meters.json_text import parse_json
-from meters.protocol import CommandReply, parse_reply, parse_topic
 from safety.domain import EVENT_NAMES, MeterEvent, Reading, new_reading
 
 # from the field table: the number fields a reading must carry, and each bound, in order

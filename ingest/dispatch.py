@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from ingest.commands import CommandPublisher
 from ingest.every import Every
 from meters.command_store import CommandStore, NewCommand
 from meters.errors import Conflict, NotFound
-from meters.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from meters.registry import Registry
 from meters.views import Actor, CommandView
 from safety.domain import Decision

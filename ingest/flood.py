@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from contract.protocol import parse_topic
 from meters.errors import ProtocolError
-from meters.protocol import parse_topic
 from meters.views import NewDeadLetter
 from safety.domain import Decision
 

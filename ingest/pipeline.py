@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contract.protocol import reading_to_json, topic
 from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
@@ -23,7 +24,6 @@ from ingest.log_burst import log_burst
 from ingest.metrics import IngestMetrics
 from ingest.sightings import SightingsBuffer
 from meters.command_store import NewCommand
-from meters.protocol import reading_to_json, topic
 from meters.registry import Registry
 from meters.views import NewDeadLetter
 from safety.domain import Decision, MeterEvent, Reading

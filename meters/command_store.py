@@ -1,5 +1,5 @@
 """Valve commands in the registry: creation (counter, expiry, audit), signing with the
-meter's key, and every lifecycle transition (``meters.lifecycle`` decides; this module
+meter's key, and every lifecycle transition (``contract.lifecycle`` decides; this module
 stores). Each method is one transaction."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from typing import Literal
 from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from contract.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
+from contract.protocol import Command as WireCommand
+from contract.protocol import CommandReply
+from contract.signing import new_key, sign_command, signature_ok
 from meters.audit import add_audit
 from meters.closures import closures_text
 from meters.command_policy import OpenFacts, open_refusal
 from meters.db import Transactions, fetch
 from meters.errors import Conflict, NotFound
-from meters.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
 from meters.models import ALARM_OPEN_STATES, Alarm, Command, Meter
-from meters.protocol import Command as WireCommand
-from meters.protocol import CommandReply
-from meters.signing import new_key, sign_command, signature_ok
 from meters.views import Actor, CommandView
 
 ReplyOutcome = Literal["applied", "ignored", "unknown_command", "bad_signature"]

@@ -1,14 +1,11 @@
 """Exception tree of the meters package. Library errors are translated at the boundary."""
 
 from contract.errors import GasguardError
+from contract.errors import ProtocolError as ProtocolError  # its home: the contract
 
 
 class MetersError(GasguardError):
     """Base of every error raised by the meters package."""
-
-
-class ProtocolError(MetersError):
-    """A topic or payload does not follow the MQTT contract."""
 
 
 class StoreError(MetersError):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from contract.protocol import TOPIC_PREFIX
 from meters.errors import ProtocolError
-from meters.protocol import TOPIC_PREFIX
 
 _TOPIC_HEAD = TOPIC_PREFIX + "/"
 

@@ -1,6 +1,6 @@
 """Meter id -> slot in the packed state, without a Python object per meter.
 
-Ids (1-32 characters of A-Z a-z 0-9 _ -, ``meters.protocol``) are kept as fixed 32-byte
+Ids (1-32 characters of A-Z a-z 0-9 _ -, ``contract.protocol``) are kept as fixed 32-byte
 rows; an open-addressing table of int32 slots, at most half full, finds them. Lookups and
 inserts run compiled, a whole batch at a time.
 """

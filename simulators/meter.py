@@ -6,8 +6,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
-from meters.protocol import Command, CommandReply
-from meters.signing import check_command, is_resend, sign_reply
+from contract.protocol import Command, CommandReply
+from contract.signing import check_command, is_resend, sign_reply
 from safety.config import RulesConfig, model_limits
 from safety.domain import MeterEvent, MeterProfile, Reading
 from simulators.household import (

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from meters.protocol import reading_to_json
+from contract.protocol import reading_to_json
 from safety.domain import MeterEvent, Reading
 from simulators.scenarios import ScenarioMeter, arrivals
 

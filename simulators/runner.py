@@ -19,9 +19,9 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 
+from contract.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from meters.clock import wall_clock_ms
 from meters.errors import ProtocolError
-from meters.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from safety.domain import MeterEvent, Reading
 from simulators.fleet import FleetPlan
 from simulators.meter import SimMeter

@@ -16,13 +16,13 @@ from typing import Any
 import paho.mqtt.client as paho
 from prometheus_client import CollectorRegistry
 
+from contract.protocol import Command, CommandReply, parse_command
+from contract.signing import sign_reply
 from gasguard import wiring
 from gasguard.settings import Settings, load_settings
 from ingest.config import IngestConfig
 from ingest.service import MqttIngester
-from meters.protocol import Command, CommandReply, parse_command
 from meters.registry import Registry
-from meters.signing import sign_reply
 from meters.telemetry.base import TelemetryStore
 from simulators.config import SimulatorConfig
 from transport.mqtt import MqttEndpoint, MqttSession, Protocol

@@ -31,3 +31,22 @@ def test_the_modules_the_document_names_exist() -> None:
             break
         else:
             raise AssertionError(f"{dotted} does not exist")
+
+
+ROOT = DOC.parents[1]
+PATH = re.compile(
+    r"`((?:contract|safety|transport|meters|ingest|api|gasguard|simulators|tests|bench|deploy)"
+    r"/[\w/.-]+\.(?:py|md|toml|conf|sh|html|js|css))(?:::\w+)?`"
+)
+
+
+def test_every_file_the_documents_name_exists() -> None:
+    """A renovation moves files: the documents must move with them."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    missing = [
+        f"{doc.name}: {path}"
+        for doc in documents
+        for path in PATH.findall(doc.read_text())
+        if not (ROOT / path).exists()
+    ]
+    assert not missing, missing

@@ -11,7 +11,7 @@ from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
 from api.params import Limit, Offset, RecordId
 from api.schemas import AlarmAck, AlarmAssign, AlarmClear, AlarmComment
-from meters.protocol import METER_ID_PATTERN
+from contract.protocol import METER_ID_PATTERN
 from meters.views import AlarmView
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])

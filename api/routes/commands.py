@@ -11,9 +11,9 @@ from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
 from api.params import Limit, Offset
 from api.schemas import CommandRequest
+from contract.protocol import METER_ID_PATTERN
 from meters.command_policy import role_refusal
 from meters.command_store import NewCommand
-from meters.protocol import METER_ID_PATTERN
 from meters.views import CommandView
 
 router = APIRouter(tags=["commands"])

@@ -10,7 +10,7 @@ from api.deps import ContextDep, RegistryDep, StoreDep
 from api.params import Limit, Offset
 from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
-from meters.protocol import METER_ID_PATTERN
+from contract.protocol import METER_ID_PATTERN
 from meters.views import MeterView
 from safety.domain import Reading
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
+from contract.protocol import is_meter_id
 from contract.readings import MEASURED, Reading, reading_from
 from meters.errors import StoreRejected, StoreUnavailable
-from meters.protocol import is_meter_id
 from meters.telemetry import lineprotocol
 from meters.telemetry.base import MEASUREMENT
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from contract.protocol import is_meter_id
 from contract.readings import FIELD_NAMES, READING_FIELDS, Reading
 from meters.errors import StoreRejected, StoreUnavailable
-from meters.protocol import is_meter_id
 
 COLUMNS = FIELD_NAMES  # the table's columns are the field table, in its order
 

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from meters.protocol import CommandReply
+from contract.protocol import CommandReply
+from contract.signing import sign_reply
 from meters.registry import MeterSighting, Registry
-from meters.signing import sign_reply
 from meters.telemetry import SqliteTelemetryStore
 from safety.domain import MeterProfile
 from tests.api.conftest import add_user, api_context, bearer

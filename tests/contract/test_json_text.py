@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meters.json_text import NotJson, parse_json
+from contract.json_text import NotJson, parse_json
 
 SCALARS = st.one_of(
     st.none(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meters.lifecycle import (
+from contract.lifecycle import (
     CommandTiming,
     Progress,
     after_reply,

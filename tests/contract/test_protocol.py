@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meters.errors import ProtocolError
-from meters.protocol import (
+from contract.protocol import (
     Command,
     CommandReply,
     is_meter_id,
@@ -17,6 +16,7 @@ from meters.protocol import (
     subscription,
     topic,
 )
+from meters.errors import ProtocolError
 
 VALID_ID = re.compile(r"\A[A-Za-z0-9_-]{1,32}\Z")
 

@@ -8,6 +8,7 @@ import dataclasses
 import typing
 
 from api.schemas import ReadingOut
+from contract.protocol import reading_to_json
 from contract.readings import (
     FIELD_NAMES,
     MEASURED,
@@ -18,7 +19,6 @@ from contract.readings import (
     reading_from,
 )
 from ingest import decode
-from meters.protocol import reading_to_json
 from meters.telemetry import influx, lineprotocol, sqlite
 
 

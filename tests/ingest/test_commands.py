@@ -14,13 +14,13 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
+from contract.protocol import parse_command, reading_to_json, topic
+from contract.signing import sign_command
 from gasguard.servers import InfluxServer, MosquittoServer
 from ingest.config import CommandsConfig
 from ingest.service import MqttIngester
 from meters.command_store import NewCommand
-from meters.protocol import parse_command, reading_to_json, topic
 from meters.registry import Registry
-from meters.signing import sign_command
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
 from safety.domain import MeterProfile

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from contract.lifecycle import CommandTiming
+from contract.protocol import Command as WireCommand
 from ingest.dispatch import CommandDispatcher
 from meters.command_store import NewCommand
 from meters.db import Transactions
-from meters.lifecycle import CommandTiming
 from meters.models import Command
-from meters.protocol import Command as WireCommand
 from meters.registry import Registry
 from meters.views import Actor
 from safety.domain import MeterProfile

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from contract.protocol import parse_command
 from gasguard.servers import InfluxServer, MosquittoServer
 from gasguard.settings import Settings
 from ingest.service import MqttIngester
 from meters.connections import NewApplication
-from meters.protocol import parse_command
 from meters.registry import Registry
 from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
 from meters.views import Actor

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from contract.protocol import Command
 from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.durable import DurableWriter
@@ -17,7 +18,6 @@ from ingest.pipeline import Pipeline, RawMessage
 from ingest.sightings import SightingsBuffer
 from ingest.spool import Spool
 from meters.errors import RegistryError
-from meters.protocol import Command
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import NewDeadLetter

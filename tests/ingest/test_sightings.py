@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from contract.protocol import CommandReply
 from ingest.decode import Decoded
 from ingest.sightings import SightingsBuffer
-from meters.protocol import CommandReply
 from meters.registry import MeterSighting
 from safety.domain import MeterEvent, Reading
 

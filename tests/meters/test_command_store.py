@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from contract.protocol import Command as WireCommand
+from contract.protocol import CommandReply
+from contract.signing import new_key, sign_command, sign_reply, signature_ok
 from meters.command_store import NewCommand
 from meters.errors import Conflict
-from meters.protocol import Command as WireCommand
-from meters.protocol import CommandReply
 from meters.registry import MeterSighting, Registry
-from meters.signing import new_key, sign_command, sign_reply, signature_ok
 from meters.views import SAFETY_ACTOR, Actor
 from safety.domain import MeterProfile
 from simulators.meter import SimMeter

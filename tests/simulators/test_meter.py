@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from meters.protocol import Command, parse_reply
-from meters.signing import new_key, sign_command, signature_ok
+from contract.protocol import Command, parse_reply
+from contract.signing import new_key, sign_command, signature_ok
 from safety.domain import MeterProfile
 from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
