@@ -39,11 +39,11 @@ from bench.ingest import (
     spawn_ingest,
     status,
 )
+from contract.profiles import MeterProfile
 from contract.protocol import parse_command, topic
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from meters.db import make_engine, migrate
 from meters.registry import Registry
-from safety.domain import MeterProfile
 from transport.mqtt import MqttEndpoint, MqttSession
 
 TARGET_P99_MS = 250.0

@@ -33,10 +33,10 @@ from typing import Any
 import httpx
 
 from contract.protocol import topic
+from contract.readings import Reading
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from meters.telemetry import InfluxTelemetryStore
 from meters.telemetry.lineprotocol import encode
-from safety.domain import Reading
 from transport.mqtt import MqttEndpoint, MqttSession
 
 ROOT = Path(__file__).resolve().parents[1]

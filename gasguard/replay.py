@@ -16,13 +16,15 @@ from typing import IO, Any
 
 import orjson
 
+from contract.events import MeterEvent
 from contract.json_text import parse_json
+from contract.profiles import CATEGORIES, MeterProfile
 from contract.protocol import METER_ID_RE, is_meter_id
+from contract.readings import Reading
 from ingest.decode import MAX_TS_MS, InvalidItem, is_one_of, parse_event, parse_reading
 from safety.batch import BatchBuilder, Row, reading_row
 from safety.codes import VALVE_CODE
 from safety.config import RulesConfig
-from safety.domain import CATEGORIES, MeterEvent, MeterProfile, Reading
 from safety.engine import SafetyEngine
 
 CHUNK_LINES = 100_000  # lines per engine batch; a progress line on stderr after each

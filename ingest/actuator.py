@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
+from contract.decisions import Decision
 from contract.protocol import CommandReply
 from ingest.dispatch import CommandDispatcher
 from ingest.log_burst import log_burst
 from meters.command_store import NewCommand
 from meters.registry import Registry
 from meters.views import SAFETY_ACTOR, NewDeadLetter
-from safety.domain import Decision
 
 log = logging.getLogger(__name__)
 

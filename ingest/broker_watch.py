@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from contract.decisions import Decision
 from ingest.every import Every
 from meters.registry import Registry
-from safety.domain import Decision
 from transport.mqtt import MqttSession
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from contract.decisions import Decision
 from ingest.every import Every
 from meters.overview import measure_completeness
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
-from safety.domain import Decision
 
 log = logging.getLogger(__name__)
 RULE = "low_completeness"

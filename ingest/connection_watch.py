@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from contract.decisions import Decision
 from ingest.every import Every
 from meters.connections import ApplicationView, Policies
 from meters.registry import Registry
-from safety.domain import Decision
 
 log = logging.getLogger(__name__)
 ALARMING = ("warning", "overdue")

@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contract.events import EVENT_NAMES, MeterEvent
 from contract.json_text import parse_json
 from contract.protocol import CommandReply, parse_reply, parse_topic
-from contract.readings import BOUNDED, NUMBER_FIELDS, READING_FIELDS, VALVE_STATES
+from contract.readings import (
+    BOUNDED,
+    NUMBER_FIELDS,
+    READING_FIELDS,
+    VALVE_STATES,
+    Reading,
+    new_reading,
+)
 from ingest.config import DecodeLimits
 from meters.errors import ProtocolError
-from safety.domain import EVENT_NAMES, MeterEvent, Reading, new_reading
 
 # from the field table: the number fields a reading must carry, and each bound, in order
 REQUIRED_NUMBERS = tuple(f.wire for f in READING_FIELDS if f.kind == "number" and f.required)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from contract.decisions import Decision
 from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from ingest.commands import CommandPublisher
 from ingest.every import Every
@@ -16,7 +17,6 @@ from meters.command_store import CommandStore, NewCommand
 from meters.errors import Conflict, NotFound
 from meters.registry import Registry
 from meters.views import Actor, CommandView
-from safety.domain import Decision
 from transport.errors import PublishRefused
 
 log = logging.getLogger(__name__)

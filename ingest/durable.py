@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from contract.readings import Reading
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from meters.errors import StoreRejected, StoreUnavailable
 from meters.telemetry.base import TelemetryStore
-from safety.domain import Reading
 
 log = logging.getLogger(__name__)
 

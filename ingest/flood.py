@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from contract.decisions import Decision
 from contract.protocol import parse_topic
 from meters.errors import ProtocolError
 from meters.views import NewDeadLetter
-from safety.domain import Decision
 
 NO_METER = "(no meter)"
 RULE = "meter_flooding"

@@ -13,7 +13,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contract.decisions import Decision
+from contract.events import MeterEvent
 from contract.protocol import reading_to_json, topic
+from contract.readings import Reading
 from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
@@ -26,7 +29,6 @@ from ingest.sightings import SightingsBuffer
 from meters.command_store import NewCommand
 from meters.registry import Registry
 from meters.views import NewDeadLetter
-from safety.domain import Decision, MeterEvent, Reading
 from safety.engine import SafetyEngine
 
 log = logging.getLogger(__name__)

@@ -27,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from contract.decisions import Decision
+from contract.events import MeterEvent
+from contract.profiles import MeterProfile
 from meters.accounts import Accounts, role_at_least
 from meters.attempt_limits import AttemptLimits
 from meters.audit import add_audit, add_audits, audit_row
@@ -68,7 +71,6 @@ from meters.views import (
     NewDeadLetter,
 )
 from meters.worker_health import WorkerHealthStore
-from safety.domain import Decision, MeterEvent, MeterProfile
 
 V = TypeVar("V")
 T = TypeVar("T")

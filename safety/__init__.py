@@ -1,6 +1,6 @@
 """The safety engine: a pure core with no I/O and no wall clock.
 
-Inputs are frozen readings and events (``safety.domain``); outputs are decisions.
+Inputs are frozen readings and events (``contract``); outputs are decisions.
 Time is the readings' event time, passed in with every input. Importing the package, its
 values or its configuration loads no compiler and touches no file: ``SafetyEngine`` (and
 numba with it) is imported when first named.
@@ -8,16 +8,11 @@ numba with it) is imported when first named.
 
 from typing import TYPE_CHECKING, Any
 
+from contract.decisions import Action, Decision
+from contract.events import EVENT_NAMES, MeterEvent
+from contract.profiles import MeterProfile
+from contract.readings import Reading, ValveState
 from safety.config import RulesConfig, model_limits
-from safety.domain import (
-    EVENT_NAMES,
-    Action,
-    Decision,
-    MeterEvent,
-    MeterProfile,
-    Reading,
-    ValveState,
-)
 from safety.errors import ConfigError, SafetyError
 
 if TYPE_CHECKING:

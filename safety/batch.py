@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from contract.events import MeterEvent
+from contract.readings import Reading
 from safety.codes import EVENT_CODE, ITEM_EVENT, ITEM_READING, VALVE_CODE
-from safety.domain import MeterEvent, Reading
 from safety.index import encode
 
 NAN = float("nan")

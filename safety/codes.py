@@ -5,7 +5,7 @@ The kernel works on numbers only; these tables translate at the edge (``safety.e
 
 from __future__ import annotations
 
-from safety.domain import EVENT_NAMES
+from contract.events import EVENT_NAMES
 
 RULE_IDS = (
     "over_flow",

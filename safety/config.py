@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safety.domain import DEFAULT_MODEL, Action
+from contract.decisions import Action
+from contract.profiles import DEFAULT_MODEL
 from safety.errors import ConfigError
 
 MAX_BANDS = 4  # prolonged-use bands per category (the packed state has room for four)

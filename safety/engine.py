@@ -12,12 +12,15 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from contract.decisions import Decision
+from contract.events import MeterEvent
+from contract.profiles import DEFAULT_MODEL, MeterProfile
+from contract.readings import Reading
 from safety import jit, kernel
 from safety.batch import Batch, from_items
 from safety.codes import ACTIONS, CATEGORIES, CATEGORY_CODE, RULE_CODE, RULE_IDS
 from safety.config import RulesConfig
 from safety.details import DETAILS
-from safety.domain import DEFAULT_MODEL, Decision, MeterEvent, MeterProfile, Reading
 from safety.index import MeterIndex, encode
 from safety.layout import NO_TS, blank
 from safety.params import compile_params, model_table

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from contract.profiles import DEFAULT_REPORT_INTERVAL_S
 from safety.config import MAX_BANDS
-from safety.domain import DEFAULT_REPORT_INTERVAL_S
 
 Record = Any  # one meter's record: in compiled code a view into the state array
 NO_TS = np.iinfo(np.int64).min

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from contract.profiles import MeterProfile
 from safety.config import RulesConfig, model_limits
-from safety.domain import MeterProfile
 from simulators.config import SimulatorConfig
 from simulators.meter import Fault, FaultKind, SimMeter
 

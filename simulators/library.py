@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from contract.decisions import Action
+from contract.profiles import MeterProfile
 from safety.codes import RULE_IDS
 from safety.config import RulesConfig
-from safety.domain import Action, MeterProfile
 from simulators.meter import household_cap_m3h
 from simulators.scenarios import (
     DAY_MS,

@@ -6,10 +6,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
+from contract.events import MeterEvent
+from contract.profiles import MeterProfile
 from contract.protocol import Command, CommandReply
+from contract.readings import Reading
 from contract.signing import check_command, is_resend, sign_reply
 from safety.config import RulesConfig, model_limits
-from safety.domain import MeterEvent, MeterProfile, Reading
 from simulators.household import (
     household_flow_m3h,
     industry_flow_m3h,

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+from contract.events import MeterEvent
 from contract.protocol import reading_to_json
-from safety.domain import MeterEvent, Reading
+from contract.readings import Reading
 from simulators.scenarios import ScenarioMeter, arrivals
 
 PROGRESS_EVERY = 500_000

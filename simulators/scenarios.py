@@ -14,8 +14,11 @@ import statistics
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from contract.decisions import Action, Decision
+from contract.events import MeterEvent
+from contract.profiles import MeterProfile
+from contract.readings import Reading
 from safety.config import RulesConfig, model_limits
-from safety.domain import Action, Decision, MeterEvent, MeterProfile, Reading
 from simulators.household import (
     household_flow_m3h,
     industry_flow_m3h,

@@ -11,8 +11,8 @@ from api.params import Limit, Offset
 from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
 from contract.protocol import METER_ID_PATTERN
+from contract.readings import Reading
 from meters.views import MeterView
-from safety.domain import Reading
 
 # Reading any of this needs a signed-in viewer.
 router = APIRouter(prefix="/meters", tags=["meters"], dependencies=[Depends(require("viewer"))])

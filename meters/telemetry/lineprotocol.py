@@ -6,9 +6,9 @@ import functools
 import math
 from collections.abc import Iterable
 
+from contract.readings import Reading
 from meters.errors import StoreRejected
 from meters.telemetry.base import MEASUREMENT, NUMERIC_FIELDS
-from safety.domain import Reading
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
-from safety.domain import Decision, MeterProfile
 from tests.api.conftest import PASSWORD, LiveApi, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

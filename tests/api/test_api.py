@@ -10,11 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import STATIC_DIR, create_app
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
+from contract.readings import Reading
 from meters.clock import wall_clock_ms
 from meters.registry import MeterSighting
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import SAFETY_ACTOR, NewDeadLetter, WorkerHealth
-from safety.domain import Decision, MeterProfile, Reading
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

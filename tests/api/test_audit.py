@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
-from safety.domain import Decision, MeterProfile
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

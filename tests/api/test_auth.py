@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import COOKIE
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
-from safety.domain import Decision, MeterProfile
 from tests.api.conftest import PASSWORD, Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from contract.profiles import MeterProfile
 from contract.protocol import CommandReply
 from contract.signing import sign_reply
 from meters.registry import MeterSighting, Registry
 from meters.telemetry import SqliteTelemetryStore
-from safety.domain import MeterProfile
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

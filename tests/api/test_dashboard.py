@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
+from contract.readings import Reading
 from meters.clock import wall_clock_ms
 from meters.connections import NewApplication
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
-from safety.domain import Decision, MeterProfile, Reading
 from tests.api.conftest import PASSWORD, LiveApi, add_user, serving
 from tests.conftest import sqlite_registry
 from tests.helpers import wait_until

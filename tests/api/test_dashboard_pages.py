@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
 from meters.clock import wall_clock_ms
 from meters.connections import NewApplication
 from meters.registry import MeterSighting, Registry
 from meters.views import Actor, WorkerHealth
-from safety.domain import Decision, MeterProfile
 from tests.api.conftest import add_user, serving
 from tests.api.test_dashboard import sign_in
 from tests.conftest import sqlite_registry
@@ -81,8 +82,8 @@ def test_the_overview_shows_the_fleet_alarms_by_severity_and_ingest_health(
 def test_a_dead_lane_a_small_broker_window_and_data_completeness_show_on_the_overview(
     registry: Registry, tmp_path: Path, page: Page, artifacts: Path
 ) -> None:
+    from contract.readings import Reading
     from meters.telemetry import SqliteTelemetryStore
-    from safety.domain import Reading
 
     now = wall_clock_ms()
     start = now - 3_600_000

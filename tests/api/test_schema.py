@@ -19,10 +19,11 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from api.tokens import TokenService
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
-from safety.domain import Decision, MeterProfile
 from tests.api.conftest import SECRET, add_user, api_context
 from tests.conftest import sqlite_registry
 

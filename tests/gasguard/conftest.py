@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from contract.profiles import MeterProfile
 from gasguard.cli import main
 from gasguard.servers import MosquittoServer
 from meters.mqtt_auth import Credential, derive_password
 from meters.registry import Registry
-from safety.domain import MeterProfile
 from tests.conftest import sqlite_registry
 from tests.tls import Authority, make_ca
 

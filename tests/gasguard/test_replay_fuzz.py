@@ -11,10 +11,10 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contract.readings import Reading
 from gasguard.replay import fast_reading, parse_line, replay
 from safety.batch import BatchBuilder
 from safety.config import RulesConfig
-from safety.domain import Reading
 
 VALUES = st.one_of(
     st.none(),

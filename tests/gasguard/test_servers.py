@@ -51,8 +51,8 @@ def test_the_ingester_shuts_a_valve_through_amqtt_too(
 ) -> None:
     import time
 
+    from contract.profiles import MeterProfile
     from meters.telemetry import SqliteTelemetryStore
-    from safety.domain import MeterProfile
     from tests.conftest import sqlite_registry
     from tests.helpers import settings_for, start_ingester
 

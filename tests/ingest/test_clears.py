@@ -7,10 +7,11 @@ import logging
 
 import pytest
 
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
 from ingest.clears import OperatorClears
 from meters.registry import Registry
 from meters.views import Actor
-from safety.domain import Decision, MeterProfile
 
 NOW = 1_790_000_000_000
 OTTO = Actor("otto", "operator", "10.0.0.9")

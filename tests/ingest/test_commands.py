@@ -14,6 +14,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
+from contract.profiles import MeterProfile
 from contract.protocol import parse_command, reading_to_json, topic
 from contract.signing import sign_command
 from gasguard.servers import InfluxServer, MosquittoServer
@@ -23,7 +24,6 @@ from meters.command_store import NewCommand
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
-from safety.domain import MeterProfile
 from simulators.meter import SimMeter
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from contract.profiles import MeterProfile
+from contract.readings import Reading
 from ingest.completeness_watch import CompletenessWatch
 from meters.registry import MeterSighting, Registry
 from meters.telemetry import SqliteTelemetryStore
-from safety.domain import MeterProfile, Reading
 
 T0 = 1_772_409_600_000
 HOUR = 3_600_000

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from contract.lifecycle import CommandTiming
+from contract.profiles import MeterProfile
 from contract.protocol import Command as WireCommand
 from ingest.dispatch import CommandDispatcher
 from meters.command_store import NewCommand
@@ -13,7 +14,6 @@ from meters.db import Transactions
 from meters.models import Command
 from meters.registry import Registry
 from meters.views import Actor
-from safety.domain import MeterProfile
 from transport.errors import PublishRefused
 
 T0 = 1_790_000_000_000

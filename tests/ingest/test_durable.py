@@ -8,12 +8,12 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from contract.readings import Reading
 from ingest.durable import DurableWriter
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from meters.errors import StoreUnavailable
 from meters.telemetry import SqliteTelemetryStore
-from safety.domain import Reading
 
 
 class SwitchableStore(SqliteTelemetryStore):

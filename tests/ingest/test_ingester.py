@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.profiles import MeterProfile
 from contract.protocol import parse_command
 from gasguard.servers import InfluxServer, MosquittoServer
 from gasguard.settings import Settings
@@ -17,7 +18,6 @@ from meters.connections import NewApplication
 from meters.registry import Registry
 from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
 from meters.views import Actor
-from safety.domain import MeterProfile
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, act_as_meter, settings_for, start_ingester, wait_until
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
 from ingest.chores import Chore
@@ -23,7 +25,6 @@ from meters.partition import Partition
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
-from safety.domain import Decision, MeterProfile
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from contract.decisions import Decision
 from contract.protocol import Command
 from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
@@ -21,7 +22,6 @@ from meters.errors import RegistryError
 from meters.registry import Registry
 from meters.telemetry import SqliteTelemetryStore
 from meters.views import NewDeadLetter
-from safety.domain import Decision
 from safety.engine import SafetyEngine
 from tests.conftest import sqlite_registry
 

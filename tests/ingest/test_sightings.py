@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from contract.events import MeterEvent
 from contract.protocol import CommandReply
+from contract.readings import Reading
 from ingest.decode import Decoded
 from ingest.sightings import SightingsBuffer
 from meters.registry import MeterSighting
-from safety.domain import MeterEvent, Reading
 
 
 def test_sightings_merge_until_due_and_keep_the_newest_reading() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from contract.readings import Reading
 from ingest.spool import Spool, SpoolFull
-from safety.domain import Reading
 
 
 def reading(ts: int) -> Reading:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from contract.profiles import MeterProfile
 from contract.protocol import Command as WireCommand
 from contract.protocol import CommandReply
 from contract.signing import new_key, sign_command, sign_reply, signature_ok
@@ -12,7 +13,6 @@ from meters.command_store import NewCommand
 from meters.errors import Conflict
 from meters.registry import MeterSighting, Registry
 from meters.views import SAFETY_ACTOR, Actor
-from safety.domain import MeterProfile
 from simulators.meter import SimMeter
 
 T0 = 1_790_000_000_000
@@ -150,7 +150,7 @@ def settle(registry: Registry, command_id: str, meter: str, at: int, valve: str)
 
 def leak_shutoff(registry: Registry, at: int) -> None:
     """A leak alarm (shutoff) and its safety close, confirmed; the alarm then cleared."""
-    from safety.domain import Decision
+    from contract.decisions import Decision
 
     alarm, _ = registry.record_decision(Decision(at, "M1", "leak_detector", "shutoff", {}), at)
     command, _ = registry.commands.create(close(), SAFETY_ACTOR, at, HOUR_MS)
@@ -199,7 +199,7 @@ def test_a_safety_close_that_joins_a_billing_close_keeps_its_reason(registry: Re
 
 
 def test_an_open_shutoff_alarm_refuses_a_remote_open(registry: Registry) -> None:
-    from safety.domain import Decision
+    from contract.decisions import Decision
 
     registry.provision([MeterProfile("M1")], T0)
     billing, _ = registry.commands.create(

@@ -7,10 +7,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from contract.decisions import Decision
+from contract.events import MeterEvent
+from contract.profiles import MeterProfile
 from meters.models import Base
 from meters.registry import MeterSighting, Registry
 from meters.views import Actor, NewDeadLetter
-from safety.domain import Decision, MeterEvent, MeterProfile
 
 T0 = 1_790_000_000_000
 OTTO = Actor("otto", "operator", "10.0.0.7")

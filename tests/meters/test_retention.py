@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from contract.readings import Reading
 from gasguard.servers import InfluxServer
 from meters.telemetry import InfluxTelemetryStore
-from safety.domain import Reading
 
 pytestmark = pytest.mark.integration
 

@@ -24,15 +24,16 @@ made = []
 real_mkdir, real_makedirs = os.mkdir, os.makedirs
 os.mkdir = lambda path, *a, **k: (made.append(str(path)), real_mkdir(path, *a, **k))[1]
 os.makedirs = lambda path, *a, **k: (made.append(str(path)), real_makedirs(path, *a, **k))[1]
-import safety, safety.domain, safety.config, safety.codes, contract.errors
+import safety, contract.readings, contract.events, safety.config, safety.codes, contract.errors
 import api.app, simulators.runner, meters.registry, ingest.decode
 print(repr(('numba' in sys.modules, made)))
 """
 
 
 def test_importing_the_core_and_the_services_loads_no_compiler_and_makes_no_folder() -> None:
-    """Importing ``safety.domain`` used to import numba, hash every safety source and
-    create the cache folder: the API and the simulators paid for the engine."""
+    """Importing the values (``safety.domain``, now in ``contract``) used to import numba,
+    hash every safety source and create the cache folder: the API and the simulators paid
+    for the engine."""
     import ast
     import subprocess
     import sys

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from safety.domain import Decision
+from contract.decisions import Decision
 from safety.engine import SafetyEngine
 from simulators.library import RULE_ORDER, RULES, library
 from simulators.scenarios import ScenarioMeter, detections, score, stream, table

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from contract.profiles import MeterProfile
 from contract.protocol import Command, parse_reply
 from contract.signing import new_key, sign_command, signature_ok
-from safety.domain import MeterProfile
 from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
 from simulators.household import household_flow_m3h

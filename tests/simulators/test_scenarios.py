@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from safety.domain import Decision, MeterEvent, MeterProfile, Reading
+from contract.decisions import Decision
+from contract.events import MeterEvent
+from contract.profiles import MeterProfile
+from contract.readings import Reading
 from simulators.scenarios import (
     DAY_MS,
     Expect,

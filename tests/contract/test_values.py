@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safety.domain import VALVE_STATES, Reading, new_reading
+from contract.readings import VALVE_STATES, Reading, new_reading
 
 maybe_number = st.none() | st.floats(allow_nan=False)
 

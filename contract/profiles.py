@@ -1,0 +1,21 @@
+"""What the rules need to know about a meter: its model, category and report interval. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Category = Literal["residential", "commercial", "industrial"]
+CATEGORIES: frozenset[str] = frozenset({"residential", "commercial", "industrial"})
+
+DEFAULT_MODEL = "G2.5"
+DEFAULT_CATEGORY: Category = "residential"
+DEFAULT_REPORT_INTERVAL_S = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MeterProfile:
+    meter_id: str
+    model: str = DEFAULT_MODEL
+    category: Category = DEFAULT_CATEGORY
+    report_interval_s: int = DEFAULT_REPORT_INTERVAL_S
