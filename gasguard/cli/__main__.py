@@ -1,0 +1,7 @@
+"""``python -m gasguard.cli``."""
+
+import sys
+
+from gasguard.cli import main
+
+sys.exit(main())
