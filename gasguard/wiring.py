@@ -244,13 +244,12 @@ def build_lane(
         registry,
         MqttCommandPublisher(session),
         config.commands.timing(),
-        config.commands.dispatch_poll_s,
         wall_clock_ms,
         partition.owns,
     )
     actuator = Actuator(registry, dispatcher)
     sightings = SightingsBuffer(config.sightings_flush_s)
-    gas_on = GasOnWatcher(registry, config.gas_on_refresh_s)
+    gas_on = GasOnWatcher(registry)
     flood = FloodGuard(config.dead_letters_per_meter, config.dead_letters_window_s)
     pipeline = Pipeline(
         writer, registry, engine, actuator, config.decode, ingest_metrics, sightings, gas_on, flood
@@ -258,16 +257,13 @@ def build_lane(
     snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
     snapshots.restore()
-    watch = ConnectionWatch(
-        registry, connection_policies(settings), config.connection_check_s, wall_clock_ms
-    )
+    watch = ConnectionWatch(registry, connection_policies(settings), wall_clock_ms)
     # Connection time limits and data completeness are not per partition: the lane of
     # partition 0 watches them.
     first = partition.index == 0
     completeness = CompletenessWatch(
         registry,
         store,
-        config.completeness_check_s,
         config.completeness_window_s,
         config.completeness_min_share,
         wall_clock_ms,

@@ -23,7 +23,7 @@ class Actuator:
 
     def dispatch_due(self) -> None:
         """Publish, retry and expire the commands that are due (a chore between batches)."""
-        self._dispatcher.maybe_run()
+        self._dispatcher.run_now()
 
     def record(self, decisions: list[Decision], now_ms: int) -> list[NewCommand]:
         """The batch's alarms, in one transaction; returns the closes its shutoffs need

@@ -1,23 +1,28 @@
-"""The lane's chores, each under one guard.
+"""The lane's chores, on one clock and under one guard.
 
 Between batches the lane's worker thread runs its chores in order: drain the spool, write
 last-seen data, save the engine snapshot, carry operators' clears to the engine, refresh
-the gas-on watch, check connection time limits, dispatch commands. A chore that fails for
-any reason (a registry error, or a bug) is logged with its traceback, counted in
-``gasguard_ingest_chore_failures_total{chore=...}`` and skipped until the next round: one
-failing chore never stops the lane, and so never stops detection. ``Stopping`` (the lane
-is asked to stop while a chore retries) is the one exception that passes through.
+the gas-on watch, check connection time limits, measure completeness, expire old dead
+letters, dispatch commands. Each chore has its cadence (``every_s``; 0: every round;
+``wait_first``: not at the first round) kept here, on one monotonic clock passed in, so
+the components themselves keep no timers. A chore that fails is skipped until its next
+turn: a registry or store outage (``MetersError``) is a warning, anything else (a bug) is
+logged with its traceback and counted in ``gasguard_ingest_chore_failures_total{chore}``.
+One failing chore never stops the lane, and so never stops detection. ``Stopping`` (the
+lane is asked to stop while a chore retries) is the one exception that passes through.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import Counter
 
 from ingest.errors import Stopping
+from meters.errors import MetersError
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +31,36 @@ log = logging.getLogger(__name__)
 class Chore:
     name: str
     run: Callable[[], object]
+    every_s: float = 0.0  # 0: every round
+    wait_first: bool = False  # the first turn only once every_s has passed
 
 
 class Chores:
-    def __init__(self, chores: Sequence[Chore], failures: Counter) -> None:
+    def __init__(
+        self,
+        chores: Sequence[Chore],
+        failures: Counter,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.chores = list(chores)
         self._failures = failures
+        self._clock = clock
+        start = clock()
+        self._next = [start + c.every_s if c.wait_first else start for c in self.chores]
 
     def run(self) -> None:
-        """Every chore once, in order; raises only ``Stopping``."""
-        for chore in self.chores:
+        """Every chore that is due, once, in order; raises only ``Stopping``."""
+        now = self._clock()
+        for index, chore in enumerate(self.chores):
+            if now < self._next[index]:
+                continue
+            self._next[index] = now + chore.every_s
             try:
                 chore.run()
             except Stopping:
                 raise
+            except MetersError as exc:  # an outage: its next turn tries again
+                log.warning("chore %r: %s; trying again at its next turn", chore.name, exc)
             except Exception:
                 self._failures.labels(chore=chore.name).inc()
                 log.exception("chore %r failed; the lane goes on", chore.name)

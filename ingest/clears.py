@@ -17,9 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ingest.every import Every
 from ingest.log_burst import log_burst
-from meters.errors import MetersError
 from meters.registry import Registry
 from meters.views import SAFETY_ACTOR
 from safety.engine import SafetyEngine
@@ -32,7 +30,6 @@ class OperatorClears:
         self,
         registry: Registry,
         engine: SafetyEngine,
-        every_s: float,
         lookback_s: float,
         clock: Callable[[], int],
         owns: Callable[[str], bool] = lambda _meter_id: True,
@@ -41,20 +38,14 @@ class OperatorClears:
         self._owns = owns
         self._registry = registry
         self._engine = engine
-        self._cadence = Every(every_s)
         self._cursor_ms = clock() - int(lookback_s * 1000)
         self._settle_ms = int(settle_s * 1000)
         self._applied: dict[int, int] = {}  # alarm id -> its clear time, while re-readable
 
-    def maybe_apply(self) -> int:
-        """Poll when due; returns how many clears reached the engine."""
-        if not self._cadence.due():
-            return 0
-        try:
-            cleared = self._registry.cleared_since(self._cursor_ms - self._settle_ms)
-        except MetersError as exc:
-            log.warning("cannot read cleared alarms (%s); trying again", exc)
-            return 0
+    def apply(self) -> int:
+        """One poll (a lane chore: ingest.chores); how many clears reached the engine. A
+        registry failure (``MetersError``) leaves the cursor where it was."""
+        cleared = self._registry.cleared_since(self._cursor_ms - self._settle_ms)
         fresh = [alarm for alarm in cleared if alarm.alarm_id not in self._applied]
         if cleared:
             self._cursor_ms = max(self._cursor_ms, max(alarm.cleared_ms for alarm in cleared))

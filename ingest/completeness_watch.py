@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable
 
 from contract.decisions import Decision
-from ingest.every import Every
 from meters.overview import measure_completeness
 from meters.registry import Registry
 from meters.telemetry.base import TelemetryStore
@@ -23,22 +22,19 @@ class CompletenessWatch:
         self,
         registry: Registry,
         store: TelemetryStore,
-        every_s: float,
         window_s: float,
         min_share: float,
         clock: Callable[[], int],
     ) -> None:
         self._registry = registry
         self._store = store
-        self._cadence = Every(every_s, wait_first=True)  # a lane just started knows little
         self._window_ms = int(window_s * 1000)
         self._min_share = min_share
         self._clock = clock
 
-    def maybe_run(self) -> None:
-        self._cadence.run_when_due(
-            lambda: self.run(self._clock()), "cannot measure data completeness"
-        )
+    def run_now(self) -> list[Decision]:
+        """One measurement at the clock's time (the lane's chores decide when)."""
+        return self.run(self._clock())
 
     def run(self, now_ms: int) -> list[Decision]:
         start_ms = now_ms - self._window_ms

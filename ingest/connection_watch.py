@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 
 from contract.decisions import Decision
-from ingest.every import Every
 from meters.connections import ApplicationView, Policies
 from meters.registry import Registry
 
@@ -20,18 +19,14 @@ ALARMING = ("warning", "overdue")
 
 
 class ConnectionWatch:
-    def __init__(
-        self, registry: Registry, policies: Policies, every_s: float, clock: Callable[[], int]
-    ) -> None:
+    def __init__(self, registry: Registry, policies: Policies, clock: Callable[[], int]) -> None:
         self._registry = registry
         self._policies = policies
-        self._cadence = Every(every_s)
         self._clock = clock
 
-    def maybe_run(self) -> None:
-        self._cadence.run_when_due(
-            lambda: self.run(self._clock()), "cannot check connection time limits"
-        )
+    def run_now(self) -> list[Decision]:
+        """One check at the clock's time (the lane's chores decide when)."""
+        return self.run(self._clock())
 
     def run(self, now_ms: int) -> list[Decision]:
         """One check of every open application. The warnings already raised are read from

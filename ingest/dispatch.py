@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contract.decisions import Decision
 from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from ingest.commands import CommandPublisher
-from ingest.every import Every
 from meters.command_store import CommandStore, NewCommand
 from meters.errors import Conflict, NotFound
 from meters.registry import Registry
@@ -38,7 +37,6 @@ class CommandDispatcher:
         registry: Registry,
         publisher: CommandPublisher,
         timing: CommandTiming,
-        poll_s: float,
         clock: Callable[[], int],
         owns: Callable[[str], bool] = lambda _meter_id: True,
     ) -> None:
@@ -47,7 +45,6 @@ class CommandDispatcher:
         self._store: CommandStore = registry.commands
         self._publisher = publisher
         self._timing = timing
-        self._cadence = Every(poll_s)
         self._clock = clock
 
     def request(self, new: NewCommand, actor: Actor, now_ms: int) -> CommandView | None:
@@ -82,9 +79,9 @@ class CommandDispatcher:
             command.reason,
         )
 
-    def maybe_run(self) -> None:
-        """Poll when due; a registry failure is logged and retried at the next poll."""
-        self._cadence.run_when_due(lambda: self.run(self._clock()), "command dispatch failed")
+    def run_now(self) -> None:
+        """One poll at the clock's time (the lane's chores decide when: ingest.chores)."""
+        self.run(self._clock())
 
     def run(self, now_ms: int) -> None:
         for done in self._store.confirm_from_telemetry(now_ms, self._owns):

@@ -2,7 +2,7 @@
 commissioned on an open application completes its stage two (验收通气).
 
 Only the few meters waiting for gas-on are watched (refreshed from the registry every
-``refresh_s``), so the full reading stream costs one set lookup per message."""
+``gas_on_refresh_s``, a lane chore), so the full reading stream costs one set lookup per message."""
 
 from __future__ import annotations
 
@@ -10,23 +10,19 @@ import logging
 from collections.abc import Iterable
 
 from ingest.decode import Decoded
-from ingest.every import Every
 from meters.registry import Registry
 
 log = logging.getLogger(__name__)
 
 
 class GasOnWatcher:
-    def __init__(self, registry: Registry, refresh_s: float) -> None:
+    def __init__(self, registry: Registry) -> None:
         self._registry = registry
-        self._cadence = Every(refresh_s)
         self.awaiting: set[str] = set()
         self._first_flow: dict[str, int] = {}
 
-    def maybe_refresh(self) -> None:
-        self._cadence.run_when_due(self._refresh, "cannot read the meters awaiting gas-on")
-
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Read again which meters wait for gas-on (a chore: ingest.chores)."""
         self.awaiting = self._registry.connections.awaiting_gas_on()
 
     def observe(self, decoded: Iterable[Decoded]) -> None:

@@ -25,7 +25,6 @@ from ingest.config import IngestConfig
 from ingest.connection_watch import ConnectionWatch
 from ingest.durable import Refused
 from ingest.errors import IngestError, Stopping
-from ingest.every import Every
 from ingest.pipeline import Pipeline, RawMessage, Step, refused_letters
 from ingest.snapshots import SnapshotKeeper
 from meters.clock import wall_clock_ms
@@ -88,7 +87,6 @@ class MqttIngester:
         self._clears = OperatorClears(
             pipeline.registry,
             pipeline.engine,
-            config.clears_poll_s,
             config.clears_lookback_s,
             clock,
             self._partition.owns,
@@ -173,30 +171,29 @@ class MqttIngester:
             self._engine_ahead = False
 
     def _lane_chores(self) -> Chores:
-        pipeline = self._pipeline
+        """Every chore with its cadence from the settings, on one clock (ingest.chores)."""
+        pipeline, config = self._pipeline, self._config
         chores = [
             Chore("spool", self._drain_spool),
             Chore("sightings", self._write_sightings),
         ]
         if self._snapshots is not None:
-            chores.append(Chore("snapshots", self._snapshots.maybe_save))
-        chores.append(Chore("clears", self._clears.maybe_apply))
-        chores.append(Chore("gas-on", pipeline.gas_on.maybe_refresh))
+            snapshots = self._snapshots
+            chores.append(Chore("snapshots", snapshots.save, snapshots.every_s, wait_first=True))
+        chores.append(Chore("clears", self._clears.apply, config.clears_poll_s))
+        chores.append(Chore("gas-on", pipeline.gas_on.refresh, config.gas_on_refresh_s))
         if self._connection_watch is not None:
-            chores.append(Chore("connection watch", self._connection_watch.maybe_run))
-        if self._completeness_watch is not None:
-            chores.append(Chore("completeness", self._completeness_watch.maybe_run))
+            watch = self._connection_watch
+            chores.append(Chore("connection watch", watch.run_now, config.connection_check_s))
+        if self._completeness_watch is not None:  # a lane just started knows little
+            completeness = self._completeness_watch.run_now
+            every_s = config.completeness_check_s
+            chores.append(Chore("completeness", completeness, every_s, wait_first=True))
         if self._partition.index == 0:  # one lane expires them for the whole registry
-            expiry = Every(self._config.dead_letter_expiry_check_s)
-            chores.append(
-                Chore(
-                    "dead-letter expiry",
-                    lambda: expiry.run_when_due(
-                        self._expire_dead_letters, "cannot expire old dead letters"
-                    ),
-                )
-            )
-        chores.append(Chore("commands", pipeline.actuator.dispatch_due))
+            every_s = config.dead_letter_expiry_check_s
+            chores.append(Chore("dead-letter expiry", self._expire_dead_letters, every_s))
+        every_s = config.commands.dispatch_poll_s
+        chores.append(Chore("commands", pipeline.actuator.dispatch_due, every_s))
         return Chores(chores, pipeline.metrics.chore_failures)
 
     def _expire_dead_letters(self) -> int:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from ingest.files import fsync_dir
@@ -29,13 +27,10 @@ class SnapshotKeeper:
         path: Path,
         engine: SafetyEngine,
         every_s: float,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = path
         self.engine = engine
-        self.every_s = every_s
-        self._clock = clock
-        self._last = clock()
+        self.every_s = every_s  # the lane's chore saves at this cadence (ingest.chores)
 
     def restore(self) -> int:
         """Load the snapshot if there is one; returns how many meters it restored."""
@@ -51,14 +46,7 @@ class SnapshotKeeper:
         log.warning("safety engine state restored for %d meters from %s", restored, self.path)
         return restored
 
-    def maybe_save(self) -> bool:
-        if self._clock() - self._last < self.every_s:
-            return False
-        self.save()
-        return True
-
     def save(self) -> None:
-        self._last = self._clock()
         data = snapshot.dump(self.engine)
         temporary = self.path.with_suffix(".tmp")
         try:

@@ -36,7 +36,7 @@ def open_alarms(registry: Registry, count: int, rule: str = "offline") -> list[i
 
 
 def clears(registry: Registry, engine: CountingEngine, clock_ms: int) -> OperatorClears:
-    return OperatorClears(registry, engine, 0.0, 60.0, lambda: clock_ms, settle_s=30.0)  # type: ignore[arg-type]
+    return OperatorClears(registry, engine, 60.0, lambda: clock_ms, settle_s=30.0)  # type: ignore[arg-type]
 
 
 def test_alarms_cleared_in_one_millisecond_reach_the_engine_once(
@@ -48,7 +48,7 @@ def test_alarms_cleared_in_one_millisecond_reach_the_engine_once(
     heard = {f"C{i}": NOW + 500 for i in range(40)}
     assert len(registry.clear_offline_heard_again(heard, NOW + 1_000)) == 40
     caplog.set_level(logging.INFO, "ingest.clears")
-    applied = [poller.maybe_apply() for _ in range(5)]
+    applied = [poller.apply() for _ in range(5)]
     assert applied == [40, 0, 0, 0, 0]
     assert sorted(engine.cleared) == sorted((f"C{i}", "offline") for i in range(40))
     lines = [r.getMessage() for r in caplog.records]  # 20 of their own, then a summary
@@ -58,7 +58,7 @@ def test_alarms_cleared_in_one_millisecond_reach_the_engine_once(
     )
     assert not any("operator" in line for line in lines)
     registry.clear_alarm(open_alarms(registry, 1, "tamper")[0], OTTO, "checked", NOW + 1_000)
-    assert poller.maybe_apply() == 1
+    assert poller.apply() == 1
     assert "cleared by otto" in caplog.records[-1].getMessage()
 
 
@@ -67,8 +67,8 @@ def test_a_clear_committed_late_with_an_earlier_time_is_not_missed(registry: Reg
     engine = CountingEngine()
     poller = clears(registry, engine, NOW)
     registry.clear_alarm(first, OTTO, "checked", NOW + 10_000)
-    assert poller.maybe_apply() == 1
+    assert poller.apply() == 1
     registry.clear_alarm(late, OTTO, "checked", NOW + 9_000)  # its clock was behind
-    assert poller.maybe_apply() == 1
+    assert poller.apply() == 1
     assert engine.cleared == [("C0", "tamper"), ("C1", "tamper")]
-    assert poller.maybe_apply() == 0
+    assert poller.apply() == 0

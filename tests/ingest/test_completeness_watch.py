@@ -23,7 +23,7 @@ def test_a_meter_below_the_share_gets_one_alarm_with_its_figures(
     store = SqliteTelemetryStore(tmp_path / "t.db")
     store.write([Reading("OK", T0 + h * HOUR, 1.0 + h) for h in range(24)])
     store.write([Reading("GAP", T0 + h * HOUR, 1.0 + h) for h in range(0, 24, 3)])
-    watch = CompletenessWatch(registry, store, 3600, 86_400, 0.9, lambda: T0 + 24 * HOUR)
+    watch = CompletenessWatch(registry, store, 86_400, 0.9, lambda: T0 + 24 * HOUR)
     (decision,) = watch.run(T0 + 24 * HOUR)
     assert decision.meter_id == "GAP" and decision.rule == "low_completeness"
     assert (decision.detail["expected"], decision.detail["received"]) == (24, 8)

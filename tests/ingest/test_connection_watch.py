@@ -18,7 +18,7 @@ def test_warning_then_overdue_each_raise_one_alarm(tmp_path: Path) -> None:
     registry = sqlite_registry(tmp_path)
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, Actor("otto", "operator", "t"), T0)
-    watch = ConnectionWatch(registry, Policies(WorkCalendar()), 60, lambda: T0)
+    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)
     assert watch.run(T0 + DAY) == []
     (warning,) = watch.run(T0 + int(2.5 * DAY))
     assert (warning.meter_id, warning.rule, warning.detail["used_days"]) == (
@@ -38,14 +38,14 @@ def test_a_restart_neither_repeats_nor_forgets_a_raised_warning(tmp_path: Path) 
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, Actor("otto", "operator", "t"), T0)
     policies = Policies(WorkCalendar())
-    assert len(ConnectionWatch(registry, policies, 60, lambda: T0).run(T0 + int(2.5 * DAY))) == 1
+    assert len(ConnectionWatch(registry, policies, lambda: T0).run(T0 + int(2.5 * DAY))) == 1
     (alarm,) = registry.list_alarms(meter_id=application.number)
     registry.clear_alarm(alarm.id, Actor("otto", "operator", "t"), "customer called", T0 + DAY)
-    restarted = ConnectionWatch(registry, policies, 60, lambda: T0)  # a new process
+    restarted = ConnectionWatch(registry, policies, lambda: T0)  # a new process
     assert restarted.run(T0 + int(2.6 * DAY)) == []  # not raised again after the restart
     (overdue,) = restarted.run(T0 + 3 * DAY)
     assert overdue.rule == "connection_overdue"
-    assert ConnectionWatch(registry, policies, 60, lambda: T0).run(T0 + 4 * DAY) == []
+    assert ConnectionWatch(registry, policies, lambda: T0).run(T0 + 4 * DAY) == []
 
 
 def test_an_application_under_a_policy_no_longer_configured_is_flagged_not_fatal(
@@ -57,7 +57,7 @@ def test_an_application_under_a_policy_no_longer_configured_is_flagged_not_fatal
     kept = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     orphan = registry.connections.create(gone, actor, T0)
     checked = registry.connections.create(kept, actor, T0)
-    watch = ConnectionWatch(registry, Policies(WorkCalendar()), 60, lambda: T0)  # no shenzhen
+    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)  # no shenzhen
     decisions = watch.run(T0 + 3 * DAY)
     assert sorted((d.meter_id, d.rule) for d in decisions) == sorted(
         [(orphan.number, "connection_policy_unknown"), (checked.number, "connection_overdue")]

@@ -71,7 +71,7 @@ def test_a_crowd_waiting_for_telemetry_does_not_hold_back_an_operators_close(
     )  # through the API: queued in the registry for the ingester's dispatcher
     assert created
     recorder = Recorder()
-    dispatcher = CommandDispatcher(registry, recorder, CommandTiming(), 1.0, lambda: T0 + 10)
+    dispatcher = CommandDispatcher(registry, recorder, CommandTiming(), lambda: T0 + 10)
     dispatcher.run(T0 + 10)
     assert [c.command_id for c in recorder.published] == [queued.id]
     assert registry.commands.get(queued.id).state == "sent"
@@ -99,7 +99,7 @@ def test_a_close_the_transport_refused_is_sent_again_at_the_next_poll(
     waited its whole retry interval. Now it stays queued and the next poll sends it."""
     registry.provision([MeterProfile("M1")], T0)
     transport = Refusing(refusals=1)
-    dispatcher = CommandDispatcher(registry, transport, CommandTiming(), 1.0, lambda: T0)
+    dispatcher = CommandDispatcher(registry, transport, CommandTiming(), lambda: T0)
     view = dispatcher.request(NewCommand("M1", "close", "leak", "safety"), OTTO, T0)
     assert view is not None and transport.published == []
     assert registry.commands.get(view.id).state == "queued"

@@ -18,7 +18,7 @@ from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
-from ingest.chores import Chore
+from ingest.chores import Chore, Chores
 from ingest.service import MqttIngester
 from ingest.supervisor import PartitionSupervisor
 from meters.partition import Partition
@@ -109,7 +109,9 @@ def test_every_chore_failing_is_counted_and_detection_goes_on(
 
         return Chore(name, boom)
 
-    ingester._chores.chores = [failing(name) for name in names]
+    # every chore failing at every round (due at once: no cadence, no first wait)
+    counter = ingester._pipeline.metrics.chore_failures
+    ingester._chores = Chores([failing(name) for name in names], counter)
     ingester.start()
     assert ingester.wait_connected(10)
     try:

@@ -58,7 +58,7 @@ def pipeline_on(registry: Registry, folder: Path) -> tuple[Pipeline, CollectorRe
         DecodeLimits(),
         ingest_metrics,
         SightingsBuffer(60),
-        GasOnWatcher(registry, 60),
+        GasOnWatcher(registry),
     )
     return pipeline, metrics
 
