@@ -17,7 +17,8 @@ from fastapi import Depends, HTTPException, Request, Response
 from api.deps import get_context
 from api.errors import InvalidToken
 from api.tokens import IssuedToken
-from meters.accounts import Role, UserView, role_at_least
+from contract.roles import Role, role_at_least
+from meters.accounts import UserView
 from meters.errors import NotFound
 from meters.views import Actor
 

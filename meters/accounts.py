@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contract.roles import ROLES as ROLES
+from contract.roles import Role as Role
+from contract.roles import role_at_least as role_at_least
 from meters.db import Transactions, fetch
 from meters.errors import Conflict, MetersError
 from meters.models import User
 
-Role = Literal["viewer", "operator", "supervisor", "admin"]
-ROLES: tuple[Role, ...] = get_args(Role)
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")  # fullmatch: no trailing newline
 MIN_PASSWORD_LENGTH = 10
 
@@ -31,10 +31,6 @@ _hasher = PasswordHasher()
 
 class AccountError(MetersError):
     """A username, password or role is not acceptable."""
-
-
-def role_at_least(role: str, minimum: Role) -> bool:
-    return role in ROLES and ROLES.index(role) >= ROLES.index(minimum)
 
 
 def check_new_password(password: str) -> None:

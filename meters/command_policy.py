@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from meters.accounts import role_at_least
+from contract.roles import role_at_least
 from meters.closures import closures_text
 
 REMOTELY_OPENABLE = frozenset({"billing", "maintenance"})

@@ -12,6 +12,7 @@ from typing import Literal
 from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from contract.alarms import ALARM_OPEN_STATES
 from contract.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
 from contract.protocol import Command as WireCommand
 from contract.protocol import CommandReply
@@ -21,7 +22,7 @@ from meters.closures import closures_text
 from meters.command_policy import OpenFacts, open_refusal
 from meters.db import Transactions, fetch
 from meters.errors import Conflict, NotFound
-from meters.models import ALARM_OPEN_STATES, Alarm, Command, Meter
+from meters.models import Alarm, Command, Meter
 from meters.views import Actor, CommandView
 
 ReplyOutcome = Literal["applied", "ignored", "unknown_command", "bad_signature"]

@@ -67,9 +67,6 @@ class Meter(Base):
     mqtt_revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
-ALARM_OPEN_STATES = ("active", "acknowledged")  # an alarm still open: not cleared
-
-
 class Alarm(Base):
     """One alarm per (meter, rule) episode: repeats while it is open only update it."""
 

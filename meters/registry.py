@@ -27,10 +27,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from contract.alarms import ALARM_OPEN_STATES, AlarmAction, AlarmRefused, after
 from contract.decisions import Decision
 from contract.events import MeterEvent
 from contract.profiles import MeterProfile
-from meters.accounts import Accounts, role_at_least
+from contract.roles import role_at_least
+from meters.accounts import Accounts
 from meters.attempt_limits import AttemptLimits
 from meters.audit import add_audit, add_audits, audit_row
 from meters.command_store import CommandStore, ensure_key, meter_of
@@ -40,7 +42,6 @@ from meters.db import Transactions, fetch
 from meters.errors import Conflict
 from meters.leases import LeaseStore
 from meters.models import (
-    ALARM_OPEN_STATES,
     VALVE_RANK,
     Alarm,
     AuditEntry,
@@ -288,6 +289,15 @@ def _append_note(notes: str, actor: Actor, text: str, now_ms: int) -> str:
     return f"{notes}\n{line}" if notes else line
 
 
+def _after(alarm: Alarm, action: AlarmAction) -> str:
+    """The alarm's state after an operator's action (contract.alarms); a refusal is a
+    Conflict naming the alarm."""
+    try:
+        return after(alarm.state, action)
+    except AlarmRefused as exc:
+        raise Conflict(f"alarm {alarm.id} {exc}") from exc
+
+
 class Registry:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -495,9 +505,7 @@ class Registry:
         transaction. Acknowledging an acknowledged alarm again only adds the note."""
 
         def acknowledge(alarm: Alarm) -> None:
-            if alarm.state == "cleared":
-                raise Conflict(f"alarm {alarm_id} is cleared; there is nothing to acknowledge")
-            if alarm.state == "active":
+            if _after(alarm, "acknowledge") != alarm.state:  # active: now acknowledged
                 alarm.state = "acknowledged"
                 alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
 
@@ -508,8 +516,7 @@ class Registry:
         transaction. The ingester then lets the rule fire again for the meter."""
 
         def clear(alarm: Alarm) -> None:
-            if alarm.state == "cleared":
-                raise Conflict(f"alarm {alarm_id} is already cleared")
+            _after(alarm, "clear")
             _mark_cleared(alarm, actor, now_ms)
 
         return self._change_alarm(alarm_id, actor, "alarm.clear", reason, now_ms, clear)
@@ -580,8 +587,7 @@ class Registry:
             raise Conflict(f"{assignee} cannot take alarms (disabled, or not an operator)")
 
         def assign(alarm: Alarm) -> None:
-            if alarm.state == "cleared":
-                raise Conflict(f"alarm {alarm_id} is cleared; there is nothing to assign")
+            _after(alarm, "assign")
             alarm.assigned_to, alarm.assigned_ms = assignee, now_ms
 
         text = f"assigned to {assignee}" + (f": {note}" if note else "")

@@ -9,7 +9,7 @@ from api.auth import Operator, Supervisor
 from api.deps import RegistryDep
 from api.params import Limit, Offset
 from api.schemas import UserOut
-from meters.accounts import role_at_least
+from contract.roles import role_at_least
 from meters.views import AuditView
 
 router = APIRouter(tags=["audit"])

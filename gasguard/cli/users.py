@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 
+from contract.roles import ROLES
 from gasguard.errors import GasguardError
 from gasguard.settings import Settings
-from meters.accounts import ROLES
 
 
 def _read_password(args: argparse.Namespace) -> str:
