@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeGuard
 
 from contract.errors import ProtocolError
 from contract.json_text import parse_json
-from contract.readings import Reading
+from contract.readings import MEASURED, Reading
 
 TOPIC_PREFIX = "gas/v1/meters"
 # Checked with fullmatch only: re's "$" also matches before a final newline ("M1\n").
@@ -66,11 +66,11 @@ def parse_topic(name: str) -> ParsedTopic:
 
 def reading_to_json(reading: Reading) -> dict[str, Any]:
     """The wire form of a reading (epoch-millisecond ``ts``); absent fields are left out."""
-    body: dict[str, Any] = {"ts": reading.ts_ms, "volume_m3": reading.volume_m3}
-    for key in ("flow_m3h", "pressure_kpa", "temperature_c", "battery_pct", "valve"):
-        value = getattr(reading, key)
-        if value is not None:
-            body[key] = value
+    body: dict[str, Any] = {}
+    for field in MEASURED:  # the field table, in its order
+        value = getattr(reading, field.name)
+        if value is not None or field.required:
+            body[field.wire] = value
     return body
 
 
