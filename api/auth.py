@@ -85,6 +85,14 @@ def session_of(request: Request) -> Session:
     return Session(user, from_cookie, expires_ms)
 
 
+def session_or_none(request: Request) -> Session | None:
+    """The caller's valid session, or None where ``session_of`` would answer 401."""
+    try:
+        return session_of(request)
+    except HTTPException:
+        return None
+
+
 def current_actor(request: Request, response: Response) -> Actor:
     """The signed-in, enabled operator; a dashboard session cookie past half its life is
     renewed, so an operator at work stays signed in and an idle screen does not."""

@@ -13,29 +13,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contract.errors import ProtocolError
 from contract.events import EVENT_NAMES, MeterEvent
 from contract.json_text import parse_json
 from contract.protocol import CommandReply, parse_reply, parse_topic
 from contract.readings import (
     BOUNDED,
-    NUMBER_FIELDS,
     READING_FIELDS,
     VALVE_STATES,
     Reading,
     new_reading,
 )
 from ingest.config import DecodeLimits
-from meters.errors import ProtocolError
 
-# from the field table: the number fields a reading must carry, and each bound, in order
+# from the field table: the payload keys of the number fields (in order), the ones a
+# reading must carry, and each bound
+NUMBER_KEYS = tuple(f.wire for f in READING_FIELDS if f.kind == "number")
 REQUIRED_NUMBERS = tuple(f.wire for f in READING_FIELDS if f.kind == "number" and f.required)
 AT_LEAST = tuple(
-    (NUMBER_FIELDS.index(f.name), f.wire, f.minimum)
+    (NUMBER_KEYS.index(f.wire), f.wire, f.minimum)
     for f in BOUNDED
     if f.kind == "number" and f.minimum is not None and f.maximum is None
 )
 WITHIN = tuple(
-    (NUMBER_FIELDS.index(f.name), f.wire, f.minimum, f.maximum)
+    (NUMBER_KEYS.index(f.wire), f.wire, f.minimum, f.maximum)
     for f in BOUNDED
     if f.kind == "number" and f.minimum is not None and f.maximum is not None
 )
@@ -230,10 +231,10 @@ def parse_event(meter_id: str, body: dict[str, Any], window: tuple[int, int] | N
 
 
 def _numbers(item: dict[str, Any]) -> list[float | None]:
-    """The ``NUMBER_FIELDS`` of ``item`` in order, as floats, None where absent (one loop:
+    """The ``NUMBER_KEYS`` of ``item`` in order, as floats, None where absent (one loop:
     the hot path)."""
     numbers: list[float | None] = []
-    for key in NUMBER_FIELDS:
+    for key in NUMBER_KEYS:
         value: Any = item.get(key)
         kind = type(value)  # exact types: bool (an int subclass) is not a number here
         if kind is float:

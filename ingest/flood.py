@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from contract.decisions import Decision
+from contract.errors import ProtocolError
 from contract.protocol import parse_topic
-from meters.errors import ProtocolError
 from meters.views import NewDeadLetter
 
 NO_METER = "(no meter)"

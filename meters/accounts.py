@@ -16,9 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contract.roles import ROLES as ROLES
-from contract.roles import Role as Role
-from contract.roles import role_at_least as role_at_least
+from contract.roles import ROLES
 from meters.db import Transactions, fetch
 from meters.errors import Conflict, MetersError
 from meters.models import User

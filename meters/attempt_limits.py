@@ -70,6 +70,20 @@ POLICIES: dict[str, LimitPolicy] = {
 EXPIRE_EVERY_MS = 60_000
 
 
+def account_key(username: str) -> str:
+    return f"user:{username}"
+
+
+def sign_in_keys(username: str, address: str) -> list[str]:
+    """The counters one sign-in attempt counts on: its account and its address."""
+    return [account_key(username), f"addr:{address}"]
+
+
+def lookup_keys(address: str, number: str) -> list[str]:
+    """The counters one public lookup counts on: its address and the application."""
+    return [f"lookup-addr:{address}", f"lookup-app:{number}"]
+
+
 class AttemptLimits:
     def __init__(
         self, transactions: Transactions, policies: dict[str, LimitPolicy] | None = None

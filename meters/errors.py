@@ -1,7 +1,6 @@
 """Exception tree of the meters package. Library errors are translated at the boundary."""
 
 from contract.errors import GasguardError
-from contract.errors import ProtocolError as ProtocolError  # its home: the contract
 
 
 class MetersError(GasguardError):

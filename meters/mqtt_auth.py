@@ -20,8 +20,8 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from contract.errors import ProtocolError
 from contract.protocol import TOPIC_PREFIX, is_meter_id
-from meters.errors import ProtocolError
 
 PBKDF2_ITERATIONS = 101  # Mosquitto 2.0's own default for its $7$ (PBKDF2-SHA512) hashes
 SALT_BYTES = 12

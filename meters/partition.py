@@ -11,8 +11,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from contract.errors import ProtocolError
 from contract.protocol import TOPIC_PREFIX
-from meters.errors import ProtocolError
 
 _TOPIC_HEAD = TOPIC_PREFIX + "/"
 

@@ -33,7 +33,7 @@ from contract.events import MeterEvent
 from contract.profiles import MeterProfile
 from contract.roles import role_at_least
 from meters.accounts import Accounts
-from meters.attempt_limits import AttemptLimits
+from meters.attempt_limits import AttemptLimits, account_key
 from meters.audit import add_audit, add_audits, audit_row
 from meters.command_store import CommandStore, ensure_key, meter_of
 from meters.completeness import MeterExpectation
@@ -505,8 +505,9 @@ class Registry:
         transaction. Acknowledging an acknowledged alarm again only adds the note."""
 
         def acknowledge(alarm: Alarm) -> None:
-            if _after(alarm, "acknowledge") != alarm.state:  # active: now acknowledged
-                alarm.state = "acknowledged"
+            state = _after(alarm, "acknowledge")
+            if state != alarm.state:  # it was active: who acknowledged it, and when
+                alarm.state = state
                 alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
 
         return self._change_alarm(alarm_id, actor, "alarm.acknowledge", note, now_ms, acknowledge)
@@ -774,6 +775,17 @@ class Registry:
                 for e in events
             )
         )
+
+    def sign_out_account(self, username: str, actor: Actor, now_ms: int) -> None:
+        """Every session of the account ends now (an admin's order), audited."""
+        self.accounts.sign_out_everywhere(username)  # NotFound for an unknown account
+        self.audit(actor, "user.sign_out_everywhere", f"user:{username}", "", {}, now_ms)
+
+    def unlock_account(self, username: str, actor: Actor, now_ms: int) -> None:
+        """An account locked out by failed sign-ins may try again now, audited."""
+        self.accounts.get(username)  # NotFound for an unknown account
+        self.attempt_limits.clear(account_key(username))
+        self.audit(actor, "user.unlock", f"user:{username}", "", {}, now_ms)
 
     def audit(
         self,

@@ -19,11 +19,11 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 
+from contract.errors import ProtocolError
 from contract.events import MeterEvent
 from contract.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from contract.readings import Reading
 from meters.clock import wall_clock_ms
-from meters.errors import ProtocolError
 from simulators.fleet import FleetPlan
 from simulators.meter import SimMeter
 from simulators.schedule import ReportSchedule

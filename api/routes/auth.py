@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.auth import COOKIE, Viewer, client_address, session_of, set_session_cookie
+from api.auth import COOKIE, Viewer, client_address, session_or_none, set_session_cookie
 from api.deps import ContextDep
 from api.errors import too_many
 from api.schemas import TokenOut, UserOut
+from meters.attempt_limits import account_key, sign_in_keys
 from meters.views import Actor
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -30,7 +31,7 @@ def sign_in(
     now_ms = context.clock()
     source = client_address(request)
     name = form.username[:64]
-    keys = [f"user:{name}", f"addr:{source}"]
+    keys = sign_in_keys(name, source)
     limits = context.registry.attempt_limits
     wait_ms = limits.wait_ms(keys, now_ms)
     # locked: no password is checked, no audit row per try
@@ -52,7 +53,7 @@ def sign_in(
         raise HTTPException(
             401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )
-    limits.clear(f"user:{user.username}")
+    limits.clear(account_key(user.username))
     issued = context.tokens.issue(user.username, user.token_version)
     actor = Actor(user.username, user.role, source)
     context.registry.audit(actor, "auth.sign_in", f"user:{user.username}", "", {}, now_ms)
@@ -70,10 +71,7 @@ def sign_in(
 def sign_out(request: Request, response: Response, context: ContextDep) -> Response:
     """End the caller's sessions (every token of the account, at once: a per-account
     token version), audited; without a valid session only the cookie goes."""
-    try:
-        session = session_of(request)
-    except HTTPException:
-        session = None
+    session = session_or_none(request)
     if session is not None:
         user = session.user
         context.registry.accounts.sign_out_everywhere(user.username)

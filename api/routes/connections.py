@@ -21,6 +21,7 @@ from api.schemas import (
     PublicProgress,
     ReasonIn,
 )
+from meters.attempt_limits import lookup_keys
 from meters.connections import ApplicationView, NewApplication
 from meters.indicators import IndicatorRow, indicator_rows, to_csv
 from meters.query_codes import LOOSE_PATTERN
@@ -149,14 +150,14 @@ def public_progress(
     application number (meters.attempt_limits, kept in the registry): a lock answers 429
     with Retry-After. Shows the stage and the time, nothing personal."""
     now_ms = context.clock()
-    keys = [f"lookup-addr:{client_address(request)}", f"lookup-app:{number}"]
+    keys = lookup_keys(client_address(request), number)
     limits = context.registry.attempt_limits
     too_many(limits.wait_ms(keys, now_ms), "too many failed lookups")
     view = context.registry.connections.lookup(number, code)
     if view is None:
         limits.failed(keys, now_ms)
         raise HTTPException(404, detail="no application with that number and query code")
-    status = context.policies.status(view, context.clock())
+    status = context.policies.status(view, now_ms)
     stage = "done" if view.gas_on_ms else ("gas_on" if view.surveyed_ms else "application")
     return PublicProgress(
         number=view.number,

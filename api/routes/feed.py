@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Viewer, session_of
+from api.auth import Viewer, session_or_none
 from api.context import ApiContext
 from api.deps import ContextDep
 from api.params import MAX_MS
@@ -57,7 +57,7 @@ async def _changes(context: ApiContext, cursor: FeedCursor, request: Request) ->
     yield "retry: 2000\n\n"
     quiet_s = 0.0
     while not await request.is_disconnected():
-        if not await run_in_threadpool(_still_signed_in, request):
+        if await run_in_threadpool(session_or_none, request) is None:
             yield "event: signed_out\ndata: {}\n\n"
             return  # the session ended (expired, signed out, disabled): the feed closes
         since = cursor.since_ms
@@ -76,14 +76,6 @@ async def _changes(context: ApiContext, cursor: FeedCursor, request: Request) ->
             quiet_s = 0.0
             yield ": keep-alive\n\n"
         await asyncio.sleep(context.feed_poll_s)
-
-
-def _still_signed_in(request: Request) -> bool:
-    try:
-        session_of(request)
-    except HTTPException:
-        return False
-    return True
 
 
 @router.get("/feed", response_class=StreamingResponse)

@@ -19,15 +19,11 @@ Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
 @router.post("/{username}/sign-out", status_code=status.HTTP_204_NO_CONTENT)
 def sign_out_everywhere(username: Username, admin: Admin, context: ContextDep) -> None:
     """Revoke every token of the account now; its open live feeds close. Audited."""
-    context.registry.accounts.sign_out_everywhere(username)  # 404 for an unknown account
-    target = f"user:{username}"
-    context.registry.audit(admin, "user.sign_out_everywhere", target, "", {}, context.clock())
+    context.registry.sign_out_account(username, admin, context.clock())  # 404 when unknown
 
 
 @router.post("/{username}/unlock", status_code=status.HTTP_204_NO_CONTENT)
 def unlock(username: Username, admin: Admin, context: ContextDep) -> None:
     """Let a locked-out account try to sign in again now (its failures are forgotten).
     Audited."""
-    context.registry.accounts.get(username)  # 404 for an unknown account
-    context.registry.attempt_limits.clear(f"user:{username}")
-    context.registry.audit(admin, "user.unlock", f"user:{username}", "", {}, context.clock())
+    context.registry.unlock_account(username, admin, context.clock())  # 404 when unknown

@@ -48,14 +48,10 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
         registry.audit(console, "user.password", f"user:{args.username}", "", {}, now_ms)
         print(f"password of {args.username} changed")
     elif command == "unlock":
-        accounts.get(args.username)
-        registry.attempt_limits.clear(f"user:{args.username}")
-        registry.audit(console, "user.unlock", f"user:{args.username}", "", {}, now_ms)
+        registry.unlock_account(args.username, console, now_ms)
         print(f"{args.username} may sign in again")
     elif command == "sign-out":
-        accounts.sign_out_everywhere(args.username)
-        target = f"user:{args.username}"
-        registry.audit(console, "user.sign_out_everywhere", target, "", {}, now_ms)
+        registry.sign_out_account(args.username, console, now_ms)
         print(f"every session of {args.username} ended")
     else:
         disabled = command == "disable"

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from contract.readings import NUMBER_FIELDS, Reading
+from contract.readings import Reading
 
-NUMERIC_FIELDS = NUMBER_FIELDS  # from the field table (contract.readings)
 MEASUREMENT = "gas_reading"
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contract.errors import ProtocolError
 from contract.protocol import (
     Command,
     CommandReply,
@@ -16,7 +17,6 @@ from contract.protocol import (
     subscription,
     topic,
 )
-from meters.errors import ProtocolError
 
 VALID_ID = re.compile(r"\A[A-Za-z0-9_-]{1,32}\Z")
 

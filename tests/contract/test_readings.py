@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from pathlib import Path
 
 from api.schemas import ReadingOut
 from contract.protocol import reading_to_json
@@ -41,11 +42,18 @@ def test_new_reading_sets_every_field_of_the_table() -> None:
     assert new_reading(*values) == Reading(*values) == reading_from(by_name)
 
 
-def test_stores_wire_form_and_api_follow_the_table() -> None:
-    assert sqlite.COLUMNS == FIELD_NAMES
-    assert influx.COLUMNS[1:] == tuple(f.name for f in MEASURED if f.kind != "time")
-    assert tuple(lineprotocol.NUMERIC_FIELDS) == NUMBER_FIELDS
-    assert decode.NUMBER_FIELDS == NUMBER_FIELDS
+def test_stores_wire_form_and_api_follow_the_table(tmp_path: Path) -> None:
+    store = sqlite.SqliteTelemetryStore(tmp_path / "t.sqlite3")
+    try:
+        columns = [row[1] for row in store._db.execute("PRAGMA table_info(gas_reading)")]
+    finally:
+        store.close()
+    assert tuple(columns) == FIELD_NAMES  # the SQLite schema is made from the table
+    row = [5, 1.0, 0.5, 2.0, 20.0, 90.0, "open"]  # an InfluxDB SELECT: time, then measured
+    assert influx._reading("M1", row) == Reading("M1", 5, 1.0, 0.5, 2.0, 20.0, 90.0, "open")
+    point = lineprotocol.encode_point(Reading("M1", 5, 1.0, 0.5, 2.0, 20.0, 90.0, "open"))
+    fields = [pair.split("=")[0] for pair in point.split(" ")[1].split(",")]
+    assert fields == [*NUMBER_FIELDS, "valve"]  # every field of the table reaches InfluxDB
     full = Reading("M1", 5, 1.0, 0.5, 2.0, 20.0, 90.0, "open")
     assert list(reading_to_json(full)) == [f.wire for f in MEASURED]
     assert list(reading_to_json(Reading("M1", 5, 1.0))) == ["ts", "volume_m3"]  # required only

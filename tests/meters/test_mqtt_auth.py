@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from meters.errors import ProtocolError
+from contract.errors import ProtocolError
 from meters.mqtt_auth import (
     INGEST_ACCOUNT,
     Credential,

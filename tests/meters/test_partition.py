@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meters.errors import ProtocolError
+from contract.errors import ProtocolError
 from meters.partition import Partition
 
 METER_IDS = st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True)
