@@ -26,7 +26,7 @@ from gasguard.replay import replay
 from safety.batch import BatchBuilder, reading_row
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
-from safety.layout import STATE
+from safety.rulebook import STATE
 
 T0 = 1_790_000_000_000
 

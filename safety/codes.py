@@ -1,45 +1,12 @@
-"""Small integer codes for the compiled core: rules, actions, valve states, events.
+"""Small integer codes for the compiled core: actions, valve states, events, categories.
 
 The kernel works on numbers only; these tables translate at the edge (``safety.engine``).
+Rule codes are each rule module's own (``safety.rulebook.RULE_CODE``).
 """
 
 from __future__ import annotations
 
 from contract.events import EVENT_NAMES
-
-RULE_IDS = (
-    "over_flow",
-    "micro_flow",
-    "leak_detector",
-    "sudden_increase",
-    "prolonged_use",
-    "no_flow_gap",
-    "pressure_low",
-    "pressure_high",
-    "flow_while_closed",
-    "seismic",
-    "tamper",
-    "low_battery",
-    "offline",
-    "reopen_flow",
-)
-RULE_CODE = {rule: code for code, rule in enumerate(RULE_IDS)}
-
-# rule codes as plain module constants: the compiled functions read them as literals
-OVER_FLOW = 0
-MICRO_FLOW = 1
-LEAK_DETECTOR = 2
-SUDDEN_INCREASE = 3
-PROLONGED_USE = 4
-NO_FLOW_GAP = 5
-PRESSURE_LOW = 6
-PRESSURE_HIGH = 7
-FLOW_WHILE_CLOSED = 8
-SEISMIC = 9
-TAMPER = 10
-LOW_BATTERY = 11
-OFFLINE = 12
-REOPEN_FLOW = 13
 
 ACTIONS = ("alarm", "shutoff")
 ACTION_CODE = {action: code for code, action in enumerate(ACTIONS)}

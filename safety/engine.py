@@ -2,8 +2,8 @@
 inputs' event time and the fleet watermark.
 
 The rules run compiled (``safety.kernel``) over the fleet's packed state
-(``safety.layout``); this class is the edge: meter ids to slots, profiles to codes,
-decision rows to ``Decision`` values.
+(``safety.rulebook.STATE``); this class is the edge: meter ids to slots, profiles to
+codes, decision rows to ``Decision`` values.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from contract.profiles import DEFAULT_MODEL, MeterProfile
 from contract.readings import Reading
 from safety import jit, kernel
 from safety.batch import Batch, from_items
-from safety.codes import ACTIONS, CATEGORIES, CATEGORY_CODE, RULE_CODE, RULE_IDS
+from safety.codes import ACTIONS, CATEGORIES, CATEGORY_CODE
 from safety.config import RulesConfig
-from safety.details import DETAILS
 from safety.index import MeterIndex, encode
-from safety.layout import NO_TS, blank
-from safety.params import compile_params, model_table
+from safety.layout import NO_TS
+from safety.models import model_table
+from safety.params import compile_params
+from safety.rulebook import RULE_CODE, RULES, blank_states
 from safety.watermark import FleetWatermark
 
 
@@ -31,14 +32,14 @@ class SafetyEngine:
     def __init__(
         self, config: RulesConfig | None = None, profiles: Mapping[str, MeterProfile] | None = None
     ) -> None:
-        jit.ensure_cache()  # before the first compile
+        jit.build()  # before the first compile
         self.config = config or RulesConfig()
         self.params = compile_params(self.config)
         self.index = MeterIndex()
         self.models: list[str] = [DEFAULT_MODEL]
         self._model_codes = {DEFAULT_MODEL: 0}
-        self._model_limits = model_table(self.config, self.models)
-        self.states = blank(self.index.capacity)
+        self._model_limits = model_table(self.config.models, self.models)
+        self.states = blank_states(self.index.capacity)
         self.watermark = FleetWatermark(self.params.quorum)
         if profiles:
             self.reserve(len(profiles))
@@ -60,7 +61,7 @@ class SafetyEngine:
     def _fit_states(self) -> None:
         capacity = self.index.capacity
         if self.states.shape[0] < capacity:
-            grown = blank(capacity)
+            grown = blank_states(capacity)
             grown[: self.states.shape[0]] = self.states
             self.states = grown
 
@@ -69,7 +70,7 @@ class SafetyEngine:
         if code is None:
             code = self._model_codes[model] = len(self.models)
             self.models.append(model)
-            self._model_limits = model_table(self.config, self.models)
+            self._model_limits = model_table(self.config.models, self.models)
         return code
 
     def set_profile(self, profile: MeterProfile) -> None:
@@ -112,7 +113,8 @@ class SafetyEngine:
         code = RULE_CODE.get(rule)
         slot = self.index.find(meter_id)
         if code is not None and slot is not None:
-            self.states[slot]["open_rules"] &= ~(1 << code) & 0xFFFF
+            every_bit = np.iinfo(self.states.dtype["open_rules"]).max
+            self.states[slot]["open_rules"] &= every_bit ^ (1 << code)
 
     @property
     def meters(self) -> int:
@@ -159,13 +161,14 @@ class SafetyEngine:
 
     def _decision(self, row: np.void) -> Decision:
         slot = int(row["slot"])
-        rule = RULE_IDS[int(row["rule"])]
+        rule = RULES[int(row["rule"])]
         category = CATEGORIES[int(self.states[slot]["category"])]
-        detail = DETAILS[rule]([float(v) for v in row["x"]], self.config, category)
+        numbers = [float(v) for v in row["x"][: rule.numbers]]
+        detail = rule.detail(numbers, self.config.section(rule.section), category)
         return Decision(
             ts_ms=int(row["ts"]),
             meter_id=self.index.meter_id(slot),
-            rule=rule,
+            rule=rule.id,
             action=ACTIONS[int(row["action"])],  # type: ignore[arg-type]
             detail=detail,
         )

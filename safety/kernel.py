@@ -3,96 +3,41 @@
 Pure: numbers in (the batch's columns, the fleet's packed state, the parameters), decision
 rows out. ``safety.engine`` translates at the edge.
 
-Data-quality guards run before any rule sees a reading: a reading older than or as old as
-the newest one accepted (out of order, duplicate) is ignored; a register that went
-backwards (meter replaced, counter reset) or a gap longer than ``max_gap_intervals`` report
-intervals restarts the meter's episodes; a reading far ahead of the fleet is held back
-until a few agree (its clock really moved).
+For each reading, after the data-quality guards (``safety.quality``): a reading that
+continues the meter's baseline goes through every rule module's ``step``, in the order of
+``safety/rules/__init__.py``; one that starts a new baseline (the first, after a register
+reset or a long gap) makes every module forget its running episodes
+(``on_new_baseline``) and goes only through the steps that need no previous reading. An
+event goes through every ``on_event``. After any message the offline rule, a rule of the
+fleet, hears the meter and may find others silent (``rules/offline.py``).
+
+The tuples of steps are run with ``literal_unroll``: numba compiles one direct call per
+step, as if each were written out here.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import literal_unroll
 
-from safety.codes import (
-    EV_VALVE_OPENED,
-    FLOW_WHILE_CLOSED,
-    ITEM_READING,
-    LOW_BATTERY,
-    NO_FLOW_GAP,
-    OFFLINE,
-    OVER_FLOW,
-    PRESSURE_LOW,
-    PROLONGED_USE,
-    REOPEN_FLOW,
-    SUDDEN_INCREASE,
-    VALVE_NONE,
-)
+from safety.codes import ITEM_READING, VALVE_NONE
 from safety.jit import compiled
-from safety.layout import CANDIDATE, DECISION, MAX_BANDS, NO_TS, Record
-from safety.params import CLOCK_SHIFT_READINGS, MAX_AHEAD_MS, MAX_GAP_INTERVALS, Tables
-from safety.rules import (
-    event_rules,
-    flow_while_closed,
-    low_battery,
-    micro_flow,
-    no_flow_gap,
-    offline,
-    over_flow,
-    pressure,
-    prolonged_use,
-    reopen_watch,
-    sudden_increase,
-)
+from safety.layout import NO_TS, Reading, Record
+from safety.params import Tables
+from safety.quality import breaks_continuity, held_back
+from safety.rulebook import DECISION
+from safety.rules import UNITS, offline
 from safety.rules.episodes import fire, register_flow
-from safety.watermark import TOP_N, VALUE, observe
+from safety.watermark import VALUE, observe
 
 MOST_PER_ITEM = 16  # decisions one reading or event can cause, besides offline ones
 
-
-@compiled
-def reset_continuity(s: Record) -> None:
-    """Forget every running episode start (after a gap or a register reset)."""
-    s.over_ts = NO_TS
-    s.micro_ts = NO_TS
-    s.recent_n = 0
-    s.flags &= ~CANDIDATE & 0xFF
-    for k in range(MAX_BANDS):
-        s.band_ts[k] = NO_TS
-    s.plow_ts = NO_TS
-    s.phigh_ts = NO_TS
-    s.closed_vol = np.nan
-
-
-@compiled
-def breaks_continuity(s: Record, ts: int, volume: float, p: np.ndarray) -> bool:
-    if s.last_ts == NO_TS or np.isnan(s.last_vol) or volume < s.last_vol:
-        return True
-    return ts - s.last_ts > s.interval * 1000 * p[MAX_GAP_INTERVALS]
-
-
-@compiled
-def held_back(s: Record, ts: int, meta: np.ndarray, quorum: int, p: np.ndarray) -> bool:
-    """A reading far ahead of the fleet is held back, unless the meter's last few readings
-    agree (its clock really moved): one bad timestamp must not blind it."""
-    watermark = meta[VALUE]
-    if meta[TOP_N] < quorum or watermark == NO_TS:
-        return False
-    if ts <= watermark + p[MAX_AHEAD_MS]:
-        s.streak_n = 0
-        return False
-    gap_ms = p[MAX_GAP_INTERVALS] * s.interval * 1000
-    if s.last_ts != NO_TS and 0 < ts - s.last_ts <= gap_ms:
-        s.streak_n = 0  # continuous with the meter's own accepted timeline
-        return False
-    if s.streak_n > 0 and not 0 < ts - s.streak_ts <= gap_ms:
-        s.streak_n = 0
-    s.streak_n += 1
-    s.streak_ts = ts
-    if s.streak_n < p[CLOCK_SHIFT_READINGS]:
-        return True
-    s.streak_n = 0
-    return False
+STEPS = tuple(unit.step for unit in UNITS if unit.step is not None)
+NEW_BASELINE = tuple(unit.on_new_baseline for unit in UNITS if unit.on_new_baseline is not None)
+NEW_BASELINE_STEPS = tuple(
+    unit.step for unit in UNITS if unit.judges_new_baseline and unit.step is not None
+)
+EVENT_STEPS = tuple(unit.on_event for unit in UNITS if unit.on_event is not None)
 
 
 @compiled
@@ -101,65 +46,43 @@ def evaluate_reading(
     ts: int,
     volume: float,
     flow: float,
-    pressure_kpa: float,
+    pressure: float,
     battery: float,
     valve: int,
     tables: Tables,
     out: np.ndarray,
     count: np.ndarray,
 ) -> None:
-    p, actions = tables.p, tables.actions
     if s.last_ts != NO_TS and ts <= s.last_ts:
-        return
-    if s.gap_ts == NO_TS:
-        s.gap_ts = ts  # the meter's first reading: no_flow_gap's period starts here
+        return  # out of order or a duplicate
     prev_ts = s.last_ts
     prev_volume = s.last_vol
-    has_prev = prev_ts != NO_TS and not np.isnan(prev_volume)
-    if breaks_continuity(s, ts, volume, p):
-        # A new baseline: no flow rule can judge this reading, the others still can.
-        if has_prev:
-            no_flow_gap.silent_gap(s, prev_ts, prev_volume, ts, volume, p)
-        reset_continuity(s)
+    if breaks_continuity(s, ts, volume, tables.p):
+        r = Reading(ts, prev_ts, volume, prev_volume, flow, pressure, battery, valve, s.valve)
+        for forget in literal_unroll(NEW_BASELINE):
+            forget(s, r, tables)
         s.last_ts = ts
         s.last_vol = volume
-        flow_while_closed.evaluate(s, ts, volume, valve, p, actions[FLOW_WHILE_CLOSED], out, count)
-        low_battery.evaluate(s, ts, battery, p, actions[LOW_BATTERY], out, count)
-        if valve != VALVE_NONE:
-            s.valve = valve
-        return
-    if np.isnan(flow):
-        flow = register_flow(prev_volume, volume, prev_ts, ts)
-    s.last_ts = ts
-    s.last_vol = volume
-    limit = tables.models[s.model, 0]
-    step = tables.models[s.model, 1]
-    over_flow.evaluate(s, ts, volume, flow, limit, p, actions[OVER_FLOW], out, count)
-    micro_flow.evaluate(s, ts, volume, flow, p, tables.micro_actions[s.category], out, count)
-    sudden_increase.evaluate(
-        s, ts, volume, flow, prev_ts, prev_volume, step, p, actions[SUDDEN_INCREASE], out, count
-    )
-    prolonged_use.evaluate(
-        s,
-        ts,
-        volume,
-        flow,
-        tables.bands[s.category],
-        tables.band_counts[s.category],
-        p,
-        actions[PROLONGED_USE],
-        out,
-        count,
-    )
-    reopen_watch.evaluate(s, ts, volume, flow, valve, s.valve, p, actions[REOPEN_FLOW], out, count)
-    no_flow_gap.evaluate(
-        s, ts, volume, flow, prev_ts, prev_volume, p, actions[NO_FLOW_GAP], out, count
-    )
-    flow_while_closed.evaluate(s, ts, volume, valve, p, actions[FLOW_WHILE_CLOSED], out, count)
-    low_battery.evaluate(s, ts, battery, p, actions[LOW_BATTERY], out, count)
-    pressure.evaluate(s, ts, pressure_kpa, valve, p, actions[PRESSURE_LOW], out, count)
+        for step in literal_unroll(NEW_BASELINE_STEPS):
+            step(s, r, tables, out, count)
+    else:
+        if np.isnan(flow):
+            flow = register_flow(prev_volume, volume, prev_ts, ts)
+        r = Reading(ts, prev_ts, volume, prev_volume, flow, pressure, battery, valve, s.valve)
+        s.last_ts = ts
+        s.last_vol = volume
+        for step in literal_unroll(STEPS):
+            step(s, r, tables, out, count)
     if valve != VALVE_NONE:
         s.valve = valve
+
+
+@compiled
+def evaluate_event(
+    s: Record, ts: int, event: int, tables: Tables, out: np.ndarray, count: np.ndarray
+) -> None:
+    for step in literal_unroll(EVENT_STEPS):
+        step(s, ts, event, tables, out, count)
 
 
 @compiled
@@ -190,8 +113,8 @@ def run(
     events: np.ndarray,
     tables: Tables,
 ) -> np.ndarray:
-    """Every item in order; returns the decisions (``layout.DECISION`` rows)."""
-    p, actions = tables.p, tables.actions
+    """Every item in order; returns the decisions (``rulebook.DECISION`` rows)."""
+    p = tables.p
     quorum = top_slot.shape[0]
     decided = np.empty(64, dtype=DECISION)
     decided_n = 0
@@ -221,9 +144,7 @@ def run(
                     count,
                 )
         else:
-            if events[item] == EV_VALVE_OPENED:
-                reopen_watch.reopened(s, ts)
-            event_rules.evaluate(s, ts, events[item], actions, scratch, count)
+            evaluate_event(s, ts, events[item], tables, scratch, count)
         # any message: the meter is alive, the watermark may move, silences end
         if s.last_seen == NO_TS or seen_ts > s.last_seen:
             s.last_seen = seen_ts
@@ -244,18 +165,9 @@ def run(
             quiet = states[silent[k]]
             count[0] = 0
             silent_s = (watermark - quiet.last_seen) / 1000
-            if fire(
-                quiet,
-                OFFLINE,
-                watermark,
-                actions[OFFLINE],
-                quiet.last_seen,
-                silent_s,
-                watermark,
-                0.0,
-                scratch,
-                count,
-            ):
+            action = tables.actions[quiet.category, offline.OFFLINE]
+            numbers = (float(quiet.last_seen), silent_s, float(watermark))
+            if fire(quiet, offline.OFFLINE, watermark, action, numbers, scratch, count):
                 decided[decided_n] = scratch[0]
                 decided[decided_n].item = item
                 decided[decided_n].slot = silent[k]

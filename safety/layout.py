@@ -1,102 +1,124 @@
 """The fleet's rule state, packed: one fixed-size record per meter in one numpy array.
 
 A city is a million meters; a Python object per meter costs about a kilobyte, this record
-costs ``STATE.itemsize`` bytes (see ``bench/safety.py``). "Not set" is ``NO_TS`` for a
-time and NaN for a register value. Every field is what one rule needs between readings:
+costs ``STATE.itemsize`` bytes (``safety.rulebook``, see ``bench/safety.py``). "Not set" is
+``NO_TS`` for a time and NaN for a register value.
+
+The record is assembled from the kernel's own fields (below) and the fields each rule
+module declares (``RuleUnit.state``): see each rule's module for what its fields hold.
+The kernel's own:
 
 * ``last_ts``/``last_vol``: the newest reading accepted in order (the flow baseline);
   ``last_seen``: the newest message of any kind (offline rule).
-* ``gap_ts``: end of the latest window without flow (``no_flow_gap``), the meter's first
-  reading until one is seen; ``zero_ts``: start of the current run of zero flow.
-* ``over_*``, ``micro_*``, ``band_*`` (``prolonged_use``, one per band), ``plow_ts``,
-  ``phigh_ts``: where the current episode of a continuity rule started (time, register).
-* ``recent_age``/``recent_flow``: the last ``RECENT`` flows, as milliseconds before
-  ``last_ts`` (``sudden_increase``'s window); ``sudden_base``: the base flow of a rise
-  waiting for confirmation by the next reading (flag ``CANDIDATE``).
-* ``reopen_ts``/``reopen_vol``: a closed valve reopened then (``reopen_flow`` watch).
-* ``closed_vol``: register when the valve was first reported closed (``flow_while_closed``).
 * ``streak_ts``/``streak_n``: readings far ahead of the fleet, held back until
-  ``clock_shift_readings`` of them agree.
-* ``open_rules``: one bit per rule whose episode fired and has not ended.
+  ``clock_shift_readings`` of them agree (``safety.quality``).
+* ``open_rules``: one bit per rule (its code) whose episode fired and has not ended; as
+  wide as the number of rules needs.
+* ``valve``: the valve state last reported; ``flags``: the bits below.
 * ``model``/``category``/``interval``: the meter's profile, as codes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from contract.profiles import DEFAULT_REPORT_INTERVAL_S
-from safety.config import MAX_BANDS
 
 Record = Any  # one meter's record: in compiled code a view into the state array
-NO_TS = np.iinfo(np.int64).min
-RECENT = 4  # rising flows kept for sudden_increase's window (rules/sudden_increase.py)
+NO_TS = np.iinfo(np.int64).min  # a time not set
 
-# flags
-CANDIDATE = 1  # a sudden rise waits for confirmation
-SCHEDULED = 2  # an offline deadline is running (cleared when the alarm fires)
+# bits of ``flags``: a yes/no a rule keeps between readings
+CANDIDATE = 1  # a sudden rise waits for confirmation (rules/sudden_increase.py)
+SCHEDULED = 2  # an offline deadline is running, cleared when the alarm fires (rules/offline.py)
 
-STATE = np.dtype(
-    [
-        ("last_ts", "<i8"),
-        ("last_seen", "<i8"),
-        ("gap_ts", "<i8"),
-        ("zero_ts", "<i8"),
-        ("over_ts", "<i8"),
-        ("micro_ts", "<i8"),
-        ("plow_ts", "<i8"),
-        ("phigh_ts", "<i8"),
-        ("reopen_ts", "<i8"),
-        ("streak_ts", "<i8"),
-        ("band_ts", "<i8", (MAX_BANDS,)),
-        ("last_vol", "<f8"),
-        ("over_vol", "<f8"),
-        ("micro_vol", "<f8"),
-        ("reopen_vol", "<f8"),
-        ("closed_vol", "<f8"),
-        ("sudden_base", "<f8"),
-        ("band_vol", "<f8", (MAX_BANDS,)),
-        ("recent_flow", "<f8", (RECENT,)),
-        ("recent_age", "<i4", (RECENT,)),
-        ("interval", "<i4"),
-        ("open_rules", "<u2"),
-        ("model", "<u2"),
-        ("recent_n", "u1"),
-        ("streak_n", "u1"),
-        ("valve", "u1"),
-        ("flags", "u1"),
-        ("category", "u1"),
-    ]
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a meter's packed record, with its value for a meter never seen."""
+
+    name: str
+    dtype: str
+    blank: float = 0
+    shape: tuple[int, ...] = ()
+
+
+def time_field(name: str, shape: tuple[int, ...] = ()) -> Field:
+    """Epoch milliseconds, ``NO_TS`` when not set."""
+    return Field(name, "<i8", NO_TS, shape)
+
+
+def volume_field(name: str, shape: tuple[int, ...] = ()) -> Field:
+    """A register value (m³), NaN when not set."""
+    return Field(name, "<f8", float("nan"), shape)
+
+
+CORE_FIELDS = (
+    time_field("last_ts"),
+    time_field("last_seen"),
+    time_field("streak_ts"),
+    volume_field("last_vol"),
+    Field("interval", "<i4", DEFAULT_REPORT_INTERVAL_S),
+    Field("model", "<u2"),  # code 0: the default model (SafetyEngine.models)
+    Field("streak_n", "u1"),
+    Field("valve", "u1"),
+    Field("flags", "u1"),
+    Field("category", "u1"),
 )
 
-TS_FIELDS = tuple(name for name in STATE.names or () if STATE[name].base == np.dtype("<i8"))
-VOL_FIELDS = ("last_vol", "over_vol", "micro_vol", "reopen_vol", "closed_vol", "sudden_base")
+
+def open_rules_field(rules: int) -> Field:
+    """``open_rules``: the narrowest unsigned integer with a bit per rule."""
+    for dtype, bits in (("u1", 8), ("<u2", 16), ("<u4", 32), ("<u8", 64)):
+        if rules <= bits:
+            return Field("open_rules", dtype)
+    raise ValueError(f"{rules} rules: open_rules holds at most 64")
 
 
-def blank(count: int) -> np.ndarray:
-    """``count`` records for meters never seen, with the default profile (model code 0 is
-    the default model: ``SafetyEngine.models``)."""
-    records = np.zeros(count, dtype=STATE)
-    for name in TS_FIELDS:
-        records[name] = NO_TS
-    for name in VOL_FIELDS:
-        records[name] = np.nan
-    records["band_vol"] = np.nan
-    records["interval"] = DEFAULT_REPORT_INTERVAL_S
+def state_dtype(fields: Sequence[Field]) -> np.dtype:
+    """The packed record of ``fields``: widest first (declaration order among equals), so
+    every number sits on its natural alignment."""
+    ordered = sorted(fields, key=lambda f: -np.dtype(f.dtype).itemsize)
+    return np.dtype([(f.name, f.dtype, f.shape) if f.shape else (f.name, f.dtype) for f in ordered])
+
+
+def blank(dtype: np.dtype, fields: Sequence[Field], count: int) -> np.ndarray:
+    """``count`` records for meters never seen."""
+    records = np.zeros(count, dtype=dtype)
+    for f in fields:
+        if f.blank:
+            records[f.name] = f.blank
     return records
 
 
-# One decision of the compiled core: which input item, which meter (slot), event time,
-# rule and action codes, and up to four numbers the decision's detail is built from.
-DECISION = np.dtype(
-    [
-        ("item", "<i8"),
-        ("slot", "<i8"),
-        ("ts", "<i8"),
-        ("x", "<f8", (4,)),
-        ("rule", "u1"),
-        ("action", "u1"),
-    ]
-)
+class Reading(NamedTuple):
+    """One reading as the rule steps see it: the reading, and the baseline it continues.
+    A value (not a record in memory), so the compiled steps keep it in registers."""
+
+    ts: int
+    prev_ts: int  # NO_TS: none
+    volume: float
+    prev_volume: float  # NaN: none
+    flow: float  # the reported flow, else the register's since prev (NaN on a new baseline)
+    pressure: float  # NaN: not reported
+    battery: float  # NaN: not reported
+    valve: int  # codes.VALVE_*; VALVE_NONE: not reported
+    prev_valve: int  # the valve state known before this reading
+
+
+def decision_dtype(numbers: int) -> np.dtype:
+    """One decision of the compiled core: which input item, which meter (slot), event
+    time, rule and action codes, and the numbers its detail is built from."""
+    return np.dtype(
+        [
+            ("item", "<i8"),
+            ("slot", "<i8"),
+            ("ts", "<i8"),
+            ("x", "<f8", (numbers,)),
+            ("rule", "u1"),
+            ("action", "u1"),
+        ]
+    )

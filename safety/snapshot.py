@@ -4,6 +4,12 @@ An ``.npz`` archive (numpy's zip of arrays, read without pickle): every meter's 
 record and id, the model names its codes stand for, and the watermark's quorum of clocks.
 Restoring into an engine that already knows some meters (profiles from the registry)
 keeps their profiles and puts the rule state into their slots.
+
+Records are restored **by field name**, so a snapshot written before an upgrade that
+added or removed a rule loads: a field the snapshot lacks starts blank (the new rule's
+episodes start fresh), a field the code no longer has is dropped, and the bits of rules
+that no longer exist are cleared from ``open_rules`` (rule codes are never reused). A
+field whose type or shape changed cannot be carried over: the snapshot is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import numpy as np
 from safety.engine import SafetyEngine
 from safety.errors import SafetyError
 from safety.index import ID_BYTES
-from safety.layout import STATE
+from safety.rulebook import RULES, STATE, blank_states
 
 VERSION = 2
 PROFILE_FIELDS = ("model", "category", "interval")
@@ -33,7 +39,7 @@ def dump(engine: SafetyEngine) -> bytes:
     np.savez(
         buffer,
         version=np.array(VERSION),
-        layout=np.array(str(STATE.descr)),
+        layout=np.array(str(STATE.descr)),  # for people: loading reads the states' own dtype
         states=engine.states[:count],
         ids=engine.index.encoded(),
         models=np.array(engine.models),
@@ -49,20 +55,34 @@ def load(engine: SafetyEngine, data: bytes) -> int:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             if int(archive["version"]) != VERSION:
                 raise SnapshotError(f"snapshot version {archive['version']}, expected {VERSION}")
-            if str(archive["layout"]) != str(STATE.descr):
-                raise SnapshotError("snapshot has another state layout")
             _restore(engine, archive)
             return int(archive["states"].shape[0])
     except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
         raise SnapshotError(f"snapshot is malformed: {exc}") from exc
 
 
+def current_records(saved: np.ndarray) -> np.ndarray:
+    """``saved`` records (of any earlier layout) as records of today's ``STATE``."""
+    if saved.dtype.names is None:
+        raise SnapshotError("snapshot states are not records")
+    records = blank_states(len(saved))
+    for name in saved.dtype.names:
+        if name not in (STATE.names or ()):
+            continue  # a rule that no longer exists
+        was, now = saved.dtype[name], STATE[name]
+        if was.shape != now.shape or not np.can_cast(was.base, now.base, "same_kind"):
+            raise SnapshotError(f"snapshot field {name!r} is {was}, the engine's is {now}")
+        records[name] = saved[name]
+    records["open_rules"] &= (1 << len(RULES)) - 1
+    return records
+
+
 def _restore(engine: SafetyEngine, archive: np.lib.npyio.NpzFile) -> None:
-    states = archive["states"]
+    states = current_records(archive["states"])
     known = engine.meters
     ids = archive["ids"]
-    if states.dtype != STATE or ids.dtype != np.uint8 or ids.shape != (len(states), ID_BYTES):
-        raise SnapshotError("snapshot arrays do not match each other or the layout")
+    if ids.dtype != np.uint8 or ids.shape != (len(states), ID_BYTES):
+        raise SnapshotError("snapshot arrays do not match each other")
     slots = engine.slots(ids)
     codes = np.array([engine.model_code(str(name)) for name in archive["models"]], dtype=np.uint16)
     restored = states.copy()

@@ -14,8 +14,8 @@ from typing import Any
 
 from contract.decisions import Action
 from contract.profiles import MeterProfile
-from safety.codes import RULE_IDS
 from safety.config import RulesConfig
+from safety.rulebook import RULE_IDS
 from simulators.meter import household_cap_m3h
 from simulators.scenarios import (
     DAY_MS,

@@ -4,6 +4,8 @@ that a renovation proves it changed no behaviour (issue 19).
 * **decode**: 4,000 MQTT messages (valid readings and batches, events, replies, statuses,
   and every kind of malformed payload, from a seeded generator) with what the decoder made
   of each: readings, events, reply, status, rejections with code and reason, seq.
+* **snapshot**: an engine snapshot taken in the middle of the replay below, and the
+  decisions the same engine gave after it (``tests/safety/test_snapshot.py``).
 * **replay**: the scenario library fast-forwarded (``gasguard simulate --to-file``, 98
   meters, 2 days, every injected fault) and then made messy with a seeded hand: lines
   duplicated, neighbours swapped, some lines broken; and the decisions and rejections
@@ -186,6 +188,51 @@ def replay_outcome(lines: list[str], folder: Path) -> dict[str, list[str]]:
     }
 
 
+# -- the snapshot corpus -------------------------------------------------------------------
+
+SNAPSHOT_FILE = "snapshot_before_rule_units.json.gz"
+
+
+def snapshot_items() -> tuple[list[Any], list[Any]]:
+    """The messy replay's meter declarations and its readings and events (bad lines left
+    out), as the engine takes them."""
+    import tempfile
+
+    from contract.profiles import MeterProfile
+    from gasguard.replay import parse_line
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = messy(simulated_lines(Path(tmp)))
+    profiles, items = [], []
+    for line in lines:
+        try:
+            value = parse_line(line)
+        except Exception:
+            continue
+        (profiles if isinstance(value, MeterProfile) else items).append(value)
+    return profiles, items
+
+
+def write_snapshot(folder: Path) -> None:
+    """An engine snapshot taken once 80 decisions were made (500 items at a time), and the
+    decisions the same engine gave for the rest of the items."""
+    from safety import SafetyEngine
+    from safety.snapshot import dump
+
+    profiles, items = snapshot_items()
+    engine = SafetyEngine(profiles={p.meter_id: p for p in profiles})
+    before: list[Any] = []
+    split = 0
+    while len(before) < 80:
+        before += engine.process(items[split : split + 500])
+        split += 500
+    snapshot = base64.b64encode(dump(engine)).decode()
+    after = [d.as_dict() for d in engine.process(items[split:])]
+    record = {"split": split, "snapshot": snapshot, "before": [d.as_dict() for d in before]}
+    with gzip.open(folder / SNAPSHOT_FILE, "wt") as out:
+        json.dump({**record, "after": after}, out)
+
+
 # -- writing the expected outcomes (with an earlier checkout first on the path) -----------
 
 
@@ -209,7 +256,8 @@ def write(folder: Path) -> None:
         expected = {"input_sha256": digest, **replay_outcome(lines, Path(tmp))}
     with gzip.open(folder / REPLAY_FILE, "wt") as out:
         json.dump(expected, out, indent=0)
-    print(f"wrote {folder / DECODE_FILE} and {folder / REPLAY_FILE}")
+    write_snapshot(folder)
+    print(f"wrote {folder / DECODE_FILE}, {folder / REPLAY_FILE} and {folder / SNAPSHOT_FILE}")
 
 
 if __name__ == "__main__":

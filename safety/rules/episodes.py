@@ -1,6 +1,6 @@
 """Helpers every rule uses: one decision per episode, hold times, register-backed flow.
 
-``out``/``count``: the decisions of the item being evaluated (``layout.DECISION`` rows);
+``out``/``count``: the decisions of the item being evaluated (``rulebook.DECISION`` rows);
 the kernel fills in the item and the meter.
 """
 
@@ -21,7 +21,7 @@ def is_open(s: Record, rule: int) -> bool:
 
 @compiled
 def end_episode(s: Record, rule: int) -> None:
-    s.open_rules &= ~(1 << rule) & 0xFFFF
+    s.open_rules &= ~(1 << rule)  # non-negative: fits the field whatever its width
 
 
 @compiled
@@ -30,25 +30,23 @@ def fire(
     rule: int,
     ts: int,
     action: int,
-    x0: float,
-    x1: float,
-    x2: float,
-    x3: float,
+    numbers: tuple[float, ...],
     out: np.ndarray,
     count: np.ndarray,
 ) -> bool:
-    """Emit a decision unless this rule's episode already fired for the meter."""
+    """Emit a decision unless this rule's episode already fired for the meter. ``numbers``
+    (floats, as many as the rule declares in ``Rule.numbers``) become its detail."""
     if is_open(s, rule):
         return False
     s.open_rules |= 1 << rule
     row = out[count[0]]
+    if len(numbers) > row.x.shape[0]:
+        raise ValueError("a rule fired more numbers than a decision row holds")
     row.ts = ts
     row.rule = rule
     row.action = action
-    row.x[0] = x0
-    row.x[1] = x1
-    row.x[2] = x2
-    row.x[3] = x3
+    for k in range(row.x.shape[0]):
+        row.x[k] = numbers[k] if k < len(numbers) else 0.0
     count[0] += 1
     return True
 

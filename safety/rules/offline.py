@@ -6,29 +6,49 @@ passes it the meter is silent: one alarm, and no new deadline until it is heard 
 ``meta[NEXT_DEADLINE]`` is a lower bound of every running deadline, so the fleet is only
 scanned when one may have passed. Silent meters fire in deadline order (ties: the meter
 seen first), at the watermark's time.
+
+A rule of the fleet, not of one meter's inputs: the kernel calls ``seen`` after every
+message and ``due`` when ``may_be_due`` (``safety/kernel.py``). No fields of its own: it
+reads the kernel's ``last_seen`` and keeps the flag ``SCHEDULED``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-from safety.codes import OFFLINE
+from contract.decisions import Action
 from safety.jit import compiled
 from safety.layout import NO_TS, SCHEDULED, Record
-from safety.params import OFFLINE_INTERVALS
+from safety.rule import Param, Rule, RuleUnit
 from safety.rules.episodes import end_episode
 from safety.watermark import NEXT_DEADLINE, VALUE
 
+OFFLINE = 12
 NEVER = np.iinfo(np.int64).max
 
 
-@compiled
-def limit_ms(interval_s: int, p: np.ndarray) -> int:
-    return int(interval_s * p[OFFLINE_INTERVALS] * 1000)
+@dataclass(frozen=True, slots=True)
+class OfflineConfig:
+    """Silence for ``intervals`` report intervals, against the fleet's event-time watermark:
+    the ``watermark_quorum``-th newest meter clock, so a few meters with clocks running
+    ahead cannot move it (and raise mass offline alarms)."""
+
+    intervals: float = 10.0
+    watermark_quorum: int = 3
+    action: Action = "alarm"
 
 
 @compiled
-def seen(s: Record, meta: np.ndarray, p: np.ndarray) -> None:
+def limit_ms(interval_s: int, p: Record) -> int:
+    return int(interval_s * p.offline_intervals * 1000)
+
+
+@compiled
+def seen(s: Record, meta: np.ndarray, p: Record) -> None:
     """A message from the meter: its silence ends and a deadline runs."""
     if not s.flags & SCHEDULED and s.last_seen != NO_TS:
         s.flags |= SCHEDULED
@@ -43,7 +63,7 @@ def may_be_due(meta: np.ndarray) -> bool:
 
 
 @compiled
-def due(states: np.ndarray, count: int, meta: np.ndarray, p: np.ndarray) -> np.ndarray:
+def due(states: np.ndarray, count: int, meta: np.ndarray, p: Record) -> np.ndarray:
     """Slots of the meters whose deadline the watermark passed, in deadline order; their
     deadlines stop. Updates the lower bound. Call when ``may_be_due``."""
     watermark = meta[VALUE]
@@ -65,3 +85,16 @@ def due(states: np.ndarray, count: int, meta: np.ndarray, p: np.ndarray) -> np.n
     slots = np.array(silent, dtype=np.int64)
     order = np.argsort(np.array(deadlines, dtype=np.int64), kind="mergesort")
     return slots[order]
+
+
+def _detail(x: Sequence[float], config: OfflineConfig, _: str) -> dict[str, Any]:
+    return {"last_seen_ms": int(x[0]), "silent_s": x[1], "watermark_ms": int(x[2])}
+
+
+SECTION = "offline"
+UNIT = RuleUnit(
+    name="offline",
+    rules=(Rule("offline", OFFLINE, SECTION, lambda c: c.action, 3, _detail),),
+    sections={SECTION: OfflineConfig},
+    params=(Param("offline_intervals", SECTION, lambda c: c.intervals),),
+)

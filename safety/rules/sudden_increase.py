@@ -4,48 +4,74 @@ A rise is a candidate until the next reading confirms it: the flow is still at l
 base + step and the register advanced accordingly since the candidate (the previous
 reading). A single spiking sample therefore never shuts a valve; the price is one report
 interval of delay. The rise is measured from the lowest flow in the window.
+
+State: ``recent_age``/``recent_flow``/``recent_n``, the last ``RECENT`` rising flows, as
+milliseconds before the newest reading (the window); ``sudden_base``, the base flow of a
+rise waiting for confirmation (flag ``CANDIDATE``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-from safety.codes import SUDDEN_INCREASE
+from contract.decisions import Action
+from safety.errors import ConfigError
 from safety.jit import compiled
-from safety.layout import CANDIDATE, RECENT, Record
-from safety.params import BACKING_RATIO, SUDDEN_WINDOW_MS
+from safety.layout import CANDIDATE, Field, Record, volume_field
+from safety.models import SUDDEN_STEP
+from safety.rule import Param, Rule, RuleUnit
 from safety.rules.episodes import end_episode, fire, register_flow
+
+SUDDEN_INCREASE = 3
+RECENT = 4  # rising flows kept for the window
+MAX_WINDOW_S = 86_400  # the flows' ages are kept in int32 ms
+
+
+@dataclass(frozen=True, slots=True)
+class SuddenIncreaseConfig:
+    """Flow rises by at least the model's step within ``window_s``; confirmed by the next
+    reading and the register, so a single spiking sample never shuts a valve."""
+
+    window_s: int = 60
+    action: Action = "shutoff"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.window_s <= MAX_WINDOW_S:
+            raise ConfigError(
+                f"sudden_increase.window_s: 1 to {MAX_WINDOW_S} s, got {self.window_s}"
+            )
 
 
 @compiled
-def evaluate(
-    s: Record,
-    ts: int,
-    volume: float,
-    flow: float,
-    prev_ts: int,
-    prev_volume: float,
-    step: float,
-    p: np.ndarray,
-    action: int,
-    out: np.ndarray,
-    count: np.ndarray,
-) -> None:
+def step(s: Record, r: Record, t: Any, out: np.ndarray, count: np.ndarray) -> None:
+    rise = t.models[s.model, SUDDEN_STEP]
     fired = False
     if s.flags & CANDIDATE:
         s.flags &= ~CANDIDATE & 0xFF
         base = s.sudden_base
-        backed = register_flow(prev_volume, volume, prev_ts, ts)
-        if flow >= base + step and backed >= (base + step) * p[BACKING_RATIO]:
-            fired = fire(s, SUDDEN_INCREASE, ts, action, flow, base, step, backed, out, count)
-    base_flow = _window_minimum(s, ts - prev_ts, p[SUDDEN_WINDOW_MS])
+        backed = register_flow(r.prev_volume, r.volume, r.prev_ts, r.ts)
+        if r.flow >= base + rise and backed >= (base + rise) * t.p.backing_ratio:
+            action = t.actions[s.category, SUDDEN_INCREASE]
+            numbers = (r.flow, base, rise, backed)
+            fired = fire(s, SUDDEN_INCREASE, r.ts, action, numbers, out, count)
+    base_flow = _window_minimum(s, r.ts - r.prev_ts, t.p.sudden_window_ms)
     has_base = not np.isnan(base_flow)
-    if has_base and flow - base_flow >= step and not fired:
+    if has_base and r.flow - base_flow >= rise and not fired:
         s.flags |= CANDIDATE
         s.sudden_base = base_flow
-    elif has_base and flow - base_flow < step / 2:
+    elif has_base and r.flow - base_flow < rise / 2:
         end_episode(s, SUDDEN_INCREASE)
-    _remember(s, flow)
+    _remember(s, r.flow)
+
+
+@compiled
+def on_new_baseline(s: Record, r: Record, t: Any) -> None:
+    s.recent_n = 0
+    s.flags &= ~CANDIDATE & 0xFF
 
 
 @compiled
@@ -83,3 +109,29 @@ def _remember(s: Record, flow: float) -> None:
     s.recent_age[kept] = 0
     s.recent_flow[kept] = flow
     s.recent_n = kept + 1
+
+
+def _detail(x: Sequence[float], config: SuddenIncreaseConfig, _: str) -> dict[str, Any]:
+    return {
+        "flow_m3h": x[0],
+        "from_m3h": x[1],
+        "step_m3h": x[2],
+        "register_flow_m3h": round(x[3], 4),
+    }
+
+
+SECTION = "sudden_increase"
+UNIT = RuleUnit(
+    name="sudden_increase",
+    rules=(Rule("sudden_increase", SUDDEN_INCREASE, SECTION, lambda c: c.action, 4, _detail),),
+    sections={SECTION: SuddenIncreaseConfig},
+    params=(Param("sudden_window_ms", SECTION, lambda c: c.window_s * 1000),),
+    state=(
+        volume_field("sudden_base"),
+        Field("recent_flow", "<f8", 0.0, (RECENT,)),
+        Field("recent_age", "<i4", 0, (RECENT,)),
+        Field("recent_n", "u1"),
+    ),
+    step=step,
+    on_new_baseline=on_new_baseline,
+)

@@ -1,5 +1,5 @@
 """Tests that call compiled functions without an engine (the index, a rule's step) use the
-same on-disk cache as the engine."""
+same compiled functions and on-disk cache as the engine."""
 
 from __future__ import annotations
 
@@ -10,4 +10,4 @@ from safety import jit
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_cache() -> None:
-    jit.ensure_cache()
+    jit.build()

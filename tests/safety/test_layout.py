@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from safety.engine import SafetyEngine
-from safety.layout import NO_TS, STATE, blank
+from safety.layout import NO_TS
+from safety.rulebook import STATE, blank_states
 
 BUDGET_BYTES_PER_METER = 300
 
@@ -19,7 +20,7 @@ def test_a_reserved_fleet_of_a_million_fits_the_budget() -> None:
 
 
 def test_a_blank_record_has_nothing_set() -> None:
-    record = blank(1)[0]
+    record = blank_states(1)[0]
     assert record["last_ts"] == NO_TS and record["band_ts"].tolist() == [NO_TS] * 4
     assert np.isnan(record["last_vol"]) and np.isnan(record["closed_vol"])
     assert record["open_rules"] == 0 and record["interval"] == 60

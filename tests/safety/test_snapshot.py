@@ -3,7 +3,11 @@ never stopped."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import io
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +15,7 @@ import pytest
 from safety import MeterEvent, MeterProfile, Reading, SafetyEngine
 from safety.snapshot import SnapshotError, dump, load
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 MIN = 60_000
 T0 = 1_790_000_000_000
 
@@ -47,13 +52,19 @@ def test_open_episodes_stay_open_and_the_watermark_and_deadlines_come_back() -> 
     assert [(d.meter_id, d.rule) for d in silent] == [("L1", "offline")]
 
 
-def test_a_snapshot_of_another_version_or_layout_or_garbage_is_refused() -> None:
+def _retyped(states: np.ndarray, name: str, dtype: str) -> np.ndarray:
+    layout = [(n, dtype if n == name else states.dtype[n]) for n in states.dtype.names or ()]
+    return states.astype(np.dtype(layout))
+
+
+def test_a_snapshot_of_another_version_or_a_changed_field_or_garbage_is_refused() -> None:
     engine = SafetyEngine()
     engine.process(micro(range(3)))
     good = dict(np.load(io.BytesIO(dump(engine))))
     for change, match in (
         ({"version": np.array(99)}, "version 99"),
-        ({"layout": np.array("[('x', '<i8')]")}, "another state layout"),
+        ({"states": _retyped(good["states"], "last_ts", "<f8")}, "field 'last_ts' is float64"),
+        ({"states": np.zeros(len(good["states"]), dtype=np.int64)}, "not records"),
         ({"ids": good["ids"][:, :8]}, "do not match"),
     ):
         buffer = io.BytesIO()
@@ -73,3 +84,50 @@ def test_restoring_keeps_the_profiles_the_engine_already_has() -> None:
     fresh = SafetyEngine()
     load(fresh, dump(first))
     assert fresh.profile("M1").model == "G4"
+
+
+def _without(states: np.ndarray, name: str) -> np.ndarray:
+    kept = [n for n in states.dtype.names or () if n != name]
+    return np.array(states[kept].tolist(), dtype=np.dtype([(n, states.dtype[n]) for n in kept]))
+
+
+def test_a_snapshot_from_before_a_rule_was_added_or_removed_loads() -> None:
+    """Records are restored by field name: the fields of a rule added since start blank,
+    those of a rule removed since are dropped, and so are their bits in open_rules."""
+    first = SafetyEngine()
+    first.process([MeterEvent("L1", T0, "detector_alarm"), *micro(range(0, 120))])
+    saved = dict(np.load(io.BytesIO(dump(first))))
+    older = _without(saved["states"], "micro_ts")  # as if micro_flow were new
+    removed = np.dtype([*[(n, older.dtype[n]) for n in older.dtype.names or ()], ("gone", "<f8")])
+    extra = np.zeros(len(older), dtype=removed)
+    for name in older.dtype.names or ():
+        extra[name] = older[name]
+    extra["open_rules"] |= 1 << 15  # the bit of a rule that no longer exists
+    buffer = io.BytesIO()
+    np.savez(buffer, **{**saved, "states": extra})
+    restored = SafetyEngine()
+    assert load(restored, buffer.getvalue()) == 2
+    slot = restored.index.find("M1")
+    assert slot is not None and restored.states[slot]["micro_ts"] == np.iinfo(np.int64).min
+    leak = restored.index.find("L1")
+    assert leak is not None and restored.states[leak]["open_rules"] == 1 << 2  # leak_detector
+    # micro_flow's episode starts again from the restored reading on: 4 h from minute 120
+    later = restored.process(micro(range(120, 125 + 240)))
+    assert [(d.rule, d.ts_ms) for d in later] == [("micro_flow", T0 + (120 + 240) * MIN)]
+
+
+def test_a_snapshot_written_before_the_rule_units_gives_the_decisions_it_gave_then() -> None:
+    """tests/data/snapshot_before_rule_units.json.gz: the engine of commit 0bc2e54 (before
+    the rules became one module each and the packed record was reassembled from them), its
+    snapshot in the middle of the differential replay, 36 meters with open episodes, and
+    the 90 decisions it gave after the snapshot (tests/differential.py)."""
+    from tests.differential import snapshot_items
+
+    with gzip.open(DATA / "snapshot_before_rule_units.json.gz", "rt") as corpus:
+        saved = json.load(corpus)
+    profiles, items = snapshot_items()
+    restored = SafetyEngine(profiles={p.meter_id: p for p in profiles})
+    load(restored, base64.b64decode(saved["snapshot"]))
+    after = [d.as_dict() for d in restored.process(items[saved["split"] :])]
+    assert len(after) == len(saved["after"]) == 90
+    assert after == saved["after"]

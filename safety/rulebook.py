@@ -1,0 +1,94 @@
+"""Every table of the rules, derived from the rule modules (``safety/rules/__init__.py``):
+rule ids and codes, configuration sections, the parameter record the compiled steps read,
+the packed state per meter, the decision row. Pure values, checked at import: a rule
+module that does not fit (a code taken twice, a field or parameter named twice, more rules
+than a meter's ``open_rules`` can hold) is a ``RulebookError`` naming it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+from safety import quality
+from safety.errors import SafetyError
+from safety.layout import CORE_FIELDS, blank, decision_dtype, open_rules_field, state_dtype
+from safety.rule import Rule, RuleUnit
+from safety.rules import UNITS
+
+
+class RulebookError(SafetyError):
+    """The rule modules do not fit together (a programming error, found at import)."""
+
+
+def _twice(names: Iterable[str]) -> list[str]:
+    return sorted(name for name, n in Counter(names).items() if n > 1)
+
+
+MAX_RULES = 64  # bits of the widest open_rules (layout.open_rules_field)
+
+RULES: tuple[Rule, ...] = tuple(
+    sorted((rule for unit in UNITS for rule in unit.rules), key=lambda rule: rule.code)
+)
+RULE_IDS = tuple(rule.id for rule in RULES)
+RULE_CODE = {rule.id: rule.code for rule in RULES}
+RULE_BY_ID = {rule.id: rule for rule in RULES}
+
+SECTIONS: dict[str, type] = {
+    **{name: kind for unit in UNITS for name, kind in unit.sections.items()},
+    quality.SECTION: quality.DataQualityConfig,
+}
+PARAMS = (*quality.PARAMS, *(param for unit in UNITS for param in unit.params))
+PARAMS_DTYPE = np.dtype([(param.name, "<f8") for param in PARAMS])
+
+STATE_FIELDS = (
+    *CORE_FIELDS,
+    open_rules_field(min(len(RULES), MAX_RULES)),  # more: problems() says so
+    *(f for unit in UNITS for f in unit.state),
+)
+STATE = state_dtype(STATE_FIELDS)
+DETAIL_NUMBERS = max(rule.numbers for rule in RULES)
+DECISION = decision_dtype(DETAIL_NUMBERS)
+
+
+def blank_states(count: int) -> np.ndarray:
+    """``count`` records for meters never seen, with the default profile."""
+    return blank(STATE, STATE_FIELDS, count)
+
+
+def problems(units: tuple[RuleUnit, ...] = UNITS) -> list[str]:
+    """What does not fit among ``units``; empty when they fit together."""
+    rules = sorted((rule for unit in units for rule in unit.rules), key=lambda rule: rule.code)
+    found = []
+    codes = [rule.code for rule in rules]
+    if codes != list(range(len(rules))):
+        found.append(f"rule codes must be 0..{len(rules) - 1}, each once: {codes}")
+    if len(rules) > MAX_RULES:
+        found.append(f"{len(rules)} rules: a meter's open_rules holds at most {MAX_RULES}")
+    sections = [name for unit in units for name in unit.sections] + [quality.SECTION]
+    params = [*quality.PARAMS, *(param for unit in units for param in unit.params)]
+    fields = [*CORE_FIELDS, *(f for unit in units for f in unit.state)]
+    for kind, names in (
+        ("rule id", [rule.id for rule in rules]),
+        ("configuration section", sections),
+        ("parameter", [param.name for param in params]),
+        ("state field", [f.name for f in fields] + ["open_rules"]),
+        ("unit", [unit.name for unit in units]),
+    ):
+        found += [f"{kind} {name!r} is declared twice" for name in _twice(names)]
+    for unit in units:
+        for rule in unit.rules:
+            if rule.section not in unit.sections:
+                found.append(f"{rule.id}: section {rule.section!r} is not {unit.name}'s")
+        for param in unit.params:
+            if param.section not in unit.sections:
+                found.append(f"{param.name}: section {param.section!r} is not {unit.name}'s")
+        if unit.judges_new_baseline and unit.step is None:
+            found.append(f"{unit.name}: judges a new baseline but has no step")
+    return found
+
+
+if problems():
+    raise RulebookError("; ".join(problems()))
