@@ -12,8 +12,8 @@ from api.tokens import TokenService
 from meters.clock import wall_clock_ms
 from meters.connections import Policies
 from meters.registry import Registry
-from meters.telemetry.base import TelemetryStore
 from meters.workdays import WorkCalendar
+from telemetry.base import TelemetryStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from api.context import ApiContext
 from meters.registry import Registry
-from meters.telemetry.base import TelemetryStore
+from telemetry.base import TelemetryStore
 
 
 def get_context(request: Request) -> ApiContext:

@@ -10,7 +10,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from contract.errors import GasguardError
-from meters.errors import Conflict, NotFound, RegistryError, StoreError
+from meters.errors import Conflict, NotFound, RegistryError
+from telemetry.errors import TelemetryError
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,8 @@ def install(app: FastAPI) -> None:
     async def registry_down(request: Request, exc: RegistryError) -> JSONResponse:
         return unavailable(request, "registry", exc)
 
-    @app.exception_handler(StoreError)
-    async def store_down(request: Request, exc: StoreError) -> JSONResponse:
+    @app.exception_handler(TelemetryError)
+    async def store_down(request: Request, exc: TelemetryError) -> JSONResponse:
         return unavailable(request, "telemetry store", exc)
 
 

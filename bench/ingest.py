@@ -35,8 +35,8 @@ import httpx
 from contract.protocol import topic
 from contract.readings import Reading
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
-from meters.telemetry import InfluxTelemetryStore
-from meters.telemetry.lineprotocol import encode
+from telemetry import InfluxTelemetryStore
+from telemetry.lineprotocol import encode
 from transport.mqtt import MqttEndpoint, MqttSession
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,8 +25,8 @@ from gasguard.servers import AmqttServer, embedded_broker
 from gasguard.settings import Settings
 from meters.errors import NotFound
 from meters.registry import Registry
-from meters.telemetry.base import TelemetryStore
 from simulators.fleet import build_fleet
+from telemetry.base import TelemetryStore
 
 log = logging.getLogger(__name__)
 

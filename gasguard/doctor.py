@@ -19,7 +19,8 @@ from gasguard.security_check import check_security
 from gasguard.settings import Settings, SettingsError
 from meters.db import database_clock_ms, make_engine, schema_revisions
 from meters.errors import MetersError
-from meters.telemetry.influx import InfluxTelemetryStore
+from telemetry.errors import TelemetryError
+from telemetry.influx import InfluxTelemetryStore
 from transport.errors import TransportError
 from transport.probe import probe_queue, probe_window, read_sys
 
@@ -127,7 +128,7 @@ def check_influx(settings: Settings) -> list[Finding]:
     )
     try:
         facts = store.server_facts()
-    except MetersError as exc:
+    except TelemetryError as exc:
         return [Finding("influxdb", "fail", f"{settings.influx_url}: {exc}", "start it")]
     finally:
         store.close()

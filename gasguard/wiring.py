@@ -41,14 +41,14 @@ from meters.db import make_engine, migrate
 from meters.mqtt_auth import SERVICE_ACCOUNTS
 from meters.partition import Partition
 from meters.registry import Registry
-from meters.telemetry import open_store
-from meters.telemetry.base import TelemetryStore
 from meters.timelimits import BUILT_IN, CATEGORIES, Policy
 from meters.workdays import WorkCalendar, load_holiday_file
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from simulators.fleet import FleetPlan
 from simulators.runner import FleetRunner, meter_session, runner_subscriptions
+from telemetry import open_store
+from telemetry.base import TelemetryStore
 from transport.mqtt import MqttEndpoint, MqttSession, Protocol
 from transport.probe import DROPPED_TOPIC, ProbeError, probe_window
 

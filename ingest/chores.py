@@ -6,10 +6,11 @@ the gas-on watch, check connection time limits, measure completeness, expire old
 letters, dispatch commands. Each chore has its cadence (``every_s``; 0: every round;
 ``wait_first``: not at the first round) kept here, on one monotonic clock passed in, so
 the components themselves keep no timers. A chore that fails is skipped until its next
-turn: a registry or store outage (``MetersError``) is a warning, anything else (a bug) is
-logged with its traceback and counted in ``gasguard_ingest_chore_failures_total{chore}``.
-One failing chore never stops the lane, and so never stops detection. ``Stopping`` (the
-lane is asked to stop while a chore retries) is the one exception that passes through.
+turn: a registry or store outage (``MetersError``, ``TelemetryError``) is a warning,
+anything else (a bug) is logged with its traceback and counted in
+``gasguard_ingest_chore_failures_total{chore}``. One failing chore never stops the lane,
+and so never stops detection. ``Stopping`` (the lane is asked to stop while a chore
+retries) is the one exception that passes through.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from prometheus_client import Counter
 
 from ingest.errors import Stopping
 from meters.errors import MetersError
+from telemetry.errors import TelemetryError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ class Chores:
                 chore.run()
             except Stopping:
                 raise
-            except MetersError as exc:  # an outage: its next turn tries again
+            except (MetersError, TelemetryError) as exc:  # an outage: next turn tries again
                 log.warning("chore %r: %s; trying again at its next turn", chore.name, exc)
             except Exception:
                 self._failures.labels(chore=chore.name).inc()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contract.decisions import Decision
 from meters.overview import measure_completeness
 from meters.registry import Registry
-from meters.telemetry.base import TelemetryStore
+from telemetry.base import TelemetryStore
 
 log = logging.getLogger(__name__)
 RULE = "low_completeness"

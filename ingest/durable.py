@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from contract.readings import Reading
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
-from meters.errors import StoreRejected, StoreUnavailable
-from meters.telemetry.base import TelemetryStore
+from telemetry.base import TelemetryStore
+from telemetry.errors import StoreRejected, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,7 @@ from ingest.snapshots import SnapshotKeeper
 from meters.clock import wall_clock_ms
 from meters.errors import MetersError
 from meters.partition import Partition
+from telemetry.errors import TelemetryError
 from transport.mqtt import Incoming, MqttSession, SessionOptions
 
 log = logging.getLogger(__name__)
@@ -275,7 +276,7 @@ class MqttIngester:
             try:
                 step.run()
                 return
-            except (MetersError, IngestError) as exc:
+            except (MetersError, TelemetryError, IngestError) as exc:
                 if isinstance(exc, Stopping):
                     raise
                 self._pipeline.metrics.retries.labels(step=step.name.split(" ")[0]).inc()

@@ -7,18 +7,6 @@ class MetersError(GasguardError):
     """Base of every error raised by the meters package."""
 
 
-class StoreError(MetersError):
-    """A telemetry store failed."""
-
-
-class StoreUnavailable(StoreError):
-    """The telemetry store cannot be reached right now; the write may be retried."""
-
-
-class StoreRejected(StoreError):
-    """The telemetry store refused the data; retrying the same write will not help."""
-
-
 class RegistryError(MetersError):
     """The registry database failed."""
 

@@ -3,12 +3,13 @@ the data completeness, read from the registry (and the telemetry store) in one p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from meters.completeness import FleetCompleteness, fleet_completeness
 from meters.registry import Registry
 from meters.severity import SEVERITIES, Severity
-from meters.telemetry.base import TelemetryStore
 from meters.views import AlarmCount, MeterCounts, WorkerHealth
 
 
@@ -48,8 +49,15 @@ def overview(registry: Registry, now_ms: int, stale_after_ms: int) -> OverviewVi
     )
 
 
+class ReadingCounts(Protocol):
+    """What completeness needs of a telemetry store (``telemetry.base.TelemetryStore``
+    has it): the readings each meter stored in [start, end)."""
+
+    def counts(self, start_ms: int, end_ms: int) -> Mapping[str, int]: ...
+
+
 def measure_completeness(
-    registry: Registry, store: TelemetryStore, start_ms: int, end_ms: int, min_share: float
+    registry: Registry, store: ReadingCounts, start_ms: int, end_ms: int, min_share: float
 ) -> FleetCompleteness:
     """The fleet's data completeness (抄表率) over [start, end): every meter's expected
     readings from the registry, what each received from the telemetry store."""

@@ -23,8 +23,8 @@ from gasguard.settings import Settings, load_settings
 from ingest.config import IngestConfig
 from ingest.service import MqttIngester
 from meters.registry import Registry
-from meters.telemetry.base import TelemetryStore
 from simulators.config import SimulatorConfig
+from telemetry.base import TelemetryStore
 from transport.mqtt import MqttEndpoint, MqttSession, Protocol
 
 

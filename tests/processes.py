@@ -18,7 +18,7 @@ import paho.mqtt.client as paho
 
 from contract.protocol import topic
 from gasguard.servers import die_with_parent_hook, free_port
-from meters.telemetry import InfluxTelemetryStore
+from telemetry import InfluxTelemetryStore
 from tests.helpers import wait_until
 from transport.mqtt import MqttEndpoint, MqttSession, Protocol
 

@@ -16,9 +16,9 @@ from playwright.sync_api import Browser, expect
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
 from meters.connections import NewApplication
-from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
 from simulators.fleet import build_fleet
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import PASSWORD, LiveApi, add_user
 from tests.conftest import sqlite_registry
 from tests.helpers import one_leak_fleet, settings_for, start_ingester

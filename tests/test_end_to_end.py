@@ -15,10 +15,10 @@ from gasguard.servers import InfluxServer, MosquittoServer
 from gasguard.settings import Settings
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
-from meters.telemetry import InfluxTelemetryStore
-from meters.telemetry.base import TelemetryStore
 from simulators.config import SimulatorConfig
 from simulators.fleet import FleetPlan, build_fleet
+from telemetry import InfluxTelemetryStore
+from telemetry.base import TelemetryStore
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 from tests.helpers import one_leak_fleet, settings_for, start_ingester, wait_until

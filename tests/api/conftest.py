@@ -19,8 +19,8 @@ from api.tokens import TokenService
 from gasguard.servers import free_port
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
-from meters.telemetry.base import TelemetryStore
+from telemetry import SqliteTelemetryStore
+from telemetry.base import TelemetryStore
 from tests.helpers import wait_until
 
 SECRET = b"test-secret-test-secret-test-secret!"

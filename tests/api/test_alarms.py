@@ -18,8 +18,8 @@ from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import PASSWORD, LiveApi, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

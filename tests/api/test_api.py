@@ -15,8 +15,8 @@ from contract.profiles import MeterProfile
 from contract.readings import Reading
 from meters.clock import wall_clock_ms
 from meters.registry import MeterSighting
-from meters.telemetry import SqliteTelemetryStore
 from meters.views import SAFETY_ACTOR, NewDeadLetter, WorkerHealth
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 
@@ -248,7 +248,7 @@ def test_dashboard_is_served_and_loads_nothing_from_outside(client: TestClient) 
 def test_telemetry_down_is_503_not_500(tmp_path: Path) -> None:
     registry = sqlite_registry(tmp_path)
     from gasguard.servers import free_port
-    from meters.telemetry import InfluxTelemetryStore
+    from telemetry import InfluxTelemetryStore
 
     store = InfluxTelemetryStore(f"http://127.0.0.1:{free_port()}", "gasguard", timeout_s=1)
     registry.provision([MeterProfile("M1")], NOW)

@@ -12,7 +12,7 @@ from api.app import create_app
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

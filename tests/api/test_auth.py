@@ -14,7 +14,7 @@ from api.auth import COOKIE
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import PASSWORD, Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

@@ -14,7 +14,7 @@ from contract.profiles import MeterProfile
 from contract.protocol import CommandReply
 from contract.signing import sign_reply
 from meters.registry import MeterSighting, Registry
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

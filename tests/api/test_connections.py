@@ -14,8 +14,8 @@ from api.app import create_app
 from contract.profiles import MeterProfile
 from meters.query_codes import normalise
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
 from meters.timelimits import LOCAL
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 

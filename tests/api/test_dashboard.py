@@ -14,8 +14,8 @@ from contract.readings import Reading
 from meters.clock import wall_clock_ms
 from meters.connections import NewApplication
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import PASSWORD, LiveApi, add_user, serving
 from tests.conftest import sqlite_registry
 from tests.helpers import wait_until

@@ -83,7 +83,7 @@ def test_a_dead_lane_a_small_broker_window_and_data_completeness_show_on_the_ove
     registry: Registry, tmp_path: Path, page: Page, artifacts: Path
 ) -> None:
     from contract.readings import Reading
-    from meters.telemetry import SqliteTelemetryStore
+    from telemetry import SqliteTelemetryStore
 
     now = wall_clock_ms()
     start = now - 3_600_000

@@ -23,7 +23,7 @@ from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
 from tests.api.conftest import SECRET, add_user, api_context
 from tests.conftest import sqlite_registry
 

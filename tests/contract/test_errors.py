@@ -13,14 +13,15 @@ from gasguard.errors import ServerStartError
 from gasguard.settings import SettingsError
 from ingest.errors import IngestError
 from ingest.spool import SpoolError
-from meters.errors import MetersError, StoreRejected
+from meters.errors import MetersError
 from safety.errors import ConfigError, SafetyError
+from telemetry.errors import StoreRejected, TelemetryError
 
 
 @pytest.mark.parametrize(
     "error",
     [ApiError, InvalidToken, ServerStartError, SettingsError, IngestError, SpoolError,
-     MetersError, StoreRejected, SafetyError, ConfigError],
+     MetersError, TelemetryError, StoreRejected, SafetyError, ConfigError],
 )  # fmt: skip
 def test_every_package_error_has_the_one_root(error: type[Exception]) -> None:
     assert issubclass(error, GasguardError)

@@ -20,7 +20,7 @@ from contract.readings import (
     reading_from,
 )
 from ingest import decode
-from meters.telemetry import influx, lineprotocol, sqlite
+from telemetry import influx, lineprotocol, sqlite
 
 
 def test_the_dataclass_is_the_table_in_its_order() -> None:

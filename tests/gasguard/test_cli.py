@@ -65,7 +65,7 @@ def test_connections_report_knows_the_configured_cities(
 def test_the_influxdb_timeout_setting_is_used(tmp_path: Path, influxd: InfluxServer) -> None:
     from gasguard import wiring
     from gasguard.settings import load_settings
-    from meters.telemetry import InfluxTelemetryStore
+    from telemetry import InfluxTelemetryStore
 
     settings = load_settings(None, influx_url=influxd.url, influx_timeout_s=1.5, data_dir=tmp_path)
     store = wiring.open_telemetry(settings)

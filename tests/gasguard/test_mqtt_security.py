@@ -19,7 +19,7 @@ from gasguard import wiring
 from gasguard.cli import main
 from gasguard.settings import SettingsError
 from meters.mqtt_auth import INGEST_ACCOUNT
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
 from tests.gasguard.conftest import Broker, password
 from tests.helpers import settings_for, start_ingester, wait_until
 from tests.tls import make_ca

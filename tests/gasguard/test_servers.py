@@ -52,7 +52,7 @@ def test_the_ingester_shuts_a_valve_through_amqtt_too(
     import time
 
     from contract.profiles import MeterProfile
-    from meters.telemetry import SqliteTelemetryStore
+    from telemetry import SqliteTelemetryStore
     from tests.conftest import sqlite_registry
     from tests.helpers import settings_for, start_ingester
 

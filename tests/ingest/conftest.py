@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from gasguard.servers import InfluxServer
-from meters.telemetry import InfluxTelemetryStore
+from telemetry import InfluxTelemetryStore
 
 
 @pytest.fixture

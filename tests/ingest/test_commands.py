@@ -22,9 +22,9 @@ from ingest.config import CommandsConfig
 from ingest.service import MqttIngester
 from meters.command_store import NewCommand
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
 from simulators.meter import SimMeter
+from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 from tests.processes import IngestProcess

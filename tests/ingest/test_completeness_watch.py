@@ -8,7 +8,7 @@ from contract.profiles import MeterProfile
 from contract.readings import Reading
 from ingest.completeness_watch import CompletenessWatch
 from meters.registry import MeterSighting, Registry
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
 
 T0 = 1_772_409_600_000
 HOUR = 3_600_000

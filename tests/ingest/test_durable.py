@@ -12,8 +12,8 @@ from contract.readings import Reading
 from ingest.durable import DurableWriter
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
-from meters.errors import StoreUnavailable
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
+from telemetry.errors import StoreUnavailable
 
 
 class SwitchableStore(SqliteTelemetryStore):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gasguard.servers import InfluxServer, MosquittoServer
-from meters.telemetry import InfluxTelemetryStore
+from telemetry import InfluxTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 from tests.processes import IngestProcess, LoadPublisher, stored_points

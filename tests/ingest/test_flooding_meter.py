@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
-from meters.telemetry import SqliteTelemetryStore
+from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, wait_until
 from transport.mqtt import Incoming

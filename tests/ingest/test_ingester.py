@@ -16,8 +16,8 @@ from gasguard.settings import Settings
 from ingest.service import MqttIngester
 from meters.connections import NewApplication
 from meters.registry import Registry
-from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore
 from meters.views import Actor
+from telemetry import InfluxTelemetryStore, SqliteTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, act_as_meter, settings_for, start_ingester, wait_until
 

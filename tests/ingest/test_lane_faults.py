@@ -23,8 +23,8 @@ from ingest.service import MqttIngester
 from ingest.supervisor import PartitionSupervisor
 from meters.partition import Partition
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
 from meters.views import Actor
+from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
 

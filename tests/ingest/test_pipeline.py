@@ -20,9 +20,9 @@ from ingest.sightings import SightingsBuffer
 from ingest.spool import Spool
 from meters.errors import RegistryError
 from meters.registry import Registry
-from meters.telemetry import SqliteTelemetryStore
 from meters.views import NewDeadLetter
 from safety.engine import SafetyEngine
+from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
 
 NOW = 1_790_000_000_000

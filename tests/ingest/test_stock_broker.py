@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gasguard.servers import InfluxServer, MosquittoServer
-from meters.telemetry import InfluxTelemetryStore
+from telemetry import InfluxTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import gasguard, wait_until
 from tests.ingest.test_faults import assert_exactly_once

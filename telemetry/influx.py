@@ -12,9 +12,9 @@ import httpx
 
 from contract.protocol import is_meter_id
 from contract.readings import MEASURED, Reading, reading_from
-from meters.errors import StoreRejected, StoreUnavailable
-from meters.telemetry import lineprotocol
-from meters.telemetry.base import MEASUREMENT
+from telemetry import lineprotocol
+from telemetry.base import MEASUREMENT
+from telemetry.errors import StoreRejected, StoreUnavailable
 
 # what a SELECT returns: the point's time, then every measured field of the field table
 COLUMNS = ("time", *(f.name for f in MEASURED if f.kind != "time"))

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from meters.errors import StoreRejected
-from meters.telemetry import InfluxTelemetryStore
+from telemetry import InfluxTelemetryStore
+from telemetry.errors import StoreRejected
 
 REJECTED = "rejected"
 # answer -> what readings(), latest(), count(), counts() do with it

@@ -12,7 +12,7 @@ from typing import Any
 
 from contract.protocol import is_meter_id
 from contract.readings import FIELD_NAMES, READING_FIELDS, Reading
-from meters.errors import StoreRejected, StoreUnavailable
+from telemetry.errors import StoreRejected, StoreUnavailable
 
 COLUMNS = FIELD_NAMES  # the table's columns are the field table, in its order
 

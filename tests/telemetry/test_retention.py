@@ -12,7 +12,7 @@ import pytest
 
 from contract.readings import Reading
 from gasguard.servers import InfluxServer
-from meters.telemetry import InfluxTelemetryStore
+from telemetry import InfluxTelemetryStore
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import pytest
 
 from contract.readings import Reading
 from gasguard.servers import InfluxServer
-from meters.errors import StoreRejected, StoreUnavailable
-from meters.telemetry import InfluxTelemetryStore, SqliteTelemetryStore, TelemetryStore
+from telemetry import InfluxTelemetryStore, SqliteTelemetryStore, TelemetryStore
+from telemetry.errors import StoreRejected, StoreUnavailable
 
 T0 = 1_790_000_000_000
 

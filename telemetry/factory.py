@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from meters.telemetry.base import TelemetryStore
-from meters.telemetry.influx import InfluxTelemetryStore
-from meters.telemetry.sqlite import SqliteTelemetryStore
+from telemetry.base import TelemetryStore
+from telemetry.influx import InfluxTelemetryStore
+from telemetry.sqlite import SqliteTelemetryStore
 
 
 def open_store(

@@ -7,8 +7,8 @@ import math
 from collections.abc import Iterable
 
 from contract.readings import NUMBER_FIELDS, Reading
-from meters.errors import StoreRejected
-from meters.telemetry.base import MEASUREMENT
+from telemetry.base import MEASUREMENT
+from telemetry.errors import StoreRejected
 
 
 @functools.lru_cache(maxsize=65_536)
