@@ -64,10 +64,6 @@ def compiled(function: F) -> F:
     return function
 
 
-def is_built() -> bool:
-    return bool(_compiled)
-
-
 def build() -> None:
     """Compile every marked function (lazily, on its first call) and put it in place.
     Idempotent; the cache folder is chosen here, never at import."""

@@ -14,8 +14,8 @@ import numpy as np
 
 from safety import quality
 from safety.errors import SafetyError
-from safety.layout import CORE_FIELDS, blank, decision_dtype, open_rules_field, state_dtype
-from safety.rule import Rule, RuleUnit
+from safety.layout import CORE_FIELDS, Field, blank, decision_dtype, open_rules_field, state_dtype
+from safety.rule import Param, Rule, RuleUnit
 from safety.rules import UNITS
 
 
@@ -29,24 +29,35 @@ def _twice(names: Iterable[str]) -> list[str]:
 
 MAX_RULES = 64  # bits of the widest open_rules (layout.open_rules_field)
 
-RULES: tuple[Rule, ...] = tuple(
-    sorted((rule for unit in UNITS for rule in unit.rules), key=lambda rule: rule.code)
-)
+
+def rules_of(units: tuple[RuleUnit, ...]) -> tuple[Rule, ...]:
+    """The rules of ``units``, by code."""
+    return tuple(sorted((rule for unit in units for rule in unit.rules), key=lambda r: r.code))
+
+
+def params_of(units: tuple[RuleUnit, ...]) -> tuple[Param, ...]:
+    return (*quality.PARAMS, *(param for unit in units for param in unit.params))
+
+
+def fields_of(units: tuple[RuleUnit, ...]) -> tuple[Field, ...]:
+    """The packed record's fields: the kernel's own and the units', ``open_rules`` aside."""
+    return (*CORE_FIELDS, *(f for unit in units for f in unit.state))
+
+
+RULES = rules_of(UNITS)
 RULE_IDS = tuple(rule.id for rule in RULES)
 RULE_CODE = {rule.id: rule.code for rule in RULES}
-RULE_BY_ID = {rule.id: rule for rule in RULES}
 
 SECTIONS: dict[str, type] = {
     **{name: kind for unit in UNITS for name, kind in unit.sections.items()},
     quality.SECTION: quality.DataQualityConfig,
 }
-PARAMS = (*quality.PARAMS, *(param for unit in UNITS for param in unit.params))
+PARAMS = params_of(UNITS)
 PARAMS_DTYPE = np.dtype([(param.name, "<f8") for param in PARAMS])
 
 STATE_FIELDS = (
-    *CORE_FIELDS,
+    *fields_of(UNITS),
     open_rules_field(min(len(RULES), MAX_RULES)),  # more: problems() says so
-    *(f for unit in UNITS for f in unit.state),
 )
 STATE = state_dtype(STATE_FIELDS)
 DETAIL_NUMBERS = max(rule.numbers for rule in RULES)
@@ -60,7 +71,7 @@ def blank_states(count: int) -> np.ndarray:
 
 def problems(units: tuple[RuleUnit, ...] = UNITS) -> list[str]:
     """What does not fit among ``units``; empty when they fit together."""
-    rules = sorted((rule for unit in units for rule in unit.rules), key=lambda rule: rule.code)
+    rules = rules_of(units)
     found = []
     codes = [rule.code for rule in rules]
     if codes != list(range(len(rules))):
@@ -68,13 +79,11 @@ def problems(units: tuple[RuleUnit, ...] = UNITS) -> list[str]:
     if len(rules) > MAX_RULES:
         found.append(f"{len(rules)} rules: a meter's open_rules holds at most {MAX_RULES}")
     sections = [name for unit in units for name in unit.sections] + [quality.SECTION]
-    params = [*quality.PARAMS, *(param for unit in units for param in unit.params)]
-    fields = [*CORE_FIELDS, *(f for unit in units for f in unit.state)]
     for kind, names in (
         ("rule id", [rule.id for rule in rules]),
         ("configuration section", sections),
-        ("parameter", [param.name for param in params]),
-        ("state field", [f.name for f in fields] + ["open_rules"]),
+        ("parameter", [param.name for param in params_of(units)]),
+        ("state field", [f.name for f in fields_of(units)] + ["open_rules"]),
         ("unit", [unit.name for unit in units]),
     ):
         found += [f"{kind} {name!r} is declared twice" for name in _twice(names)]
@@ -90,5 +99,6 @@ def problems(units: tuple[RuleUnit, ...] = UNITS) -> list[str]:
     return found
 
 
-if problems():
-    raise RulebookError("; ".join(problems()))
+_found = problems()
+if _found:
+    raise RulebookError("; ".join(_found))
