@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 
 from api.tokens import TokenService
+from connections.policies import Policies
+from connections.workdays import WorkCalendar
 from meters.clock import wall_clock_ms
-from meters.connections import Policies
 from meters.registry import Registry
-from meters.workdays import WorkCalendar
 from telemetry.base import TelemetryStore
 
 

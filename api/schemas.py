@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from meters.connections import ApplicationView
+from connections.applications import ApplicationView
+from connections.timelimits import Category
 from meters.overview import OverviewView, WorkerStatus
 from meters.severity import Severity
-from meters.timelimits import Category
 from meters.views import AlarmCount, MeterView
 
 

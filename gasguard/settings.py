@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connections.timelimits import Category
 from gasguard.errors import GasguardError
 from ingest.config import IngestConfig
-from meters.timelimits import Category
 from simulators.config import SimulatorConfig
 
 

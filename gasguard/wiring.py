@@ -17,6 +17,10 @@ from pydantic import SecretStr
 
 from api.context import ApiContext
 from api.tokens import TokenService
+from connections.errors import PolicyError
+from connections.policies import Policies, build_policies
+from connections.timelimits import Policy
+from connections.workdays import WorkCalendar, load_holiday_file
 from gasguard.settings import Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch
@@ -36,13 +40,10 @@ from ingest.snapshots import SnapshotKeeper
 from ingest.spool import Spool
 from ingest.supervisor import PartitionSupervisor
 from meters.clock import wall_clock_ms
-from meters.connections import Policies
 from meters.db import make_engine, migrate
 from meters.mqtt_auth import SERVICE_ACCOUNTS
 from meters.partition import Partition
 from meters.registry import Registry
-from meters.timelimits import BUILT_IN, CATEGORIES, Policy
-from meters.workdays import WorkCalendar, load_holiday_file
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from simulators.fleet import FleetPlan
@@ -326,24 +327,21 @@ def build_api_context(
 
 
 def connection_policies(settings: Settings) -> Policies:
-    """The built-in city policies and the configured ones, with the configured warning
-    share; a configured city must give a budget for every category."""
-    share = settings.connection_warn_share
-    policies = {
-        name: dataclasses.replace(policy, warn_share=share) for name, policy in BUILT_IN.items()
-    }
-    for name, configured in settings.connection_policies.items():
-        missing = set(CATEGORIES) - set(configured.days)
-        if missing:
-            raise SettingsError(f"connection policy {name!r}: no days for {sorted(missing)}")
-        policies[name] = Policy(
+    """The city policies in force: built-in and configured (``connections.build_policies``),
+    with the configured warning share and holiday schedules."""
+    configured = {
+        name: Policy(
             name,
-            configured.unit,
-            {str(k): v for k, v in configured.days.items()},
-            share,
-            configured.excludes_pauses,
+            spec.unit,
+            {str(k): v for k, v in spec.days.items()},
+            excludes_pauses=spec.excludes_pauses,
         )
-    return Policies(work_calendar(settings), policies)
+        for name, spec in settings.connection_policies.items()
+    }
+    try:
+        return build_policies(work_calendar(settings), configured, settings.connection_warn_share)
+    except PolicyError as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def work_calendar(settings: Settings) -> WorkCalendar:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from connections.applications import ApplicationView
+from connections.policies import Policies
 from contract.decisions import Decision
-from meters.connections import ApplicationView, Policies
 from meters.registry import Registry
 
 log = logging.getLogger(__name__)

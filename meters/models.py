@@ -290,7 +290,7 @@ class ConnectionApplication(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
-    # the public lookup's code, hashed (meters.query_codes); None: none issued yet
+    # the public lookup's code, hashed (connections.query_codes); None: none issued yet
     query_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 

@@ -33,11 +33,11 @@ from contract.events import MeterEvent
 from contract.profiles import MeterProfile
 from contract.roles import role_at_least
 from meters.accounts import Accounts
+from meters.application_store import ConnectionStore
 from meters.attempt_limits import AttemptLimits, account_key
 from meters.audit import add_audit, add_audits, audit_row
 from meters.command_store import CommandStore, ensure_key, meter_of
 from meters.completeness import MeterExpectation
-from meters.connections import ConnectionStore
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
 from meters.leases import LeaseStore

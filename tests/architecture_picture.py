@@ -11,7 +11,18 @@ from pathlib import Path
 
 import grimp
 
-PACKAGES = ("gasguard", "api", "ingest", "simulators", "meters", "transport", "safety", "contract")
+PACKAGES = (
+    "gasguard",
+    "api",
+    "ingest",
+    "simulators",
+    "meters",
+    "transport",
+    "telemetry",
+    "safety",
+    "connections",
+    "contract",
+)
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 BEGIN, END = (
     "<!-- packages: begin (python -m tests.architecture_picture) -->",

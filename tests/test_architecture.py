@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 import re
 
-from tests.architecture_picture import DOC, with_picture
+from tests.architecture_picture import DOC, PACKAGES, with_picture
+
+PACKAGE_NAMES = "|".join(PACKAGES)
 
 
 def test_the_package_picture_is_current() -> None:
@@ -15,8 +17,7 @@ def test_the_package_picture_is_current() -> None:
 
 
 def test_the_modules_the_document_names_exist() -> None:
-    named = set(re.findall(r"`((?:contract|safety|transport|meters|ingest|api|gasguard|simulators)"
-                           r"(?:\.[a-z_]+)+)", DOC.read_text()))  # fmt: skip
+    named = set(re.findall(rf"`((?:{PACKAGE_NAMES})(?:\.[a-z_]+)+)", DOC.read_text()))
     assert len(named) > 15
     for dotted in sorted(named):
         parts = dotted.split(".")
@@ -35,7 +36,7 @@ def test_the_modules_the_document_names_exist() -> None:
 
 ROOT = DOC.parents[1]
 PATH = re.compile(
-    r"`((?:contract|safety|transport|meters|ingest|api|gasguard|simulators|tests|bench|deploy)"
+    rf"`((?:{PACKAGE_NAMES}|tests|bench|deploy)"
     r"/[\w/.-]+\.(?:py|md|toml|conf|sh|html|js|css))(?:::\w+)?`"
 )
 

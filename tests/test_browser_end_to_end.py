@@ -13,9 +13,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
+from connections.applications import NewApplication
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
-from meters.connections import NewApplication
 from meters.views import Actor
 from simulators.fleet import build_fleet
 from telemetry import SqliteTelemetryStore

@@ -21,10 +21,10 @@ from api.schemas import (
     PublicProgress,
     ReasonIn,
 )
+from connections.applications import ApplicationView, NewApplication
+from connections.indicators import IndicatorRow, indicator_rows, to_csv
+from connections.query_codes import LOOSE_PATTERN
 from meters.attempt_limits import lookup_keys
-from meters.connections import ApplicationView, NewApplication
-from meters.indicators import IndicatorRow, indicator_rows, to_csv
-from meters.query_codes import LOOSE_PATTERN
 
 router = APIRouter(tags=["connections"])
 AppId = RecordId

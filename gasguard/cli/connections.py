@@ -7,9 +7,9 @@ import datetime as dt
 import json
 import sys
 
+from connections.timelimits import LOCAL
 from gasguard.errors import GasguardError
 from gasguard.settings import Settings
-from meters.timelimits import LOCAL
 
 
 def _local_day_ms(text: str) -> int:
@@ -25,8 +25,8 @@ def cmd_connections_report(settings: Settings, args: argparse.Namespace) -> int:
     excluded), as CSV or JSON on stdout."""
     from dataclasses import asdict
 
+    from connections.indicators import indicator_rows, to_csv
     from gasguard import wiring
-    from meters.indicators import indicator_rows, to_csv
 
     start, end = _local_day_ms(args.start), _local_day_ms(args.end)
     if end <= start:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from connections.timelimits import LOCAL
 from gasguard.settings import Settings
 from ingest.metrics import ingest_sums
 from meters.partition import Partition
-from meters.timelimits import LOCAL
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

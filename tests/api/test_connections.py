@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from connections.query_codes import normalise
+from connections.timelimits import LOCAL
 from contract.profiles import MeterProfile
-from meters.query_codes import normalise
 from meters.registry import Registry
-from meters.timelimits import LOCAL
 from telemetry import SqliteTelemetryStore
 from tests.api.conftest import Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry

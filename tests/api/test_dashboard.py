@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from connections.applications import NewApplication
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from contract.readings import Reading
 from meters.clock import wall_clock_ms
-from meters.connections import NewApplication
 from meters.registry import Registry
 from meters.views import Actor
 from telemetry import SqliteTelemetryStore

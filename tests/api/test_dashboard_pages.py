@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from connections.applications import NewApplication
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from meters.clock import wall_clock_ms
-from meters.connections import NewApplication
 from meters.registry import MeterSighting, Registry
 from meters.views import Actor, WorkerHealth
 from tests.api.conftest import add_user, serving

@@ -13,7 +13,7 @@ from gasguard.servers import InfluxServer
 def test_connections_report_prints_the_indicator_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from meters.connections import NewApplication
+    from connections.applications import NewApplication
     from meters.views import Actor
     from tests.conftest import sqlite_registry
 
@@ -40,7 +40,7 @@ def test_connections_report_knows_the_configured_cities(
 ) -> None:
     """It built the built-in policies only, and failed on an application of a city that
     the settings file configures (the API and ingest knew it)."""
-    from meters.connections import NewApplication
+    from connections.applications import NewApplication
     from meters.views import Actor
     from tests.conftest import sqlite_registry
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connections.applications import NewApplication
+from connections.policies import Policies
+from connections.workdays import WorkCalendar
 from ingest.connection_watch import ConnectionWatch
-from meters.connections import NewApplication, Policies
 from meters.views import Actor
-from meters.workdays import WorkCalendar
 from tests.conftest import sqlite_registry
 
 T0 = 1_772_416_800_000  # Monday 2026-03-02 10:00 in Guangzhou

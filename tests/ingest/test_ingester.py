@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from connections.applications import NewApplication
 from contract.profiles import MeterProfile
 from contract.protocol import parse_command
 from gasguard.servers import InfluxServer, MosquittoServer
 from gasguard.settings import Settings
 from ingest.service import MqttIngester
-from meters.connections import NewApplication
 from meters.registry import Registry
 from meters.views import Actor
 from telemetry import InfluxTelemetryStore, SqliteTelemetryStore

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from meters.connections import ApplicationView, PauseView
-from meters.indicators import indicator_rows, to_csv
-from meters.timelimits import BUILT_IN, LOCAL
-from meters.workdays import WorkCalendar
+from connections.applications import ApplicationView, PauseView
+from connections.indicators import indicator_rows, to_csv
+from connections.timelimits import BUILT_IN, LOCAL
+from connections.workdays import WorkCalendar
 
 DAY = 86_400_000
 T0 = int(dt.datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL).timestamp() * 1000)  # Monday 09:00

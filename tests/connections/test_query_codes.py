@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meters.query_codes import ALPHABET, RANDOM_BYTES, code_hash, format_code, normalise
+from connections.query_codes import ALPHABET, RANDOM_BYTES, code_hash, format_code, normalise
 
 
 @given(st.binary(min_size=RANDOM_BYTES, max_size=RANDOM_BYTES))

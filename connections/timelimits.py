@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from meters.workdays import WorkCalendar
+from connections.workdays import WorkCalendar
 
 DAY_MS = 86_400_000
 LOCAL = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no daylight saving

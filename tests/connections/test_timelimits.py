@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from meters.timelimits import GUANGZHOU, LINGBAO, LOCAL, Pause, time_status, used_days
-from meters.workdays import HolidayFileError, WorkCalendar, load_holiday_file
+from connections.timelimits import GUANGZHOU, LINGBAO, LOCAL, Pause, time_status, used_days
+from connections.workdays import HolidayFileError, WorkCalendar, load_holiday_file
 
 HOUR = 3_600_000
 DAY = 24 * HOUR

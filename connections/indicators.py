@@ -10,9 +10,9 @@ import io
 import statistics
 from dataclasses import asdict, dataclass
 
-from meters.connections import ApplicationView
-from meters.timelimits import Pause, Policy, used_days
-from meters.workdays import WorkCalendar
+from connections.applications import ApplicationView
+from connections.timelimits import Pause, Policy, used_days
+from connections.workdays import WorkCalendar
 
 STAGES = 2  # 用气报装, 验收通气
 # How the two day columns are counted, whatever the city: natural days from application to

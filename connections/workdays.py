@@ -17,13 +17,9 @@ from pathlib import Path
 
 import chinese_calendar
 
-from meters.errors import MetersError
+from connections.errors import HolidayFileError
 
 log = logging.getLogger(__name__)
-
-
-class HolidayFileError(MetersError):
-    """The holiday file cannot be read or does not follow its format."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from meters.connections import NewApplication, Policies
+from connections.applications import NewApplication
+from connections.policies import Policies
+from connections.workdays import WorkCalendar
 from meters.errors import Conflict
 from meters.registry import Registry
 from meters.views import Actor
-from meters.workdays import WorkCalendar
 
 T0 = 1_772_416_800_000  # Monday 2026-03-02 10:00 in Guangzhou
 DAY = 86_400_000

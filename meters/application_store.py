@@ -1,6 +1,6 @@
 """Connection applications (报装) in the registry: creation, pauses, the survey (stage one),
-commissioning a meter and gas-on from its first flow (stage two), with the time status
-from ``meters.timelimits``. Each method is one transaction; changes are audited."""
+commissioning a meter and gas-on from its first flow (stage two). The law they are judged
+by is the ``connections`` package's. Each method is one transaction; changes are audited."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connections.applications import ApplicationView, NewApplication, PauseView
+from connections.query_codes import RANDOM_BYTES, code_hash, format_code, normalise
+from connections.timelimits import LOCAL
 from meters.audit import add_audit
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
@@ -26,78 +28,7 @@ from meters.models import (
     Customer,
     Meter,
 )
-from meters.query_codes import RANDOM_BYTES, code_hash, format_code, normalise
-from meters.timelimits import BUILT_IN, LOCAL, Pause, Policy, TimeStatus, time_status
 from meters.views import SAFETY_ACTOR, Actor
-from meters.workdays import WorkCalendar
-
-
-@dataclass(frozen=True, slots=True)
-class NewApplication:
-    policy: str
-    category: str
-    channel: str
-    applicant: str
-    phone: str
-    address: str
-    district: str = ""
-    submitted_ms: int | None = None  # default: now
-    fee_application: float = 0.0
-    fee_gas_on: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class PauseView:
-    id: int
-    start_ms: int
-    end_ms: int | None
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationView:
-    id: int
-    number: str
-    policy: str
-    category: str
-    channel: str
-    applicant: str
-    phone: str
-    address: str
-    district: str
-    submitted_ms: int
-    surveyed_ms: int | None
-    gas_on_ms: int | None
-    meter_id: str | None
-    fee_application: float
-    fee_gas_on: float
-    state: str
-    pauses: tuple[PauseView, ...]
-    # the public lookup's code in clear: only in the answer that issued it (the receipt)
-    query_code: str | None = None
-
-
-class Policies:
-    """The city policies by name (built in, plus configured ones) and the calendar."""
-
-    def __init__(
-        self, calendar: WorkCalendar, policies: Mapping[str, Policy] | None = None
-    ) -> None:
-        self.calendar = calendar
-        self.by_name = dict(BUILT_IN if policies is None else policies)
-
-    def status(self, application: ApplicationView, now_ms: int) -> TimeStatus:
-        policy = self.by_name[application.policy]
-        pauses = [Pause(p.start_ms, p.end_ms, p.reason) for p in application.pauses]
-        return time_status(
-            policy,
-            self.calendar,
-            application.category,
-            application.submitted_ms,
-            application.gas_on_ms,
-            pauses,
-            now_ms,
-        )
 
 
 def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
