@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     engine = make_engine(registry_url)
     migrate(engine)
     trip_meters = [f"TRIP{i:05d}" for i in range(args.trips)]
-    Registry(engine).provision([MeterProfile(m) for m in trip_meters], 0)
+    Registry(engine).meters.provision([MeterProfile(m) for m in trip_meters], 0)
     env = {
         **os.environ,
         "GASGUARD_MQTT_URL": mosquitto.url,

@@ -39,8 +39,8 @@ def demo_data_dir(settings: Settings) -> Path:
 
 
 def status_line(started: float, registry: Registry, store: TelemetryStore) -> str:
-    closed = registry.list_meters(limit=10, valve="closed")
-    alarms = registry.list_alarms(state="active", limit=10)
+    closed = registry.meters.find(limit=10, valve="closed")
+    alarms = registry.alarms.find(state="active", limit=10)
     rules = ", ".join(f"{a.meter_id} {a.rule}" for a in alarms[:5])
     closed_ids = ", ".join(m.id for m in closed)
     return (

@@ -239,7 +239,7 @@ def build_lane(
         config.retry_max_s,
         partition=partition.text,
     )
-    own = {p.meter_id: p for p in registry.profiles() if partition.owns(p.meter_id)}
+    own = {p.meter_id: p for p in registry.meters.profiles() if partition.owns(p.meter_id)}
     engine = SafetyEngine(rules_config(settings), own)
     dispatcher = CommandDispatcher(
         registry,
@@ -407,7 +407,7 @@ def write_new_key(path: Path, text: str) -> None:
 def provision_fleet(registry: Registry, plan: FleetPlan, now_ms: int) -> None:
     """Register the simulated meters and give each the secret key the registry holds for
     it (what a utility does when it installs a meter)."""
-    registry.provision([m.profile for m in plan.meters], now_ms)
+    registry.meters.provision([m.profile for m in plan.meters], now_ms)
     keys = registry.commands.meter_keys([m.meter_id for m in plan.meters])
     for meter in plan.meters:
         meter.key = keys[meter.meter_id]

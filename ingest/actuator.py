@@ -29,7 +29,7 @@ class Actuator:
         """The batch's alarms, in one transaction; returns the closes its shutoffs need
         (each then its own step: ``close``)."""
         recorded = list(
-            zip(decisions, self._registry.record_decisions(decisions, now_ms), strict=True)
+            zip(decisions, self._registry.alarms.record_many(decisions, now_ms), strict=True)
         )
         opened = [(d, alarm) for d, (alarm, new_alarm) in recorded if new_alarm]
         log_burst(
@@ -67,7 +67,7 @@ class Actuator:
         if outcome in ("bad_signature", "unknown_command"):
             reason = f"reply to command {reply.command_id}: {outcome.replace('_', ' ')}"
             letter = NewDeadLetter(now_ms, topic, outcome, reason, payload)
-            self._registry.add_dead_letters([letter])
+            self._registry.dead_letters.add([letter])
             log.error("meter %s: %s", reply.meter_id, reason)
         if outcome == "applied" and command is not None and command.state == "queued":
             log.warning(
@@ -83,7 +83,7 @@ class Actuator:
         elif outcome != "bad_signature" and reply.result == "rejected":
             detail = {"command": reply.command_id, "error": reply.error, "known": bool(command)}
             refused = Decision(now_ms, reply.meter_id, "command_refused", "alarm", detail)
-            self._registry.record_decision(refused, now_ms)
+            self._registry.alarms.record(refused, now_ms)
             log.error(
                 "meter %s refused command %s: %s", reply.meter_id, reply.command_id, reply.error
             )

@@ -79,7 +79,7 @@ class BrokerWatch:
         if value is None:
             return None
         if self._recorded is None:
-            newest = self._registry.list_alarms(rule=RULE, limit=1)
+            newest = self._registry.alarms.find(rule=RULE, limit=1)
             self._recorded = int(newest[0].detail.get("dropped_total", 0)) if newest else 0
         added = newly_dropped(self._recorded, value)
         if added <= 0:
@@ -92,7 +92,7 @@ class BrokerWatch:
             "readings it acknowledged to meters are lost",
         }
         decision = Decision(now_ms, BROKER, RULE, "alarm", detail)
-        self._registry.record_decision(decision, now_ms)
+        self._registry.alarms.record(decision, now_ms)
         self._recorded = value
         self.fault = f"the broker dropped {value} messages since it started ({added} new)"
         log.critical("%s", self.fault)

@@ -45,7 +45,7 @@ class OperatorClears:
     def apply(self) -> int:
         """One poll (a lane chore: ingest.chores); how many clears reached the engine. A
         registry failure (``MetersError``) leaves the cursor where it was."""
-        cleared = self._registry.cleared_since(self._cursor_ms - self._settle_ms)
+        cleared = self._registry.alarms.cleared_since(self._cursor_ms - self._settle_ms)
         fresh = [alarm for alarm in cleared if alarm.alarm_id not in self._applied]
         if cleared:
             self._cursor_ms = max(self._cursor_ms, max(alarm.cleared_ms for alarm in cleared))

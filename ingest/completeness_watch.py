@@ -55,7 +55,7 @@ class CompletenessWatch:
             )
             for row in fleet.below
         ]
-        self._registry.record_decisions(decisions, now_ms)
+        self._registry.alarms.record_many(decisions, now_ms)
         log.info(
             "data completeness %.1f %% (%d of %d meters complete); %d below %.0f %%",
             fleet.share * 100,

@@ -43,7 +43,7 @@ class ConnectionWatch:
             state = decision.rule.removeprefix("connection_")
             if (application.number, state) in raised_before:
                 continue
-            self._registry.record_decision(decision, now_ms)
+            self._registry.alarms.record(decision, now_ms)
             store.remember_warning(application.number, state, now_ms)
             raised.append(decision)
             log.warning("connection %s is %s", application.number, state)

@@ -104,7 +104,7 @@ class CommandDispatcher:
         (updating it), never loses it."""
         detail = {"command": command.id, "action": command.action, "state": state, "why": why}
         decision = Decision(now_ms, command.meter_id, f"command_{state}", "alarm", detail)
-        self._registry.record_decision(decision, now_ms)
+        self._registry.alarms.record(decision, now_ms)
         if state in ("expired", "timed_out"):
             self._store.finish(command.id, state, now_ms, why)
         log.error("command %s to meter %s %s: %s", command.id, command.meter_id, state, why)

@@ -110,7 +110,7 @@ class Pipeline:
         steps = [
             *self.decision_steps([*decisions, *flooding], now_ms),
             self.dead_letters_step(letters),
-            Step("events", lambda: self.registry.add_events(events, now_ms)),
+            Step("events", lambda: self.registry.events.add(events, now_ms)),
         ]
         self.sightings.add(decoded, now_ms)
         steps.extend(self.sightings_steps(now_ms))
@@ -160,7 +160,7 @@ class Pipeline:
         # a retained "offline" (the meter's last will) is the broker's word, not the meter's
         heard = {m: s.seen_ms for m, s in due.items() if s.status != "offline"}
         return [
-            Step("sightings", _bind(self.registry.record_sightings, due)),
+            Step("sightings", _bind(self.registry.meters.record_sightings, due)),
             Step("heard again", _bind(self._clear_offline, heard, now_ms)),
         ]
 
@@ -168,7 +168,7 @@ class Pipeline:
         log_burst(
             log,
             logging.WARNING,
-            self.registry.clear_offline_heard_again(heard, now_ms),
+            self.registry.alarms.clear_offline_heard_again(heard, now_ms),
             lambda a: ("offline alarm %d on meter %s cleared: heard again", a.id, a.meter_id),
             lambda a: a.rule,
             "offline alarms cleared: heard again",
@@ -192,7 +192,7 @@ class Pipeline:
         """Record the dead letters, then count them: a retried step counts them once."""
 
         def record() -> None:
-            self.registry.add_dead_letters(letters)
+            self.registry.dead_letters.add(letters)
             for letter in letters:
                 log.warning("dead letter from %s: %s", letter.topic, letter.reason)
                 self.metrics.dead_letters.labels(reason=letter.code).inc()

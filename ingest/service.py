@@ -200,7 +200,7 @@ class MqttIngester:
     def _expire_dead_letters(self) -> int:
         """Dead letters older than the retention are deleted (a few thousand at a time)."""
         before_ms = self._clock() - int(self._config.dead_letter_retention_s * 1000)
-        return self._pipeline.registry.expire_dead_letters(before_ms)
+        return self._pipeline.registry.dead_letters.expire(before_ms)
 
     def _write_sightings(self) -> None:
         for step in self._pipeline.sightings_steps(self._clock()):

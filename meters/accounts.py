@@ -17,9 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contract.roles import ROLES
+from meters.attempt_limits import AttemptLimits, account_key
+from meters.audit import add_audit
 from meters.db import Transactions, fetch
 from meters.errors import Conflict, MetersError
 from meters.models import User
+from meters.views import Actor
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")  # fullmatch: no trailing newline
 MIN_PASSWORD_LENGTH = 10
@@ -66,8 +69,9 @@ def _user(session: Session, username: str) -> User:
 class Accounts:
     """The ``users`` table, through the registry's transactions."""
 
-    def __init__(self, transactions: Transactions) -> None:
+    def __init__(self, transactions: Transactions, attempt_limits: AttemptLimits) -> None:
         self._run = transactions.run
+        self._attempt_limits = attempt_limits
 
     def add(
         self, username: str, password: str, role: str, now_ms: int, display_name: str = ""
@@ -144,6 +148,24 @@ class Accounts:
     def sign_out_everywhere(self, username: str) -> None:
         """Revoke every token of the account now (sign-out, an admin's order)."""
         self._update(username, lambda user: setattr(user, "token_version", user.token_version + 1))
+
+    def sign_out(self, username: str, actor: Actor, now_ms: int) -> None:
+        """Every session of the account ends now (an admin's order), audited in the same
+        transaction; NotFound for an unknown account."""
+
+        def work(session: Session) -> None:
+            user = _user(session, username)
+            user.token_version += 1
+            add_audit(session, actor, "user.sign_out_everywhere", f"user:{username}", "", now_ms)
+
+        self._run(work)
+
+    def unlock(self, username: str, actor: Actor, now_ms: int) -> None:
+        """An account locked out by failed sign-ins may try again now, audited; NotFound
+        for an unknown account."""
+        self.get(username)
+        self._attempt_limits.clear(account_key(username))
+        self._run(lambda s: add_audit(s, actor, "user.unlock", f"user:{username}", "", now_ms))
 
     def _update(self, username: str, change: Callable[[User], None]) -> None:
         def work(session: Session) -> None:

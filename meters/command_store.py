@@ -20,7 +20,7 @@ from contract.signing import new_key, sign_command, signature_ok
 from meters.audit import add_audit
 from meters.closures import closures_text
 from meters.command_policy import OpenFacts, open_refusal
-from meters.db import Transactions, fetch
+from meters.db import Transactions, changed_since_query, fetch
 from meters.errors import Conflict, NotFound
 from meters.models import Alarm, Command, Meter
 from meters.views import Actor, CommandView
@@ -234,6 +234,11 @@ class CommandStore:
             query = query.where(Command.meter_id == meter_id)
         if state is not None:
             query = query.where(Command.state == state)
+        return self._run(lambda s: [_view(c) for c in s.scalars(query)])
+
+    def changed_since(self, since_ms: int, limit: int = 500) -> list[CommandView]:
+        """Commands changed at or after ``since_ms``, oldest change first (the live feed)."""
+        query = changed_since_query(Command, since_ms, limit)
         return self._run(lambda s: [_view(c) for c in s.scalars(query)])
 
     def due(self, now_ms: int, delivered_before_ms: int) -> list[CommandView]:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Select, create_engine, event, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,30 @@ ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 LOCK_KEY = 0x67617367_75617264  # "gasguard": the PostgreSQL advisory lock of migrations
 T = TypeVar("T")
 Row = TypeVar("Row")
+V = TypeVar("V")
+IN_CHUNK = 1000  # ids per IN (...) list: one statement per thousand, never one per row
+
+
+def in_chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``IN_CHUNK``, for queries with an IN list."""
+    for first in range(0, len(items), IN_CHUNK):
+        yield items[first : first + IN_CHUNK]
+
+
+def as_view(view_type: type[V], row: object) -> V:
+    """A frozen view (``meters.views``) of a row: its fields read by name."""
+    return view_type(**{f.name: getattr(row, f.name) for f in fields(view_type)})  # type: ignore[arg-type]
+
+
+def changed_since_query(model: Any, since_ms: int, limit: int) -> Select[Any]:
+    """Rows of ``model`` changed at or after ``since_ms``, oldest change first (the live
+    feed)."""
+    return (
+        select(model)
+        .where(model.updated_ms >= since_ms)
+        .order_by(model.updated_ms, model.id)
+        .limit(limit)
+    )
 
 
 def fetch(session: Session, model: type[Row], key: object, missing: str) -> Row:

@@ -36,7 +36,7 @@ class OverviewView:
 
 
 def overview(registry: Registry, now_ms: int, stale_after_ms: int) -> OverviewView:
-    alarms = registry.open_alarm_counts()
+    alarms = registry.alarms.open_counts()
     by_severity: dict[Severity, int] = dict.fromkeys(SEVERITIES, 0)
     for count in alarms:
         by_severity[count.severity] += count.open
@@ -45,7 +45,7 @@ def overview(registry: Registry, now_ms: int, stale_after_ms: int) -> OverviewVi
         for health in registry.workers.list()
     ]
     return OverviewView(
-        registry.meter_counts(), alarms, by_severity, registry.count_dead_letters(), workers
+        registry.meters.counts(), alarms, by_severity, registry.dead_letters.count(), workers
     )
 
 
@@ -62,5 +62,5 @@ def measure_completeness(
     """The fleet's data completeness (抄表率) over [start, end): every meter's expected
     readings from the registry, what each received from the telemetry store."""
     return fleet_completeness(
-        registry.expectations(), store.counts(start_ms, end_ms), start_ms, end_ms, min_share
+        registry.meters.expectations(), store.counts(start_ms, end_ms), start_ms, end_ms, min_share
     )

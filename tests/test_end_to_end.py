@@ -141,7 +141,7 @@ def test_every_injected_fault_of_the_live_simulator_is_detected(
         assert runner.wait_connected(10)
 
         def found() -> set[tuple[str, str]]:
-            return {(a.meter_id, a.rule) for a in registry.list_alarms(limit=500)}
+            return {(a.meter_id, a.rule) for a in registry.alarms.find(limit=500)}
 
         wait_until(lambda: truth <= found(), 60, "an alarm for every injected fault")
         faulty = {meter_id for meter_id, _ in truth}
@@ -174,7 +174,7 @@ def test_a_meter_out_of_network_raises_offline_and_clears_it_when_heard_again(
         assert runner.wait_connected(10)
 
         def offline_alarms() -> list[tuple[str, str, str | None]]:
-            alarms = registry.list_alarms(limit=100)
+            alarms = registry.alarms.find(limit=100)
             return [(a.meter_id, a.state, a.cleared_by) for a in alarms if a.rule == "offline"]
 
         wait_until(lambda: offline_alarms() == [(gone, "active", None)], 40, "offline alarm")
@@ -183,7 +183,7 @@ def test_a_meter_out_of_network_raises_offline_and_clears_it_when_heard_again(
             40,
             "the offline alarm cleared once the meter is heard again",
         )
-        assert {a.meter_id for a in registry.list_alarms(limit=100)} == {gone}
+        assert {a.meter_id for a in registry.alarms.find(limit=100)} == {gone}
     finally:
         runner.stop()
         ingester.stop()

@@ -37,14 +37,14 @@ def list_alarms(
         Query(description="newest first, or critical first (then newest)"),
     ] = "newest",
 ) -> list[AlarmView]:
-    return registry.list_alarms(
+    return registry.alarms.find(
         state, meter_id, offset, limit, rule, assigned_to, critical_first=order == "critical"
     )
 
 
 @router.get("/{alarm_id}", response_model=AlarmView)
 def get_alarm(alarm_id: AlarmId, _viewer: Viewer, registry: RegistryDep) -> AlarmView:
-    return registry.get_alarm(alarm_id)
+    return registry.alarms.get(alarm_id)
 
 
 @router.post("/{alarm_id}/ack", response_model=AlarmView)
@@ -52,21 +52,23 @@ def acknowledge(
     alarm_id: AlarmId, body: AlarmAck, actor: Operator, context: ContextDep
 ) -> AlarmView:
     """active -> acknowledged: someone is on it. 409 when the alarm is already cleared."""
-    return context.registry.acknowledge_alarm(alarm_id, actor, body.note, context.clock())
+    return context.registry.alarms.acknowledge(alarm_id, actor, body.note, context.clock())
 
 
 @router.post("/{alarm_id}/clear", response_model=AlarmView)
 def clear(alarm_id: AlarmId, body: AlarmClear, actor: Operator, context: ContextDep) -> AlarmView:
     """-> cleared, with a required reason. The rule may fire again for the meter (if the
     condition persists, a new alarm opens at once)."""
-    return context.registry.clear_alarm(alarm_id, actor, body.reason, context.clock())
+    return context.registry.alarms.clear(alarm_id, actor, body.reason, context.clock())
 
 
 @router.post("/{alarm_id}/assign", response_model=AlarmView)
 def assign(alarm_id: AlarmId, body: AlarmAssign, actor: Operator, context: ContextDep) -> AlarmView:
     """Give the alarm to an operator. 409 when it is cleared or the account cannot take
     alarms (disabled, or a viewer); 404 for an unknown account."""
-    return context.registry.assign_alarm(alarm_id, body.username, actor, body.note, context.clock())
+    return context.registry.alarms.assign(
+        alarm_id, body.username, actor, body.note, context.clock()
+    )
 
 
 @router.post("/{alarm_id}/comments", response_model=AlarmView)
@@ -74,4 +76,4 @@ def comment(
     alarm_id: AlarmId, body: AlarmComment, actor: Operator, context: ContextDep
 ) -> AlarmView:
     """Add a comment to the alarm's notes (a line with time and author), in any state."""
-    return context.registry.comment_alarm(alarm_id, actor, body.text, context.clock())
+    return context.registry.alarms.comment(alarm_id, actor, body.text, context.clock())

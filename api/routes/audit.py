@@ -19,7 +19,7 @@ router = APIRouter(tags=["audit"])
 def audit_log(
     _supervisor: Supervisor, registry: RegistryDep, offset: Offset = 0, limit: Limit = 100
 ) -> list[AuditView]:
-    return registry.audit_entries(offset, limit)
+    return registry.audit.entries(offset, limit)
 
 
 @router.get("/users", response_model=list[UserOut])

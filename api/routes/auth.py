@@ -49,14 +49,14 @@ def sign_in(
             # the first failure of a window, and each lock: not one row per guess
             action = "auth.refused" if account.locked_until_ms <= now_ms else "auth.locked"
             detail = {"failures": account.failures, "locked_until_ms": account.locked_until_ms}
-            context.registry.audit(attempt, action, f"user:{name}", "", detail, now_ms)
+            context.registry.audit.record(attempt, action, f"user:{name}", "", detail, now_ms)
         raise HTTPException(
             401, detail="wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )
     limits.clear(account_key(user.username))
     issued = context.tokens.issue(user.username, user.token_version)
     actor = Actor(user.username, user.role, source)
-    context.registry.audit(actor, "auth.sign_in", f"user:{user.username}", "", {}, now_ms)
+    context.registry.audit.record(actor, "auth.sign_in", f"user:{user.username}", "", {}, now_ms)
     set_session_cookie(response, issued, context.tokens.ttl_s, context.secure_cookies)
     return TokenOut(
         access_token=issued.token,
@@ -76,7 +76,7 @@ def sign_out(request: Request, response: Response, context: ContextDep) -> Respo
         user = session.user
         context.registry.accounts.sign_out_everywhere(user.username)
         actor = Actor(user.username, user.role, client_address(request))
-        context.registry.audit(
+        context.registry.audit.record(
             actor, "auth.sign_out", f"user:{user.username}", "", {}, context.clock()
         )
     response.delete_cookie(COOKIE, path="/")

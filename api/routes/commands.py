@@ -54,13 +54,13 @@ def issue_command(
     the end (``GET /commands/{id}``, the live feed). A close while one is in flight joins
     it (the same command comes back)."""
     registry = context.registry
-    registry.get_meter(meter_id)  # 404 for an unknown meter
+    registry.meters.get(meter_id)  # 404 for an unknown meter
     refused = role_refusal(body.action, actor.role)
     if refused is not None:
         detail = {"refused": refused, "role": actor.role}
         target = f"meter:{meter_id}"
         action = f"command.{body.action}.refused"
-        registry.audit(actor, action, target, body.reason, detail, context.clock())
+        registry.audit.record(actor, action, target, body.reason, detail, context.clock())
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refused)
     new = NewCommand(meter_id, body.action, body.reason, body.closure)
     # a remote open the valve's closures forbid: Conflict (409), audited by the store

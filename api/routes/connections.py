@@ -123,7 +123,7 @@ def commission(
     application_id: AppId, body: CommissionIn, actor: Operator, context: ContextDep
 ) -> ApplicationOut:
     """Link the meter; its first reading with flow will mark gas-on."""
-    context.registry.get_meter(body.meter_id)  # 404 for an unknown meter
+    context.registry.meters.get(body.meter_id)  # 404 for an unknown meter
     store = context.registry.connections
     return _out(context, store.commission(application_id, body.meter_id, actor, context.clock()))
 

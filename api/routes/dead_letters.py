@@ -34,5 +34,5 @@ def list_dead_letters(
             payload_size=d.payload_size,
             payload_preview=d.payload[:PREVIEW_BYTES].decode("utf-8", errors="replace"),
         )
-        for d in registry.list_dead_letters(offset, limit, code)
+        for d in registry.dead_letters.find(offset, limit, code)
     ]

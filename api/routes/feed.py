@@ -61,8 +61,8 @@ async def _changes(context: ApiContext, cursor: FeedCursor, request: Request) ->
             yield "event: signed_out\ndata: {}\n\n"
             return  # the session ended (expired, signed out, disabled): the feed closes
         since = cursor.since_ms
-        alarms = await run_in_threadpool(context.registry.alarms_changed_since, since)
-        commands = await run_in_threadpool(context.registry.commands_changed_since, since)
+        alarms = await run_in_threadpool(context.registry.alarms.changed_since, since)
+        commands = await run_in_threadpool(context.registry.commands.changed_since, since)
         changes: list[tuple[str, AlarmView | CommandView]] = [
             *(("alarm", a) for a in alarms),
             *(("command", c) for c in commands),

@@ -15,7 +15,7 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health)
 def health(registry: RegistryDep, store: StoreDep, response: Response) -> Health:
     try:
-        registry.count_meters()
+        registry.meters.count()
         registry_ok = True
     except RegistryError:
         registry_ok = False

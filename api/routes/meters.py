@@ -37,12 +37,12 @@ def list_meters(
         Query(description="id, or valve: closed first, then fault, open, never reported"),
     ] = "id",
 ) -> list[MeterView]:
-    return registry.list_meters(offset, limit, valve, order)
+    return registry.meters.find(offset, limit, valve, order)
 
 
 @router.get("/{meter_id}", response_model=MeterDetail)
 def get_meter(meter_id: MeterId, registry: RegistryDep, store: StoreDep) -> MeterDetail:
-    meter = registry.get_meter(meter_id)
+    meter = registry.meters.get(meter_id)
     latest = store.latest(meter_id)
     return MeterDetail(**asdict(meter), latest=reading_out(latest) if latest else None)
 
@@ -59,7 +59,7 @@ def readings(
     end: Annotated[str | None, Query(description="epoch ms or RFC 3339; default now")] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> ReadingsPage:
-    registry.get_meter(meter_id)
+    registry.meters.get(meter_id)
     start_ms, end_ms = bounded_range(start, end, context.clock(), context.max_range_days)
     cap = min(limit or context.max_readings, context.max_readings)
     rows = store.readings(meter_id, start_ms, end_ms, cap + 1)

@@ -19,11 +19,11 @@ Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
 @router.post("/{username}/sign-out", status_code=status.HTTP_204_NO_CONTENT)
 def sign_out_everywhere(username: Username, admin: Admin, context: ContextDep) -> None:
     """Revoke every token of the account now; its open live feeds close. Audited."""
-    context.registry.sign_out_account(username, admin, context.clock())  # 404 when unknown
+    context.registry.accounts.sign_out(username, admin, context.clock())  # 404 when unknown
 
 
 @router.post("/{username}/unlock", status_code=status.HTTP_204_NO_CONTENT)
 def unlock(username: Username, admin: Admin, context: ContextDep) -> None:
     """Let a locked-out account try to sign in again now (its failures are forgotten).
     Audited."""
-    context.registry.unlock_account(username, admin, context.clock())  # 404 when unknown
+    context.registry.accounts.unlock(username, admin, context.clock())  # 404 when unknown

@@ -41,22 +41,22 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
     if command == "add":
         user = accounts.add(args.username, _read_password(args), args.role, now_ms, args.name)
         detail = {"role": user.role}
-        registry.audit(console, "user.add", f"user:{user.username}", "", detail, now_ms)
+        registry.audit.record(console, "user.add", f"user:{user.username}", "", detail, now_ms)
         print(f"added {user.username} ({user.role})")
     elif command == "passwd":
         accounts.set_password(args.username, _read_password(args))
-        registry.audit(console, "user.password", f"user:{args.username}", "", {}, now_ms)
+        registry.audit.record(console, "user.password", f"user:{args.username}", "", {}, now_ms)
         print(f"password of {args.username} changed")
     elif command == "unlock":
-        registry.unlock_account(args.username, console, now_ms)
+        registry.accounts.unlock(args.username, console, now_ms)
         print(f"{args.username} may sign in again")
     elif command == "sign-out":
-        registry.sign_out_account(args.username, console, now_ms)
+        registry.accounts.sign_out(args.username, console, now_ms)
         print(f"every session of {args.username} ended")
     else:
         disabled = command == "disable"
         accounts.set_disabled(args.username, disabled)
-        registry.audit(console, f"user.{command}", f"user:{args.username}", "", {}, now_ms)
+        registry.audit.record(console, f"user.{command}", f"user:{args.username}", "", {}, now_ms)
         print(f"{args.username} {command}d")
     return 0
 

@@ -29,8 +29,8 @@ NOW = 1_790_000_000_000
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
-    registry.record_decision(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
+    registry.alarms.record(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
     add_user(registry, "otto", "operator", NOW)
     add_user(registry, "vera", "viewer", NOW)
     return registry
@@ -60,7 +60,7 @@ def test_acknowledge_then_clear_records_who_when_and_why(
     cleared = client.post("/api/v1/alarms/1/clear", json={"reason": "meter checked, no leak"})
     assert cleared.status_code == 200
     assert (cleared.json()["state"], cleared.json()["cleared_by"]) == ("cleared", "otto")
-    entries = registry.audit_entries()
+    entries = registry.audit.entries()
     assert [(e.action, e.actor, e.target, e.reason) for e in entries[:2]] == [
         ("alarm.clear", "otto", "alarm:1", "meter checked, no leak"),
         ("alarm.acknowledge", "otto", "alarm:1", "crew dispatched"),
@@ -78,9 +78,9 @@ def test_clearing_needs_a_reason_and_a_cleared_alarm_cannot_change(
     again = client.post("/api/v1/alarms/1/clear", json={"reason": "ok now"})
     assert again.status_code == 409
     assert client.post("/api/v1/alarms/1/ack", json={}).status_code == 409
-    refused = [(e.action, e.target) for e in registry.audit_entries()[:2]]
+    refused = [(e.action, e.target) for e in registry.audit.entries()[:2]]
     assert refused == [("alarm.acknowledge.refused", "alarm:1"), ("alarm.clear.refused", "alarm:1")]
-    assert "already cleared" in registry.audit_entries()[1].detail["refused"]
+    assert "already cleared" in registry.audit.entries()[1].detail["refused"]
     assert client.post("/api/v1/alarms/99/ack", json={}).status_code == 404
     assert client.post("/api/v1/alarms/0/ack", json={}).status_code == 422
 
@@ -89,7 +89,7 @@ def test_a_repeat_after_acknowledgement_updates_the_same_alarm(
     client: TestClient, registry: Registry
 ) -> None:
     client.post("/api/v1/alarms/1/ack", json={})
-    alarm, created = registry.record_decision(
+    alarm, created = registry.alarms.record(
         Decision(NOW + 60_000, "M1", "micro_flow", "shutoff", {}), NOW + 60_000
     )
     assert (created, alarm.id, alarm.state, alarm.repeat_count) == (False, 1, "acknowledged", 2)
@@ -113,7 +113,7 @@ def test_assign_and_comment_are_recorded_and_audited(
     mine = client.get("/api/v1/alarms", params={"assigned_to": "ada"}).json()
     assert [a["id"] for a in mine] == [1]
     assert client.get("/api/v1/alarms", params={"assigned_to": "otto"}).json() == []
-    entries = registry.audit_entries()
+    entries = registry.audit.entries()
     assert [(e.action, e.actor, e.target, e.reason) for e in entries[:2]] == [
         ("alarm.comment", "otto", "alarm:1", "customer not home"),
         ("alarm.assign", "otto", "alarm:1", "assigned to ada: call him"),
@@ -135,7 +135,7 @@ def test_assignment_needs_an_operator_and_an_open_alarm(
     assert (
         client.post("/api/v1/alarms/1/comments", json={"text": "valve replaced"}).status_code == 200
     )
-    assert registry.get_alarm(1).assigned_to is None
+    assert registry.alarms.get(1).assigned_to is None
 
 
 def test_critical_first_order_and_filters(client: TestClient, registry: Registry) -> None:
@@ -144,7 +144,7 @@ def test_critical_first_order_and_filters(client: TestClient, registry: Registry
         (NOW + 2, "M2", "tamper", "alarm"),
         (NOW + 3, "M2", "command_expired", "alarm"),
     ):
-        registry.record_decision(Decision(ts, meter, rule, action, {}), ts)
+        registry.alarms.record(Decision(ts, meter, rule, action, {}), ts)
     newest = client.get("/api/v1/alarms").json()
     assert [a["rule"] for a in newest] == ["command_expired", "tamper", "low_battery", "micro_flow"]
     critical = client.get("/api/v1/alarms", params={"order": "critical"}).json()
@@ -165,11 +165,13 @@ def test_critical_first_order_and_filters(client: TestClient, registry: Registry
 
 def test_a_clear_reaches_the_engine_only_when_no_newer_alarm_is_open(registry: Registry) -> None:
     otto = Actor("otto", "operator", "10.0.0.9")
-    registry.clear_alarm(1, otto, "fixed", NOW + 1_000)
-    assert [(c.meter_id, c.rule) for c in registry.cleared_since(NOW)] == [("M1", "micro_flow")]
-    assert registry.cleared_since(NOW + 2_000) == []
-    registry.record_decision(Decision(NOW + 5_000, "M1", "micro_flow", "shutoff", {}), NOW + 5_000)
-    assert registry.cleared_since(NOW) == []  # a new episode is open: do not end it
+    registry.alarms.clear(1, otto, "fixed", NOW + 1_000)
+    assert [(c.meter_id, c.rule) for c in registry.alarms.cleared_since(NOW)] == [
+        ("M1", "micro_flow")
+    ]
+    assert registry.alarms.cleared_since(NOW + 2_000) == []
+    registry.alarms.record(Decision(NOW + 5_000, "M1", "micro_flow", "shutoff", {}), NOW + 5_000)
+    assert registry.alarms.cleared_since(NOW) == []  # a new episode is open: do not end it
 
 
 def test_the_live_feed_carries_new_and_changed_alarms(registry: Registry, tmp_path: Path) -> None:
@@ -197,8 +199,8 @@ def test_the_live_feed_carries_new_and_changed_alarms(registry: Registry, tmp_pa
         listener.start()
         time.sleep(0.5)  # the feed starts from now: these changes come after
         now = wall_clock_ms()
-        registry.record_decision(Decision(now, "M2", "over_flow", "shutoff", {}), now)
-        registry.acknowledge_alarm(1, Actor("otto", "operator", "x"), "on it", now + 1)
+        registry.alarms.record(Decision(now, "M2", "over_flow", "shutoff", {}), now)
+        registry.alarms.acknowledge(1, Actor("otto", "operator", "x"), "on it", now + 1)
         listener.join(10)
     finally:
         live.stop()

@@ -27,15 +27,15 @@ NOW = 1_790_000_000_000
 def client(tmp_path: Path) -> Iterator[TestClient]:
     registry = sqlite_registry(tmp_path)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
-    registry.provision([MeterProfile("M1", "G4"), MeterProfile("M2")], NOW)
+    registry.meters.provision([MeterProfile("M1", "G4"), MeterProfile("M2")], NOW)
     store.write(
         [Reading("M1", NOW - i * 60_000, 100 - i / 10, 0.3, valve="open") for i in range(30)]
     )
-    registry.record_sightings({"M2": MeterSighting(NOW, NOW, "closed")})
-    registry.record_decision(
+    registry.meters.record_sightings({"M2": MeterSighting(NOW, NOW, "closed")})
+    registry.alarms.record(
         Decision(NOW, "M2", "leak_detector", "shutoff", {"event": "detector_alarm"}), NOW
     )
-    registry.add_dead_letters(
+    registry.dead_letters.add(
         [NewDeadLetter(NOW, "gas/v1/meters/M1/telemetry", "not_json", "not JSON", b"{oops")]
     )
     add_user(registry, "vera", "viewer", NOW)
@@ -88,8 +88,8 @@ def test_overview_counts_silent_meters_offline_and_shows_worker_health(
     tmp_path: Path,
 ) -> None:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile(f"M{i}") for i in range(5)], NOW)
-    registry.record_sightings(
+    registry.meters.provision([MeterProfile(f"M{i}") for i in range(5)], NOW)
+    registry.meters.record_sightings(
         {
             "M0": MeterSighting(NOW, NOW, "open", "online"),
             "M1": MeterSighting(NOW, NOW, "closed", "offline"),  # its last will
@@ -97,11 +97,11 @@ def test_overview_counts_silent_meters_offline_and_shows_worker_health(
             "M3": MeterSighting(NOW, NOW, "open", "online"),
         }
     )
-    registry.record_decision(Decision(NOW, "M2", "offline", "alarm", {}), NOW)  # silent
-    registry.record_decision(Decision(NOW, "M3", "low_battery", "alarm", {}), NOW)
-    acked, _ = registry.record_decision(Decision(NOW, "M3", "tamper", "alarm", {}), NOW)
+    registry.alarms.record(Decision(NOW, "M2", "offline", "alarm", {}), NOW)  # silent
+    registry.alarms.record(Decision(NOW, "M3", "low_battery", "alarm", {}), NOW)
+    acked, _ = registry.alarms.record(Decision(NOW, "M3", "tamper", "alarm", {}), NOW)
     add_user(registry, "vera", "viewer", NOW)
-    registry.acknowledge_alarm(acked.id, SAFETY_ACTOR, "", NOW)
+    registry.alarms.acknowledge(acked.id, SAFETY_ACTOR, "", NOW)
     for worker, updated_ms, spool in (
         ("ingest-p0of2", NOW - 5_000, 0),
         ("ingest-p1of2", NOW - 60_000, 3),
@@ -251,7 +251,7 @@ def test_telemetry_down_is_503_not_500(tmp_path: Path) -> None:
     from telemetry import InfluxTelemetryStore
 
     store = InfluxTelemetryStore(f"http://127.0.0.1:{free_port()}", "gasguard", timeout_s=1)
-    registry.provision([MeterProfile("M1")], NOW)
+    registry.meters.provision([MeterProfile("M1")], NOW)
     add_user(registry, "vera", "viewer", NOW)
     context = api_context(registry, store, wall_clock_ms)
     with TestClient(create_app(context)) as test_client:
@@ -265,8 +265,8 @@ def test_data_completeness_for_the_fleet_and_the_meters_below(tmp_path: Path) ->
     registry = sqlite_registry(tmp_path)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
     start = NOW - 3_600_000
-    registry.provision([MeterProfile("C1"), MeterProfile("C2")], start)
-    registry.record_sightings({m: MeterSighting(NOW, NOW) for m in ("C1", "C2")})
+    registry.meters.provision([MeterProfile("C1"), MeterProfile("C2")], start)
+    registry.meters.record_sightings({m: MeterSighting(NOW, NOW) for m in ("C1", "C2")})
     store.write([Reading("C1", start + i * 60_000, 1.0 + i) for i in range(60)])
     store.write([Reading("C2", start + i * 120_000, 1.0 + i) for i in range(30)])
     add_user(registry, "vera", "viewer", NOW)

@@ -22,8 +22,8 @@ NOW = 1_790_000_000_000
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("M1")], NOW)
-    registry.record_decision(Decision(NOW, "M1", "tamper", "alarm", {}), NOW)
+    registry.meters.provision([MeterProfile("M1")], NOW)
+    registry.alarms.record(Decision(NOW, "M1", "tamper", "alarm", {}), NOW)
     for name, role in (("vera", "viewer"), ("otto", "operator"), ("sue", "supervisor")):
         add_user(registry, name, role, NOW)
     add_user(registry, "gone", "operator", NOW)

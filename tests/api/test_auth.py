@@ -33,8 +33,8 @@ class Api:
 def api(tmp_path: Path) -> Iterator[Api]:
     registry = sqlite_registry(tmp_path)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
-    registry.provision([MeterProfile("M1")], NOW)
-    registry.record_decision(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
+    registry.meters.provision([MeterProfile("M1")], NOW)
+    registry.alarms.record(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
     for name, role in [("vera", "viewer"), ("otto", "operator"), ("sam", "supervisor")]:
         add_user(registry, name, role, NOW)
     clock = Clock(NOW)
@@ -65,7 +65,7 @@ def test_a_right_password_gets_a_token_and_a_wrong_one_is_refused_and_audited(ap
     bad = client.post("/api/v1/auth/token", data={"username": "otto", "password": "nope"})
     nobody = client.post("/api/v1/auth/token", data={"username": "eve", "password": "x"})
     assert bad.status_code == nobody.status_code == 401
-    actions = [(e.action, e.actor) for e in api.registry.audit_entries()]
+    actions = [(e.action, e.actor) for e in api.registry.audit.entries()]
     assert actions[:3] == [
         ("auth.refused", "eve"),
         ("auth.refused", "otto"),
@@ -93,7 +93,7 @@ def test_every_state_changing_route_refuses_anonymous_callers_and_viewers(api: A
         assert client.request(method, path, json={}).status_code == 401, (method, path)
         refused = client.request(method, path, json={}, headers=viewer)
         assert refused.status_code == 403, (method, path)
-    assert api.registry.get_alarm(1).state == "active"
+    assert api.registry.alarms.get(1).state == "active"
 
 
 def test_an_expired_token_or_a_disabled_account_is_refused(api: Api) -> None:
@@ -139,7 +139,7 @@ def test_the_dashboard_cookie_signs_in_and_is_renewed_past_half_its_life(api: Ap
 
 def csrf_client(api: Api) -> tuple[TestClient, int]:
     """Signed in by cookie, as the dashboard is, with an open alarm to act on."""
-    alarm, _ = api.registry.record_decision(Decision(NOW, "CS1", "tamper", "alarm", {}), NOW)
+    alarm, _ = api.registry.alarms.record(Decision(NOW, "CS1", "tamper", "alarm", {}), NOW)
     api.registry.accounts.add("opal", PASSWORD, "operator", NOW)
     api.client.post("/api/v1/auth/token", data={"username": "opal", "password": PASSWORD})
     return api.client, alarm.id
@@ -164,14 +164,14 @@ def test_a_cookie_authenticated_change_from_another_origin_is_refused_before_the
     client, alarm_id = csrf_client(api)
     answer = client.post(f"/api/v1/alarms/{alarm_id}/ack", json={"note": "x"}, headers=origin)
     assert answer.status_code == 403 and "cross-site" in answer.json()["detail"]
-    assert api.registry.get_alarm(alarm_id).state == "active"
+    assert api.registry.alarms.get(alarm_id).state == "active"
     own = {"Origin": "http://testserver"}
     same = client.post(f"/api/v1/alarms/{alarm_id}/ack", json={"note": "x"}, headers=own)
-    assert same.status_code == 200 and api.registry.get_alarm(alarm_id).state == "acknowledged"
+    assert same.status_code == 200 and api.registry.alarms.get(alarm_id).state == "acknowledged"
 
 
 def test_a_bearer_token_needs_no_origin_and_a_body_must_be_json(api: Api) -> None:
-    alarm, _ = api.registry.record_decision(Decision(NOW, "M1", "tamper", "alarm", {}), NOW)
+    alarm, _ = api.registry.alarms.record(Decision(NOW, "M1", "tamper", "alarm", {}), NOW)
     headers = bearer(api.client, "otto")
     api.client.cookies.clear()
     form = api.client.post(
@@ -179,7 +179,7 @@ def test_a_bearer_token_needs_no_origin_and_a_body_must_be_json(api: Api) -> Non
         content=b"note=x",
         headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert form.status_code == 415 and api.registry.get_alarm(alarm.id).state == "active"
+    assert form.status_code == 415 and api.registry.alarms.get(alarm.id).state == "active"
     text = api.client.post(
         f"/api/v1/alarms/{alarm.id}/ack",
         content=b'{"note": "x"}',
@@ -210,7 +210,7 @@ def test_sign_out_a_password_change_disable_and_an_admins_order_revoke_tokens_at
     assert works(stolen)
     assert client.post("/api/v1/auth/logout", headers=stolen).status_code == 204
     assert not works(stolen)  # the same token, replayed after sign-out
-    assert api.registry.audit_entries()[0].action == "auth.sign_out"
+    assert api.registry.audit.entries()[0].action == "auth.sign_out"
 
     before = bearer(client, "otto")
     accounts.set_password("otto", "a new password 2026")
@@ -223,7 +223,7 @@ def test_sign_out_a_password_change_disable_and_an_admins_order_revoke_tokens_at
     assert answer.status_code == 403  # a viewer may not
     assert client.post("/api/v1/users/vera/sign-out", headers=admin).status_code == 204
     assert not works(victim)
-    entry = api.registry.audit_entries()[0]
+    entry = api.registry.audit.entries()[0]
     assert (entry.action, entry.actor, entry.target) == (
         "user.sign_out_everywhere",
         "ada",
@@ -287,14 +287,14 @@ def test_password_guessing_is_locked_out_across_api_processes_and_an_admin_unloc
         form = {"username": username, "password": password}
         return client.post("/api/v1/auth/token", data=form).status_code
 
-    audit_before = len(api.registry.audit_entries(limit=1000))
+    audit_before = len(api.registry.audit.entries(limit=1000))
     assert [sign_in(f"guess {i}") for i in range(5)] == [401] * 5
     assert sign_in("guess 5") == 401  # the sixth failure locks the account
     locked = client.post("/api/v1/auth/token", data={"username": "otto", "password": PASSWORD})
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
     assert "try again in" in locked.json()["detail"]
-    rows = api.registry.audit_entries(limit=1000)[
-        : len(api.registry.audit_entries(limit=1000)) - audit_before
+    rows = api.registry.audit.entries(limit=1000)[
+        : len(api.registry.audit.entries(limit=1000)) - audit_before
     ]
     assert [r.action for r in rows] == ["auth.locked", "auth.refused"]  # not one per guess
     # another API process on the same registry knows the lock
@@ -312,7 +312,7 @@ def test_password_guessing_is_locked_out_across_api_processes_and_an_admin_unloc
     add_user(api.registry, "ada", "admin", NOW)
     admin = bearer(client, "ada")
     assert client.post("/api/v1/users/otto/unlock", headers=admin).status_code == 204
-    assert api.registry.audit_entries()[0].action == "user.unlock"
+    assert api.registry.audit.entries()[0].action == "user.unlock"
     assert sign_in(PASSWORD) == 200
     api.clock.now_ms += 16 * 60_000  # and a lock ends by itself
     assert [sign_in(f"again {i}") for i in range(6)] == [401] * 6

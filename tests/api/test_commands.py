@@ -24,7 +24,7 @@ NOW = 1_790_000_000_000
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
     for name, role in [("otto", "operator"), ("sam", "supervisor"), ("vera", "viewer")]:
         add_user(registry, name, role, NOW)
     return registry
@@ -43,7 +43,7 @@ def settle(registry: Registry, command_id: str, meter_id: str, valve: str) -> No
     key = registry.commands.meter_keys([meter_id])[meter_id]
     reply = sign_reply(key, CommandReply(command_id, meter_id, "done", NOW + 10, valve))
     registry.commands.apply_reply(reply, NOW + 11)
-    registry.record_sightings({meter_id: MeterSighting(NOW + 12, NOW + 12, valve)})
+    registry.meters.record_sightings({meter_id: MeterSighting(NOW + 12, NOW + 12, valve)})
     registry.commands.confirm_from_telemetry(NOW + 13)
 
 
@@ -60,7 +60,7 @@ def test_an_operator_closes_with_a_reason_and_it_is_audited(
     body = response.json()
     assert (body["state"], body["requested_by"], body["counter"]) == ("queued", "otto", 1)
     assert "secret" not in response.text and "sig" not in body
-    entry = registry.audit_entries()[0]
+    entry = registry.audit.entries()[0]
     assert (entry.action, entry.actor, entry.reason, entry.source) == (
         "command.close",
         "otto",
@@ -97,7 +97,7 @@ def test_a_safety_closure_is_never_opened_remotely_only_armed(
         "/api/v1/meters/M1/commands", json={"action": "close", "reason": "leak"}, headers=otto
     ).json()
     settle(registry, closed["id"], "M1", "closed")
-    assert registry.get_meter("M1").closures == ("safety",)
+    assert registry.meters.get("M1").closures == ("safety",)
     open_by_operator = {"action": "open", "reason": "customer asks"}
     refused = client.post("/api/v1/meters/M1/commands", json=open_by_operator, headers=otto)
     assert refused.status_code == 403
@@ -124,7 +124,7 @@ def test_a_billing_closure_may_be_opened_by_a_supervisor(
     )
     assert opened.status_code == 202
     settle(registry, opened.json()["id"], "M2", "open")
-    assert registry.get_meter("M2").closures == ()
+    assert registry.meters.get("M2").closures == ()
 
 
 def test_a_billing_close_after_a_leak_shutoff_does_not_make_the_valve_openable(
@@ -152,10 +152,10 @@ def test_a_billing_close_after_a_leak_shutoff_does_not_make_the_valve_openable(
         "/api/v1/meters/M1/commands", json={"action": "open", "reason": "paid"}, headers=sam
     )
     assert refused.status_code == 409 and "closed for safety" in refused.json()["detail"]
-    entry = registry.audit_entries()[0]
+    entry = registry.audit.entries()[0]
     assert (entry.action, entry.actor, entry.target) == ("command.open.refused", "sam", "meter:M1")
     by_role = client.post(
         "/api/v1/meters/M1/commands", json={"action": "open", "reason": "paid"}, headers=otto
     )
     assert by_role.status_code == 403
-    assert registry.audit_entries()[0].detail["role"] == "operator"
+    assert registry.audit.entries()[0].detail["role"] == "operator"

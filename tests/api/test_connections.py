@@ -52,7 +52,7 @@ class Api:
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("GZ1")], T0)
+    registry.meters.provision([MeterProfile("GZ1")], T0)
     add_user(registry, "otto", "operator", T0)
     add_user(registry, "vera", "viewer", T0)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
@@ -81,7 +81,7 @@ def test_an_application_is_created_audited_and_watched_against_its_limit(api: Ap
         "state": "on_time",
         "unit": "natural",
     }
-    assert "connection.create" in [e.action for e in api.registry.audit_entries()]
+    assert "connection.create" in [e.action for e in api.registry.audit.entries()]
     api.clock.now_ms = T0 + int(2.5 * DAY)
     path = f"/api/v1/connections/{created['id']}"
     assert api.client.get(path, headers=api.viewer).json()["time"]["state"] == "warning"
@@ -198,7 +198,7 @@ def test_staff_issue_a_new_code_and_the_old_one_stops_working(api: Api) -> None:
     assert api.client.get(lookup, params=old).status_code == 404
     new = {**old, "code": issued["query_code"]}
     assert api.client.get(lookup, params=new).status_code == 200
-    audit = api.registry.audit_entries(0, 10)
+    audit = api.registry.audit.entries(0, 10)
     assert any(e.action == "connection.query_code" and e.reason == "receipt lost" for e in audit)
 
 

@@ -24,7 +24,7 @@ from tests.helpers import wait_until
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("M1"), MeterProfile("M2", "G4")], wall_clock_ms())
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2", "G4")], wall_clock_ms())
     add_user(registry, "otto", "operator", wall_clock_ms())
     add_user(registry, "vera", "viewer", wall_clock_ms())
     return registry
@@ -53,7 +53,7 @@ def test_an_operator_signs_in_sees_an_alarm_arrive_live_acknowledges_and_clears_
         expect(page.locator("#alarms-empty")).to_be_visible()
 
         now = wall_clock_ms()  # the ingester would do this: the feed brings it to the page
-        registry.record_decision(Decision(now, "M2", "micro_flow", "shutoff", {}), now)
+        registry.alarms.record(Decision(now, "M2", "micro_flow", "shutoff", {}), now)
         row = page.locator("#alarms tr[data-meter=M2]")
         expect(row).to_be_visible(timeout=5_000)
         expect(row).to_contain_text("micro_flow")
@@ -68,7 +68,7 @@ def test_an_operator_signs_in_sees_an_alarm_arrive_live_acknowledges_and_clears_
         dialog.locator("button[value=ok]").click()
         expect(page.locator("#alarms tr[data-meter=M2]")).to_have_count(0)
         page.screenshot(path=str(artifacts / "dashboard-cleared.png"), full_page=True)
-    (alarm,) = registry.list_alarms(meter_id="M2")
+    (alarm,) = registry.alarms.find(meter_id="M2")
     assert (alarm.state, alarm.acknowledged_by, alarm.cleared_by) == ("cleared", "otto", "otto")
     assert alarm.note.endswith("technician found the hob tap open; closed it")
 
@@ -77,7 +77,7 @@ def test_a_viewer_sees_alarms_without_the_buttons_that_change_them(
     browser: Browser, registry: Registry, tmp_path: Path
 ) -> None:
     now = wall_clock_ms()
-    registry.record_decision(Decision(now, "M1", "over_flow", "shutoff", {}), now)
+    registry.alarms.record(Decision(now, "M1", "over_flow", "shutoff", {}), now)
     page = browser.new_page()
     with serving(registry, tmp_path, page) as url:
         sign_in(page, url, "vera")

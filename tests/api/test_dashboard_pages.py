@@ -28,7 +28,7 @@ OTTO = Actor("otto", "operator", "test")
 def registry(tmp_path: Path) -> Registry:
     now = wall_clock_ms()
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile(f"M{i:03d}") for i in range(120)], now)
+    registry.meters.provision([MeterProfile(f"M{i:03d}") for i in range(120)], now)
     for name, role in (("otto", "operator"), ("ada", "operator"), ("sue", "supervisor")):
         add_user(registry, name, role, now)
     return registry
@@ -45,7 +45,7 @@ def test_the_overview_shows_the_fleet_alarms_by_severity_and_ingest_health(
     registry: Registry, tmp_path: Path, page: Page, artifacts: Path
 ) -> None:
     now = wall_clock_ms()
-    registry.record_sightings(
+    registry.meters.record_sightings(
         {
             "M000": MeterSighting(now, now, "open", "online"),
             "M001": MeterSighting(now, now, "closed", "offline"),
@@ -57,7 +57,7 @@ def test_the_overview_shows_the_fleet_alarms_by_severity_and_ingest_health(
         ("M002", "offline", "alarm"),
         ("M000", "tamper", "alarm"),
     ):
-        registry.record_decision(Decision(now, meter, rule, action, {}), now)
+        registry.alarms.record(Decision(now, meter, rule, action, {}), now)
     registry.workers.record(WorkerHealth("ingest", "0/1", now, 10, 100, 0, 0, 0, 42.0, 420.0))
     with serving(registry, tmp_path, page) as url:
         sign_in(page, url, "otto")
@@ -87,8 +87,8 @@ def test_a_dead_lane_a_small_broker_window_and_data_completeness_show_on_the_ove
 
     now = wall_clock_ms()
     start = now - 3_600_000
-    registry.provision([MeterProfile("C000"), MeterProfile("C001")], start)
-    registry.record_sightings({m: MeterSighting(now, now) for m in ("C000", "C001")})
+    registry.meters.provision([MeterProfile("C000"), MeterProfile("C001")], start)
+    registry.meters.record_sightings({m: MeterSighting(now, now) for m in ("C000", "C001")})
     store = SqliteTelemetryStore(tmp_path / "live.sqlite3")  # the store serving() opens
     store.write([Reading("C000", start + i * 60_000, 1.0 + i) for i in range(60)])
     store.write([Reading("C001", start + i * 120_000, 1.0 + i) for i in range(30)])
@@ -119,7 +119,7 @@ def test_assign_and_comment_from_the_keyboard(
     registry: Registry, tmp_path: Path, page: Page
 ) -> None:
     now = wall_clock_ms()
-    registry.record_decision(Decision(now, "M005", "micro_flow", "shutoff", {}), now)
+    registry.alarms.record(Decision(now, "M005", "micro_flow", "shutoff", {}), now)
     with serving(registry, tmp_path, page) as url:
         sign_in(page, url, "otto")
         expect(page.locator("#alarms tr[data-meter=M005]")).to_be_visible()
@@ -140,9 +140,9 @@ def test_assign_and_comment_from_the_keyboard(
         page.keyboard.press("Tab")  # to the OK button
         page.keyboard.press("Enter")
         expect(row.locator("td.note")).to_contain_text("otto: customer called back")
-    (alarm,) = registry.list_alarms(meter_id="M005")
+    (alarm,) = registry.alarms.find(meter_id="M005")
     assert alarm.assigned_to == "ada"
-    assert [e.action for e in registry.audit_entries()[:2]] == ["alarm.comment", "alarm.assign"]
+    assert [e.action for e in registry.audit.entries()[:2]] == ["alarm.comment", "alarm.assign"]
 
 
 def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(

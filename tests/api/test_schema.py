@@ -32,8 +32,8 @@ NOW = 1_790_000_000_000
 
 def seeded(folder: Path) -> Registry:
     registry = sqlite_registry(folder)
-    registry.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
-    registry.record_decision(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], NOW)
+    registry.alarms.record(Decision(NOW, "M1", "micro_flow", "shutoff", {}), NOW)
     add_user(registry, "sam", "supervisor", NOW)
     return registry
 

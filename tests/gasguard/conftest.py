@@ -39,7 +39,7 @@ class Broker:
 @pytest.fixture
 def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Broker]:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("M1"), MeterProfile("M2")], 1_790_000_000_000)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], 1_790_000_000_000)
     monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
     monkeypatch.setenv("GASGUARD_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GASGUARD_MQTT_AUTH_KEY", KEY)

@@ -123,7 +123,7 @@ def test_unknown_clients_are_refused_and_a_revoked_meter_after_re_export(
     still = Client(broker, "M1", password("M1"))
     assert still.connack == 0
     still.close()
-    (entry,) = [e for e in broker.registry.audit_entries() if e.action == "mqtt.revoke"]
+    (entry,) = [e for e in broker.registry.audit.entries() if e.action == "mqtt.revoke"]
     assert (entry.target, entry.reason) == ("meter:M2", "meter reported stolen")
     # Reissued: the new password works, the old one does not.
     assert main(["mqtt-auth", "reissue", "M2", "--reason", "meter recovered"]) == 0
@@ -186,6 +186,6 @@ def test_a_server_account_is_rotated_on_its_own(
     assert Client(broker, "M1", password("M1")).connack == 0  # the meters are untouched
     assert main(["mqtt-auth", "password", "ingest"]) == 0
     assert capsys.readouterr().out.split()[1] == new_password
-    (entry,) = [e for e in broker.registry.audit_entries() if e.action == "mqtt.reissue"]
+    (entry,) = [e for e in broker.registry.audit.entries() if e.action == "mqtt.reissue"]
     assert (entry.target, entry.reason) == ("service:gasguard-ingest", "ingest host replaced")
     assert main(["mqtt-auth", "revoke", "ingest", "--reason", "no"]) == 2  # reissue instead

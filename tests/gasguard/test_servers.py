@@ -59,7 +59,7 @@ def test_the_ingester_shuts_a_valve_through_amqtt_too(
     monkeypatch.setattr(servers, "find_binary", lambda _name: None)
     broker = embedded_broker(tmp_path / "broker")
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("AQ1")], 0)
+    registry.meters.provision([MeterProfile("AQ1")], 0)
     settings = settings_for(broker.url, tmp_path, mqtt_protocol="3.1.1")  # amqtt has no MQTT 5
     ingester = start_ingester(settings, registry, SqliteTelemetryStore(tmp_path / "t.db"))
     probe = MqttProbe(broker.url, ("gas/v1/meters/+/commands",))
@@ -73,7 +73,7 @@ def test_the_ingester_shuts_a_valve_through_amqtt_too(
         )
         wait_until(lambda: probe.messages("AQ1/commands"), what="a close command through amqtt")
         wait_until(
-            lambda: registry.get_meter("AQ1").last_reading_ms is not None, what="the sighting"
+            lambda: registry.meters.get("AQ1").last_reading_ms is not None, what="the sighting"
         )
     finally:
         probe.close()

@@ -29,10 +29,8 @@ class CountingEngine:
 
 def open_alarms(registry: Registry, count: int, rule: str = "offline") -> list[int]:
     meters = [f"C{i}" for i in range(count)]
-    registry.provision([MeterProfile(m) for m in meters], NOW)
-    return [
-        registry.record_decision(Decision(NOW, m, rule, "alarm", {}), NOW)[0].id for m in meters
-    ]
+    registry.meters.provision([MeterProfile(m) for m in meters], NOW)
+    return [registry.alarms.record(Decision(NOW, m, rule, "alarm", {}), NOW)[0].id for m in meters]
 
 
 def clears(registry: Registry, engine: CountingEngine, clock_ms: int) -> OperatorClears:
@@ -46,7 +44,7 @@ def test_alarms_cleared_in_one_millisecond_reach_the_engine_once(
     engine = CountingEngine()
     poller = clears(registry, engine, NOW)
     heard = {f"C{i}": NOW + 500 for i in range(40)}
-    assert len(registry.clear_offline_heard_again(heard, NOW + 1_000)) == 40
+    assert len(registry.alarms.clear_offline_heard_again(heard, NOW + 1_000)) == 40
     caplog.set_level(logging.INFO, "ingest.clears")
     applied = [poller.apply() for _ in range(5)]
     assert applied == [40, 0, 0, 0, 0]
@@ -57,7 +55,7 @@ def test_alarms_cleared_in_one_millisecond_reach_the_engine_once(
         "... and 20 more alarms cleared (offline cleared automatically by gasguard 20)"
     )
     assert not any("operator" in line for line in lines)
-    registry.clear_alarm(open_alarms(registry, 1, "tamper")[0], OTTO, "checked", NOW + 1_000)
+    registry.alarms.clear(open_alarms(registry, 1, "tamper")[0], OTTO, "checked", NOW + 1_000)
     assert poller.apply() == 1
     assert "cleared by otto" in caplog.records[-1].getMessage()
 
@@ -66,9 +64,9 @@ def test_a_clear_committed_late_with_an_earlier_time_is_not_missed(registry: Reg
     first, late = open_alarms(registry, 2, "tamper")
     engine = CountingEngine()
     poller = clears(registry, engine, NOW)
-    registry.clear_alarm(first, OTTO, "checked", NOW + 10_000)
+    registry.alarms.clear(first, OTTO, "checked", NOW + 10_000)
     assert poller.apply() == 1
-    registry.clear_alarm(late, OTTO, "checked", NOW + 9_000)  # its clock was behind
+    registry.alarms.clear(late, OTTO, "checked", NOW + 9_000)  # its clock was behind
     assert poller.apply() == 1
     assert engine.cleared == [("C0", "tamper"), ("C1", "tamper")]
     assert poller.apply() == 0

@@ -92,7 +92,7 @@ class WireMeter:
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("V1")], now_ms())
+    registry.meters.provision([MeterProfile("V1")], now_ms())
     return registry
 
 
@@ -152,7 +152,7 @@ def test_a_command_past_its_expiry_is_expired_with_an_alarm_and_refused_by_the_m
     try:
         command_id = issue(registry, "close", "leak", 1_000)
         wait_state(registry, command_id, "expired")
-        (alarm,) = registry.list_alarms(meter_id="V1")
+        (alarm,) = registry.alarms.find(meter_id="V1")
         assert (alarm.rule, alarm.action) == ("command_expired", "alarm")
         meter.online()
         wait_until(lambda: "expired" in meter.sim.rejected, what="the meter to refuse it")
@@ -197,11 +197,11 @@ def test_forged_altered_and_replayed_commands_are_refused_by_the_meter(
         assert meter.acted == ["close open->closed", "arm closed->closed"]
 
         def refusals() -> int:
-            alarms = registry.list_alarms(meter_id="V1")
+            alarms = registry.alarms.find(meter_id="V1")
             return sum(a.repeat_count for a in alarms if a.rule == "command_refused")
 
         wait_until(lambda: refusals() == 3, what="the three refusals reported as alarms")
-        (letter,) = registry.list_dead_letters()  # the forged one: an id the server never used
+        (letter,) = registry.dead_letters.find()  # the forged one: an id the server never used
         assert letter.code == "unknown_command"
     finally:
         attacker.close()
@@ -225,7 +225,7 @@ def test_a_counter_the_meter_saw_with_another_command_is_signed_again_and_acted_
         assert meter.acted == ["close open->closed"]
         final = registry.commands.get(command_id)
         assert final.counter == 2 and meter.sim.last_command_id == command_id
-        assert [a.rule for a in registry.list_alarms(meter_id="V1")] == []
+        assert [a.rule for a in registry.alarms.find(meter_id="V1")] == []
     finally:
         ingester.stop()
 
@@ -282,7 +282,7 @@ def test_arm_then_button_with_an_appliance_left_open_closes_again(
         meter.report(offset_ms=30_000)
         meter.report(offset_ms=60_000)
         wait_until(
-            lambda: any(a.rule == "reopen_flow" for a in registry.list_alarms(meter_id="V1")),
+            lambda: any(a.rule == "reopen_flow" for a in registry.alarms.find(meter_id="V1")),
             what="the reopen alarm",
         )
         wait_until(lambda: meter.sim.valve == "closed", what="closed again")

@@ -30,7 +30,7 @@ def test_warning_then_overdue_each_raise_one_alarm(tmp_path: Path) -> None:
     assert watch.run(T0 + int(2.6 * DAY)) == []  # raised once
     (overdue,) = watch.run(T0 + 3 * DAY)
     assert overdue.rule == "connection_overdue"
-    rules = sorted(a.rule for a in registry.list_alarms(meter_id=application.number))
+    rules = sorted(a.rule for a in registry.alarms.find(meter_id=application.number))
     assert rules == ["connection_overdue", "connection_warning"]
 
 
@@ -40,8 +40,8 @@ def test_a_restart_neither_repeats_nor_forgets_a_raised_warning(tmp_path: Path) 
     application = registry.connections.create(new, Actor("otto", "operator", "t"), T0)
     policies = Policies(WorkCalendar())
     assert len(ConnectionWatch(registry, policies, lambda: T0).run(T0 + int(2.5 * DAY))) == 1
-    (alarm,) = registry.list_alarms(meter_id=application.number)
-    registry.clear_alarm(alarm.id, Actor("otto", "operator", "t"), "customer called", T0 + DAY)
+    (alarm,) = registry.alarms.find(meter_id=application.number)
+    registry.alarms.clear(alarm.id, Actor("otto", "operator", "t"), "customer called", T0 + DAY)
     restarted = ConnectionWatch(registry, policies, lambda: T0)  # a new process
     assert restarted.run(T0 + int(2.6 * DAY)) == []  # not raised again after the restart
     (overdue,) = restarted.run(T0 + 3 * DAY)

@@ -64,7 +64,7 @@ def test_a_crowd_waiting_for_telemetry_does_not_hold_back_an_operators_close(
     before an operator's new close; the dispatcher once read only the first 1,000 in
     flight, so the operator's close waited until the crowd was confirmed or timed out."""
     crowd = [f"D{i:04d}" for i in range(1_500)]
-    registry.provision([MeterProfile(m) for m in [*crowd, "LATE"]], T0)
+    registry.meters.provision([MeterProfile(m) for m in [*crowd, "LATE"]], T0)
     delivered_crowd(registry, crowd)
     queued, created = registry.commands.create(
         NewCommand("LATE", "close", "gas smell reported", "operator"), OTTO, T0 + 5, HOUR_MS
@@ -97,7 +97,7 @@ def test_a_close_the_transport_refused_is_sent_again_at_the_next_poll(
 ) -> None:
     """paho's publish return code used to be ignored: a refused close counted as sent and
     waited its whole retry interval. Now it stays queued and the next poll sends it."""
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     transport = Refusing(refusals=1)
     dispatcher = CommandDispatcher(registry, transport, CommandTiming(), lambda: T0)
     view = dispatcher.request(NewCommand("M1", "close", "leak", "safety"), OTTO, T0)

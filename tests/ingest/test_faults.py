@@ -165,13 +165,13 @@ def test_bad_input_interleaved_with_good_traffic(
         good.append(NOW_MS - 1000)
         expected_letters = len(BAD_CORPUS) + 2
         wait_until(
-            lambda: registry.count_dead_letters() == expected_letters,
+            lambda: registry.dead_letters.count() == expected_letters,
             what=f"{expected_letters} dead letters",
         )
         wait_until(lambda: influx_store.count("GOOD1") == len(good), what="every good reading")
         stored = influx_store.readings("GOOD1", NOW_MS - 3_600_000, NOW_MS + 1, 1000)
         assert [r.ts_ms for r in stored] == sorted(good)
-        letters = {d.topic: d.code for d in registry.list_dead_letters(limit=100)}
+        letters = {d.topic: d.code for d in registry.dead_letters.find(limit=100)}
         for index, (kind, _payload, code) in enumerate(BAD_CORPUS):
             assert letters[f"gas/v1/meters/BAD{index:02d}/{kind}"] == code, (index, kind)
         assert letters["gas/v1/meters/bad.meter!/telemetry"] == "bad_topic"
@@ -202,9 +202,9 @@ def test_a_store_refusing_some_readings_dead_letters_only_those(
             {"ts": now - 2000, "volume_m3": 2.0, "valve": "open"},
         ]
         probe.publish("gas/v1/meters/REF1/telemetry", {"seq": 1, "readings": readings})
-        wait_until(lambda: registry.count_dead_letters() == 2, what="the two refused readings")
+        wait_until(lambda: registry.dead_letters.count() == 2, what="the two refused readings")
         wait_until(lambda: store.count("REF1") == 1, what="the reading the store accepts")
-        letters = registry.list_dead_letters()
+        letters = registry.dead_letters.find()
         assert {d.code for d in letters} == {"store_rejected"}
         assert sorted(json.loads(d.payload)["ts"] for d in letters) == [now - 4000, now - 2000]
         assert "field type conflict" in letters[0].reason

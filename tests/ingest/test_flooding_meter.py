@@ -50,8 +50,8 @@ def test_a_flooding_meter_is_capped_and_named_and_the_others_go_on(
             lambda: metrics.get_sample_value("gasguard_ingest_dead_letters_dropped_total") == 280,
             what="280 dead letters dropped past the cap",
         )
-        assert registry.count_dead_letters() == 20
-        (alarm,) = registry.list_alarms()
+        assert registry.dead_letters.count() == 20
+        (alarm,) = registry.alarms.find()
         assert (alarm.meter_id, alarm.rule, alarm.repeat_count) == ("FLOOD1", "meter_flooding", 1)
     finally:
         attacker.close()

@@ -76,9 +76,9 @@ def test_good_readings_are_stored_and_bad_ones_dead_lettered_without_stopping(
         probe.publish("gas/v1/meters/IB/telemetry", {"seq": 1, "readings": batch})
         probe.publish("gas/v1/meters/IB/events", {"ts": start, "event": "meteor"})
         probe.publish("gas/v1/meters/bad.id/telemetry", {"ts": start, "volume_m3": 1})
-        wait_until(lambda: registry.count_dead_letters() == 4, what="4 dead letters")
+        wait_until(lambda: registry.dead_letters.count() == 4, what="4 dead letters")
         wait_until(lambda: store.count() == 12, what="12 readings stored")
-        reasons = sorted(d.reason for d in registry.list_dead_letters())
+        reasons = sorted(d.reason for d in registry.dead_letters.find())
         assert any("not JSON" in r for r in reasons)
         assert any("reading 1: field 'volume_m3' must be a number" in r for r in reasons)
         assert any("unknown event 'meteor'" in r for r in reasons)
@@ -89,11 +89,11 @@ def test_good_readings_are_stored_and_bad_ones_dead_lettered_without_stopping(
         wait_until(lambda: store.count() == 13, what="the stream to go on after bad input")
         wait_until(
             lambda: any(
-                m.id == "IA" and m.last_reading_ms == start + 30_000 for m in registry.list_meters()
+                m.id == "IA" and m.last_reading_ms == start + 30_000 for m in registry.meters.find()
             ),
             what="the registry to record the newest reading",
         )
-        assert registry.get_meter("IA").valve == "open"
+        assert registry.meters.get("IA").valve == "open"
     finally:
         ingester.stop()
 
@@ -102,7 +102,7 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
     mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
 ) -> None:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("LEAK1")], now_ms())
+    registry.meters.provision([MeterProfile("LEAK1")], now_ms())
     ingester = start_ingester(
         settings_for(mosquitto.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
     )
@@ -113,7 +113,7 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
         command = parse_command("LEAK1", payload)
         assert command.action == "close" and "leak_detector" in command.reason
         assert (command.counter, command.expires_ms > command.issued_ms) == (1, True)
-        (alarm,) = registry.list_alarms(state="active")
+        (alarm,) = registry.alarms.find(state="active")
         assert (alarm.meter_id, alarm.rule, alarm.action) == ("LEAK1", "leak_detector", "shutoff")
         commands = registry.commands
         wait_until(lambda: commands.get(command.command_id).state == "sent", what="sent")
@@ -121,9 +121,9 @@ def test_a_detector_alarm_closes_the_valve_and_the_reply_settles_the_command(
         wait_until(lambda: commands.get(command.command_id).state == "succeeded", what="succeeded")
         final = commands.get(command.command_id)
         assert final.delivered_ms is not None and final.finished_ms is not None
-        assert registry.get_meter("LEAK1").valve == "closed"
-        assert registry.get_meter("LEAK1").closures == ("safety",)
-        audit = [e for e in registry.audit_entries() if e.action == "command.close"]
+        assert registry.meters.get("LEAK1").valve == "closed"
+        assert registry.meters.get("LEAK1").closures == ("safety",)
+        audit = [e for e in registry.audit.entries() if e.action == "command.close"]
         assert audit[0].actor == "gasguard-safety" and "leak_detector" in audit[0].reason
     finally:
         ingester.stop()
@@ -136,26 +136,26 @@ def test_an_operator_clear_lets_the_rule_fire_again(
     clears the alarm (through the registry, as the API does) ends it in the engine too,
     so the next detector alarm opens a new alarm and closes the valve again."""
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("CLR1")], now_ms())
+    registry.meters.provision([MeterProfile("CLR1")], now_ms())
     ingester = start_ingester(
         settings_for(mosquitto.url, tmp_path), registry, SqliteTelemetryStore(tmp_path / "t.db")
     )
     alarm_event = {"ts": now_ms(), "event": "detector_alarm"}
     try:
         probe.publish("gas/v1/meters/CLR1/events", alarm_event)
-        wait_until(lambda: registry.list_alarms(meter_id="CLR1"), what="the first alarm")
+        wait_until(lambda: registry.alarms.find(meter_id="CLR1"), what="the first alarm")
         probe.publish("gas/v1/meters/CLR1/events", {**alarm_event, "ts": now_ms()})
         time.sleep(0.5)  # the same episode: nothing new may follow
-        (first,) = registry.list_alarms(meter_id="CLR1")
+        (first,) = registry.alarms.find(meter_id="CLR1")
         assert first.repeat_count == 1 and len(probe.messages("CLR1/commands")) == 1
         (close,) = registry.commands.find("CLR1")  # the meter closes and says so
         act_as_meter(probe, registry, "CLR1", probe.messages("CLR1/commands")[0][1])
         wait_until(lambda: registry.commands.get(close.id).state == "succeeded", what="reply")
-        registry.clear_alarm(first.id, Actor("otto", "operator", "test"), "reset", now_ms())
+        registry.alarms.clear(first.id, Actor("otto", "operator", "test"), "reset", now_ms())
         time.sleep(0.6)  # the ingester polls for clears every 0.2 s
         probe.publish("gas/v1/meters/CLR1/events", {**alarm_event, "ts": now_ms()})
-        wait_until(lambda: len(registry.list_alarms(meter_id="CLR1")) == 2, what="a second alarm")
-        states = [a.state for a in registry.list_alarms(meter_id="CLR1")]
+        wait_until(lambda: len(registry.alarms.find(meter_id="CLR1")) == 2, what="a second alarm")
+        states = [a.state for a in registry.alarms.find(meter_id="CLR1")]
         assert states == ["active", "cleared"]
         wait_until(lambda: len(probe.messages("CLR1/commands")) >= 2, what="a second close")
     finally:
@@ -224,7 +224,7 @@ def test_readings_replayed_after_a_restart_do_not_raise_a_second_alarm(
     first = stack.start()
     for reading in over_flow:
         probe.publish("gas/v1/meters/RPL1/telemetry", reading)
-    wait_until(lambda: registry.list_alarms(meter_id="RPL1"), what="the over_flow alarm")
+    wait_until(lambda: registry.alarms.find(meter_id="RPL1"), what="the over_flow alarm")
     first.stop()
     # A crash before the first engine snapshot: the next ingester starts with empty rule
     # state and sees the same readings again.
@@ -233,9 +233,9 @@ def test_readings_replayed_after_a_restart_do_not_raise_a_second_alarm(
     try:
         probe.publish("gas/v1/meters/RPL1/telemetry", {"seq": 1, "readings": over_flow})
         wait_until(
-            lambda: registry.list_alarms(meter_id="RPL1")[0].repeat_count == 2, what="a repeat"
+            lambda: registry.alarms.find(meter_id="RPL1")[0].repeat_count == 2, what="a repeat"
         )
-        (alarm,) = registry.list_alarms(meter_id="RPL1")
+        (alarm,) = registry.alarms.find(meter_id="RPL1")
         assert (alarm.rule, alarm.state) == ("over_flow", "active")
         assert store.count("RPL1") == 4
     finally:
@@ -270,8 +270,8 @@ def test_engine_state_survives_an_ingester_restart(
     second = stack.start()
     try:
         probe.publish("gas/v1/meters/SNAP1/telemetry", readings(range(180, 300)))
-        wait_until(lambda: registry.list_alarms(meter_id="SNAP1"), what="the micro-flow alarm")
-        (alarm,) = registry.list_alarms(meter_id="SNAP1")
+        wait_until(lambda: registry.alarms.find(meter_id="SNAP1"), what="the micro-flow alarm")
+        (alarm,) = registry.alarms.find(meter_id="SNAP1")
         assert (alarm.rule, alarm.opened_ts_ms) == ("micro_flow", start + 241 * 60_000)
     finally:
         second.stop()
@@ -287,7 +287,7 @@ def test_a_stop_in_the_middle_of_a_batch_does_not_lose_its_alarm_and_close(
     from meters.errors import RegistryError
 
     registry = stack.registry
-    registry.provision([MeterProfile("MID1")], now_ms())
+    registry.meters.provision([MeterProfile("MID1")], now_ms())
     first = stack.start()
 
     def registry_down(*_args: object) -> list[object]:
@@ -297,11 +297,11 @@ def test_a_stop_in_the_middle_of_a_batch_does_not_lose_its_alarm_and_close(
     probe.publish("gas/v1/meters/MID1/events", {"ts": now_ms(), "event": "detector_alarm"})
     wait_until(lambda: first._engine_ahead, what="the batch decided, its alarm failing")
     first.stop()
-    assert registry.list_alarms(meter_id="MID1") == []
+    assert registry.alarms.find(meter_id="MID1") == []
     second = stack.start()
     try:
-        wait_until(lambda: registry.list_alarms(meter_id="MID1"), what="the redelivered leak")
-        (alarm,) = registry.list_alarms(meter_id="MID1")
+        wait_until(lambda: registry.alarms.find(meter_id="MID1"), what="the redelivered leak")
+        (alarm,) = registry.alarms.find(meter_id="MID1")
         assert alarm.rule == "leak_detector"
         wait_until(lambda: probe.messages("MID1/commands"), what="its close")
     finally:
@@ -312,7 +312,7 @@ def test_the_first_flow_of_a_commissioned_meter_is_the_gas_on_time(
     stack: Stack, probe: MqttProbe
 ) -> None:
     registry = stack.registry
-    registry.provision([MeterProfile("NEW1")], now_ms())
+    registry.meters.provision([MeterProfile("NEW1")], now_ms())
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, Actor("otto", "operator", "t"), now_ms())
     registry.connections.commission(
@@ -331,7 +331,7 @@ def test_the_first_flow_of_a_commissioned_meter_is_the_gas_on_time(
         )
         wait_until(lambda: registry.connections.get(application.id).state == "done", what="gas on")
         assert registry.connections.get(application.id).gas_on_ms == first + 60_000
-        (entry,) = [e for e in registry.audit_entries() if e.action == "connection.gas_on"]
+        (entry,) = [e for e in registry.audit.entries() if e.action == "connection.gas_on"]
         assert (entry.actor, entry.target) == (
             "gasguard-safety",
             f"connection:{application.number}",

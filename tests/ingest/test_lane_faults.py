@@ -47,7 +47,7 @@ def leak_is_detected(probe: MqttProbe, registry: Registry, meter: str) -> None:
     """The lane still detects: a detector alarm opens a shutoff and a close goes out."""
     probe.publish(f"gas/v1/meters/{meter}/events", {"ts": now_ms(), "event": "detector_alarm"})
     wait_until(
-        lambda: any(a.rule == "leak_detector" for a in registry.list_alarms(meter_id=meter)),
+        lambda: any(a.rule == "leak_detector" for a in registry.alarms.find(meter_id=meter)),
         what=f"a leak alarm on {meter}",
     )
     wait_until(lambda: probe.messages(f"{meter}/commands"), what=f"a close to {meter}")
@@ -57,7 +57,7 @@ def test_clearing_command_and_connection_alarms_while_ingesting_keeps_the_lane_r
     mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
 ) -> None:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("NS1"), MeterProfile("NS2")], now_ms())
+    registry.meters.provision([MeterProfile("NS1"), MeterProfile("NS2")], now_ms())
     store = SqliteTelemetryStore(tmp_path / "t.db")
     ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, store)
     try:
@@ -65,13 +65,13 @@ def test_clearing_command_and_connection_alarms_while_ingesting_keeps_the_lane_r
         wait_until(lambda: store.count() == 1, what="the meter known to the engine")
         kinds = ["command_failed", "command_expired", "command_timed_out", "command_refused"]
         alarms = [
-            registry.record_decision(Decision(now_ms(), "NS1", rule, "alarm", {}), now_ms())[0]
+            registry.alarms.record(Decision(now_ms(), "NS1", rule, "alarm", {}), now_ms())[0]
             for rule in kinds
         ]
         connection = Decision(now_ms(), "GZ-2026-000001", "connection_overdue", "alarm", {})
-        alarms.append(registry.record_decision(connection, now_ms())[0])
+        alarms.append(registry.alarms.record(connection, now_ms())[0])
         for alarm in alarms:
-            registry.clear_alarm(alarm.id, OTTO, "handled", now_ms())
+            registry.alarms.clear(alarm.id, OTTO, "handled", now_ms())
         time.sleep(1.0)  # several clears polls (every 0.2 s)
         assert ingester.alive()
         probe.publish("gas/v1/meters/NS1/telemetry", {"ts": now_ms(), "volume_m3": 1.1})
@@ -85,7 +85,7 @@ def test_every_chore_failing_is_counted_and_detection_goes_on(
     mosquitto: MosquittoServer, probe: MqttProbe, tmp_path: Path
 ) -> None:
     registry = sqlite_registry(tmp_path)
-    registry.provision([MeterProfile("CF1")], now_ms())
+    registry.meters.provision([MeterProfile("CF1")], now_ms())
     store = SqliteTelemetryStore(tmp_path / "t.db")
     metrics = CollectorRegistry()
     settings = settings_for(mosquitto.url, tmp_path)
@@ -157,7 +157,7 @@ def test_a_dead_lane_thread_is_reported_and_its_partition_taken_over(
 ) -> None:
     registry = sqlite_registry(tmp_path)
     meters = [f"DL{i}" for i in range(12)]
-    registry.provision([MeterProfile(m) for m in meters], now_ms())
+    registry.meters.provision([MeterProfile(m) for m in meters], now_ms())
     theirs = next(m for m in meters if Partition(1, 2).owns(m))
     client_id = f"dead-{uuid.uuid4().hex[:8]}"
     (w0, _m0), (w1, m1) = (worker(tmp_path, mosquitto, k, client_id) for k in (0, 1))

@@ -87,7 +87,7 @@ def test_two_workers_split_the_meters_and_lose_nothing_when_one_is_killed(
             )
         registry = sqlite_registry(tmp_path / "data")
         wait_until(
-            lambda: {a.meter_id for a in registry.list_alarms(limit=500)} == meters,
+            lambda: {a.meter_id for a in registry.alarms.find(limit=500)} == meters,
             what="an alarm for every leaking meter",
         )
         time.sleep(1.0)  # a second worker's duplicate would arrive by now
@@ -168,13 +168,13 @@ def test_a_worker_that_stays_dead_has_its_meters_taken_over_and_handed_back(
                 {"ts": time.time_ns() // 1_000_000, "event": "detector_alarm"},
             )
         wait_until(
-            lambda: {a.meter_id for a in registry.list_alarms(limit=500)} == meters,
+            lambda: {a.meter_id for a in registry.alarms.find(limit=500)} == meters,
             what="an alarm for every leaking meter",
         )
         time.sleep(1.0)  # a duplicate would arrive by now
         decisions = 'gasguard_safety_decisions_total{action="shutoff",rule="leak_detector"}'
         assert pool[0].metric(decisions) == len(meters)
-        leaks = [a.meter_id for a in registry.list_alarms(limit=500) if a.rule == "leak_detector"]
+        leaks = [a.meter_id for a in registry.alarms.find(limit=500) if a.rule == "leak_detector"]
         assert sorted(leaks) == sorted(meters), "one leak alarm per meter, none twice"
 
         # Worker 1 comes back: worker 0 hands partition 1 back to it.

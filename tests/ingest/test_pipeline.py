@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline, RawMessage
 from ingest.sightings import SightingsBuffer
 from ingest.spool import Spool
+from meters.db import Transactions
+from meters.dead_letter_store import DeadLetterStore
 from meters.errors import RegistryError
 from meters.registry import Registry
 from meters.views import NewDeadLetter
@@ -28,16 +31,16 @@ from tests.conftest import sqlite_registry
 NOW = 1_790_000_000_000
 
 
-class FlakyRegistry(Registry):
-    """A real registry whose first dead-letter write fails, like a database hiccup."""
+class FlakyDeadLetters(DeadLetterStore):
+    """The real dead-letter store whose first write fails, like a database hiccup."""
 
     failures_left = 1
 
-    def add_dead_letters(self, letters: list[NewDeadLetter]) -> None:
+    def add(self, letters: Sequence[NewDeadLetter]) -> None:
         if self.failures_left:
             self.failures_left -= 1
             raise RegistryError("database went away")
-        super().add_dead_letters(letters)
+        super().add(letters)
 
 
 class NoCommands:
@@ -65,7 +68,8 @@ def pipeline_on(registry: Registry, folder: Path) -> tuple[Pipeline, CollectorRe
 
 def test_dead_letters_are_counted_once_when_their_step_succeeds(tmp_path: Path) -> None:
     base = sqlite_registry(tmp_path)
-    registry = FlakyRegistry(base.engine)
+    registry = Registry(base.engine)
+    registry.dead_letters = FlakyDeadLetters(Transactions(base.engine))
     pipeline, metrics = pipeline_on(registry, tmp_path)
     decoded = pipeline.decode([RawMessage("gas/v1/meters/M1/telemetry", b"{oops", NOW)])
     steps = pipeline.record_steps(decoded, [], [], NOW)
@@ -80,9 +84,9 @@ def test_dead_letters_are_counted_once_when_their_step_succeeds(tmp_path: Path) 
     assert counted() == 0  # built, not yet recorded
     with pytest.raises(RegistryError):
         step.run()
-    assert counted() == 0 and registry.count_dead_letters() == 0
+    assert counted() == 0 and registry.dead_letters.count() == 0
     step.run()  # the retry
-    assert counted() == 1 and registry.count_dead_letters() == 1
+    assert counted() == 1 and registry.dead_letters.count() == 1
 
 
 def test_a_meter_heard_again_ends_its_offline_alarm_but_a_last_will_does_not(
@@ -90,7 +94,7 @@ def test_a_meter_heard_again_ends_its_offline_alarm_but_a_last_will_does_not(
 ) -> None:
     registry = sqlite_registry(tmp_path)
     for meter_id in ("M1", "M2"):
-        registry.record_decision(Decision(NOW, meter_id, "offline", "alarm"), NOW)
+        registry.alarms.record(Decision(NOW, meter_id, "offline", "alarm"), NOW)
     pipeline, _ = pipeline_on(registry, tmp_path)
     reading = json.dumps({"ts": NOW + 500, "volume_m3": 1.5}).encode()
     batch = [
@@ -103,5 +107,5 @@ def test_a_meter_heard_again_ends_its_offline_alarm_but_a_last_will_does_not(
         step.run()
     for step in pipeline.sightings_steps(NOW + 2_000, force=True):
         step.run()
-    states = {a.meter_id: a.state for a in registry.list_alarms()}
+    states = {a.meter_id: a.state for a in registry.alarms.find()}
     assert states == {"M1": "active", "M2": "cleared"}

@@ -54,7 +54,7 @@ def test_on_a_stock_broker_ingest_asks_for_its_own_window_and_loses_nothing(
             what="the broker's window in the worker's health report",
         )
         time.sleep(2)  # two $SYS intervals: a drop would be counted by now
-        assert [a.rule for a in registry.list_alarms()] == []  # no broker_dropped
+        assert [a.rule for a in registry.alarms.find()] == []  # no broker_dropped
     finally:
         load.stop()
         ingest.stop()
@@ -86,10 +86,10 @@ def test_messages_the_stock_broker_drops_raise_a_critical_alarm(
         ingest.start()
         registry = sqlite_registry(tmp_path / "data")
         wait_until(
-            lambda: [a.rule for a in registry.list_alarms()] == ["broker_dropped"],
+            lambda: [a.rule for a in registry.alarms.find()] == ["broker_dropped"],
             what="a broker_dropped alarm",
         )
-        (alarm,) = registry.list_alarms()
+        (alarm,) = registry.alarms.find()
         assert alarm.severity == "critical" and alarm.meter_id == "broker"
         assert alarm.detail["dropped_total"] >= 480
         wait_until(
@@ -99,7 +99,7 @@ def test_messages_the_stock_broker_drops_raise_a_critical_alarm(
         ingest.stop()
         ingest.start()  # a restart does not raise the same drops again
         time.sleep(2)
-        (again,) = registry.list_alarms()
+        (again,) = registry.alarms.find()
         assert again.id == alarm.id and again.repeat_count == 1
     finally:
         load.stop()

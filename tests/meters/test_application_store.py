@@ -50,7 +50,7 @@ def test_applications_carry_their_stages_pauses_and_meter(registry: Registry) ->
     assert store.gas_on({"M9": T0 + 3 * DAY, "X": T0}, T0 + 3 * DAY) == [app.number]
     assert store.awaiting_gas_on() == set()
     assert [a.state for a in store.find()] == ["open", "done"]
-    actions = [e.action for e in registry.audit_entries()]
+    actions = [e.action for e in registry.audit.entries()]
     assert actions.count("connection.create") == 2 and "connection.commission" in actions
 
 

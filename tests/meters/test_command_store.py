@@ -25,7 +25,7 @@ def close(meter_id: str = "M1", reason: str = "leak") -> NewCommand:
 
 
 def test_a_command_gets_the_next_counter_an_expiry_and_an_audit_entry(registry: Registry) -> None:
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     command, created = registry.commands.create(close(), SAFETY_ACTOR, T0, HOUR_MS)
     assert created and (command.state, command.counter, command.expires_ms) == (
         "queued",
@@ -36,7 +36,7 @@ def test_a_command_gets_the_next_counter_an_expiry_and_an_audit_entry(registry: 
     assert not again and joined.id == command.id
     arm, _ = registry.commands.create(NewCommand("M1", "arm", "reopen"), OTTO, T0 + 2, HOUR_MS)
     assert arm.counter == 2
-    entries = [(e.action, e.actor, e.reason) for e in registry.audit_entries()]
+    entries = [(e.action, e.actor, e.reason) for e in registry.audit.entries()]
     assert entries[:3] == [
         ("command.arm", "otto", "reopen"),
         ("command.close.joined", "otto", "over_flow"),  # who joined, and why, is kept
@@ -45,13 +45,13 @@ def test_a_command_gets_the_next_counter_an_expiry_and_an_audit_entry(registry: 
 
 
 def test_a_meter_never_provisioned_has_no_key_and_cannot_be_commanded(registry: Registry) -> None:
-    registry.record_sightings({"SEEN": MeterSighting(T0)})  # registered on first sight
+    registry.meters.record_sightings({"SEEN": MeterSighting(T0)})  # registered on first sight
     with pytest.raises(Conflict, match="no key"):
         registry.commands.create(close("SEEN"), OTTO, T0, HOUR_MS)
 
 
 def test_the_wire_command_is_signed_with_the_meters_key(registry: Registry) -> None:
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     command, _ = registry.commands.create(close(), OTTO, T0, HOUR_MS)
     wire = registry.commands.signed(command)
     key = registry.commands.meter_keys(["M1"])["M1"]
@@ -60,7 +60,7 @@ def test_the_wire_command_is_signed_with_the_meters_key(registry: Registry) -> N
 
 
 def test_replies_are_checked_and_telemetry_confirms_the_valve(registry: Registry) -> None:
-    registry.provision([MeterProfile("M1"), MeterProfile("M2")], T0)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], T0)
     store = registry.commands
     command, _ = store.create(close(), SAFETY_ACTOR, T0, HOUR_MS)
     store.mark_published(command.id, T0 + 1, T0 + 20_000)
@@ -74,19 +74,19 @@ def test_replies_are_checked_and_telemetry_confirms_the_valve(registry: Registry
     outcome, delivered = store.apply_reply(sign_reply(key, reply), T0 + 4)
     assert outcome == "applied" and delivered is not None and delivered.state == "delivered"
     assert store.apply_reply(sign_reply(key, reply), T0 + 5)[0] == "ignored"  # a resend's
-    registry.record_sightings({"M1": MeterSighting(T0 + 5, T0 + 2, "closed")})
+    registry.meters.record_sightings({"M1": MeterSighting(T0 + 5, T0 + 2, "closed")})
     assert store.confirm_from_telemetry(T0 + 6) == []  # a reading older than the reply
-    registry.record_sightings({"M1": MeterSighting(T0 + 7, T0 + 4, "closed")})
+    registry.meters.record_sightings({"M1": MeterSighting(T0 + 7, T0 + 4, "closed")})
     (done,) = store.confirm_from_telemetry(T0 + 8)
     assert (done.state, done.finished_ms) == ("succeeded", T0 + 8)
-    assert registry.get_meter("M1").closures == ("safety",)
+    assert registry.meters.get("M1").closures == ("safety",)
     fresh, created = store.create(close(reason="again"), OTTO, T0 + 9, HOUR_MS)
     assert created and fresh.counter == 2
     assert [c.id for c in store.find("M1")] == [fresh.id, command.id]
 
 
 def test_a_rejection_fails_the_command_and_expiry_ends_it(registry: Registry) -> None:
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     store = registry.commands
     key = store.meter_keys(["M1"])["M1"]
     command, _ = store.create(close(), OTTO, T0, HOUR_MS)
@@ -103,7 +103,7 @@ def test_a_rejection_fails_the_command_and_expiry_ends_it(registry: Registry) ->
 
 
 def test_due_reads_what_may_be_due_and_nothing_else(registry: Registry) -> None:
-    registry.provision([MeterProfile(f"M{i}") for i in range(5)], T0)
+    registry.meters.provision([MeterProfile(f"M{i}") for i in range(5)], T0)
     store = registry.commands
     key = store.meter_keys([f"M{i}" for i in range(5)])
     commands = [store.create(close(f"M{i}"), OTTO, T0, HOUR_MS)[0] for i in range(5)]
@@ -143,7 +143,7 @@ def reply_to(
 def settle(registry: Registry, command_id: str, meter: str, at: int, valve: str) -> None:
     """The meter does it and says so, and a reading after the reply shows it."""
     registry.commands.apply_reply(reply_to(registry, command_id, meter, at, valve), at + 1)
-    registry.record_sightings({meter: MeterSighting(at + 2, at + 2, valve)})
+    registry.meters.record_sightings({meter: MeterSighting(at + 2, at + 2, valve)})
     registry.commands.confirm_from_telemetry(at + 3)
     assert registry.commands.get(command_id).state == "succeeded"
 
@@ -152,10 +152,10 @@ def leak_shutoff(registry: Registry, at: int) -> None:
     """A leak alarm (shutoff) and its safety close, confirmed; the alarm then cleared."""
     from contract.decisions import Decision
 
-    alarm, _ = registry.record_decision(Decision(at, "M1", "leak_detector", "shutoff", {}), at)
+    alarm, _ = registry.alarms.record(Decision(at, "M1", "leak_detector", "shutoff", {}), at)
     command, _ = registry.commands.create(close(), SAFETY_ACTOR, at, HOUR_MS)
     settle(registry, command.id, "M1", at + 10, "closed")
-    registry.clear_alarm(alarm.id, OTTO, "detector replaced", at + 20)
+    registry.alarms.clear(alarm.id, OTTO, "detector replaced", at + 20)
 
 
 def open_remotely(registry: Registry, at: int) -> None:
@@ -167,24 +167,24 @@ def test_a_safety_closure_relabelled_by_a_billing_close_is_still_never_opened(
 ) -> None:
     """The exact sequence of the issue: leak shutoff, then an operator's billing close
     (confirmed at once: the meter is already closed), then a supervisor's open."""
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     leak_shutoff(registry, T0)
     billing, created = registry.commands.create(
         NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0 + 100, HOUR_MS
     )
     assert created
     settle(registry, billing.id, "M1", T0 + 110, "closed")
-    assert registry.get_meter("M1").closures == ("billing", "safety")
+    assert registry.meters.get("M1").closures == ("billing", "safety")
     with pytest.raises(Conflict, match="closed for safety"):
         open_remotely(registry, T0 + 200)
-    refusal = registry.audit_entries()[0]
+    refusal = registry.audit.entries()[0]
     assert (refusal.action, refusal.actor) == ("command.open.refused", "sam")
     assert "never opened remotely" in refusal.detail["refused"]
     assert [c.action for c in registry.commands.find("M1")] == ["close", "close"]
 
 
 def test_a_safety_close_that_joins_a_billing_close_keeps_its_reason(registry: Registry) -> None:
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     billing, _ = registry.commands.create(
         NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0, HOUR_MS
     )
@@ -193,7 +193,7 @@ def test_a_safety_close_that_joins_a_billing_close_keeps_its_reason(registry: Re
     with pytest.raises(Conflict, match="in flight"):
         open_remotely(registry, T0 + 2)  # while the joined close is in flight
     settle(registry, billing.id, "M1", T0 + 10, "closed")
-    assert registry.get_meter("M1").closures == ("billing", "safety")
+    assert registry.meters.get("M1").closures == ("billing", "safety")
     with pytest.raises(Conflict, match="closed for safety"):
         open_remotely(registry, T0 + 20)
 
@@ -201,12 +201,12 @@ def test_a_safety_close_that_joins_a_billing_close_keeps_its_reason(registry: Re
 def test_an_open_shutoff_alarm_refuses_a_remote_open(registry: Registry) -> None:
     from contract.decisions import Decision
 
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     billing, _ = registry.commands.create(
         NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0, HOUR_MS
     )
     settle(registry, billing.id, "M1", T0 + 10, "closed")
-    registry.record_decision(Decision(T0 + 20, "M1", "over_flow", "shutoff", {}), T0 + 20)
+    registry.alarms.record(Decision(T0 + 20, "M1", "over_flow", "shutoff", {}), T0 + 20)
     with pytest.raises(Conflict, match="shutoff alarm is open"):
         open_remotely(registry, T0 + 30)
 
@@ -214,34 +214,36 @@ def test_an_open_shutoff_alarm_refuses_a_remote_open(registry: Registry) -> None
 def test_the_customer_opening_after_an_arm_empties_the_set_then_billing_works_again(
     registry: Registry,
 ) -> None:
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     leak_shutoff(registry, T0)
     early = T0 + 50  # a reading with the valve open, from before the arm, arriving late
     arm, _ = registry.commands.create(NewCommand("M1", "arm", "checked"), OTTO, T0 + 100, HOUR_MS)
     registry.commands.apply_reply(reply_to(registry, arm.id, "M1", T0 + 110, "closed"), T0 + 111)
-    assert registry.get_meter("M1").armed_ms == T0 + 110
-    registry.record_sightings({"M1": MeterSighting(T0 + 112, early, "open")})
-    assert registry.get_meter("M1").closures == ("safety",)  # older than the arm: no effect
-    assert registry.get_meter("M1").valve == "closed"
-    registry.record_sightings({"M1": MeterSighting(T0 + 130, None, "open", valve_ms=T0 + 125)})
-    reopened = registry.get_meter("M1")  # e.g. event valve_opened at T0 + 125
+    assert registry.meters.get("M1").armed_ms == T0 + 110
+    registry.meters.record_sightings({"M1": MeterSighting(T0 + 112, early, "open")})
+    assert registry.meters.get("M1").closures == ("safety",)  # older than the arm: no effect
+    assert registry.meters.get("M1").valve == "closed"
+    registry.meters.record_sightings(
+        {"M1": MeterSighting(T0 + 130, None, "open", valve_ms=T0 + 125)}
+    )
+    reopened = registry.meters.get("M1")  # e.g. event valve_opened at T0 + 125
     assert (reopened.closures, reopened.armed_ms, reopened.valve) == ((), None, "open")
     billing, _ = registry.commands.create(
         NewCommand("M1", "close", "unpaid", "billing"), OTTO, T0 + 200, HOUR_MS
     )
     settle(registry, billing.id, "M1", T0 + 210, "closed")
-    assert registry.get_meter("M1").closures == ("billing",)
+    assert registry.meters.get("M1").closures == ("billing",)
     opened, created = registry.commands.create(
         NewCommand("M1", "open", "paid"), SAM, T0 + 300, HOUR_MS
     )
     assert created
     settle(registry, opened.id, "M1", T0 + 310, "open")
-    assert registry.get_meter("M1").closures == ()
+    assert registry.meters.get("M1").closures == ()
 
 
 def test_a_valve_closed_by_the_meter_itself_is_not_opened_remotely(registry: Registry) -> None:
-    registry.provision([MeterProfile("M1")], T0)
-    registry.record_sightings({"M1": MeterSighting(T0, T0, "closed")})  # its own shut-off
+    registry.meters.provision([MeterProfile("M1")], T0)
+    registry.meters.record_sightings({"M1": MeterSighting(T0, T0, "closed")})  # its own shut-off
     with pytest.raises(Conflict, match="not closed by a command"):
         open_remotely(registry, T0 + 1)
 
@@ -249,9 +251,9 @@ def test_a_valve_closed_by_the_meter_itself_is_not_opened_remotely(registry: Reg
 def test_a_reply_valve_counts_only_once_verified_and_never_over_a_newer_fact(
     registry: Registry,
 ) -> None:
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     store = registry.commands
-    registry.record_sightings({"M1": MeterSighting(T0, T0, "open")})
+    registry.meters.record_sightings({"M1": MeterSighting(T0, T0, "open")})
     command, _ = store.create(close(), SAFETY_ACTOR, T0, HOUR_MS)
     unsigned = CommandReply(command.id, "M1", "done", T0 + 5, "closed")  # no signature
     assert store.apply_reply(unsigned, T0 + 6)[0] == "bad_signature"
@@ -261,26 +263,26 @@ def test_a_reply_valve_counts_only_once_verified_and_never_over_a_newer_fact(
     assert store.apply_reply(sign_reply(store.meter_keys(["M1"])["M1"], other_meter), T0 + 6)[
         0
     ] == ("unknown_command")
-    assert registry.get_meter("M1").valve == "open"
+    assert registry.meters.get("M1").valve == "open"
     good = reply_to(registry, command.id, "M1", T0 + 10, "closed")
     assert store.apply_reply(good, T0 + 11)[0] == "applied"
-    assert (registry.get_meter("M1").valve, registry.get_meter("M1").valve_ms) == (
+    assert (registry.meters.get("M1").valve, registry.meters.get("M1").valve_ms) == (
         "closed",
         T0 + 10,
     )
     late_reading = {"M1": MeterSighting(T0 + 12, T0 + 8, "open")}  # measured before the close
-    registry.record_sightings(late_reading)
-    assert registry.get_meter("M1").valve == "closed"
-    assert registry.get_meter("M1").last_reading_ms == T0 + 8
+    registry.meters.record_sightings(late_reading)
+    assert registry.meters.get("M1").valve == "closed"
+    assert registry.meters.get("M1").last_reading_ms == T0 + 8
     replayed = reply_to(registry, command.id, "M1", T0 + 2, "open")  # an old reply again
     assert store.apply_reply(replayed, T0 + 13)[0] == "ignored"
-    assert registry.get_meter("M1").valve == "closed"
-    registry.record_sightings({"M1": MeterSighting(T0 + 20, T0 + 20, "fault")})
-    assert registry.get_meter("M1").valve == "fault"  # a newer reading does replace it
+    assert registry.meters.get("M1").valve == "closed"
+    registry.meters.record_sightings({"M1": MeterSighting(T0 + 20, T0 + 20, "fault")})
+    assert registry.meters.get("M1").valve == "fault"  # a newer reading does replace it
 
 
 def test_a_reused_counter_is_signed_again_with_a_fresh_one(registry: Registry) -> None:
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     store = registry.commands
     command, _ = store.create(close(), SAFETY_ACTOR, T0, HOUR_MS)
     store.mark_published(command.id, T0, T0 + 20_000)
@@ -296,7 +298,7 @@ def test_commands_created_at_once_get_distinct_counters(registry: Registry) -> N
     or meter-side reason): counters are unique and dense, and joins see each other."""
     import threading
 
-    registry.provision([MeterProfile("M1")], T0)
+    registry.meters.provision([MeterProfile("M1")], T0)
     store = registry.commands
     barrier = threading.Barrier(8)
     results: list[tuple[int, bool]] = []

@@ -1,0 +1,259 @@
+"""The meters: provisioning, what ingest saw of each (last seen, valve, status, batch
+sequence), pages and counts for the API. Each method is one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from contract.alarms import ALARM_OPEN_STATES
+from contract.profiles import MeterProfile
+from meters.command_store import ensure_key, meter_of
+from meters.completeness import MeterExpectation
+from meters.db import Transactions, as_view, in_chunks
+from meters.models import VALVE_RANK, Alarm, Meter
+from meters.views import MeterCounts, MeterView
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSighting:
+    """What ingest saw of a meter: when, its newest reading time, valve and status.
+    ``valve_ms``: the meter time of the fact the valve comes from (a reading's or an
+    event's ``ts``; ``reading_ms`` when not given)."""
+
+    seen_ms: int
+    reading_ms: int | None = None
+    valve: str | None = None
+    status: str | None = None
+    valve_ms: int | None = None
+    seq_first: int | None = None  # batch sequence numbers seen since the last write
+    seq_last: int | None = None
+    seq_skipped: int = 0  # batches skipped between them
+
+
+METERS: Table = Meter.__table__  # type: ignore[assignment]
+METER_DEFAULTS = {"model": "G2.5", "category": "residential", "report_interval_s": 60}
+_reading = bindparam("b_reading", type_=BigInteger)
+_valve = bindparam("b_valve", type_=String)
+_valve_ms = bindparam("b_valve_ms", type_=BigInteger)
+_seq_first = bindparam("b_seq_first", type_=BigInteger)
+_seq_last = bindparam("b_seq_last", type_=BigInteger)
+SEQ_RESTART = 1000  # a seq this far below the last one: the meter started numbering again
+# A valve fact replaces the stored one only if it is as new or newer (a late reading never
+# overwrites a newer state); the valve open at or after the meter was armed is the customer
+# opening it at the meter: its closure set empties.
+_newer_valve = and_(
+    _valve.is_not(None),
+    or_(METERS.c.valve_ms.is_(None), _valve_ms >= METERS.c.valve_ms),
+)
+_opened_after_arm = and_(
+    _newer_valve,
+    _valve == "open",
+    METERS.c.armed_ms.is_not(None),
+    _valve_ms >= METERS.c.armed_ms,
+)
+SIGHTING_UPDATE = (
+    update(METERS)
+    .where(METERS.c.id == bindparam("b_id"))
+    .values(
+        last_seen_ms=bindparam("b_seen", type_=BigInteger),
+        last_reading_ms=case(
+            (
+                and_(
+                    _reading.is_not(None),
+                    or_(METERS.c.last_reading_ms.is_(None), METERS.c.last_reading_ms < _reading),
+                ),
+                _reading,
+            ),
+            else_=METERS.c.last_reading_ms,
+        ),
+        valve=case((_newer_valve, _valve), else_=METERS.c.valve),
+        valve_ms=case((_newer_valve, _valve_ms), else_=METERS.c.valve_ms),
+        closures=case((_opened_after_arm, ""), else_=METERS.c.closures),
+        armed_ms=case((_opened_after_arm, None), else_=METERS.c.armed_ms),
+        status=func.coalesce(bindparam("b_status", type_=String), METERS.c.status),
+        # batches the meter numbered but that never arrived: those skipped within the
+        # sightings, and those between the last stored seq and the first one now
+        missing_batches=METERS.c.missing_batches
+        + bindparam("b_seq_skipped", type_=BigInteger)
+        + case(
+            (
+                and_(
+                    _seq_first.is_not(None),
+                    METERS.c.last_seq.is_not(None),
+                    _seq_first > METERS.c.last_seq + 1,
+                ),
+                _seq_first - METERS.c.last_seq - 1,
+            ),
+            else_=0,
+        ),
+        # the newest seq; a late, redelivered batch does not move it back, a meter that
+        # starts numbering again (far below) does
+        last_seq=case(
+            (_seq_last.is_(None), METERS.c.last_seq),
+            (
+                or_(
+                    METERS.c.last_seq.is_(None),
+                    _seq_last > METERS.c.last_seq,
+                    _seq_last + SEQ_RESTART < METERS.c.last_seq,
+                ),
+                _seq_last,
+            ),
+            else_=METERS.c.last_seq,
+        ),
+    )
+)
+
+
+class MeterStore:
+    def __init__(self, transactions: Transactions) -> None:
+        self._run = transactions.run
+
+    def provision(self, profiles: Iterable[MeterProfile], now_ms: int) -> None:
+        """Create or update meters with their model, category and report interval."""
+
+        wanted = list(profiles)
+
+        def work(session: Session) -> None:
+            known: dict[str, Meter] = {}
+            for chunk in in_chunks(wanted):  # one SELECT per thousand, not per meter
+                ids = [p.meter_id for p in chunk]
+                known.update(
+                    (m.id, m) for m in session.scalars(select(Meter).where(Meter.id.in_(ids)))
+                )
+            for profile in wanted:
+                meter = known.get(profile.meter_id)
+                if meter is None:
+                    meter = known[profile.meter_id] = Meter(id=profile.meter_id, created_ms=now_ms)
+                    session.add(meter)
+                meter.model = profile.model
+                meter.category = profile.category
+                meter.report_interval_s = profile.report_interval_s
+                ensure_key(meter)
+
+        self._run(work)
+
+    def profiles(self) -> list[MeterProfile]:
+        def work(session: Session) -> list[MeterProfile]:
+            return [
+                MeterProfile(m.id, m.model, m.category, m.report_interval_s)  # type: ignore[arg-type]
+                for m in session.scalars(select(Meter))
+            ]
+
+        return self._run(work)
+
+    def expectations(self) -> list[MeterExpectation]:
+        """The report interval and join time of every meter heard at least once (for data
+        completeness: a meter provisioned but never heard is not in service yet)."""
+        query = select(
+            Meter.id, Meter.report_interval_s, Meter.created_ms, Meter.missing_batches
+        ).where(Meter.last_seen_ms.is_not(None))
+        return self._run(lambda s: [MeterExpectation(*row) for row in s.execute(query).all()])
+
+    def record_sightings(self, sightings: Mapping[str, MeterSighting]) -> list[str]:
+        """Update last-seen data in bulk (one SELECT, one INSERT, one executemany UPDATE);
+        meters never seen before are registered with defaults. Returns their ids."""
+        if not sightings:
+            return []
+
+        def work(session: Session) -> list[str]:
+            ids = list(sightings)
+            known: set[str] = set()
+            for chunk in in_chunks(ids):
+                known.update(session.scalars(select(Meter.id).where(Meter.id.in_(chunk))))
+            new_ids = [meter_id for meter_id in ids if meter_id not in known]
+            if new_ids:
+                session.execute(
+                    insert(METERS),
+                    [
+                        {**METER_DEFAULTS, "id": m, "created_ms": sightings[m].seen_ms}
+                        for m in new_ids
+                    ],
+                )
+            rows = [
+                {
+                    "b_id": m,
+                    "b_seen": s.seen_ms,
+                    "b_reading": s.reading_ms,
+                    "b_valve": s.valve,
+                    "b_valve_ms": s.reading_ms if s.valve_ms is None else s.valve_ms,
+                    "b_status": s.status,
+                    "b_seq_first": s.seq_first,
+                    "b_seq_last": s.seq_last,
+                    "b_seq_skipped": s.seq_skipped,
+                }
+                for m, s in sightings.items()
+            ]
+            session.execute(SIGHTING_UPDATE, rows)
+            return new_ids
+
+        return self._run(work)
+
+    def find(
+        self,
+        offset: int = 0,
+        limit: int = 100,
+        valve: str | None = None,
+        order: Literal["id", "valve"] = "id",
+    ) -> list[MeterView]:
+        """A page of meters by id, or with ``order="valve"`` closed valves first, then
+        faulted, open and never reported (by id within each; read from an index)."""
+        keys: tuple[Any, ...] = (Meter.id,)
+        if order == "valve":
+            keys = (literal_column(VALVE_RANK), Meter.id)
+        query = select(Meter).order_by(*keys).offset(offset).limit(limit)
+        if valve is not None:
+            query = query.where(Meter.valve == valve)
+        return self._run(lambda s: [as_view(MeterView, m) for m in s.scalars(query)])
+
+    def counts(self) -> MeterCounts:
+        silent = (
+            select(Alarm.id)
+            .where(
+                Alarm.meter_id == Meter.id,
+                Alarm.rule == "offline",
+                Alarm.state.in_(ALARM_OPEN_STATES),
+            )
+            .exists()
+        )
+        never = Meter.last_seen_ms.is_(None)
+        offline = and_(~never, or_(Meter.status == "offline", silent))
+        query = select(
+            func.count(),
+            func.sum(case((never, 1), else_=0)),
+            func.sum(case((offline, 1), else_=0)),
+            func.sum(case((Meter.valve == "closed", 1), else_=0)),
+        ).select_from(Meter)
+
+        def work(session: Session) -> MeterCounts:
+            total, never_seen, off, closed = session.execute(query).one()
+            never_seen, off = int(never_seen or 0), int(off or 0)
+            return MeterCounts(total, total - never_seen - off, off, never_seen, int(closed or 0))
+
+        return self._run(work)
+
+    def count(self, valve: str | None = None) -> int:
+        query = select(func.count()).select_from(Meter)
+        if valve is not None:
+            query = query.where(Meter.valve == valve)
+        return int(self._run(lambda s: s.scalar(query)) or 0)
+
+    def get(self, meter_id: str) -> MeterView:
+        return self._run(lambda s: as_view(MeterView, meter_of(s, meter_id)))
