@@ -198,6 +198,7 @@ def build_ingest_worker(
         leased=config.shared_group is None,
         on_lane_death=ingest_metrics.lane_deaths.inc,
         broker_watch=watch,
+        chore_failures=ingest_metrics.chore_failures,
     )
     return supervisor
 

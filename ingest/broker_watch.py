@@ -21,7 +21,6 @@ import logging
 from collections.abc import Callable
 
 from contract.decisions import Decision
-from ingest.every import Every
 from meters.registry import Registry
 from transport.mqtt import MqttSession
 
@@ -40,7 +39,7 @@ def newly_dropped(recorded_total: int, value: int) -> int:
 class BrokerWatch:
     def __init__(self, registry: Registry, every_s: float, clock: Callable[[], int]) -> None:
         self._registry = registry
-        self._cadence = Every(every_s)
+        self.every_s = every_s  # the supervisor's chore checks at this cadence
         self._clock = clock
         self._latest: int | None = None
         self._recorded: int | None = None  # the newest alarm's total, read once
@@ -69,10 +68,9 @@ class BrokerWatch:
     def seen(self) -> bool:
         return self._latest is not None
 
-    def maybe_check(self) -> None:
-        self._cadence.run_when_due(
-            lambda: self.check(self._clock()), "cannot record the broker's drops"
-        )
+    def check_now(self) -> Decision | None:
+        """One check at the clock's time (the supervisor's chores decide when)."""
+        return self.check(self._clock())
 
     def check(self, now_ms: int) -> Decision | None:
         value = self._latest

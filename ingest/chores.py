@@ -3,9 +3,11 @@
 Between batches the lane's worker thread runs its chores in order: drain the spool, write
 last-seen data, save the engine snapshot, carry operators' clears to the engine, refresh
 the gas-on watch, check connection time limits, measure completeness, expire old dead
-letters, dispatch commands. Each chore has its cadence (``every_s``; 0: every round;
-``wait_first``: not at the first round) kept here, on one monotonic clock passed in, so
-the components themselves keep no timers. A chore that fails is skipped until its next
+letters, dispatch commands. The worker's supervisor runs its own on the same runner:
+renew the partition leases, record the broker's drops, write the health report. Each
+chore has its cadence (``every_s``; 0: every round; ``wait_first``: not at the first
+round) kept here, on one monotonic clock passed in, so the components themselves keep no
+timers. A chore that fails is skipped until its next
 turn: a registry or store outage (``MetersError``, ``TelemetryError``) is a warning,
 anything else (a bug) is logged with its traceback and counted in
 ``gasguard_ingest_chore_failures_total{chore}``. One failing chore never stops the lane,
@@ -41,7 +43,7 @@ class Chores:
     def __init__(
         self,
         chores: Sequence[Chore],
-        failures: Counter,
+        failures: Counter | None = None,  # gasguard_ingest_chore_failures_total; None: not counted
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.chores = list(chores)
@@ -64,5 +66,6 @@ class Chores:
             except (MetersError, TelemetryError) as exc:  # an outage: next turn tries again
                 log.warning("chore %r: %s; trying again at its next turn", chore.name, exc)
             except Exception:
-                self._failures.labels(chore=chore.name).inc()
+                if self._failures is not None:
+                    self._failures.labels(chore=chore.name).inc()
                 log.exception("chore %r failed; the lane goes on", chore.name)

@@ -1,18 +1,14 @@
-"""The worker's health report: every ``every_s``, its totals and rates into the registry,
-where the API's overview reads them (docs/ingest.md, "Health")."""
+"""The worker's health report: its totals and rates into the registry, where the API's
+overview reads them (docs/ingest.md, "Health"); the supervisor's chores write it every
+``every_s``."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-from ingest.every import Every
 from ingest.metrics import IngestMetrics, Totals
-from meters.errors import MetersError
 from meters.views import WorkerHealth
 from meters.worker_health import WorkerHealthStore
-
-log = logging.getLogger(__name__)
 
 
 class HealthReporter:
@@ -33,13 +29,9 @@ class HealthReporter:
         self._metrics = metrics
         self._worker = worker
         self._partitions = partitions  # what the worker runs now: "0/2", "0/2,1/2"
-        self._cadence = Every(every_s)
+        self.every_s = every_s
         self._clock = clock
         self._last: tuple[int, Totals] | None = None
-
-    def maybe_report(self) -> None:
-        if self._cadence.due():
-            self.report()
 
     def report(self) -> None:
         now_ms, totals = self._clock(), self._metrics.totals()
@@ -63,7 +55,4 @@ class HealthReporter:
             self._fault(),
             self._warning(),
         )
-        try:
-            self._workers.record(health)
-        except MetersError as exc:
-            log.warning("health report not written (%s); next one in a moment", exc)
+        self._workers.record(health)  # an outage: the chore tries again at its next turn

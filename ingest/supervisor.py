@@ -24,8 +24,10 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from prometheus_client import Counter
+
 from ingest.broker_watch import BrokerWatch
-from ingest.every import Every
+from ingest.chores import Chore, Chores
 from ingest.health import HealthReporter
 from ingest.lease_plan import Round, plan
 from meters.errors import MetersError
@@ -64,6 +66,7 @@ class PartitionSupervisor:
         leased: bool = True,
         on_lane_death: Callable[[], object] = lambda: None,
         broker_watch: BrokerWatch | None = None,
+        chore_failures: Counter | None = None,
     ) -> None:
         self._broker_watch = broker_watch
         self._on_lane_death = on_lane_death
@@ -82,7 +85,8 @@ class PartitionSupervisor:
         self._confirmed_ms: dict[int, int] = {}
         self._lock = threading.Lock()  # the lanes, read by other threads through running()
         self._started_ms = clock()
-        self._rounds = Every(renew_s)
+        self._chore_failures = chore_failures
+        self._chores = Chores([])
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-leases", daemon=True)
 
@@ -90,7 +94,7 @@ class PartitionSupervisor:
 
     def start(self) -> None:
         """Claim what is free now (the worker's own partition, normally), then keep at it."""
-        self._rounds.due()
+        self._chores = Chores(self._own_chores(), self._chore_failures)
         self.run_round()
         if self._broker_watch is not None:
             self._broker_watch.start()
@@ -111,8 +115,7 @@ class PartitionSupervisor:
                 log.warning("lease of partition %d not released (%s); it expires", index, exc)
         if self._broker_watch is not None:
             self._broker_watch.stop()
-        if self._health is not None:
-            self._health.report()
+        self._report_health()  # the last one: this worker's state as it stops
 
     @property
     def count(self) -> int:
@@ -136,17 +139,20 @@ class PartitionSupervisor:
 
     # -- rounds ---------------------------------------------------------------------------
 
+    def _own_chores(self) -> list[Chore]:
+        """The leases' round (the first ran in ``start``), the broker's drops, the health
+        report; each guarded on its own: a bug in one never stops the leases' renewal."""
+        chores = [Chore("partition leases", self.run_round, self._renew_ms / 1000, True)]
+        if self._broker_watch is not None:
+            watch = self._broker_watch
+            chores.append(Chore("broker drops", watch.check_now, watch.every_s))
+        if self._health is not None:
+            chores.append(Chore("health report", self._health.report, self._health.every_s))
+        return chores
+
     def _run(self) -> None:
         while not self._stop.wait(0.2):
-            try:
-                if self._rounds.due():
-                    self.run_round()
-                if self._broker_watch is not None:
-                    self._broker_watch.maybe_check()
-                if self._health is not None:
-                    self._health.maybe_report()
-            except Exception:  # a bug must not stop the leases being renewed
-                log.exception("partition supervisor round failed")
+            self._chores.run()
 
     def run_round(self) -> None:
         now_ms = self._clock()
@@ -214,8 +220,19 @@ class PartitionSupervisor:
                     self._leases.release(self._partition(index), self._me)
                 except MetersError as exc:
                     log.warning("lease of partition %s not released (%s); it expires", text, exc)
-        if dead and self._health is not None:
+        if dead:
+            self._report_health()  # at once: the overview shows the fault now
+
+    def _report_health(self) -> None:
+        """A health report out of turn; an outage waits for the chore's next turn."""
+        if self._health is None:
+            return
+        try:
             self._health.report()
+        except MetersError as exc:
+            log.warning("health report not written (%s); the next one tries again", exc)
+        except Exception:  # a bug in the report must not stop a stop or a takeover
+            log.exception("health report failed")
 
     # -- lanes ----------------------------------------------------------------------------
 

@@ -3,9 +3,14 @@ hand-driven clock: takeover of a dead worker's partition, hand-back, self-fencin
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry, Counter
+
 from ingest.supervisor import PartitionSupervisor
+from meters.clock import wall_clock_ms
+from meters.db import Transactions
 from meters.errors import RegistryError
 from meters.leases import Lease, LeaseStore
 from meters.partition import Partition
@@ -189,3 +194,50 @@ def test_a_lone_worker_restarts_a_dead_lane_after_one_lease_time(tmp_path: Path)
     cluster.advance(RENEW_S, w0)
     assert 0 in running(w0) and cluster.log.count("start w0:0") == 2
     assert cluster.lanes["w0:0"].alive() and cluster.deaths == 1
+
+
+class CountingLeases(LeaseStore):
+    """The real lease store, counting its renewals."""
+
+    claims = 0
+
+    def claim(self, partition: Partition, holder: str, now_ms: int, ttl_ms: int) -> bool:
+        self.claims += 1
+        return super().claim(partition, holder, now_ms, ttl_ms)
+
+
+class BuggyHealth:
+    """A health report with a bug: it raises on every turn."""
+
+    every_s = 0.0
+
+    def report(self) -> None:
+        raise ZeroDivisionError("a bug in the health report")
+
+
+def test_a_bug_in_the_health_report_is_counted_and_never_stops_the_lease_renewals(
+    tmp_path: Path,
+) -> None:
+    leases = CountingLeases(Transactions(sqlite_registry(tmp_path).engine))
+    failures = Counter("chore_failures", "", ["chore"], registry=CollectorRegistry())
+    worker = PartitionSupervisor(
+        leases,
+        "w0",
+        Partition(0, 1),
+        lambda partition: FakeLane(partition, [], "w0"),
+        2.0,
+        0.3,  # a renewal every 0.3 s of the supervisor's own (monotonic) clock
+        wall_clock_ms,
+        health=BuggyHealth(),  # type: ignore[arg-type]
+        chore_failures=failures,
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while leases.claims < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert leases.claims >= 4  # renewed on its cadence, however often the report failed
+    assert failures.labels(chore="health report")._value.get() >= 3
+    assert running(worker) == []  # and it stopped cleanly, releasing the lease
