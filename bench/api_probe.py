@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench.ingest import ROOT, peak_rss_mb, percentile
+from bench.common import ROOT, peak_rss_mb, percentile
 from gasguard.servers import free_port
 
 ENDPOINTS = (

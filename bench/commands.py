@@ -30,15 +30,8 @@ from typing import Any
 import paho.mqtt.client as paho
 
 from bench.api_probe import ApiProbe
-from bench.ingest import (
-    ROOT,
-    loadgen_argv,
-    machine,
-    peak_rss_mb,
-    percentile,
-    spawn_ingest,
-    status,
-)
+from bench.common import ROOT, machine, peak_rss_mb, percentile, spawn_ingest, status
+from bench.ingest import loadgen_argv
 from contract.profiles import MeterProfile
 from contract.protocol import parse_command, topic
 from gasguard.servers import InfluxServer, MosquittoServer, free_port

@@ -14,10 +14,9 @@ import argparse
 import json
 import random
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from bench.ingest import ROOT, machine, status
+from bench.common import ROOT, best_of, machine, status
 from contract.json_text import parse_json
 from ingest.config import DecodeLimits
 from ingest.decode import decode
@@ -49,15 +48,6 @@ def payloads(count: int, seed: int = 3) -> list[tuple[str, bytes, int]]:
             batch = {"seq": n, "readings": [reading(NOW - n - i * 60_000) for i in range(10)]}
             out.append((topic, json.dumps(batch).encode(), 10))
     return out
-
-
-def best_of(runs: int, work: Callable[[], None]) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

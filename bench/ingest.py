@@ -16,10 +16,8 @@ Writes bench/results/ingest-<timestamp>.json and prints a markdown table.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -32,49 +30,22 @@ from typing import Any
 
 import httpx
 
+from bench.common import (
+    ROOT,
+    machine,
+    metric_sum,
+    peak_rss_mb,
+    percentile,
+    run_json,
+    spawn_ingest,
+    status,
+)
 from contract.protocol import topic
 from contract.readings import Reading
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
 from telemetry import InfluxTelemetryStore
 from telemetry.lineprotocol import encode
 from transport.mqtt import MqttEndpoint, MqttSession
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def status(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def machine() -> dict[str, Any]:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory_kb = int(
-        next(
-            line.split()[1]
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    )
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpus": os.cpu_count(),
-        "cpu_model": model,
-        "memory_gib": round(memory_kb / 1024**2, 1),
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-    }
-
-
-def run_json(argv: list[str]) -> dict[str, Any]:
-    output = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    return json.loads(output.strip().splitlines()[-1])
 
 
 def loadgen_argv(
@@ -208,34 +179,6 @@ def load_count(store: InfluxTelemetryStore) -> int:
     return int(rows[0][1]) if rows else 0
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return (
-        round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
-        if ordered
-        else float("nan")
-    )
-
-
-def spawn_ingest(env: dict[str, str], log_path: Path, level: str) -> subprocess.Popen[bytes]:
-    """``gasguard ingest`` as its own process, logging to ``log_path``."""
-    with log_path.open("w") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "gasguard.cli", "--log-level", level, "ingest"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-        )
-
-
 def ingest_run(
     mosquitto: MosquittoServer,
     influx: InfluxServer,
@@ -318,10 +261,6 @@ def ingest_run(
             metric_sum(metrics, "gasguard_ingest_store_write_seconds_sum"), 1
         ),
     }
-
-
-def metric_sum(text: str, name: str) -> float:
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.ingest import ROOT, machine, status
+from bench.common import ROOT, machine, status
 
 BEGIN = "<!-- bench/run summary: begin -->"
 END = "<!-- bench/run summary: end -->"

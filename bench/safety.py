@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from bench.ingest import ROOT, machine, status
+from bench.common import ROOT, machine, status
 from gasguard.replay import replay
 from safety.batch import BatchBuilder, reading_row
 from safety.config import RulesConfig

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.ingest import ROOT, machine, peak_rss_mb, status
+from bench.common import ROOT, machine, peak_rss_mb, status
 from gasguard.servers import MosquittoServer
 from transport.mqtt import MqttEndpoint, MqttSession
 

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bench.ingest import ROOT, machine, metric_sum, spawn_ingest, status
+from bench.common import ROOT, machine, metric_sum, spawn_ingest, status
 from bench.loadgen import Acks, connect_packet, publish_packet
 from contract.protocol import topic
 from gasguard.servers import InfluxServer, MosquittoServer, free_port
