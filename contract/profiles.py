@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Category = Literal["residential", "commercial", "industrial"]
-CATEGORIES: frozenset[str] = frozenset({"residential", "commercial", "industrial"})
+# in the order of their codes in the safety engine's state (safety.codes.CATEGORY_CODE)
+CATEGORIES: tuple[Category, ...] = ("residential", "commercial", "industrial")
 
 DEFAULT_MODEL = "G2.5"
 DEFAULT_CATEGORY: Category = "residential"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -214,7 +215,7 @@ def parse_reading(meter_id: str, item: Any, window: tuple[int, int] | None) -> R
     return new_reading(meter_id, ts, volume, flow, pressure, temperature, battery, valve)
 
 
-def is_one_of(value: Any, names: frozenset[str]) -> bool:
+def is_one_of(value: Any, names: Collection[str]) -> bool:
     """``value in names`` for any JSON value: a list or an object (unhashable) would
     raise TypeError in a set lookup instead of being refused."""
     return isinstance(value, str) and value in names

@@ -7,6 +7,7 @@ Rule codes are each rule module's own (``safety.rulebook.RULE_CODE``).
 from __future__ import annotations
 
 from contract.events import EVENT_NAMES
+from contract.profiles import CATEGORIES
 
 ACTIONS = ("alarm", "shutoff")
 ACTION_CODE = {action: code for code, action in enumerate(ACTIONS)}
@@ -25,7 +26,6 @@ EV_SEISMIC = EVENT_CODE["seismic"]
 EV_VALVE_OPENED = EVENT_CODE["valve_opened"]
 TAMPER_EVENT_CODES = tuple(EVENT_CODE[e] for e in ("tamper", "tilt", "magnet", "cover_open"))
 
-CATEGORIES = ("residential", "commercial", "industrial")
 CATEGORY_CODE = {category: code for code, category in enumerate(CATEGORIES)}
 
 ITEM_READING = 0

@@ -103,7 +103,7 @@ class SafetyEngine:
         return MeterProfile(
             meter_id,
             self.models[int(record["model"])],
-            CATEGORIES[int(record["category"])],  # type: ignore[arg-type]
+            CATEGORIES[int(record["category"])],
             int(record["interval"]),
         )
 

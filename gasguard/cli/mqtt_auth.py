@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from gasguard.cli.console import console_actor
 from gasguard.settings import Settings
 from meters.mqtt_auth import SERVICE_ACCOUNTS, acl_file, derive_password, password_file
 
@@ -15,7 +16,6 @@ from meters.mqtt_auth import SERVICE_ACCOUNTS, acl_file, derive_password, passwo
 def cmd_mqtt_auth(settings: Settings, args: argparse.Namespace) -> int:
     from gasguard import wiring
     from meters.clock import wall_clock_ms
-    from meters.views import Actor
 
     registry = wiring.open_registry(settings)
     key = wiring.mqtt_auth_key(settings)
@@ -41,7 +41,7 @@ def cmd_mqtt_auth(settings: Settings, args: argparse.Namespace) -> int:
             credential = accounts.credential(args.name)
         print(f"{credential.username}\t{derive_password(key, credential)}")
         return 0
-    console = Actor(os.environ.get("USER", "console"), "admin", "cli")
+    console = console_actor()
     if command == "revoke":
         if service:
             print(f"{service} is a server account: reissue it instead", file=sys.stderr)

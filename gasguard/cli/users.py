@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from contract.roles import ROLES
+from gasguard.cli.console import console_actor
 from gasguard.errors import GasguardError
 from gasguard.settings import Settings
 
@@ -26,7 +26,6 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
     from gasguard import wiring
     from meters.clock import wall_clock_ms
-    from meters.views import Actor
 
     registry = wiring.open_registry(settings)
     accounts = registry.accounts
@@ -36,7 +35,7 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
             state = " (disabled)" if user.disabled else ""
             print(f"{user.username}\t{user.role}{state}\t{user.display_name}")
         return 0
-    console = Actor(os.environ.get("USER", "console"), "admin", "cli")
+    console = console_actor()
     now_ms = wall_clock_ms()
     if command == "add":
         user = accounts.add(args.username, _read_password(args), args.role, now_ms, args.name)
