@@ -21,10 +21,9 @@ from safety.batch import Batch, from_items
 from safety.codes import ACTIONS, CATEGORIES, CATEGORY_CODE
 from safety.config import RulesConfig
 from safety.index import MeterIndex, encode
-from safety.layout import NO_TS
 from safety.models import model_table
 from safety.params import compile_params
-from safety.rulebook import RULE_CODE, RULES, blank_states
+from safety.rulebook import CATEGORY_FIELDS, RULE_CODE, RULES, blank_states
 from safety.watermark import FleetWatermark
 
 
@@ -87,7 +86,8 @@ class SafetyEngine:
         intervals = np.array([p.report_interval_s for p in profiles], dtype=np.int32)
         records = self.states[slots]
         moved = records["category"] != categories
-        records["band_ts"][moved] = NO_TS  # the bands were another category's
+        for field in CATEGORY_FIELDS:  # counted against another category's table
+            records[field.name][moved] = field.blank
         if np.any(records["interval"] != intervals):
             self.watermark.recheck_deadlines()  # a deadline may now be earlier
         records["category"] = categories

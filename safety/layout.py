@@ -44,11 +44,14 @@ class Field:
     dtype: str
     blank: float = 0
     shape: tuple[int, ...] = ()
+    # back to blank when the meter's category changes: it was counted against the old
+    # category's table (a prolonged-use run against its bands)
+    per_category: bool = False
 
 
-def time_field(name: str, shape: tuple[int, ...] = ()) -> Field:
+def time_field(name: str, shape: tuple[int, ...] = (), per_category: bool = False) -> Field:
     """Epoch milliseconds, ``NO_TS`` when not set."""
-    return Field(name, "<i8", NO_TS, shape)
+    return Field(name, "<i8", NO_TS, shape, per_category)
 
 
 def volume_field(name: str, shape: tuple[int, ...] = ()) -> Field:

@@ -14,7 +14,7 @@ from safety.codes import ACTION_CODE, CATEGORIES
 from safety.config import RulesConfig
 from safety.layout import Record
 from safety.rulebook import PARAMS, PARAMS_DTYPE, RULES
-from safety.rules.prolonged_use import MAX_BANDS
+from safety.rules.prolonged_use import band_tables
 
 
 class Tables(NamedTuple):
@@ -59,12 +59,7 @@ def rule_actions(config: RulesConfig) -> np.ndarray:
 
 
 def compile_params(config: RulesConfig) -> Params:
-    bands = np.zeros((len(CATEGORIES), MAX_BANDS, 2), dtype=np.float64)
-    counts = np.zeros(len(CATEGORIES), dtype=np.int64)
-    for code, category in enumerate(CATEGORIES):
-        table = getattr(config.prolonged_use, category)
-        counts[code] = len(table)
-        bands[code, : len(table)] = table
+    bands, counts = band_tables(config.section("prolonged_use"))
     return Params(
         record=parameter_record(config),
         actions=rule_actions(config),

@@ -60,6 +60,7 @@ STATE_FIELDS = (
     open_rules_field(min(len(RULES), MAX_RULES)),  # more: problems() says so
 )
 STATE = state_dtype(STATE_FIELDS)
+CATEGORY_FIELDS = tuple(f for f in STATE_FIELDS if f.per_category)  # engine.set_profiles
 DETAIL_NUMBERS = max(rule.numbers for rule in RULES)
 DECISION = decision_dtype(DETAIL_NUMBERS)
 

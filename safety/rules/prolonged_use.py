@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from contract.decisions import Action
+from contract.profiles import CATEGORIES
 from safety.errors import ConfigError
 from safety.jit import compiled
 from safety.layout import NO_TS, Record, time_field, volume_field
@@ -105,6 +106,18 @@ def on_new_baseline(s: Record, r: Record, t: Any) -> None:
         s.band_ts[k] = NO_TS
 
 
+def band_tables(config: ProlongedUseConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The bands as the kernel reads them (``Tables.bands``, ``Tables.band_counts``):
+    float64[category code, MAX_BANDS, (edge m³/h, limit s)] and how many each has."""
+    bands = np.zeros((len(CATEGORIES), MAX_BANDS, 2), dtype=np.float64)
+    counts = np.zeros(len(CATEGORIES), dtype=np.int64)
+    for code, category in enumerate(CATEGORIES):
+        table = getattr(config, category)
+        counts[code] = len(table)
+        bands[code, : len(table)] = table
+    return bands, counts
+
+
 def _detail(x: Sequence[float], config: ProlongedUseConfig, category: str) -> dict[str, Any]:
     edge, limit_s = getattr(config, category)[int(x[0])]
     return {"band_m3h": edge, "limit_s": limit_s, "held_s": x[1], "flow_m3h": x[2]}
@@ -115,7 +128,10 @@ UNIT = RuleUnit(
     name="prolonged_use",
     rules=(Rule("prolonged_use", PROLONGED_USE, SECTION, lambda c: c.action, 3, _detail),),
     sections={SECTION: ProlongedUseConfig},
-    state=(time_field("band_ts", (MAX_BANDS,)), volume_field("band_vol", (MAX_BANDS,))),
+    state=(
+        time_field("band_ts", (MAX_BANDS,), per_category=True),
+        volume_field("band_vol", (MAX_BANDS,)),
+    ),
     step=step,
     on_new_baseline=on_new_baseline,
 )

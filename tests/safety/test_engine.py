@@ -209,3 +209,18 @@ def test_decision_as_dict_is_the_replay_contract() -> None:
         "action": "shutoff",
         "detail": {"event": "detector_alarm"},
     }
+
+
+def test_a_meter_moved_to_another_category_starts_its_prolonged_use_run_again() -> None:
+    """The run was counted against the old category's bands: a category change starts it
+    again from the next reading (fields declared ``per_category``)."""
+    usage = steady("M1", 1.5, T0, 4 * 60)  # residential band 1.0 m³/h: 90 minutes
+    unchanged = SafetyEngine()
+    (first,) = run(unchanged, usage)
+    assert first.rule == "prolonged_use" and first.ts_ms <= T0 + 92 * MIN
+    moved = SafetyEngine()
+    assert run(moved, usage[:61]) == []
+    moved.set_profiles([MeterProfile("M1", category="commercial")])
+    moved.set_profiles([MeterProfile("M1", category="residential")])
+    (later,) = run(moved, usage[61:])
+    assert later.rule == "prolonged_use" and later.ts_ms >= T0 + 150 * MIN
