@@ -26,9 +26,15 @@ class InvalidToken(ApiError):
 
 def field_error(location: str, name: str, message: str) -> HTTPException:
     """A 422 in FastAPI's own validation shape: ``detail[0].loc`` names the field."""
-    return HTTPException(
-        status_code=422, detail=[{"loc": [location, name], "msg": message, "type": "value_error"}]
-    )
+    return field_errors(location, [(name, message)])
+
+
+def field_errors(location: str, problems: list[tuple[str, str]]) -> HTTPException:
+    """A 422 naming every field at fault: (name, message) each."""
+    detail = [
+        {"loc": [location, name], "msg": why, "type": "value_error"} for name, why in problems
+    ]
+    return HTTPException(status_code=422, detail=detail)
 
 
 def too_many(wait_ms: int, what: str) -> None:

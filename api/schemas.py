@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from connections.applications import ApplicationView
+from connections.pauses import PauseReason
 from connections.timelimits import Category
 from meters.overview import OverviewView, WorkerStatus
 from meters.severity import Severity
@@ -19,6 +20,10 @@ class Health(BaseModel):
     status: str
     registry: bool
     telemetry: bool
+    calendar_missing_years: list[int] = Field(
+        description="years needed now (this one; the next from November) without a holiday "
+        "schedule: working-day deadlines in them are not computed (GASGUARD_HOLIDAY_FILE)"
+    )
 
 
 class IngestOut(BaseModel):
@@ -43,9 +48,10 @@ class Overview(BaseModel):
     alarms_by_rule: list[AlarmCount]
     dead_letters: int
     ingest: IngestOut
+    calendar_missing_years: list[int] = Field(description="as in /health")
 
     @classmethod
-    def of(cls, view: OverviewView) -> Overview:
+    def of(cls, view: OverviewView, calendar_missing_years: list[int]) -> Overview:
         fresh = [w for w in view.workers if not w.stale]
         ingest = IngestOut(
             ok=view.ingest_ok,
@@ -66,6 +72,7 @@ class Overview(BaseModel):
             alarms_by_rule=view.alarms,
             dead_letters=view.dead_letters,
             ingest=ingest,
+            calendar_missing_years=calendar_missing_years,
         )
 
 
@@ -158,6 +165,12 @@ class ApplicationIn(BaseModel):
     submitted_ms: int | None = Field(None, ge=0, le=253_402_300_799_999)
     fee_application: float = Field(0.0, ge=0, le=1e9)
     fee_gas_on: float = Field(0.0, ge=0, le=1e9)
+    pipe_length_m: float | None = Field(
+        None, ge=0, le=100_000, description="external pipe, m (class A: at most 200)"
+    )
+    affects_others: bool | None = Field(
+        None, description="the external works affect other users (class A: false)"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,8 +184,12 @@ class ReasonIn(BaseModel):
     reason: str = Field(..., min_length=3, max_length=500, description="required: why (audited)")
 
 
-class PauseIn(ReasonIn):
-    """Why the application's clock stops (time the utility does not control)."""
+class PauseIn(BaseModel):
+    """Why the application's clock stops (time the utility does not control), and the
+    evidence: a note or a document reference (connections/pauses.py)."""
+
+    reason: PauseReason
+    evidence: str = Field(..., min_length=3, max_length=500, description="note or document")
 
 
 class CommissionIn(BaseModel):
@@ -186,11 +203,13 @@ class PublicProgress(BaseModel):
     surveyed_ms: int | None
     gas_on_ms: int | None
     paused: bool
-    used_days: float
-    left_days: float
-    budget_days: float
+    used_days: float | None  # None: the calendar of a year it needs is missing
+    left_days: float | None
+    budget_days: int
     unit: str
     state: str
+    deadline: str | None  # ISO 8601 at +08:00; a period ends at 24:00 of its last day
+    deadline_ms: int | None
 
 
 class ErrorOut(BaseModel):

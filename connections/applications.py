@@ -1,5 +1,6 @@
-"""A connection application as the law looks at it: what an applicant submits, and the
-record with its stages and pauses as the registry returns it. Values only."""
+"""A connection application as the law looks at it: what an applicant submits, the record
+with its stages and pauses as the registry returns it, and the check of its external-works
+category. Pure."""
 
 from __future__ import annotations
 
@@ -18,6 +19,38 @@ class NewApplication:
     submitted_ms: int | None = None  # default: now
     fee_application: float = 0.0
     fee_gas_on: float = 0.0
+    pipe_length_m: float | None = None  # external pipe; 0 without external works
+    affects_others: bool | None = None  # the works affect other users' supply
+
+
+CLASS_A_MAX_PIPE_M = 200.0  # class A: at most 200 m of external pipe, no effect on others
+
+
+def category_problems(
+    category: str, pipe_length_m: float | None, affects_others: bool | None
+) -> list[tuple[str, str]]:
+    """(field, why) for every way the external works contradict the category: class A is
+    at most 200 m of external pipe and affects no other user; A and B record the length;
+    "none" has no external pipe."""
+    problems: list[tuple[str, str]] = []
+    if category in ("A", "B") and pipe_length_m is None:
+        problems.append(("pipe_length_m", f"class {category}: the external pipe length is needed"))
+    if category == "A":
+        if pipe_length_m is not None and pipe_length_m > CLASS_A_MAX_PIPE_M:
+            problems.append(
+                (
+                    "pipe_length_m",
+                    f"class A is at most {CLASS_A_MAX_PIPE_M:g} m of external pipe, "
+                    f"got {pipe_length_m:g} m: that is class B",
+                )
+            )
+        if affects_others is None:
+            problems.append(("affects_others", "class A: say whether other users are affected"))
+        elif affects_others:
+            problems.append(("affects_others", "class A affects no other user: that is class B"))
+    if category == "none" and pipe_length_m:
+        problems.append(("pipe_length_m", "no external works: no external pipe"))
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +59,7 @@ class PauseView:
     start_ms: int
     end_ms: int | None
     reason: str
+    evidence: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,5 +81,7 @@ class ApplicationView:
     fee_gas_on: float
     state: str
     pauses: tuple[PauseView, ...]
+    pipe_length_m: float | None = None
+    affects_others: bool | None = None
     # the public lookup's code in clear: only in the answer that issued it (the receipt)
     query_code: str | None = None

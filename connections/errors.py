@@ -13,3 +13,12 @@ class HolidayFileError(ConnectionsError):
 
 class PolicyError(ConnectionsError):
     """A configured city policy cannot be used (a category without a budget)."""
+
+
+class CalendarMissing(ConnectionsError):
+    """A working day of a year without a holiday schedule was asked for: load the State
+    Council's schedule for that year (``GASGUARD_HOLIDAY_FILE``)."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"no holiday schedule for {year}: load it with GASGUARD_HOLIDAY_FILE")
+        self.year = year

@@ -11,7 +11,8 @@ import statistics
 from dataclasses import asdict, dataclass
 
 from connections.applications import ApplicationView
-from connections.timelimits import Pause, Policy, used_days
+from connections.errors import CalendarMissing
+from connections.timelimits import Pause, Policy, elapsed_days, time_status
 from connections.workdays import WorkCalendar
 
 STAGES = 2  # 用气报装, 验收通气
@@ -48,10 +49,18 @@ def _stats(values: list[float]) -> tuple[float | None, float | None, float | Non
     )
 
 
-def _days(policy: Policy, calendar: WorkCalendar, app: ApplicationView) -> float:
+def _pauses(app: ApplicationView) -> list[Pause]:
+    return [Pause(p.start_ms, p.end_ms, p.reason) for p in app.pauses]
+
+
+def _days(policy: Policy, calendar: WorkCalendar, app: ApplicationView) -> float | None:
+    """Application to gas-on in the policy's unit; None when the calendar of a year it
+    needs is missing (the row's statistics leave it out)."""
     assert app.gas_on_ms is not None
-    pauses = [Pause(p.start_ms, p.end_ms, p.reason) for p in app.pauses]
-    return used_days(policy, calendar, app.submitted_ms, app.gas_on_ms, pauses)
+    try:
+        return elapsed_days(policy, calendar, app.submitted_ms, app.gas_on_ms, _pauses(app))
+    except CalendarMissing:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +69,18 @@ class _Measured:
 
     app: ApplicationView
     within: bool
-    natural: float
-    working: float
+    natural: float | None
+    working: float | None
 
 
 def _measure(app: ApplicationView, policy: Policy, calendar: WorkCalendar) -> _Measured:
+    assert app.gas_on_ms is not None
+    status = time_status(
+        policy, calendar, app.category, app.submitted_ms, app.gas_on_ms, _pauses(app), app.gas_on_ms
+    )
     return _Measured(
         app,
-        _days(policy, calendar, app) <= policy.days[app.category],
+        status.state == "done_in_time",
         _days(NATURAL, calendar, app),
         _days(WORKING, calendar, app),
     )
@@ -91,8 +104,12 @@ def indicator_rows(
     rows = []
     for (name, category), members in sorted(groups.items()):
         within = sum(m.within for m in members)
-        natural_median, natural_mean, natural_max = _stats([m.natural for m in members])
-        working_median, working_mean, working_max = _stats([m.working for m in members])
+        natural_median, natural_mean, natural_max = _stats(
+            [m.natural for m in members if m.natural is not None]
+        )
+        working_median, working_mean, working_max = _stats(
+            [m.working for m in members if m.working is not None]
+        )
         rows.append(
             IndicatorRow(
                 policy=name,

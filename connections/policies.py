@@ -5,11 +5,21 @@ ingester alike (a report built elsewhere once knew only the built-in cities)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from connections.applications import ApplicationView
 from connections.errors import PolicyError
-from connections.timelimits import BUILT_IN, CATEGORIES, Pause, Policy, TimeStatus, time_status
+from connections.timelimits import (
+    BUILT_IN,
+    CATEGORIES,
+    DAY_MS,
+    Pause,
+    Policy,
+    TimeStatus,
+    local_date,
+    time_status,
+)
 from connections.workdays import WorkCalendar
 
 
@@ -34,6 +44,47 @@ class Policies:
             pauses,
             now_ms,
         )
+
+
+LOOKAHEAD_DAYS = 60  # from 2 November, next year's holiday schedule is needed
+
+
+def years_ahead(now_ms: int, lookahead_days: int = LOOKAHEAD_DAYS) -> list[int]:
+    """The years whose holiday schedule is needed now: this one, and the next one once it
+    is less than ``lookahead_days`` away (an application accepted late in December counts
+    its working days into January; the State Council publishes the schedule in autumn)."""
+    return sorted({local_date(now_ms).year, local_date(now_ms + lookahead_days * DAY_MS).year})
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarCheck:
+    """The holiday schedules the open applications and the coming weeks need."""
+
+    sources: dict[int, str | None]  # year -> "holiday file", "chinesecalendar" or None
+    waiting: dict[int, list[str]]  # missing year -> applications without a deadline
+
+    @property
+    def missing(self) -> list[int]:
+        return sorted(year for year, source in self.sources.items() if source is None)
+
+
+def check_calendar(
+    policies: Policies, applications: Iterable[ApplicationView], now_ms: int
+) -> CalendarCheck:
+    """Which years are needed (``years_ahead`` and every year an open application's count
+    reaches), where each comes from, and which applications wait for a missing one."""
+    years = set(years_ahead(now_ms))
+    waiting: dict[int, list[str]] = {}
+    for application in applications:
+        if application.policy not in policies.by_name:
+            continue
+        years.add(local_date(application.submitted_ms).year)
+        status = policies.status(application, now_ms)
+        if status.missing_year is not None:
+            years.add(status.missing_year)
+            waiting.setdefault(status.missing_year, []).append(application.number)
+    calendar = policies.calendar
+    return CalendarCheck({year: calendar.source(year) for year in sorted(years)}, waiting)
 
 
 def build_policies(

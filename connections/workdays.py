@@ -1,25 +1,25 @@
 """Working days in mainland China: public holidays and the make-up working days (调休)
 that move weekends.
 
-``chinesecalendar`` knows the State Council's schedule for the years it covers (up to
+``chinesecalendar`` knows the State Council's schedule for the years it covers (2004 to
 2026 in the version we use). For later years an operator loads the year's schedule from a
-holiday file (``load_holiday_file``); without one, Monday-Friday is assumed and a warning
-is logged once per year, so that deadlines keep being computed and someone is told.
+holiday file (``load_holiday_file``). A year that neither covers is **missing**:
+``is_workday`` raises ``CalendarMissing`` instead of guessing Monday to Friday (a guess
+would be wrong for every holiday and make-up day of that year, so deadlines are not
+computed on it), and ``source`` says where each year's schedule comes from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import chinese_calendar
 
-from connections.errors import HolidayFileError
-
-log = logging.getLogger(__name__)
+from connections.errors import CalendarMissing, HolidayFileError
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +48,10 @@ def load_holiday_file(path: Path) -> dict[int, YearSchedule]:
 
 @dataclass
 class WorkCalendar:
-    """``is_workday`` for any date: the loaded schedules first (an operator's file wins),
-    then chinesecalendar, then Monday-Friday (warned once per year)."""
+    """``is_workday`` for the dates of the years it knows: the loaded schedules first (an
+    operator's file wins), then chinesecalendar; ``CalendarMissing`` for any other year."""
 
     schedules: dict[int, YearSchedule] = field(default_factory=dict)
-    guessed_years: set[int] = field(default_factory=set)
 
     def is_workday(self, day: dt.date) -> bool:
         schedule = self.schedules.get(day.year)
@@ -64,12 +63,20 @@ class WorkCalendar:
             return day.weekday() < 5
         try:
             return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError as exc:
+            raise CalendarMissing(day.year) from exc
+
+    def source(self, year: int) -> str | None:
+        """Where the year's schedule comes from: "holiday file", "chinesecalendar", or
+        None when it is missing."""
+        if year in self.schedules:
+            return "holiday file"
+        try:
+            chinese_calendar.is_workday(dt.date(year, 1, 1))
         except NotImplementedError:
-            if day.year not in self.guessed_years:
-                self.guessed_years.add(day.year)
-                log.warning(
-                    "no holiday schedule for %d: counting Monday-Friday as working days; "
-                    "load the State Council's schedule with GASGUARD_HOLIDAY_FILE",
-                    day.year,
-                )
-            return day.weekday() < 5
+            return None
+        return "chinesecalendar"
+
+    def missing(self, years: Iterable[int]) -> list[int]:
+        """The years of ``years`` whose schedule is missing, in order."""
+        return sorted(year for year in set(years) if self.source(year) is None)

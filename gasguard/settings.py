@@ -7,15 +7,17 @@ overrides them. With nothing set, gasguard runs on its embedded defaults.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connections.pauses import PauseReason
 from connections.timelimits import Category
 from gasguard.errors import GasguardError
 from ingest.config import IngestConfig
@@ -33,13 +35,22 @@ class SettingsError(GasguardError):
 
 class PolicySettings(BaseModel):
     """A city's connection time limit (``[connection_policies.<city>]`` in the settings
-    file): natural or working days per external-works category."""
+    file): whole natural or working days per external-works category, and how the policy
+    counts them (connections/timelimits.py, docs/connections.md)."""
 
     model_config = {"frozen": True, "extra": "forbid"}
 
     unit: Literal["natural", "working"]
-    days: dict[Category, float]
+    days: dict[Category, Annotated[int, Field(ge=1, le=365)]]
     excludes_pauses: bool = False
+    counts_acceptance_day: bool = False  # day 1 is the day of acceptance
+    business_day_ends: dt.time | None = None  # "17:30": accepted later counts a day later
+    holiday_extends: bool = False  # a last day on a rest day moves to the next working day
+    rule: str = ""  # the policy's own words for how it counts
+    # the longest a pause of each reason is left out (connections/pauses.py), in the unit
+    pause_max_days: dict[PauseReason, Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=dict
+    )
 
 
 class Settings(BaseSettings):

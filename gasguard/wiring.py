@@ -336,6 +336,11 @@ def connection_policies(settings: Settings) -> Policies:
             spec.unit,
             {str(k): v for k, v in spec.days.items()},
             excludes_pauses=spec.excludes_pauses,
+            counts_acceptance_day=spec.counts_acceptance_day,
+            business_day_ends=spec.business_day_ends,
+            holiday_extends=spec.holiday_extends,
+            rule=spec.rule,
+            pause_max_days={str(k): v for k, v in spec.pause_max_days.items()},
         )
         for name, spec in settings.connection_policies.items()
     }

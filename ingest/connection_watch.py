@@ -3,7 +3,10 @@
 Every ``every_s`` the ingester (the one process that always runs) checks the open
 applications against their city's limit: a record entering ``warning`` (80 % of its budget
 used) or ``overdue`` raises an alarm once, under the application number, so that it reaches
-the control room like any other alarm (API, live feed, dashboard)."""
+the control room like any other alarm (API, live feed, dashboard). A deadline that cannot
+be computed because a year's holiday schedule is missing raises one alarm for that year
+(``connection_calendar_missing`` under ``calendar-<year>``), naming the applications that
+wait for it."""
 
 from __future__ import annotations
 
@@ -17,6 +20,19 @@ from meters.registry import Registry
 
 log = logging.getLogger(__name__)
 ALARMING = ("warning", "overdue")
+CALENDAR_MISSING = "connection_calendar_missing"
+PAUSE_TOO_LONG = "connection_pause_too_long"
+
+
+def _calendar_alarm(year: int, numbers: list[str], now_ms: int) -> Decision:
+    detail = {
+        "year": year,
+        "applications": sorted(numbers)[:50],
+        "waiting": len(numbers),
+        "why": f"no holiday schedule for {year}: working-day deadlines cannot be computed; "
+        "load the State Council's schedule with GASGUARD_HOLIDAY_FILE",
+    }
+    return Decision(now_ms, f"calendar-{year}", CALENDAR_MISSING, "alarm", detail)
 
 
 class ConnectionWatch:
@@ -35,21 +51,29 @@ class ConnectionWatch:
         policy the settings no longer have is flagged once instead of checked."""
         store = self._registry.connections
         raised_before = store.warnings_raised()
-        raised = []
+        decisions: list[Decision] = []
+        waiting: dict[int, list[str]] = {}  # missing year -> applications without a deadline
         for application in store.find("open", limit=100_000):
-            decision = self._check(application, now_ms)
-            if decision is None:
-                continue
+            for decision in self._check(application, now_ms):
+                if decision.rule == CALENDAR_MISSING:
+                    waiting.setdefault(decision.detail["year"], []).append(application.number)
+                else:
+                    decisions.append(decision)
+        decisions += [_calendar_alarm(year, numbers, now_ms) for year, numbers in waiting.items()]
+        raised = []
+        for decision in decisions:
             state = decision.rule.removeprefix("connection_")
-            if (application.number, state) in raised_before:
+            if (decision.meter_id, state) in raised_before:
                 continue
             self._registry.alarms.record(decision, now_ms)
-            store.remember_warning(application.number, state, now_ms)
+            store.remember_warning(decision.meter_id, state, now_ms)
             raised.append(decision)
-            log.warning("connection %s is %s", application.number, state)
+            log.warning("connection %s: %s", decision.meter_id, state)
         return raised
 
-    def _check(self, application: ApplicationView, now_ms: int) -> Decision | None:
+    def _check(self, application: ApplicationView, now_ms: int) -> list[Decision]:
+        """The alarms the application's state asks for now (each raised once by ``run``)."""
+        number = application.number
         if application.policy not in self._policies.by_name:
             why = "the policy is not in the settings: its time limits cannot be checked"
             detail: dict[str, object] = {
@@ -57,17 +81,25 @@ class ConnectionWatch:
                 "policy": application.policy,
                 "why": why,
             }
-            return Decision(
-                now_ms, application.number, "connection_policy_unknown", "alarm", detail
-            )
+            return [Decision(now_ms, number, "connection_policy_unknown", "alarm", detail)]
         status = self._policies.status(application, now_ms)
-        if status.state not in ALARMING:
-            return None
-        detail = {
-            "application": application.number,
-            "used_days": status.used_days,
-            "budget_days": status.budget_days,
-            "unit": status.unit,
-            "policy": application.policy,
-        }
-        return Decision(now_ms, application.number, f"connection_{status.state}", "alarm", detail)
+        if status.missing_year is not None:
+            year = {"year": status.missing_year}
+            return [Decision(now_ms, number, CALENDAR_MISSING, "alarm", year)]
+        decisions = []
+        if status.state in ALARMING:
+            detail = {
+                "application": number,
+                "used_days": status.used_days,
+                "budget_days": status.budget_days,
+                "unit": status.unit,
+                "deadline": status.deadline,
+                "policy": application.policy,
+            }
+            rule = f"connection_{status.state}"
+            decisions.append(Decision(now_ms, number, rule, "alarm", detail))
+        if status.pauses_over_limit:
+            why = "a pause lasted longer than its reason's maximum: the clock runs again"
+            detail = {"application": number, "reasons": list(status.pauses_over_limit), "why": why}
+            decisions.append(Decision(now_ms, number, PAUSE_TOO_LONG, "alarm", detail))
+        return decisions

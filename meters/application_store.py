@@ -57,7 +57,9 @@ def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
         fee_application=app.fee_application,
         fee_gas_on=app.fee_gas_on,
         state=app.state,
-        pauses=tuple(PauseView(p.id, p.start_ms, p.end_ms, p.reason) for p in pauses),
+        pauses=tuple(PauseView(p.id, p.start_ms, p.end_ms, p.reason, p.evidence) for p in pauses),
+        pipe_length_m=app.pipe_length_m,
+        affects_others=app.affects_others,
     )
 
 
@@ -102,6 +104,8 @@ class ConnectionStore:
                 submitted_ms=submitted,
                 fee_application=new.fee_application,
                 fee_gas_on=new.fee_gas_on,
+                pipe_length_m=new.pipe_length_m,
+                affects_others=new.affects_others,
                 state="open",
                 created_ms=now_ms,
                 updated_ms=now_ms,
@@ -195,14 +199,23 @@ class ConnectionStore:
 
         return self._run(work)
 
-    def pause(self, application_id: int, actor: Actor, reason: str, now_ms: int) -> ApplicationView:
+    def pause(
+        self, application_id: int, actor: Actor, reason: str, now_ms: int, evidence: str = ""
+    ) -> ApplicationView:
+        """The clock stops for ``reason`` (connections.pauses), with its evidence (a note or
+        a document reference), both audited."""
+
         def change(session: Session, app: ConnectionApplication) -> None:
             open_pause = _open_pause(session, app.id)
             if open_pause is not None:
                 raise Conflict(f"application {app.number} is already paused")
-            session.add(ConnectionPause(application_id=app.id, start_ms=now_ms, reason=reason))
+            pause = ConnectionPause(
+                application_id=app.id, start_ms=now_ms, reason=reason, evidence=evidence
+            )
+            session.add(pause)
 
-        return self._change(application_id, actor, "connection.pause", reason, now_ms, change)
+        why = f"{reason}: {evidence}" if evidence else reason
+        return self._change(application_id, actor, "connection.pause", why, now_ms, change)
 
     def resume(self, application_id: int, actor: Actor, now_ms: int) -> ApplicationView:
         def change(session: Session, app: ConnectionApplication) -> None:

@@ -287,6 +287,10 @@ class ConnectionApplication(Base):
     meter_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     fee_application: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     fee_gas_on: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # the external works: metres of pipe outside the building, and whether other users are
+    # affected (class A: at most 200 m, no one affected); None: not recorded (before 0014)
+    pipe_length_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    affects_others: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
@@ -306,3 +310,4 @@ class ConnectionPause(Base):
     start_ms: Mapped[int] = mapped_column(BigInteger)
     end_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="", server_default="")

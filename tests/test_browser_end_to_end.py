@@ -14,6 +14,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect
 
 from connections.applications import NewApplication
+from connections.timelimits import day_start_ms, local_date
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
 from meters.views import Actor
@@ -30,7 +31,12 @@ def test_an_operator_works_the_dashboard_over_the_live_system(
     mosquitto: MosquittoServer, browser: Browser, tmp_path: Path, artifacts: Path
 ) -> None:
     simulator = one_leak_fleet(4, "UI", leak_after_s=6.0)
-    settings = settings_for(mosquitto.url, tmp_path, simulator=simulator)
+    # a city whose time left out moves its deadline (natural days, one day): paused so that
+    # its deadline falls 12 s from now, it turns from warning to overdue while we watch
+    city = {"unit": "natural", "excludes_pauses": True, "days": {"none": 1, "A": 1, "B": 1}}
+    settings = settings_for(
+        mosquitto.url, tmp_path, simulator=simulator, connection_policies={"watched": city}
+    )
     registry = sqlite_registry(tmp_path)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
     now = time.time_ns() // 1_000_000
@@ -39,15 +45,20 @@ def test_an_operator_works_the_dashboard_over_the_live_system(
     ((leaky, _kind, _start),) = plan.labels
     healthy = next(m.meter_id for m in plan.meters if m.meter_id != leaky)
     add_user(registry, "otto", "operator", now)
-    almost_due = now - 3 * DAY + 12_000  # Guangzhou, no works: 3 days; overdue in 12 s
+    accepted = now - 3 * DAY  # day 1 is the day after; it ended at 24:00
+    day_one = day_start_ms(local_date(accepted)) + DAY
     new = NewApplication(
-        "guangzhou", "none", "online", "Chen", "13800138000", "Tianhe 1", submitted_ms=almost_due
+        "watched", "none", "online", "Chen", "13800138000", "Tianhe 1", submitted_ms=accepted
     )
-    registry.connections.create(new, Actor("otto", "operator", "test"), now)
+    clerk = Actor("otto", "operator", "test")
+    application = registry.connections.create(new, clerk, now)
+    registry.connections.pause(application.id, clerk, "construction", day_one)
+    paused_for = now + 12_000 - (day_one + DAY)  # the deadline moves by the pause: to now + 12 s
+    registry.connections.resume(application.id, clerk, day_one + paused_for)
     ingester = start_ingester(settings, registry, store)
     runner = wiring.build_fleet_runner(settings, plan)
     runner.start()
-    live = LiveApi(registry, tmp_path, store)
+    live = LiveApi(registry, tmp_path, store, wiring.connection_policies(settings))
     page = browser.new_page(viewport={"width": 1600, "height": 1200})
     try:
         page.goto(f"http://127.0.0.1:{live.port}/")

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from api.app import create_app
+from connections.policies import years_ahead
+from connections.workdays import WorkCalendar
 from gasguard import wiring
 from gasguard.servers import InfluxServer, MosquittoServer
 from gasguard.settings import Settings
@@ -99,10 +101,12 @@ def test_fleet_to_influx_to_api_and_a_leak_closes_the_valve(
         ]
         command = api.get(f"/api/v1/commands/{registry.commands.find(leaky)[0].id}").json()
         assert command["state"] == "succeeded" and command["reply"]["valve"] == "closed"
+        needed = years_ahead(wall_clock_ms())  # the holiday schedules needed today
         assert api.get("/api/v1/health").json() == {
             "status": "ok",
             "registry": True,
             "telemetry": True,
+            "calendar_missing_years": WorkCalendar().missing(needed),
         }
     finally:
         runner.stop()

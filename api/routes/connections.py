@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.auth import Operator, Viewer, client_address
 from api.deps import ContextDep
-from api.errors import field_error, too_many
+from api.errors import field_error, field_errors, too_many
 from api.params import EpochMs, Limit, Offset, RecordId
 from api.schemas import (
     ApplicationIn,
@@ -21,7 +21,7 @@ from api.schemas import (
     PublicProgress,
     ReasonIn,
 )
-from connections.applications import ApplicationView, NewApplication
+from connections.applications import ApplicationView, NewApplication, category_problems
 from connections.indicators import IndicatorRow, indicator_rows, to_csv
 from connections.query_codes import LOOSE_PATTERN
 from meters.attempt_limits import lookup_keys
@@ -48,22 +48,23 @@ def list_connections(
     """Sorted by time left: the records closest to (or past) their limit first."""
     views = context.registry.connections.find(state, offset, limit, meter_id)
     out = [_out(context, v) for v in views]
-    return sorted(out, key=lambda a: (a.time["state"].startswith("done"), a.time["left_days"]))
+    return sorted(out, key=_urgency)
+
+
+def _urgency(application: ApplicationOut) -> tuple[bool, float]:
+    """Running before finished; a missing calendar first (no deadline can be shown), then
+    the least time left."""
+    left = application.time["left_days"]
+    return application.time["state"].startswith("done"), -1e9 if left is None else left
 
 
 @router.post("/connections", response_model=ApplicationOut, status_code=201)
 def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep) -> ApplicationOut:
+    problems = category_problems(body.category, body.pipe_length_m, body.affects_others)
     if body.policy not in context.policies.by_name:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "policy"],
-                    "msg": f"unknown policy; one of {sorted(context.policies.by_name)}",
-                    "type": "value_error",
-                }
-            ],
-        )
+        problems.insert(0, ("policy", f"unknown policy; one of {sorted(context.policies.by_name)}"))
+    if problems:
+        raise field_errors("body", problems)
     new = NewApplication(**body.model_dump())
     return _out(context, context.registry.connections.create(new, actor, context.clock()))
 
@@ -102,7 +103,8 @@ def pause(
 ) -> ApplicationOut:
     """Time outside the utility's control starts (design, construction, approval)."""
     store = context.registry.connections
-    return _out(context, store.pause(application_id, actor, body.reason, context.clock()))
+    now_ms = context.clock()
+    return _out(context, store.pause(application_id, actor, body.reason, now_ms, body.evidence))
 
 
 @router.post("/connections/{application_id}/resume", response_model=ApplicationOut)
@@ -171,4 +173,6 @@ def public_progress(
         budget_days=status.budget_days,
         unit=status.unit,
         state=status.state,
+        deadline=status.deadline,
+        deadline_ms=status.deadline_ms,
     )

@@ -14,9 +14,13 @@ let feed = null;
 
 // -- small helpers ----------------------------------------------------------------------
 
+// Times in China Standard Time whatever the browser's zone: the deadlines are the law's
+// local times (UTC+8), and every time on the page is read against them.
+const ZONE = { timeZone: "Asia/Shanghai", hour12: false };
+
 function fmtTime(ms) {
   if (ms === null || ms === undefined) return "–";
-  return new Date(ms).toLocaleString("zh-CN", { hour12: false });
+  return new Date(ms).toLocaleString("zh-CN", ZONE);
 }
 
 function cell(row, text, className) {
@@ -94,13 +98,18 @@ function ask(options, submit) {
   text.value = "";
   text.required = options.required ?? false;
   text.minLength = options.minLength ?? (text.required ? 3 : 0);
-  userLabel.hidden = !options.users;
-  select.required = Boolean(options.users);
-  select.replaceChildren(...(options.users ?? []).map((u) => {
+  // a choice: an assignee (options.users) or one of options.choices ({value, label})
+  const choices = options.choices ?? (options.users ?? []).map((u) => ({
+    value: u.username, label: `${u.username} · ${u.role}`, selected: me && u.username === me.username,
+  }));
+  document.getElementById("ask-choice-label").textContent = options.choiceLabel ?? "负责人 Assign to";
+  userLabel.hidden = choices.length === 0;
+  select.required = choices.length > 0;
+  select.replaceChildren(...choices.map((c) => {
     const option = document.createElement("option");
-    option.value = u.username;
-    option.textContent = `${u.username} · ${u.role}`;
-    option.selected = me && u.username === me.username;
+    option.value = c.value;
+    option.textContent = c.label;
+    option.selected = Boolean(c.selected);
     return option;
   }));
   dialog.onsubmit = async (event) => {
@@ -115,7 +124,7 @@ function ask(options, submit) {
     redraw();
   };
   dialog.showModal();
-  (options.users ? select : text).focus();
+  (choices.length ? select : text).focus();
 }
 
 // After a change: the lists, and the meter or connection page if one is open.
@@ -156,6 +165,13 @@ function drawOverview(o) {
   document.getElementById("t-ingest-tile").className = "tile " + (ingest.ok ? "ok" : "critical");
   setText("t-rate", Math.round(ingest.messages_per_s));
   setText("t-spool", ingest.spool_records);
+  const banner = document.getElementById("calendar-banner");
+  const missing = o.calendar_missing_years;
+  banner.hidden = missing.length === 0;
+  banner.textContent = missing.length === 0 ? "" :
+    `缺少 ${missing.join("、")} 年节假日安排：工作日期限无法计算 — no holiday schedule for ` +
+    `${missing.join(", ")}: working-day deadlines are not computed. 请加载 Load it: GASGUARD_HOLIDAY_FILE ` +
+    "(gasguard calendar check)";
   rows("alarm-rules", o.alarms_by_rule, (row, c) => {
     row.className = "severity-" + c.severity;
     cell(row, c.rule); cell(row, SEVERITY[c.severity]); cell(row, c.open); cell(row, c.active);
@@ -369,7 +385,24 @@ function askCommand(action) {
 const TIME_STATE = {
   on_time: "正常 on time", warning: "预警 warning", overdue: "超时 overdue",
   done_in_time: "按时完成 done", done_late: "超时完成 done late",
+  calendar_missing: "缺节假日安排 calendar missing",
 };
+
+// connections/pauses.py: the reasons a pause may give
+const PAUSE_REASONS = {
+  design: "设计 design", drawings_review: "图纸审查 drawings review", construction: "外线施工 construction",
+  administrative_approval: "行政审批 administrative approval",
+  waiting_for_customer: "等待用户 waiting for the customer", missing_documents: "容缺材料补交 documents due",
+};
+
+// A deadline as the law states it: "2026-03-05 24:00" (the API's ISO 8601 at +08:00).
+function deadlineOf(time) {
+  return time.deadline ? time.deadline.slice(0, 16).replace("T", " ") : "–";
+}
+
+function days(value, time) {
+  return value === null ? "–" : `${value} ${unitOf(time)}`;
+}
 
 function unitOf(time) {
   return time.unit === "working" ? "工作日 wd" : "天 d";
@@ -387,8 +420,9 @@ function drawConnections(applications) {
     cell(row, a.policy);
     cell(row, a.category);
     cell(row, stageOf(a));
-    cell(row, `${a.time.used_days} / ${a.time.budget_days} ${unitOf(a.time)}`);
-    cell(row, `${a.time.left_days} ${unitOf(a.time)}`);
+    cell(row, `${a.time.used_days ?? "–"} / ${a.time.budget_days} ${unitOf(a.time)}`);
+    cell(row, days(a.time.left_days, a.time));
+    cell(row, deadlineOf(a.time));
     cell(row, TIME_STATE[a.time.state] ?? a.time.state);
     openable(row, () => openConnection(a.id));
   });
@@ -403,14 +437,18 @@ async function drawConnection() {
   setText("connection-number", a.number);
   setText("connection-facts", `${a.applicant} · ${a.phone} · ${a.address} · ${a.district} · ` +
     `${a.policy} · ${a.category} · ${a.channel} · 表号 meter ${a.meter_id ?? "–"} · ` +
-    `费用 fees ${a.fee_application} / ${a.fee_gas_on}`);
+    `费用 fees ${a.fee_application} / ${a.fee_gas_on} · ` +
+    `外线 external pipe ${a.pipe_length_m ?? "–"} m${a.affects_others ? " · 影响其他用户 affects others" : ""}`);
   const time = document.getElementById("connection-time");
-  time.textContent = `${TIME_STATE[a.time.state] ?? a.time.state} · 已用 used ${a.time.used_days} / ` +
-    `${a.time.budget_days} ${unitOf(a.time)} · 剩余 left ${a.time.left_days} ${unitOf(a.time)}`;
+  time.textContent = `${TIME_STATE[a.time.state] ?? a.time.state} · 期限 deadline ${deadlineOf(a.time)} · ` +
+    `已用 used ${a.time.used_days ?? "–"} / ${a.time.budget_days} ${unitOf(a.time)} · ` +
+    `剩余 left ${days(a.time.left_days, a.time)}` +
+    (a.time.missing_year ? ` · 缺 ${a.time.missing_year} 年节假日安排 no holiday schedule for ${a.time.missing_year}` : "") +
+    (a.time.pauses_over_limit.length ? " · 暂停超过上限 a pause is past its maximum: the clock runs again" : "");
   time.className = "time-" + a.time.state;
   const stages = [
     ["用气报装受理 Application received", a.submitted_ms],
-    ["验收 Surveyed (gas-on stage starts)", a.surveyed_ms],
+    ["勘查完成 Surveyed (gas-on stage starts)", a.surveyed_ms],
     ["通气 Gas on", a.gas_on_ms],
   ];
   rows("connection-stages", stages, (row, [name, ms]) => {
@@ -419,7 +457,8 @@ async function drawConnection() {
   });
   rows("connection-pauses", a.pauses, (row, p) => {
     cell(row, fmtTime(p.start_ms)); cell(row, p.end_ms ? fmtTime(p.end_ms) : "暂停中 paused now");
-    cell(row, p.reason);
+    cell(row, PAUSE_REASONS[p.reason] ?? p.reason); cell(row, p.evidence || "–");
+    if (a.time.pauses_over_limit.includes(p.reason)) row.className = "time-overdue";
   });
   document.getElementById("connection-no-pauses").hidden = a.pauses.length > 0;
   const actions = document.getElementById("connection-actions");
@@ -443,8 +482,11 @@ async function openConnection(id) {
 async function connectionStep(step) {
   const path = `/connections/${connectionId}/${step}`;
   if (step === "pause") {
-    return ask({ title: "暂停计时 Pause the clock", label: "原因（必填）Reason (required)",
-      okLabel: "暂停 Pause", required: true }, ({ text }) => postJson(path, { reason: text }));
+    const choices = Object.entries(PAUSE_REASONS).map(([value, label]) => ({ value, label }));
+    return ask({ title: "暂停计时 Pause the clock (time the utility does not control)",
+      choices, choiceLabel: "原因 Reason", label: "依据（必填：说明或文件编号）Evidence (a note or document number)",
+      okLabel: "暂停 Pause", required: true },
+    ({ text, username }) => postJson(path, { reason: username, evidence: text }));
   }
   if (step === "query-code") {
     return ask({ title: "新查询码 New query code for the applicant's receipt",
@@ -467,13 +509,17 @@ async function connectionStep(step) {
 
 // -- the indicator report -----------------------------------------------------------------
 
+const UTC8_MS = 8 * 3600 * 1000;
+
+// 00:00 of a day in UTC+8 (the CLI's report counts its days the same way)
 function dayMs(value) {
   const [y, m, d] = value.split("-").map(Number);
-  return new Date(y, m - 1, d).getTime();
+  return Date.UTC(y, m - 1, d) - UTC8_MS;
 }
 
+// a date whose UTC fields are a UTC+8 calendar day, as "2026-03-01"
 function isoDay(date) {
-  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
+  return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}-${String(date.getUTCDate()).padStart(2, "0")}`;
 }
 
 function fmtStats(median, mean, max) {
@@ -542,7 +588,7 @@ async function refresh() {
     drawAlarms(alarms);
     drawMeters(meters);
     drawConnections(connections);
-    pill.textContent = "在线 live · " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    pill.textContent = "在线 live · " + new Date().toLocaleTimeString("zh-CN", ZONE);
     pill.className = "pill ok";
   } catch (error) {
     if (error instanceof SignedOut) return showLogin();
@@ -666,9 +712,9 @@ async function signOut() {
 
 function reportDefaults() {
   const form = document.getElementById("report-form");
-  const today = new Date();
-  form.elements.from.value = isoDay(new Date(today.getFullYear(), today.getMonth(), 1));
-  form.elements.to.value = isoDay(new Date(today.getFullYear(), today.getMonth() + 1, 1));
+  const today = new Date(Date.now() + UTC8_MS);  // its UTC fields: today in UTC+8
+  form.elements.from.value = isoDay(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1)));
+  form.elements.to.value = isoDay(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 1)));
 }
 
 document.getElementById("login-form").addEventListener("submit", signIn);

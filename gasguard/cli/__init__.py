@@ -9,12 +9,12 @@ import logging
 import sys
 from pathlib import Path
 
-from gasguard.cli import checks, connections, mqtt_auth, rules, services, users
+from gasguard.cli import calendar, checks, connections, mqtt_auth, rules, services, users
 from gasguard.errors import GasguardError
 from gasguard.secrets_check import refuse_example_secrets
 from gasguard.settings import load_settings
 
-GROUPS = (services, checks, rules, users, connections, mqtt_auth)
+GROUPS = (services, checks, rules, users, connections, calendar, mqtt_auth)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 from api.app import create_app
 from api.context import ApiContext
 from api.tokens import TokenService
+from connections.policies import Policies
 from gasguard.servers import free_port
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
@@ -65,10 +66,16 @@ class LiveApi:
     """The API served by uvicorn on a free port, for streaming."""
 
     def __init__(
-        self, registry: Registry, folder: Path, store: TelemetryStore | None = None
+        self,
+        registry: Registry,
+        folder: Path,
+        store: TelemetryStore | None = None,
+        policies: Policies | None = None,
     ) -> None:
         self.store = store or SqliteTelemetryStore(folder / "live.sqlite3")
-        app = create_app(api_context(registry, self.store, wall_clock_ms, feed_poll_s=0.1))
+        extra = {} if policies is None else {"policies": policies}
+        context = api_context(registry, self.store, wall_clock_ms, feed_poll_s=0.1, **extra)
+        app = create_app(context)
         self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")

@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import STATIC_DIR, create_app
+from connections.policies import Policies
+from connections.workdays import WorkCalendar, YearSchedule
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from contract.readings import Reading
@@ -51,6 +53,7 @@ def test_health_and_overview(client: TestClient) -> None:
         "status": "ok",
         "registry": True,
         "telemetry": True,
+        "calendar_missing_years": [],  # 21 September 2026: only 2026 is needed yet
     }
     overview = client.get("/api/v1/overview").json()
     assert {k: overview[k] for k in ("meters", "online", "offline", "never_seen")} == {
@@ -259,6 +262,28 @@ def test_telemetry_down_is_503_not_500(tmp_path: Path) -> None:
         assert test_client.get("/api/v1/meters/M1/readings").status_code == 503
         health = test_client.get("/api/v1/health")
         assert health.status_code == 503 and health.json()["telemetry"] is False
+
+
+def test_a_missing_holiday_schedule_is_reported_by_health_and_the_overview(
+    tmp_path: Path,
+) -> None:
+    """In December next year's schedule is needed: reported (the dashboard's banner), but
+    the service is not degraded by it."""
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    add_user(registry, "vera", "viewer", NOW)
+    december = 1_796_176_800_000  # 2026-12-02 10:00 UTC+8
+    loaded = Policies(WorkCalendar({2027: YearSchedule(frozenset(), frozenset())}))
+    for policies, missing in ((Policies(WorkCalendar()), [2027]), (loaded, [])):
+        context = api_context(registry, store, lambda: december, policies=policies)
+        with TestClient(create_app(context)) as test_client:
+            test_client.headers.update(bearer(test_client, "vera"))
+            health = test_client.get("/api/v1/health")
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            assert health.json()["calendar_missing_years"] == missing
+            overview = test_client.get("/api/v1/overview").json()
+            assert overview["calendar_missing_years"] == missing
+    store.close()
 
 
 def test_data_completeness_for_the_fleet_and_the_meters_below(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from tests.api.conftest import Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 
 DAY = 86_400_000
+HOUR = 3_600_000
 T0 = int(dt.datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL).timestamp() * 1000)  # Monday 09:00
 APPLICATION = {
     "policy": "guangzhou",
@@ -73,24 +74,35 @@ def create(api: Api, **changes: object) -> dict[str, object]:
 def test_an_application_is_created_audited_and_watched_against_its_limit(api: Api) -> None:
     created = create(api)
     assert str(created["number"]).startswith("GU2026")
+    deadline = int(dt.datetime(2026, 3, 6, tzinfo=LOCAL).timestamp() * 1000)
     assert created["time"] == {
-        "used_days": 0.0,
+        "used_days": 0.0,  # accepted Monday: counting starts on Tuesday
         "budget_days": 3,
         "left_days": 3.0,
         "share": 0.0,
         "state": "on_time",
         "unit": "natural",
+        "deadline": "2026-03-05T24:00:00+08:00",
+        "deadline_ms": deadline,
+        "counted_from": "2026-03-03",
+        "missing_year": None,
+        "pauses_over_limit": [],
     }
     assert "connection.create" in [e.action for e in api.registry.audit.entries()]
-    api.clock.now_ms = T0 + int(2.5 * DAY)
     path = f"/api/v1/connections/{created['id']}"
-    assert api.client.get(path, headers=api.viewer).json()["time"]["state"] == "warning"
-    api.clock.now_ms = T0 + 3 * DAY
-    assert api.client.get(path, headers=api.viewer).json()["time"]["state"] == "overdue"
+
+    def state_at(now_ms: int) -> str:
+        api.clock.now_ms = now_ms
+        return str(api.client.get(path, headers=api.viewer).json()["time"]["state"])
+
+    assert state_at(T0 + 3 * DAY) == "on_time"  # Thursday 09:00: 2.375 of 3 days used
+    assert state_at(T0 + 3 * DAY + 3 * HOUR) == "warning"  # Thursday 12:00: 83 %
+    assert state_at(deadline) == "warning"  # 24:00 is still the last day
+    assert state_at(deadline + 1) == "overdue"
 
 
 def test_the_board_lists_the_least_time_left_first(api: Api) -> None:
-    b = create(api, category="B")
+    b = create(api, category="B", pipe_length_m=350.0)
     none = create(api)
     api.clock.now_ms = T0 + DAY
     board = api.client.get("/api/v1/connections", headers=api.viewer).json()
@@ -110,17 +122,49 @@ def test_a_viewer_cannot_change_records_and_bad_fields_are_named(api: Api) -> No
     assert city.status_code == 422 and city.json()["detail"][0]["loc"] == ["body", "policy"]
 
 
+def test_class_a_is_at_most_200_m_of_pipe_affecting_no_one_or_it_is_refused(api: Api) -> None:
+    def refused(**changes: object) -> list[tuple[object, str]]:
+        answer = api.client.post(
+            "/api/v1/connections", json={**APPLICATION, **changes}, headers=api.operator
+        )
+        assert answer.status_code == 422, answer.text
+        return [(d["loc"][-1], d["msg"]) for d in answer.json()["detail"]]
+
+    ((field, why),) = refused(category="A", pipe_length_m=250, affects_others=False)
+    assert field == "pipe_length_m" and "class B" in why and "200 m" in why
+    assert [f for f, _ in refused(category="A", pipe_length_m=120, affects_others=True)] == [
+        "affects_others"
+    ]
+    assert [f for f, _ in refused(category="A")] == ["pipe_length_m", "affects_others"]
+    assert [f for f, _ in refused(category="B")] == ["pipe_length_m"]
+    assert [f for f, _ in refused(category="none", pipe_length_m=30)] == ["pipe_length_m"]
+    both = refused(category="A", pipe_length_m=300, affects_others=False, policy="atlantis")
+    assert [f for f, _ in both] == ["policy", "pipe_length_m"]  # every field at fault named
+    kept = create(api, category="A", pipe_length_m=200, affects_others=False)
+    assert (kept["pipe_length_m"], kept["affects_others"]) == (200.0, False)
+    assert api.registry.connections.get(int(str(kept["id"]))).pipe_length_m == 200.0
+
+
 def test_lingbao_pauses_stop_the_clock_and_stages_are_recorded(api: Api) -> None:
-    created = create(api, policy="lingbao", category="A")
+    created = create(api, policy="lingbao", category="A", pipe_length_m=80.0, affects_others=False)
     path = f"/api/v1/connections/{created['id']}"
-    api.clock.now_ms = T0 + DAY // 2
-    paused = api.client.post(f"{path}/pause", json={"reason": "design"}, headers=api.operator)
+    api.clock.now_ms = T0 + DAY // 2  # Monday 21:00; counted from Monday 00:00
+    design = {"reason": "design", "evidence": "设计委托单 D-2026-031"}
+    paused = api.client.post(f"{path}/pause", json=design, headers=api.operator)
     assert paused.status_code == 200
-    again = api.client.post(f"{path}/pause", json={"reason": "again"}, headers=api.operator)
+    assert paused.json()["pauses"][0]["evidence"] == "设计委托单 D-2026-031"
+    free_text = api.client.post(
+        f"{path}/pause", json={"reason": "because", "evidence": "x" * 5}, headers=api.operator
+    )
+    assert free_text.status_code == 422 and free_text.json()["detail"][0]["loc"][-1] == "reason"
+    bare = api.client.post(f"{path}/pause", json={"reason": "design"}, headers=api.operator)
+    assert bare.status_code == 422 and bare.json()["detail"][0]["loc"][-1] == "evidence"
+    again = api.client.post(f"{path}/pause", json=design, headers=api.operator)
     assert again.status_code == 409
     api.clock.now_ms = T0 + DAY + DAY // 2
     resumed = api.client.post(f"{path}/resume", headers=api.operator).json()
-    assert resumed["time"]["used_days"] == 0.5  # the day in design does not count
+    assert resumed["time"]["used_days"] == 0.875  # the working day in design does not count
+    assert resumed["time"]["deadline"] == "2026-03-04T24:00:00+08:00"  # moved by that day
     surveyed = api.client.post(f"{path}/surveyed", headers=api.operator).json()
     assert surveyed["surveyed_ms"] == T0 + DAY + DAY // 2
     unknown = api.client.post(f"{path}/commission", json={"meter_id": "NOPE"}, headers=api.operator)
@@ -152,6 +196,7 @@ def test_applicants_look_up_progress_with_the_number_and_the_receipts_code(api: 
     found = api.client.get("/api/v1/public/progress", params=query)
     assert found.status_code == 200
     assert (found.json()["stage"], found.json()["state"]) == ("application", "on_time")
+    assert found.json()["deadline"] == "2026-03-05T24:00:00+08:00"
     assert "phone" not in found.json() and "applicant" not in found.json()
     wrong = api.client.get("/api/v1/public/progress", params={**query, "code": "0" * 12})
     assert wrong.status_code == 404

@@ -93,10 +93,13 @@ def test_the_connection_board_highlights_warnings_and_overdue_records(
 ) -> None:
     otto = Actor("otto", "operator", "test")
     now = wall_clock_ms()
-    for days_ago in (0.5, 2.5, 3.5):  # Guangzhou, no external works: 3 natural days
+    # Guangzhou, natural days from the day after acceptance to 24:00 of the last one:
+    # none 5 days ago is past its deadline; B (8 days) 8 days ago ends tonight at 24:00,
+    # with 7 of its 8 days used (a warning whatever the time of day); none today is on time
+    for category, days_ago in (("none", 5), ("B", 8), ("none", 0)):
         new = NewApplication(
             "guangzhou",
-            "none",
+            category,
             "online",
             "Li",
             "13900139000",

@@ -167,11 +167,14 @@ def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
         expect(page.locator("#connection-no-pauses")).to_be_visible()
         expect(page.locator("#connection-actions button[data-step=surveyed]")).to_be_hidden()
         page.click("#connection-actions button[data-step=pause]")
+        page.locator("#ask-dialog select").select_option("waiting_for_customer")
         page.locator("#ask-dialog textarea").fill("customer asked to wait for renovation")
         page.locator("#ask-dialog button[value=ok]").click()
         pauses = page.locator("#connection-pauses tbody tr")
         expect(pauses).to_have_count(1)
         expect(pauses.first).to_contain_text("paused now")
+        expect(pauses.first).to_contain_text("等待用户 waiting for the customer")
+        expect(pauses.first).to_contain_text("customer asked to wait for renovation")
         expect(page.locator("#connection-actions button[data-step=resume]")).to_be_visible()
         page.click("#connection-actions button[data-step=query-code]")  # a lost receipt
         page.locator("#ask-dialog textarea").fill("applicant lost the receipt")
@@ -187,7 +190,11 @@ def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
         page.keyboard.press("Escape")
         expect(page.locator("#main")).to_be_visible()
     (pause,) = registry.connections.get(application.id).pauses
-    assert pause.reason == "customer asked to wait for renovation" and pause.end_ms is None
+    assert (pause.reason, pause.evidence) == (
+        "waiting_for_customer",
+        "customer asked to wait for renovation",
+    )
+    assert pause.end_ms is None
 
 
 def test_the_indicator_report_page(

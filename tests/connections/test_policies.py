@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from connections.applications import ApplicationView
 from connections.errors import PolicyError
-from connections.policies import build_policies
+from connections.policies import build_policies, check_calendar, years_ahead
 from connections.timelimits import BUILT_IN, Policy
 from connections.workdays import WorkCalendar
 
@@ -30,3 +31,44 @@ def test_a_configured_city_without_a_category_is_refused_by_name() -> None:
     partial = Policy("x", "working", {"none": 1, "A": 2})
     with pytest.raises(PolicyError, match=r"'x'.*\['B'\]"):
         build_policies(WorkCalendar(), {"x": partial}, 0.8)
+
+
+NOV_1 = 1_793_462_400_000  # 2026-11-01 00:00 UTC+8
+DEC_31 = 1_798_682_400_000  # 2026-12-31 10:00 UTC+8
+
+
+def test_next_years_schedule_is_needed_from_november() -> None:
+    assert years_ahead(NOV_1 - 86_400_000 * 30) == [2026]
+    assert years_ahead(DEC_31) == [2026, 2027]
+
+
+def test_the_calendar_check_names_the_applications_waiting_for_a_missing_year() -> None:
+    policies = build_policies(WorkCalendar(), {}, 0.8)
+    waiting = application("LI2026000001", "lingbao", DEC_31)  # Jan 2027 is its day 2
+    counted = application("GU2026000002", "guangzhou", DEC_31)  # natural days: no calendar
+    check = check_calendar(policies, [waiting, counted], DEC_31)
+    assert check.sources == {2026: "chinesecalendar", 2027: None}
+    assert check.missing == [2027]
+    assert check.waiting == {2027: ["LI2026000001"]}
+
+
+def application(number: str, policy: str, submitted_ms: int) -> ApplicationView:
+    return ApplicationView(
+        id=1,
+        number=number,
+        policy=policy,
+        category="none",
+        channel="counter",
+        applicant="王",
+        phone="13900139000",
+        address="函谷路 1",
+        district="",
+        submitted_ms=submitted_ms,
+        surveyed_ms=None,
+        gas_on_ms=None,
+        meter_id=None,
+        fee_application=0.0,
+        fee_gas_on=0.0,
+        state="open",
+        pauses=(),
+    )

@@ -62,6 +62,34 @@ def test_connections_report_knows_the_configured_cities(
     assert any(line.startswith("xian,all,2,1,1,1.0") for line in lines), lines
 
 
+def test_calendar_check_lists_the_years_needed_and_fails_on_a_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from connections.applications import NewApplication
+    from connections.policies import years_ahead
+    from meters.clock import wall_clock_ms
+    from meters.views import Actor
+    from tests.conftest import sqlite_registry
+
+    registry = sqlite_registry(tmp_path)
+    new_years_eve = 1_798_682_400_000  # 2026-12-31 10:00 UTC+8: day 2 is in 2027
+    new = NewApplication("lingbao", "none", "counter", "王", "13900139000", "函谷路 1")
+    waiting = registry.connections.create(new, Actor("otto", "operator", "t"), new_years_eve)
+    monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    assert main(["calendar", "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"2027\tMISSING\t1 applications without a deadline {waiting.number}" in out
+    assert "GASGUARD_HOLIDAY_FILE" in out
+    needed = {*years_ahead(wall_clock_ms()), 2026, 2027}  # today's and the application's
+    holidays = tmp_path / "holidays.json"
+    holidays.write_text(json.dumps({str(y): {"holidays": [], "workdays": []} for y in needed}))
+    monkeypatch.setenv("GASGUARD_HOLIDAY_FILE", str(holidays))
+    assert main(["calendar", "check"]) == 0
+    assert "2027\tholiday file" in capsys.readouterr().out
+
+
 def test_the_influxdb_timeout_setting_is_used(tmp_path: Path, influxd: InfluxServer) -> None:
     from gasguard import wiring
     from gasguard.settings import load_settings

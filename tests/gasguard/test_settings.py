@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -54,13 +55,23 @@ def test_connection_policies_come_from_settings_with_the_warning_share(tmp_path:
         "[connection_policies.shenzhen]\n"
         'unit = "working"\n'
         "excludes_pauses = true\n"
+        "counts_acceptance_day = true\n"
+        'business_day_ends = "18:00"\n'
+        'rule = "工作日，从受理当日起计算"\n'
         "days = {none = 2, A = 4, B = 6}\n"
     )
     policies = connection_policies(load_settings(path))
     assert sorted(policies.by_name) == ["guangzhou", "lingbao", "shenzhen"]
     shenzhen = policies.by_name["shenzhen"]
     assert (shenzhen.unit, shenzhen.days["B"], shenzhen.warn_share) == ("working", 6, 0.7)
+    assert shenzhen.counts_acceptance_day and shenzhen.business_day_ends == dt.time(18, 0)
+    assert shenzhen.rule == "工作日，从受理当日起计算" and not shenzhen.holiday_extends
     assert policies.by_name["guangzhou"].warn_share == 0.7
     path.write_text('[connection_policies.x]\nunit = "natural"\ndays = {none = 2}\n')
     with pytest.raises(SettingsError, match="no days for"):
         connection_policies(load_settings(path))
+    path.write_text(
+        '[connection_policies.x]\nunit = "natural"\ndays = {none = 2.5, A = 4, B = 6}\n'
+    )
+    with pytest.raises(SettingsError, match="days"):  # the law counts whole days
+        load_settings(path)

@@ -13,6 +13,8 @@ from tests.conftest import sqlite_registry
 
 T0 = 1_772_416_800_000  # Monday 2026-03-02 10:00 in Guangzhou
 DAY = 86_400_000
+HOUR = 3_600_000
+NEW_YEARS_EVE = 1_798_682_400_000  # Thursday 2026-12-31 10:00 in Lingbao
 
 
 def test_warning_then_overdue_each_raise_one_alarm(tmp_path: Path) -> None:
@@ -21,14 +23,14 @@ def test_warning_then_overdue_each_raise_one_alarm(tmp_path: Path) -> None:
     application = registry.connections.create(new, Actor("otto", "operator", "t"), T0)
     watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)
     assert watch.run(T0 + DAY) == []
-    (warning,) = watch.run(T0 + int(2.5 * DAY))
+    (warning,) = watch.run(T0 + 3 * DAY + 2 * HOUR)  # Thursday 12:00: counted from Tuesday
     assert (warning.meter_id, warning.rule, warning.detail["used_days"]) == (
         application.number,
         "connection_warning",
         2.5,
     )
-    assert watch.run(T0 + int(2.6 * DAY)) == []  # raised once
-    (overdue,) = watch.run(T0 + 3 * DAY)
+    assert watch.run(T0 + 3 * DAY + 4 * HOUR) == []  # raised once
+    (overdue,) = watch.run(T0 + 4 * DAY)  # Friday: past Thursday 24:00
     assert overdue.rule == "connection_overdue"
     rules = sorted(a.rule for a in registry.alarms.find(meter_id=application.number))
     assert rules == ["connection_overdue", "connection_warning"]
@@ -39,14 +41,14 @@ def test_a_restart_neither_repeats_nor_forgets_a_raised_warning(tmp_path: Path) 
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, Actor("otto", "operator", "t"), T0)
     policies = Policies(WorkCalendar())
-    assert len(ConnectionWatch(registry, policies, lambda: T0).run(T0 + int(2.5 * DAY))) == 1
+    assert len(ConnectionWatch(registry, policies, lambda: T0).run(T0 + 3 * DAY + 2 * HOUR)) == 1
     (alarm,) = registry.alarms.find(meter_id=application.number)
     registry.alarms.clear(alarm.id, Actor("otto", "operator", "t"), "customer called", T0 + DAY)
     restarted = ConnectionWatch(registry, policies, lambda: T0)  # a new process
-    assert restarted.run(T0 + int(2.6 * DAY)) == []  # not raised again after the restart
-    (overdue,) = restarted.run(T0 + 3 * DAY)
+    assert restarted.run(T0 + 3 * DAY + 4 * HOUR) == []  # not raised again after the restart
+    (overdue,) = restarted.run(T0 + 4 * DAY)
     assert overdue.rule == "connection_overdue"
-    assert ConnectionWatch(registry, policies, lambda: T0).run(T0 + 4 * DAY) == []
+    assert ConnectionWatch(registry, policies, lambda: T0).run(T0 + 5 * DAY) == []
 
 
 def test_an_application_under_a_policy_no_longer_configured_is_flagged_not_fatal(
@@ -59,10 +61,50 @@ def test_an_application_under_a_policy_no_longer_configured_is_flagged_not_fatal
     orphan = registry.connections.create(gone, actor, T0)
     checked = registry.connections.create(kept, actor, T0)
     watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)  # no shenzhen
-    decisions = watch.run(T0 + 3 * DAY)
+    decisions = watch.run(T0 + 4 * DAY)
     assert sorted((d.meter_id, d.rule) for d in decisions) == sorted(
         [(orphan.number, "connection_policy_unknown"), (checked.number, "connection_overdue")]
     )
     flagged = next(d for d in decisions if d.rule == "connection_policy_unknown")
     assert "not in the settings" in flagged.detail["why"]
-    assert watch.run(T0 + 4 * DAY) == []  # flagged once
+    assert watch.run(T0 + 5 * DAY) == []  # flagged once
+
+
+def test_a_missing_holiday_schedule_raises_one_alarm_for_its_year(tmp_path: Path) -> None:
+    """Lingbao's two working days from 31 December reach into 2027, which has no schedule
+    here: no deadline is guessed, and the control room hears of the year once."""
+    registry = sqlite_registry(tmp_path)
+    actor = Actor("otto", "operator", "t")
+    numbers = [
+        registry.connections.create(
+            NewApplication("lingbao", "none", "counter", name, "13900139000", "函谷路 1"),
+            actor,
+            NEW_YEARS_EVE,
+        ).number
+        for name in ("王", "李")
+    ]
+    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: NEW_YEARS_EVE)
+    (alarm,) = watch.run(NEW_YEARS_EVE + HOUR)
+    assert (alarm.meter_id, alarm.rule) == ("calendar-2027", "connection_calendar_missing")
+    assert alarm.detail["applications"] == sorted(numbers) and alarm.detail["waiting"] == 2
+    assert "GASGUARD_HOLIDAY_FILE" in alarm.detail["why"]
+    assert watch.run(NEW_YEARS_EVE + 2 * HOUR) == []  # once for the year
+
+
+def test_a_pause_past_its_maximum_raises_one_alarm(tmp_path: Path) -> None:
+    """Lingbao: administrative approval within 3 working days; an approval pause open from
+    Monday 12:00 is past its maximum on Thursday 12:00."""
+    registry = sqlite_registry(tmp_path)
+    actor = Actor("otto", "operator", "t")
+    monday = T0 - HOUR  # 09:00
+    new = NewApplication("lingbao", "none", "counter", "王", "13900139000", "函谷路 1")
+    application = registry.connections.create(new, actor, monday)
+    registry.connections.pause(
+        application.id, actor, "administrative_approval", monday + 3 * HOUR, "审批受理单 A-17"
+    )
+    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)
+    assert watch.run(monday + 3 * DAY + 2 * HOUR) == []  # Thursday 11:00
+    (alarm,) = watch.run(monday + 3 * DAY + 4 * HOUR)  # Thursday 13:00
+    assert (alarm.meter_id, alarm.rule) == (application.number, "connection_pause_too_long")
+    assert alarm.detail["reasons"] == ["administrative_approval"]
+    assert watch.run(monday + 3 * DAY + 5 * HOUR) == []  # once

@@ -41,7 +41,8 @@ def test_applications_carry_their_stages_pauses_and_meter(registry: Registry) ->
         "administrative approval",
     )
     status = Policies(WorkCalendar()).status(resumed, T0 + 2 * DAY)
-    assert (status.used_days, status.state) == (0.25, "on_time")  # the pause left out
+    # counted from Monday 00:00; the pause (Monday 16:00 to Wednesday 10:00) left out
+    assert (status.used_days, status.state) == (0.667, "on_time")
     store.commission(app.id, "M9", OTTO, T0 + 2 * DAY)
     other = store.create(NEW, OTTO, T0)
     with pytest.raises(Conflict, match="commissioned"):
