@@ -192,6 +192,12 @@ class PauseIn(BaseModel):
     evidence: str = Field(..., min_length=3, max_length=500, description="note or document")
 
 
+class GasOnIn(BaseModel):
+    """The utility's acceptance and gas-on (验收通气)."""
+
+    at_ms: int | None = Field(None, ge=0, description="when gas was on; default: now")
+
+
 class CommissionIn(BaseModel):
     meter_id: str = Field(..., pattern=r"^[A-Za-z0-9_-]{1,32}$")
 

@@ -83,5 +83,9 @@ class ApplicationView:
     pauses: tuple[PauseView, ...]
     pipe_length_m: float | None = None
     affects_others: bool | None = None
+    commissioned_ms: int | None = None  # the meter linked
+    first_flow_ms: int | None = None  # its first flow after commissioning: the confirmation
+    gas_on_recorded_ms: int | None = None  # the utility's acceptance and gas-on (验收通气)
+    flow_before_commission_ms: int | None = None  # flagged: flow before the meter was linked
     # the public lookup's code in clear: only in the answer that issued it (the receipt)
     query_code: str | None = None

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 ALARMING = ("warning", "overdue")
 CALENDAR_MISSING = "connection_calendar_missing"
 PAUSE_TOO_LONG = "connection_pause_too_long"
+EARLY_FLOW = "connection_early_flow"  # gas through the meter before it was commissioned
 
 
 def _calendar_alarm(year: int, numbers: list[str], now_ms: int) -> Decision:
@@ -98,6 +99,15 @@ class ConnectionWatch:
             }
             rule = f"connection_{status.state}"
             decisions.append(Decision(now_ms, number, rule, "alarm", detail))
+        if application.flow_before_commission_ms is not None:
+            why = "the meter showed flow before it was commissioned on this application"
+            detail = {
+                "application": number,
+                "meter": application.meter_id,
+                "flow_ms": application.flow_before_commission_ms,
+                "why": why,
+            }
+            decisions.append(Decision(now_ms, number, EARLY_FLOW, "alarm", detail))
         if status.pauses_over_limit:
             why = "a pause lasted longer than its reason's maximum: the clock runs again"
             detail = {"application": number, "reasons": list(status.pauses_over_limit), "why": why}

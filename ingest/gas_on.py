@@ -1,5 +1,6 @@
 """Gas-on evidence for connection applications: the first reading with flow from a meter
-commissioned on an open application completes its stage two (验收通气).
+commissioned on an open application confirms the utility's recorded gas-on (验收通气), and
+completes stage two once both are there (meters.application_store).
 
 Only the few meters waiting for gas-on are watched (refreshed from the registry every
 ``gas_on_refresh_s``, a lane chore), so the full reading stream costs one set lookup per message."""
@@ -41,8 +42,8 @@ class GasOnWatcher:
         """A pipeline step: write the gas-on times seen (then stop watching those meters)."""
         if not self._first_flow:
             return
-        done = self._registry.connections.gas_on(self._first_flow, now_ms)
+        done = self._registry.connections.first_flow(self._first_flow, now_ms)
         for number in done:
-            log.warning("connection %s: gas on (first flow of its meter)", number)
+            log.warning("connection %s: gas on, confirmed by its meter's first flow", number)
         self.awaiting -= set(self._first_flow)
         self._first_flow = {}

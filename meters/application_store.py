@@ -60,6 +60,10 @@ def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
         pauses=tuple(PauseView(p.id, p.start_ms, p.end_ms, p.reason, p.evidence) for p in pauses),
         pipe_length_m=app.pipe_length_m,
         affects_others=app.affects_others,
+        commissioned_ms=app.commissioned_ms,
+        first_flow_ms=app.first_flow_ms,
+        gas_on_recorded_ms=app.gas_on_recorded_ms,
+        flow_before_commission_ms=app.flow_before_commission_ms,
     )
 
 
@@ -237,10 +241,16 @@ class ConnectionStore:
         return self._change(application_id, actor, "connection.surveyed", "", now_ms, change)
 
     def commission(
-        self, application_id: int, meter_id: str, actor: Actor, now_ms: int
+        self,
+        application_id: int,
+        meter_id: str,
+        actor: Actor,
+        now_ms: int,
+        flow_before_ms: int | None = None,
     ) -> ApplicationView:
         """Link the meter through which the customer gets gas; its first reading with flow
-        completes stage two (验收通气) with evidence, not a typed date."""
+        after now confirms the utility's gas-on (``record_gas_on``). ``flow_before_ms``:
+        the earliest flow it already showed (gas before commissioning: flagged)."""
 
         def change(session: Session, app: ConnectionApplication) -> None:
             if app.meter_id is not None:
@@ -254,6 +264,8 @@ class ConnectionStore:
             if taken is not None:
                 raise Conflict(f"meter {meter_id} is commissioned on {taken.number}")
             app.meter_id = meter_id
+            app.commissioned_ms = now_ms
+            app.flow_before_commission_ms = flow_before_ms
             meter = session.get(Meter, meter_id)
             if meter is not None and meter.installed_ms is None:
                 meter.installed_ms = now_ms
@@ -279,13 +291,14 @@ class ConnectionStore:
         query = select(ConnectionApplication.meter_id).where(
             ConnectionApplication.state == "open",
             ConnectionApplication.meter_id.is_not(None),
-            ConnectionApplication.gas_on_ms.is_(None),
+            ConnectionApplication.first_flow_ms.is_(None),
         )
         return self._run(lambda s: {m for m in s.scalars(query) if m})
 
-    def gas_on(self, first_flow_ms: Mapping[str, int], now_ms: int) -> list[str]:
-        """Record gas-on from the meters' first readings with flow; the application is done.
-        Returns the application numbers completed."""
+    def first_flow(self, first_flow_ms: Mapping[str, int], now_ms: int) -> list[str]:
+        """The commissioned meters' first readings with flow after commissioning (a reading
+        of before, arriving late, does not count): the confirmation of gas-on. Completes
+        the applications whose gas-on the utility has recorded; returns their numbers."""
 
         def work(session: Session) -> list[str]:
             done = []
@@ -294,24 +307,52 @@ class ConnectionStore:
                     select(ConnectionApplication).where(
                         ConnectionApplication.meter_id == meter_id,
                         ConnectionApplication.state == "open",
-                        ConnectionApplication.gas_on_ms.is_(None),
+                        ConnectionApplication.first_flow_ms.is_(None),
                     )
                 ).first()
-                if app is None:
+                if app is None or (app.commissioned_ms is not None and ts < app.commissioned_ms):
                     continue
-                app.gas_on_ms, app.state, app.updated_ms = ts, "done", now_ms
+                app.first_flow_ms, app.updated_ms = ts, now_ms
+                target = f"connection:{app.number}"
                 detail = {"meter": meter_id, "first_flow_ms": ts}
                 why = "the commissioned meter's first flow"
                 add_audit(
-                    session,
-                    SAFETY_ACTOR,
-                    "connection.gas_on",
-                    f"connection:{app.number}",
-                    why,
-                    now_ms,
-                    detail,
+                    session, SAFETY_ACTOR, "connection.first_flow", target, why, now_ms, detail
                 )
-                done.append(app.number)
+                if app.gas_on_recorded_ms is not None:
+                    _complete(session, app, SAFETY_ACTOR, now_ms)
+                    done.append(app.number)
             return done
 
         return self._run(work)
+
+    def record_gas_on(
+        self, application_id: int, actor: Actor, at_ms: int, now_ms: int
+    ) -> ApplicationView:
+        """The utility's acceptance and gas-on (验收通气) at ``at_ms``; the application is
+        done once the commissioned meter's first flow confirms it (at once if it has)."""
+
+        def change(session: Session, app: ConnectionApplication) -> None:
+            if app.meter_id is None:
+                raise Conflict(f"application {app.number}: commission its meter first")
+            if app.gas_on_recorded_ms is not None or app.state != "open":
+                raise Conflict(f"application {app.number}: gas-on is recorded already")
+            if not app.submitted_ms <= at_ms <= now_ms:
+                raise Conflict(f"application {app.number}: gas-on between acceptance and now")
+            app.gas_on_recorded_ms = at_ms
+            if app.first_flow_ms is not None:
+                _complete(session, app, actor, now_ms)
+
+        why = f"gas on at {at_ms}"
+        return self._change(
+            application_id, actor, "connection.gas_on_recorded", why, now_ms, change
+        )
+
+
+def _complete(session: Session, app: ConnectionApplication, actor: Actor, now_ms: int) -> None:
+    """Stage two ends at the recorded gas-on, confirmed by the meter's first flow."""
+    assert app.gas_on_recorded_ms is not None and app.first_flow_ms is not None
+    app.gas_on_ms, app.state, app.updated_ms = app.gas_on_recorded_ms, "done", now_ms
+    detail = {"gas_on_ms": app.gas_on_ms, "first_flow_ms": app.first_flow_ms}
+    why = "recorded gas-on, confirmed by the meter's first flow"
+    add_audit(session, actor, "connection.gas_on", f"connection:{app.number}", why, now_ms, detail)

@@ -270,7 +270,9 @@ class Address(Base):
 
 class ConnectionApplication(Base):
     """A connection (报装): stage one ends when the survey is done (``surveyed_ms``), stage
-    two at gas-on (``gas_on_ms``), taken from the commissioned meter's first flow."""
+    two at gas-on (``gas_on_ms``): the time the utility recorded (``gas_on_recorded_ms``),
+    once the commissioned meter's first flow after commissioning confirms it
+    (``first_flow_ms``)."""
 
     __tablename__ = "connection_applications"
 
@@ -291,6 +293,11 @@ class ConnectionApplication(Base):
     # affected (class A: at most 200 m, no one affected); None: not recorded (before 0014)
     pipe_length_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     affects_others: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    commissioned_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    first_flow_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    gas_on_recorded_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # the earliest flow the meter showed before it was commissioned here (flagged)
+    flow_before_commission_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)

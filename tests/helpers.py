@@ -141,3 +141,14 @@ def gasguard(
         check=False,
         env=None if env is None else {**os.environ, **env},
     )
+
+
+def gas_on(registry: Registry, application_id: int, meter_id: str, at_ms: int) -> None:
+    """Stage two done at ``at_ms``: the meter (commissioned before) flows, and the utility
+    records gas-on, as ingest and an operator would."""
+    from meters.views import Actor
+
+    registry.connections.first_flow({meter_id: at_ms}, at_ms)
+    registry.connections.record_gas_on(
+        application_id, Actor("otto", "operator", "test"), at_ms, at_ms
+    )

@@ -3,6 +3,7 @@ updating records (operator, audited), and the public progress lookup for applica
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from api.schemas import (
     ApplicationIn,
     ApplicationOut,
     CommissionIn,
+    GasOnIn,
     PauseIn,
     PublicProgress,
     ReasonIn,
@@ -25,8 +27,11 @@ from connections.applications import ApplicationView, NewApplication, category_p
 from connections.indicators import IndicatorRow, indicator_rows, to_csv
 from connections.query_codes import LOOSE_PATTERN
 from meters.attempt_limits import lookup_keys
+from telemetry.errors import TelemetryError
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["connections"])
+FLOW_CHECK_LIMIT = 10_000  # readings read back to look for flow before commissioning
 AppId = RecordId
 
 
@@ -124,10 +129,43 @@ def surveyed(application_id: AppId, actor: Operator, context: ContextDep) -> App
 def commission(
     application_id: AppId, body: CommissionIn, actor: Operator, context: ContextDep
 ) -> ApplicationOut:
-    """Link the meter; its first reading with flow will mark gas-on."""
+    """Link the meter; its first reading with flow after now confirms the gas-on the
+    utility records. Flow the meter already showed since the application is flagged."""
     context.registry.meters.get(body.meter_id)  # 404 for an unknown meter
     store = context.registry.connections
-    return _out(context, store.commission(application_id, body.meter_id, actor, context.clock()))
+    now_ms = context.clock()
+    since_ms = store.get(application_id).submitted_ms
+    flow_before = _first_flow_between(context, body.meter_id, since_ms, now_ms)
+    view = store.commission(application_id, body.meter_id, actor, now_ms, flow_before)
+    return _out(context, view)
+
+
+def _first_flow_between(
+    context: ContextDep, meter_id: str, start_ms: int, end_ms: int
+) -> int | None:
+    """The earliest reading with flow of the meter in [start, end); None when there is none
+    or the store cannot say (commissioning does not wait for InfluxDB)."""
+    try:
+        readings = context.store.readings(meter_id, start_ms, end_ms, FLOW_CHECK_LIMIT)
+    except TelemetryError as exc:
+        log.warning("flow before commissioning of %s not checked: %s", meter_id, exc)
+        return None
+    flowing = [r.ts_ms for r in readings if (r.flow_m3h or 0.0) > 0]
+    return min(flowing) if flowing else None
+
+
+@router.post("/connections/{application_id}/gas-on", response_model=ApplicationOut)
+def record_gas_on(
+    application_id: AppId, body: GasOnIn, actor: Operator, context: ContextDep
+) -> ApplicationOut:
+    """The utility's acceptance and gas-on (验收通气), now or at ``at_ms``; the application
+    is done once its meter's first flow after commissioning confirms it."""
+    store = context.registry.connections
+    now_ms = context.clock()
+    at_ms = now_ms if body.at_ms is None else body.at_ms
+    if not store.get(application_id).submitted_ms <= at_ms <= now_ms:
+        raise field_error("body", "at_ms", "gas-on is between the acceptance and now")
+    return _out(context, store.record_gas_on(application_id, actor, at_ms, now_ms))
 
 
 @router.post("/connections/{application_id}/query-code", response_model=ApplicationOut)

@@ -449,8 +449,14 @@ async function drawConnection() {
   const stages = [
     ["用气报装受理 Application received", a.submitted_ms],
     ["勘查完成 Surveyed (gas-on stage starts)", a.surveyed_ms],
-    ["通气 Gas on", a.gas_on_ms],
+    ["装表 Meter commissioned", a.commissioned_ms],
+    ["验收通气 Gas-on recorded by the utility", a.gas_on_recorded_ms],
+    ["表计首次用气 Meter's first flow (confirms gas-on)", a.first_flow_ms],
+    ["通气完成 Gas on (done)", a.gas_on_ms],
   ];
+  if (a.flow_before_commission_ms) {
+    stages.push(["⚠ 装表前已有用气 Flow before commissioning", a.flow_before_commission_ms]);
+  }
   rows("connection-stages", stages, (row, [name, ms]) => {
     row.className = ms ? "done" : "pending";
     cell(row, name); cell(row, ms ? fmtTime(ms) : "未到 not yet");
@@ -466,7 +472,7 @@ async function drawConnection() {
   const paused = a.pauses.some((p) => !p.end_ms);
   const open = !a.gas_on_ms;
   const hide = { pause: paused || !open, resume: !paused, surveyed: Boolean(a.surveyed_ms) || !open,
-    commission: Boolean(a.meter_id) || !open };
+    commission: Boolean(a.meter_id) || !open, "gas-on": !a.meter_id || Boolean(a.gas_on_recorded_ms) || !open };
   actions.querySelectorAll("button[data-step]").forEach((b) => { b.hidden ||= hide[b.dataset.step]; });
 }
 

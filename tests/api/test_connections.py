@@ -11,13 +11,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from connections.policies import Policies
 from connections.query_codes import normalise
 from connections.timelimits import LOCAL
+from connections.workdays import WorkCalendar
 from contract.profiles import MeterProfile
+from contract.readings import Reading
+from ingest.connection_watch import ConnectionWatch
 from meters.registry import Registry
 from telemetry import SqliteTelemetryStore
 from tests.api.conftest import Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
+from tests.helpers import gas_on
 
 DAY = 86_400_000
 HOUR = 3_600_000
@@ -40,6 +45,7 @@ class Api:
     client: TestClient
     registry: Registry
     clock: Clock
+    store: SqliteTelemetryStore
 
     @property
     def operator(self) -> dict[str, str]:
@@ -59,7 +65,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
     clock = Clock(T0)
     with TestClient(create_app(api_context(registry, store, clock))) as client:
-        yield Api(client, registry, clock)
+        yield Api(client, registry, clock, store)
     store.close()
 
 
@@ -174,9 +180,25 @@ def test_lingbao_pauses_stop_the_clock_and_stages_are_recorded(api: Api) -> None
     meter = api.client.get("/api/v1/meters/GZ1", headers=api.viewer).json()
     assert meter["installed_ms"] == api.clock.now_ms  # installed when commissioned
     assert api.registry.connections.awaiting_gas_on() == {"GZ1"}
-    assert api.registry.connections.gas_on({"GZ1": T0 + 2 * DAY}, T0 + 2 * DAY) == [
-        created["number"]
-    ]
+    late = api.registry.connections.first_flow({"GZ1": T0}, T0 + 2 * DAY)  # before commissioning
+    assert late == [] and api.registry.connections.awaiting_gas_on() == {"GZ1"}
+    flowed = api.registry.connections.first_flow({"GZ1": T0 + 2 * DAY}, T0 + 2 * DAY)
+    assert flowed == []  # the meter's flow alone does not end the clock
+    waiting = api.client.get(path, headers=api.viewer).json()
+    assert (waiting["state"], waiting["first_flow_ms"], waiting["gas_on_ms"]) == (
+        "open",
+        T0 + 2 * DAY,
+        None,
+    )
+    api.clock.now_ms = T0 + 2 * DAY + HOUR
+    future = {"at_ms": T0 + 3 * DAY}
+    refused = api.client.post(f"{path}/gas-on", json=future, headers=api.operator)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "at_ms"]
+    recorded = {"at_ms": T0 + 2 * DAY}
+    assert api.client.post(f"{path}/gas-on", json=recorded, headers=api.viewer).status_code == 403
+    assert api.client.post(f"{path}/gas-on", json=recorded, headers=api.operator).status_code == 200
+    again = api.client.post(f"{path}/gas-on", json=recorded, headers=api.operator)
+    assert again.status_code == 409
     done = api.client.get(path, headers=api.viewer).json()
     assert (done["state"], done["gas_on_ms"], done["time"]["state"]) == (
         "done",
@@ -247,13 +269,29 @@ def test_staff_issue_a_new_code_and_the_old_one_stops_working(api: Api) -> None:
     assert any(e.action == "connection.query_code" and e.reason == "receipt lost" for e in audit)
 
 
+def test_flow_before_commissioning_is_flagged_and_raises_an_alarm(api: Api) -> None:
+    """Gas through a meter before it is linked to its application: the utility let gas in
+    outside the process. Commissioning records it; the watch raises it once."""
+    created = create(api)
+    api.store.write([Reading("GZ1", T0 + HOUR, 1.5, 0.4), Reading("GZ1", T0 + 2 * HOUR, 1.6)])
+    api.clock.now_ms = T0 + DAY
+    path = f"/api/v1/connections/{created['id']}"
+    linked = api.client.post(f"{path}/commission", json={"meter_id": "GZ1"}, headers=api.operator)
+    assert linked.json()["flow_before_commission_ms"] == T0 + HOUR
+    assert linked.json()["commissioned_ms"] == T0 + DAY
+    watch = ConnectionWatch(api.registry, Policies(WorkCalendar()), lambda: T0 + DAY)
+    (alarm,) = watch.run(T0 + DAY)
+    assert (alarm.rule, alarm.detail["flow_ms"]) == ("connection_early_flow", T0 + HOUR)
+    assert watch.run(T0 + DAY + HOUR) == []
+
+
 def test_the_indicator_report_as_json_and_csv(api: Api) -> None:
     created = create(api, fee_application=50.0)
     app_id = int(str(created["id"]))
     api.client.post(
         f"/api/v1/connections/{app_id}/commission", json={"meter_id": "GZ1"}, headers=api.operator
     )
-    api.registry.connections.gas_on({"GZ1": T0 + 2 * DAY}, T0 + 2 * DAY)
+    gas_on(api.registry, app_id, "GZ1", T0 + 2 * DAY)
     window = {"start": T0, "end": T0 + 30 * DAY}
     rows = api.client.get("/api/v1/connections/report", params=window, headers=api.viewer)
     assert rows.status_code == 200

@@ -19,6 +19,7 @@ from meters.views import Actor, WorkerHealth
 from tests.api.conftest import add_user, serving
 from tests.api.test_dashboard import sign_in
 from tests.conftest import sqlite_registry
+from tests.helpers import gas_on
 
 DAY = 86_400_000
 OTTO = Actor("otto", "operator", "test")
@@ -162,8 +163,10 @@ def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
         page.keyboard.press("Enter")
         expect(page.locator("#connection-number")).to_have_text(application.number)
         stages = page.locator("#connection-stages tbody tr")
-        expect(stages).to_have_count(3)
+        expect(stages).to_have_count(6)
+        expect(stages.nth(1)).to_contain_text("勘查完成 Surveyed")
         expect(stages.nth(2)).to_contain_text("not yet")
+        expect(page.locator("#connection-actions button[data-step=gas-on]")).to_be_hidden()
         expect(page.locator("#connection-no-pauses")).to_be_visible()
         expect(page.locator("#connection-actions button[data-step=surveyed]")).to_be_hidden()
         page.click("#connection-actions button[data-step=pause]")
@@ -197,6 +200,29 @@ def test_a_connection_record_shows_its_stages_and_pauses_and_can_be_paused(
     assert pause.end_ms is None
 
 
+def test_an_operator_records_gas_on_and_the_meter_confirms_it(
+    registry: Registry, tmp_path: Path, page: Page, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    new = NewApplication("guangzhou", "none", "online", "Chen", "13800138000", "Tianhe 9")
+    application = registry.connections.create(new, OTTO, now - DAY)
+    registry.connections.commission(application.id, "M010", OTTO, now - DAY // 2)
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
+        page.locator("#connections tbody tr").first.click()
+        expect(page.locator("#connection-number")).to_have_text(application.number)
+        page.click("#connection-actions button[data-step=gas-on]")
+        stages = page.locator("#connection-stages tbody tr")
+        expect(stages.nth(3)).to_have_class("done")  # recorded by the utility
+        expect(stages.nth(4)).to_contain_text("not yet")  # the meter has not flowed yet
+        expect(page.locator("#connection-actions button[data-step=gas-on]")).to_be_hidden()
+        page.screenshot(path=str(artifacts / "dashboard-gas-on-recorded.png"), full_page=True)
+    recorded = registry.connections.get(application.id)
+    assert recorded.gas_on_recorded_ms is not None and recorded.state == "open"
+    registry.connections.first_flow({"M010": wall_clock_ms()}, wall_clock_ms())
+    assert registry.connections.get(application.id).state == "done"
+
+
 def test_the_indicator_report_page(
     registry: Registry, tmp_path: Path, page: Page, artifacts: Path
 ) -> None:
@@ -208,8 +234,8 @@ def test_the_indicator_report_page(
         "guangzhou", "none", "online", "Wu", "13700137000", "Yuexiu 3", "", submitted
     )
     application = registry.connections.create(new, OTTO, now)
-    registry.connections.commission(application.id, "M010", OTTO, now)
-    registry.connections.gas_on({"M010": now - 1000}, now)
+    registry.connections.commission(application.id, "M010", OTTO, now - 2000)
+    gas_on(registry, application.id, "M010", now - 1000)
     with serving(registry, tmp_path, page) as url:
         sign_in(page, url, "otto")
         rows = page.locator("#report tbody tr")

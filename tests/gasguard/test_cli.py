@@ -16,6 +16,7 @@ def test_connections_report_prints_the_indicator_table(
     from connections.applications import NewApplication
     from meters.views import Actor
     from tests.conftest import sqlite_registry
+    from tests.helpers import gas_on
 
     registry = sqlite_registry(tmp_path)
     otto = Actor("otto", "operator", "t")
@@ -24,7 +25,7 @@ def test_connections_report_prints_the_indicator_table(
     new = NewApplication("guangzhou", "A", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, otto, start)
     registry.connections.commission(application.id, "M1", otto, start)
-    registry.connections.gas_on({"M1": start + 4 * day}, start + 4 * day)
+    gas_on(registry, application.id, "M1", start + 4 * day)
     monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
     assert (
         main(["connections", "report", "--from", "2026-03-01", "--to", "2026-04-01", "--csv"]) == 0
@@ -43,6 +44,7 @@ def test_connections_report_knows_the_configured_cities(
     from connections.applications import NewApplication
     from meters.views import Actor
     from tests.conftest import sqlite_registry
+    from tests.helpers import gas_on
 
     registry = sqlite_registry(tmp_path)
     otto = Actor("otto", "operator", "t")
@@ -50,7 +52,7 @@ def test_connections_report_knows_the_configured_cities(
     new = NewApplication("xian", "none", "online", "Wang", "13900139000", "Yanta 1")
     application = registry.connections.create(new, otto, start)
     registry.connections.commission(application.id, "M1", otto, start)
-    registry.connections.gas_on({"M1": start + 86_400_000}, start + 86_400_000)
+    gas_on(registry, application.id, "M1", start + 86_400_000)
     settings_file = tmp_path / "gasguard.toml"
     settings_file.write_text(
         '[connection_policies.xian]\nunit = "natural"\ndays = { none = 2, A = 4, B = 6 }\n'

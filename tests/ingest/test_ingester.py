@@ -308,16 +308,20 @@ def test_a_stop_in_the_middle_of_a_batch_does_not_lose_its_alarm_and_close(
         second.stop()
 
 
-def test_the_first_flow_of_a_commissioned_meter_is_the_gas_on_time(
+def test_the_first_flow_of_a_commissioned_meter_confirms_the_recorded_gas_on(
     stack: Stack, probe: MqttProbe
 ) -> None:
+    """The utility records gas-on (验收通气); the meter's first reading with flow after
+    commissioning confirms it, and only then is the application done."""
     registry = stack.registry
     registry.meters.provision([MeterProfile("NEW1")], now_ms())
+    otto = Actor("otto", "operator", "t")
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
-    application = registry.connections.create(new, Actor("otto", "operator", "t"), now_ms())
-    registry.connections.commission(
-        application.id, "NEW1", Actor("otto", "operator", "t"), now_ms()
-    )
+    application = registry.connections.create(new, otto, now_ms())
+    registry.connections.commission(application.id, "NEW1", otto, now_ms())
+    recorded_at = now_ms()
+    registry.connections.record_gas_on(application.id, otto, recorded_at, recorded_at)
+    assert registry.connections.get(application.id).state == "open"  # not confirmed yet
     ingester = stack.start()
     try:
         time.sleep(0.5)  # the ingester learns which meters await gas-on
@@ -330,7 +334,8 @@ def test_the_first_flow_of_a_commissioned_meter_is_the_gas_on_time(
             {"ts": first + 60_000, "volume_m3": 0.0, "flow_m3h": 0.3},
         )
         wait_until(lambda: registry.connections.get(application.id).state == "done", what="gas on")
-        assert registry.connections.get(application.id).gas_on_ms == first + 60_000
+        done = registry.connections.get(application.id)
+        assert (done.gas_on_ms, done.first_flow_ms) == (recorded_at, first + 60_000)
         (entry,) = [e for e in registry.audit.entries() if e.action == "connection.gas_on"]
         assert (entry.actor, entry.target) == (
             "gasguard-safety",

@@ -48,7 +48,17 @@ def test_applications_carry_their_stages_pauses_and_meter(registry: Registry) ->
     with pytest.raises(Conflict, match="commissioned"):
         store.commission(other.id, "M9", OTTO, T0 + 2 * DAY)
     assert store.awaiting_gas_on() == {"M9"}
-    assert store.gas_on({"M9": T0 + 3 * DAY, "X": T0}, T0 + 3 * DAY) == [app.number]
+    with pytest.raises(Conflict, match="commission its meter"):
+        store.record_gas_on(other.id, OTTO, T0 + 3 * DAY, T0 + 3 * DAY)
+    recorded = store.record_gas_on(app.id, OTTO, T0 + 3 * DAY, T0 + 3 * DAY)
+    assert (recorded.state, recorded.gas_on_recorded_ms) == ("open", T0 + 3 * DAY)  # unconfirmed
+    assert store.first_flow({"M9": T0 + 3 * DAY + 60_000, "X": T0}, T0 + 3 * DAY) == [app.number]
+    done = store.get(app.id)
+    assert (done.state, done.gas_on_ms, done.first_flow_ms) == (
+        "done",
+        T0 + 3 * DAY,  # the recorded time ends the clock, the flow confirms it
+        T0 + 3 * DAY + 60_000,
+    )
     assert store.awaiting_gas_on() == set()
     assert [a.state for a in store.find()] == ["open", "done"]
     actions = [e.action for e in registry.audit.entries()]
