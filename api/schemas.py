@@ -192,6 +192,14 @@ class PauseIn(BaseModel):
     evidence: str = Field(..., min_length=3, max_length=500, description="note or document")
 
 
+class FeeIn(BaseModel):
+    """A fee charged besides the application and gas-on fees (which must be zero)."""
+
+    item: str = Field(..., pattern=r"^[a-z0-9_]{1,64}$", description="an item of the fee list")
+    amount: float = Field(..., gt=0, le=1e9, description="yuan")
+    note: str = Field("", max_length=500)
+
+
 class GasOnIn(BaseModel):
     """The utility's acceptance and gas-on (验收通气)."""
 

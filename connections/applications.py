@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connections.fees import FeeCharge
+
 
 @dataclass(frozen=True, slots=True)
 class NewApplication:
@@ -87,5 +89,15 @@ class ApplicationView:
     first_flow_ms: int | None = None  # its first flow after commissioning: the confirmation
     gas_on_recorded_ms: int | None = None  # the utility's acceptance and gas-on (验收通气)
     flow_before_commission_ms: int | None = None  # flagged: flow before the meter was linked
+    fees: tuple[FeeCharge, ...] = ()  # charged besides the application and gas-on fees
+
+    def charges(self) -> list[FeeCharge]:
+        """Every fee charged, the application and gas-on fees among them."""
+        return [
+            FeeCharge("application", self.fee_application),
+            FeeCharge("gas_on", self.fee_gas_on),
+            *self.fees,
+        ]
+
     # the public lookup's code in clear: only in the answer that issued it (the receipt)
     query_code: str | None = None

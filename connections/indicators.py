@@ -1,7 +1,8 @@
 """The indicator table governments publish for 'getting gas': per policy and category, the
 applications that reached gas-on in a period, how long they took in natural and working
-days, the share within the limit, and any fee charged for the application or gas-on
-(which must be zero). Pure: the applications and the clock are passed in."""
+days, the share within the limit, and the applications charged a fee the published list
+does not allow (any fee for the application or gas-on among them). Pure: the
+applications and the clock are passed in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from connections.applications import ApplicationView
 from connections.errors import CalendarMissing
+from connections.fees import fee_problems
 from connections.timelimits import Pause, Policy, elapsed_days, time_status
 from connections.workdays import WorkCalendar
 
@@ -36,7 +38,7 @@ class IndicatorRow:
     working_days_median: float | None
     working_days_mean: float | None
     working_days_max: float | None
-    fees_charged: tuple[str, ...]  # application numbers with a non-zero fee
+    fees_charged: tuple[str, ...]  # application numbers charged a fee the list does not allow
 
 
 def _stats(values: list[float]) -> tuple[float | None, float | None, float | None]:
@@ -71,6 +73,7 @@ class _Measured:
     within: bool
     natural: float | None
     working: float | None
+    wrong_fees: bool  # a fee the published list does not allow
 
 
 def _measure(app: ApplicationView, policy: Policy, calendar: WorkCalendar) -> _Measured:
@@ -83,6 +86,7 @@ def _measure(app: ApplicationView, policy: Policy, calendar: WorkCalendar) -> _M
         status.state == "done_in_time",
         _days(NATURAL, calendar, app),
         _days(WORKING, calendar, app),
+        bool(fee_problems(policy.fee_list, app.charges())),
     )
 
 
@@ -124,11 +128,7 @@ def indicator_rows(
                 working_days_median=working_median,
                 working_days_mean=working_mean,
                 working_days_max=working_max,
-                fees_charged=tuple(
-                    m.app.number
-                    for m in members
-                    if m.app.fee_application > 0 or m.app.fee_gas_on > 0
-                ),
+                fees_charged=tuple(m.app.number for m in members if m.wrong_fees),
             )
         )
     return rows

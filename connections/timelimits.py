@@ -64,6 +64,9 @@ class Policy:
     # the longest a pause of each reason may be left out, in the policy's unit; reasons not
     # given: connections.pauses.DEFAULT_MAX_DAYS
     pause_max_days: dict[str, int] = field(default_factory=dict)
+    # the published fee list (明码标价): item -> price in yuan; nothing off it is charged,
+    # and application and gas-on are free (connections.fees)
+    fee_list: dict[str, float] = field(default_factory=dict)
 
 
 GUANGZHOU = Policy(

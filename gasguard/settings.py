@@ -51,6 +51,8 @@ class PolicySettings(BaseModel):
     pause_max_days: dict[PauseReason, Annotated[int, Field(ge=1, le=365)]] = Field(
         default_factory=dict
     )
+    # the published fee list (明码标价): item -> price, yuan; nothing off it is charged
+    fee_list: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):

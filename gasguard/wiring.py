@@ -341,6 +341,7 @@ def connection_policies(settings: Settings) -> Policies:
             holiday_extends=spec.holiday_extends,
             rule=spec.rule,
             pause_max_days={str(k): v for k, v in spec.pause_max_days.items()},
+            fee_list=dict(spec.fee_list),
         )
         for name, spec in settings.connection_policies.items()
     }

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connections.applications import ApplicationView, NewApplication, PauseView
+from connections.fees import FeeCharge
 from connections.query_codes import RANDOM_BYTES, code_hash, format_code, normalise
 from connections.timelimits import LOCAL
 from meters.audit import add_audit
@@ -64,6 +65,7 @@ def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
         first_flow_ms=app.first_flow_ms,
         gas_on_recorded_ms=app.gas_on_recorded_ms,
         flow_before_commission_ms=app.flow_before_commission_ms,
+        fees=tuple(FeeCharge(f["item"], f["amount"]) for f in app.fees or ()),
     )
 
 
@@ -285,6 +287,19 @@ class ConnectionStore:
         self._run(
             lambda s: s.merge(ConnectionWarning(application=number, state=state, raised_ms=now_ms))
         )
+
+    def add_fee(
+        self, application_id: int, item: str, amount: float, actor: Actor, note: str, now_ms: int
+    ) -> ApplicationView:
+        """A fee charged (besides the application and gas-on fees), audited with its note;
+        the caller checks it against the published list (connections.fees)."""
+
+        def change(_session: Session, app: ConnectionApplication) -> None:
+            entry = {"item": item, "amount": amount, "at_ms": now_ms, "by": actor.username}
+            app.fees = [*(app.fees or []), entry]  # a new list: the JSON column is rewritten
+
+        why = f"{item} {amount:g} yuan" + (f": {note}" if note else "")
+        return self._change(application_id, actor, "connection.fee", why, now_ms, change)
 
     def awaiting_gas_on(self) -> set[str]:
         """Meters commissioned on open applications, waiting for their first flow."""

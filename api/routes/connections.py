@@ -18,12 +18,14 @@ from api.schemas import (
     ApplicationIn,
     ApplicationOut,
     CommissionIn,
+    FeeIn,
     GasOnIn,
     PauseIn,
     PublicProgress,
     ReasonIn,
 )
 from connections.applications import ApplicationView, NewApplication, category_problems
+from connections.fees import fee_alarm, fee_problems
 from connections.indicators import IndicatorRow, indicator_rows, to_csv
 from connections.query_codes import LOOSE_PATTERN
 from meters.attempt_limits import lookup_keys
@@ -71,7 +73,31 @@ def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep)
     if problems:
         raise field_errors("body", problems)
     new = NewApplication(**body.model_dump())
-    return _out(context, context.registry.connections.create(new, actor, context.clock()))
+    now_ms = context.clock()
+    view = context.registry.connections.create(new, actor, now_ms)
+    _check_fees(context, view, now_ms)
+    return _out(context, view)
+
+
+def _check_fees(context: ContextDep, view: ApplicationView, now_ms: int) -> None:
+    """A fee the city's published list does not allow raises an alarm at once."""
+    policy = context.policies.by_name.get(view.policy)
+    problems = fee_problems(policy.fee_list if policy else {}, view.charges())
+    if problems:
+        context.registry.alarms.record(fee_alarm(view.number, problems, now_ms), now_ms)
+
+
+@router.post("/connections/{application_id}/fees", response_model=ApplicationOut)
+def add_fee(
+    application_id: AppId, body: FeeIn, actor: Operator, context: ContextDep
+) -> ApplicationOut:
+    """A fee charged (audited); one off the published list, above its price, or for the
+    application or gas-on raises an alarm at once."""
+    now_ms = context.clock()
+    store = context.registry.connections
+    view = store.add_fee(application_id, body.item, body.amount, actor, body.note, now_ms)
+    _check_fees(context, view, now_ms)
+    return _out(context, view)
 
 
 @router.get(

@@ -437,7 +437,8 @@ async function drawConnection() {
   setText("connection-number", a.number);
   setText("connection-facts", `${a.applicant} · ${a.phone} · ${a.address} · ${a.district} · ` +
     `${a.policy} · ${a.category} · ${a.channel} · 表号 meter ${a.meter_id ?? "–"} · ` +
-    `费用 fees ${a.fee_application} / ${a.fee_gas_on} · ` +
+    `费用 fees ${a.fee_application} / ${a.fee_gas_on}` +
+    a.fees.map((f) => ` + ${f.item} ${f.amount}`).join("") + " · " +
     `外线 external pipe ${a.pipe_length_m ?? "–"} m${a.affects_others ? " · 影响其他用户 affects others" : ""}`);
   const time = document.getElementById("connection-time");
   time.textContent = `${TIME_STATE[a.time.state] ?? a.time.state} · 期限 deadline ${deadlineOf(a.time)} · ` +

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from connections.policies import Policies
+from connections.policies import Policies, build_policies
 from connections.query_codes import normalise
-from connections.timelimits import LOCAL
+from connections.timelimits import LOCAL, Policy
 from connections.workdays import WorkCalendar
 from contract.profiles import MeterProfile
 from contract.readings import Reading
@@ -283,6 +283,46 @@ def test_flow_before_commissioning_is_flagged_and_raises_an_alarm(api: Api) -> N
     (alarm,) = watch.run(T0 + DAY)
     assert (alarm.rule, alarm.detail["flow_ms"]) == ("connection_early_flow", T0 + HOUR)
     assert watch.run(T0 + DAY + HOUR) == []
+
+
+def test_fees_off_the_published_list_raise_an_alarm_at_once(api: Api, tmp_path: Path) -> None:
+    """明码标价, 清单之外无收费: the city's list allows indoor installation up to 300 yuan;
+    the application and gas-on are free."""
+    listed = Policy("guangzhou", "natural", {"none": 3, "A": 5, "B": 8}, fee_list={"indoor": 300})
+    policies = build_policies(WorkCalendar(), {"guangzhou": listed}, 0.8)
+    context = api_context(api.registry, api.store, api.clock, policies=policies)
+    with TestClient(create_app(context)) as client:
+        operator = bearer(client, "otto")
+        created = client.post("/api/v1/connections", json=APPLICATION, headers=operator).json()
+        path = f"/api/v1/connections/{created['id']}/fees"
+        fine = client.post(path, json={"item": "indoor", "amount": 300}, headers=operator)
+        assert fine.status_code == 200 and fine.json()["fees"] == [
+            {"item": "indoor", "amount": 300.0}
+        ]
+        assert api.registry.alarms.find(meter_id=str(created["number"])) == []  # on the list
+        above = client.post(path, json={"item": "indoor", "amount": 350}, headers=operator)
+        assert above.status_code == 200
+        (alarm,) = api.registry.alarms.find(meter_id=str(created["number"]))
+        assert alarm.rule == "connection_fee" and "published price of 300" in str(alarm.detail)
+        off = client.post(path, json={"item": "survey", "amount": 80}, headers=operator)
+        assert off.status_code == 200
+        (alarm,) = api.registry.alarms.find(meter_id=str(created["number"]))
+        assert [f["item"] for f in alarm.detail["fees"]] == ["indoor", "survey"]
+        assert alarm.repeat_count == 2
+        bad = client.post(path, json={"item": "Survey Fee", "amount": 80}, headers=operator)
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "item"]
+        viewer = bearer(client, "vera")
+        assert (
+            client.post(path, json={"item": "indoor", "amount": 1}, headers=viewer).status_code
+            == 403
+        )
+        charged = client.post(
+            "/api/v1/connections", json={**APPLICATION, "fee_gas_on": 20}, headers=operator
+        ).json()
+        (free,) = api.registry.alarms.find(meter_id=str(charged["number"]))
+        assert "gas_on is free" in str(free.detail)
+    actions = [e.action for e in api.registry.audit.entries()]
+    assert actions.count("connection.fee") == 3
 
 
 def test_the_indicator_report_as_json_and_csv(api: Api) -> None:

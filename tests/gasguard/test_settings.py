@@ -58,6 +58,8 @@ def test_connection_policies_come_from_settings_with_the_warning_share(tmp_path:
         "counts_acceptance_day = true\n"
         'business_day_ends = "18:00"\n'
         'rule = "工作日，从受理当日起计算"\n'
+        "fee_list = {indoor_installation = 300}\n"
+        "pause_max_days = {construction = 10}\n"
         "days = {none = 2, A = 4, B = 6}\n"
     )
     policies = connection_policies(load_settings(path))
@@ -66,6 +68,8 @@ def test_connection_policies_come_from_settings_with_the_warning_share(tmp_path:
     assert (shenzhen.unit, shenzhen.days["B"], shenzhen.warn_share) == ("working", 6, 0.7)
     assert shenzhen.counts_acceptance_day and shenzhen.business_day_ends == dt.time(18, 0)
     assert shenzhen.rule == "工作日，从受理当日起计算" and not shenzhen.holiday_extends
+    assert shenzhen.fee_list == {"indoor_installation": 300.0}
+    assert shenzhen.pause_max_days == {"construction": 10}
     assert policies.by_name["guangzhou"].warn_share == 0.7
     path.write_text('[connection_policies.x]\nunit = "natural"\ndays = {none = 2}\n')
     with pytest.raises(SettingsError, match="no days for"):
