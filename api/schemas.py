@@ -4,7 +4,7 @@ they are)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -171,6 +171,20 @@ class ApplicationIn(BaseModel):
     affects_others: bool | None = Field(
         None, description="the external works affect other users (class A: false)"
     )
+    missing_documents: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        max_length=30,
+        description="容缺受理: accepted with these documents missing",
+    )
+    documents_due_ms: int | None = Field(
+        None, ge=0, le=253_402_300_799_999, description="when the missing documents are due"
+    )
+
+
+class DocumentsIn(BaseModel):
+    received: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        ..., min_length=1, max_length=30
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +192,7 @@ class ApplicationOut(ApplicationView):
     """An application with its time status against its city's limit."""
 
     time: dict[str, Any]
+    documents: str  # complete, due (容缺受理), overdue
 
 
 class ReasonIn(BaseModel):

@@ -5,6 +5,7 @@ category. Pure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from connections.fees import FeeCharge
 
@@ -23,8 +24,12 @@ class NewApplication:
     fee_gas_on: float = 0.0
     pipe_length_m: float | None = None  # external pipe; 0 without external works
     affects_others: bool | None = None  # the works affect other users' supply
+    missing_documents: tuple[str, ...] = ()  # 容缺受理: accepted with these missing
+    documents_due_ms: int | None = None  # when they are due
 
 
+DocumentsState = Literal["complete", "due", "overdue"]
+DOCUMENTS_REMINDER_MS = 86_400_000  # the reminder: a day before the documents are due
 CLASS_A_MAX_PIPE_M = 200.0  # class A: at most 200 m of external pipe, no effect on others
 
 
@@ -90,6 +95,16 @@ class ApplicationView:
     gas_on_recorded_ms: int | None = None  # the utility's acceptance and gas-on (验收通气)
     flow_before_commission_ms: int | None = None  # flagged: flow before the meter was linked
     fees: tuple[FeeCharge, ...] = ()  # charged besides the application and gas-on fees
+    missing_documents: tuple[str, ...] = ()  # 容缺受理: still missing
+    documents_due_ms: int | None = None
+
+    def documents_state(self, now_ms: int) -> DocumentsState:
+        """complete; due (accepted with documents missing, 容缺受理); overdue."""
+        if not self.missing_documents:
+            return "complete"
+        if self.documents_due_ms is not None and now_ms > self.documents_due_ms:
+            return "overdue"
+        return "due"
 
     def charges(self) -> list[FeeCharge]:
         """Every fee charged, the application and gas-on fees among them."""

@@ -67,6 +67,9 @@ class Policy:
     # the published fee list (明码标价): item -> price in yuan; nothing off it is charged,
     # and application and gas-on are free (connections.fees)
     fee_list: dict[str, float] = field(default_factory=dict)
+    # the indicator table's comparison columns: {"stages": n, "days": d}
+    targets: dict[str, float] = field(default_factory=dict)
+    frontier: dict[str, float] = field(default_factory=dict)
 
 
 GUANGZHOU = Policy(

@@ -53,6 +53,13 @@ class PolicySettings(BaseModel):
     )
     # the published fee list (明码标价): item -> price, yuan; nothing off it is charged
     fee_list: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    # the indicator table's comparison columns: the city's targets, the national frontier
+    targets: dict[Literal["stages", "days"], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict
+    )
+    frontier: dict[Literal["stages", "days"], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict
+    )
 
 
 class Settings(BaseSettings):

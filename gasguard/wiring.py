@@ -342,6 +342,8 @@ def connection_policies(settings: Settings) -> Policies:
             rule=spec.rule,
             pause_max_days={str(k): v for k, v in spec.pause_max_days.items()},
             fee_list=dict(spec.fee_list),
+            targets={str(k): v for k, v in spec.targets.items()},
+            frontier={str(k): v for k, v in spec.frontier.items()},
         )
         for name, spec in settings.connection_policies.items()
     }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from connections.applications import ApplicationView
+from connections.applications import DOCUMENTS_REMINDER_MS, ApplicationView
 from connections.policies import Policies
 from contract.decisions import Decision
 from meters.registry import Registry
@@ -22,7 +22,27 @@ log = logging.getLogger(__name__)
 ALARMING = ("warning", "overdue")
 CALENDAR_MISSING = "connection_calendar_missing"
 PAUSE_TOO_LONG = "connection_pause_too_long"
+DOCUMENTS_DUE = "connection_docs_due"  # 容缺受理: the reminder, a day before they are due
+DOCUMENTS_OVERDUE = "connection_docs_overdue"
 EARLY_FLOW = "connection_early_flow"  # gas through the meter before it was commissioned
+
+
+def _documents_alarms(application: ApplicationView, now_ms: int) -> list[Decision]:
+    """容缺受理: a reminder a day before the missing documents are due, and an alarm when
+    they are overdue."""
+    state, due_ms = application.documents_state(now_ms), application.documents_due_ms
+    if state == "complete" or due_ms is None:
+        return []
+    detail = {
+        "application": application.number,
+        "missing": list(application.missing_documents),
+        "due_ms": due_ms,
+    }
+    if state == "overdue":
+        return [Decision(now_ms, application.number, DOCUMENTS_OVERDUE, "alarm", detail)]
+    if now_ms >= due_ms - DOCUMENTS_REMINDER_MS:
+        return [Decision(now_ms, application.number, DOCUMENTS_DUE, "alarm", detail)]
+    return []
 
 
 def _calendar_alarm(year: int, numbers: list[str], now_ms: int) -> Decision:
@@ -108,6 +128,7 @@ class ConnectionWatch:
                 "why": why,
             }
             decisions.append(Decision(now_ms, number, EARLY_FLOW, "alarm", detail))
+        decisions += _documents_alarms(application, now_ms)
         if status.pauses_over_limit:
             why = "a pause lasted longer than its reason's maximum: the clock runs again"
             detail = {"application": number, "reasons": list(status.pauses_over_limit), "why": why}

@@ -66,6 +66,8 @@ def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
         gas_on_recorded_ms=app.gas_on_recorded_ms,
         flow_before_commission_ms=app.flow_before_commission_ms,
         fees=tuple(FeeCharge(f["item"], f["amount"]) for f in app.fees or ()),
+        missing_documents=tuple(app.missing_documents or ()),
+        documents_due_ms=app.documents_due_ms,
     )
 
 
@@ -112,6 +114,8 @@ class ConnectionStore:
                 fee_gas_on=new.fee_gas_on,
                 pipe_length_m=new.pipe_length_m,
                 affects_others=new.affects_others,
+                missing_documents=list(new.missing_documents) or None,
+                documents_due_ms=new.documents_due_ms,
                 state="open",
                 created_ms=now_ms,
                 updated_ms=now_ms,
@@ -300,6 +304,22 @@ class ConnectionStore:
 
         why = f"{item} {amount:g} yuan" + (f": {note}" if note else "")
         return self._change(application_id, actor, "connection.fee", why, now_ms, change)
+
+    def documents_received(
+        self, application_id: int, received: list[str], actor: Actor, now_ms: int
+    ) -> ApplicationView:
+        """Documents of the missing list (容缺受理) handed in; audited. Naming one that is
+        not missing is a Conflict."""
+
+        def change(_session: Session, app: ConnectionApplication) -> None:
+            missing = list(app.missing_documents or [])
+            unknown = [d for d in received if d not in missing]
+            if unknown:
+                raise Conflict(f"application {app.number}: {unknown} not on its missing list")
+            app.missing_documents = [d for d in missing if d not in received] or None
+
+        why = "received: " + ", ".join(received)
+        return self._change(application_id, actor, "connection.documents", why, now_ms, change)
 
     def awaiting_gas_on(self) -> set[str]:
         """Meters commissioned on open applications, waiting for their first flow."""

@@ -291,6 +291,9 @@ class ConnectionApplication(Base):
     fee_gas_on: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     # other fees charged: [{"item", "amount", "at_ms", "by"}]; None: none (before 0016)
     fees: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # 容缺受理: accepted with these documents missing, due by documents_due_ms
+    missing_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    documents_due_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # the external works: metres of pipe outside the building, and whether other users are
     # affected (class A: at most 200 m, no one affected); None: not recorded (before 0014)
     pipe_length_m: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -18,6 +18,7 @@ from api.schemas import (
     ApplicationIn,
     ApplicationOut,
     CommissionIn,
+    DocumentsIn,
     FeeIn,
     GasOnIn,
     PauseIn,
@@ -26,7 +27,7 @@ from api.schemas import (
 )
 from connections.applications import ApplicationView, NewApplication, category_problems
 from connections.fees import fee_alarm, fee_problems
-from connections.indicators import IndicatorRow, indicator_rows, to_csv
+from connections.indicators import Grouping, IndicatorRow, indicator_rows, to_csv
 from connections.query_codes import LOOSE_PATTERN
 from meters.attempt_limits import lookup_keys
 from telemetry.errors import TelemetryError
@@ -40,7 +41,8 @@ AppId = RecordId
 def _out(context: ContextDep, view: ApplicationView) -> ApplicationOut:
     status = context.policies.status(view, context.clock())
     fields = {f: getattr(view, f) for f in ApplicationView.__dataclass_fields__}
-    return ApplicationOut(**fields, time=asdict(status))
+    documents = view.documents_state(context.clock())
+    return ApplicationOut(**fields, time=asdict(status), documents=documents)
 
 
 @router.get("/connections", response_model=list[ApplicationOut])
@@ -68,6 +70,8 @@ def _urgency(application: ApplicationOut) -> tuple[bool, float]:
 @router.post("/connections", response_model=ApplicationOut, status_code=201)
 def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep) -> ApplicationOut:
     problems = category_problems(body.category, body.pipe_length_m, body.affects_others)
+    if body.missing_documents and body.documents_due_ms is None:
+        problems.append(("documents_due_ms", "容缺受理: when are the missing documents due?"))
     if body.policy not in context.policies.by_name:
         problems.insert(0, ("policy", f"unknown policy; one of {sorted(context.policies.by_name)}"))
     if problems:
@@ -111,13 +115,15 @@ def indicator_report(
     start: EpochMs,
     end: EpochMs,
     format: Literal["json", "csv"] = "json",
+    by: Grouping = "category",
 ) -> Any:
-    """The published indicator table for applications that reached gas-on in the period."""
+    """The published indicator table for applications that reached gas-on in the period,
+    per policy and category, district or month of gas-on."""
     if end <= start:
         raise field_error("query", "end", "end must be after start")
     applications = context.registry.connections.done_between(start, end)
     policies = context.policies
-    rows = indicator_rows(applications, policies.by_name, policies.calendar, start, end)
+    rows = indicator_rows(applications, policies.by_name, policies.calendar, start, end, by)
     if format == "csv":
         return PlainTextResponse(to_csv(rows), media_type="text/csv; charset=utf-8")
     return rows
@@ -178,6 +184,16 @@ def _first_flow_between(
         return None
     flowing = [r.ts_ms for r in readings if (r.flow_m3h or 0.0) > 0]
     return min(flowing) if flowing else None
+
+
+@router.post("/connections/{application_id}/documents", response_model=ApplicationOut)
+def documents_received(
+    application_id: AppId, body: DocumentsIn, actor: Operator, context: ContextDep
+) -> ApplicationOut:
+    """Missing documents handed in (容缺受理); 409 for one not on the missing list."""
+    store = context.registry.connections
+    view = store.documents_received(application_id, body.received, actor, context.clock())
+    return _out(context, view)
 
 
 @router.post("/connections/{application_id}/gas-on", response_model=ApplicationOut)

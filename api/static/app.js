@@ -447,6 +447,12 @@ async function drawConnection() {
     (a.time.missing_year ? ` · 缺 ${a.time.missing_year} 年节假日安排 no holiday schedule for ${a.time.missing_year}` : "") +
     (a.time.pauses_over_limit.length ? " · 暂停超过上限 a pause is past its maximum: the clock runs again" : "");
   time.className = "time-" + a.time.state;
+  const documents = document.getElementById("connection-documents");
+  documents.hidden = a.documents === "complete";
+  documents.textContent = a.documents === "complete" ? "" :
+    `容缺受理 材料待补 documents ${a.documents === "overdue" ? "逾期 overdue" : "due"} ` +
+    `${fmtTime(a.documents_due_ms)}: ${a.missing_documents.join("、")}`;
+  documents.className = a.documents === "overdue" ? "time-overdue" : "time-warning";
   const stages = [
     ["用气报装受理 Application received", a.submitted_ms],
     ["勘查完成 Surveyed (gas-on stage starts)", a.surveyed_ms],
@@ -473,7 +479,9 @@ async function drawConnection() {
   const paused = a.pauses.some((p) => !p.end_ms);
   const open = !a.gas_on_ms;
   const hide = { pause: paused || !open, resume: !paused, surveyed: Boolean(a.surveyed_ms) || !open,
-    commission: Boolean(a.meter_id) || !open, "gas-on": !a.meter_id || Boolean(a.gas_on_recorded_ms) || !open };
+    commission: Boolean(a.meter_id) || !open, "gas-on": !a.meter_id || Boolean(a.gas_on_recorded_ms) || !open,
+    documents: a.documents === "complete" };
+  missingDocuments = a.missing_documents;
   actions.querySelectorAll("button[data-step]").forEach((b) => { b.hidden ||= hide[b.dataset.step]; });
 }
 
@@ -486,8 +494,16 @@ async function openConnection(id) {
   document.querySelector("#connection .back").focus();
 }
 
+let missingDocuments = [];
+
 async function connectionStep(step) {
   const path = `/connections/${connectionId}/${step}`;
+  if (step === "documents") {
+    const choices = missingDocuments.map((name) => ({ value: name, label: name }));
+    return ask({ title: "补交材料 Documents received (容缺受理)", choices, choiceLabel: "材料 Document",
+      label: "备注 Note", okLabel: "已收到 Received" },
+    ({ username }) => postJson(path, { received: [username] }));
+  }
   if (step === "pause") {
     const choices = Object.entries(PAUSE_REASONS).map(([value, label]) => ({ value, label }));
     return ask({ title: "暂停计时 Pause the clock (time the utility does not control)",
@@ -536,17 +552,22 @@ function fmtStats(median, mean, max) {
 async function drawReport(event) {
   if (event) event.preventDefault();
   const form = document.getElementById("report-form");
-  const query = `start=${dayMs(form.elements.from.value)}&end=${dayMs(form.elements.to.value)}`;
+  const query = `start=${dayMs(form.elements.from.value)}&end=${dayMs(form.elements.to.value)}` +
+    `&by=${form.elements.by.value}`;
   document.getElementById("report-csv").href = `${API}/connections/report?${query}&format=csv`;
   try {
     const table = await api(`/connections/report?${query}`);
     setText("report-error", "");
     rows("report", table, (row, r) => {
-      cell(row, r.policy); cell(row, r.category); cell(row, r.stages); cell(row, r.completed);
+      cell(row, r.policy); cell(row, r.group); cell(row, r.stages); cell(row, r.completed);
       cell(row, r.within_limit);
       cell(row, r.share_within_limit === null ? "–" : `${(100 * r.share_within_limit).toFixed(1)} %`);
       cell(row, fmtStats(r.natural_days_median, r.natural_days_mean, r.natural_days_max));
       cell(row, fmtStats(r.working_days_median, r.working_days_mean, r.working_days_max));
+      cell(row, fmtStats(r.stage_one_days_median, r.stage_one_days_mean, r.stage_one_days_max));
+      cell(row, fmtStats(r.stage_two_days_median, r.stage_two_days_mean, r.stage_two_days_max));
+      cell(row, `${r.target_stages ?? "–"} / ${r.target_days ?? "–"}`);
+      cell(row, `${r.frontier_stages ?? "–"} / ${r.frontier_days ?? "–"}`);
       cell(row, r.fees_charged.length ? r.fees_charged.join(", ") : "无 none");
     });
   } catch (error) {
@@ -736,6 +757,11 @@ document.querySelectorAll("#connection-actions button[data-step]").forEach((b) =
 document.querySelectorAll("#nav button[data-view]").forEach((b) =>
   b.addEventListener("click", () => showView(b.dataset.view)));
 document.getElementById("report-form").addEventListener("submit", drawReport);
+document.getElementById("report-print").addEventListener("click", () => {
+  document.body.classList.add("printing-report");  // style.css: only the table is printed
+  window.print();
+  document.body.classList.remove("printing-report");
+});
 document.addEventListener("keydown", onKey);
 reportDefaults();
 start();

@@ -34,7 +34,7 @@ def cmd_connections_report(settings: Settings, args: argparse.Namespace) -> int:
     registry = wiring.open_registry(settings)
     policies = wiring.connection_policies(settings)  # built-in and configured cities
     applications = registry.connections.done_between(start, end)
-    rows = indicator_rows(applications, policies.by_name, policies.calendar, start, end)
+    rows = indicator_rows(applications, policies.by_name, policies.calendar, start, end, args.by)
     if args.csv:
         sys.stdout.write(to_csv(rows))
     else:
@@ -49,4 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     report.add_argument("--from", dest="start", required=True, help="first day, 2026-01-01")
     report.add_argument("--to", dest="end", required=True, help="day after the last one")
     report.add_argument("--csv", action="store_true", help="CSV instead of JSON")
+    report.add_argument(
+        "--by", choices=["category", "district", "month"], default="category", help="rows per"
+    )
     report.set_defaults(run=cmd_connections_report)

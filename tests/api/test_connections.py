@@ -325,6 +325,44 @@ def test_fees_off_the_published_list_raise_an_alarm_at_once(api: Api, tmp_path: 
     assert actions.count("connection.fee") == 3
 
 
+def test_an_application_accepted_with_documents_missing_tracks_them(api: Api) -> None:
+    """容缺受理: accepted with the property certificate missing, due in three days; the
+    reminder comes a day before, the alarm once they are late, and handing them in
+    completes the record."""
+    missing = {"missing_documents": ["房产证 property certificate"]}
+    no_date = api.client.post(
+        "/api/v1/connections", json={**APPLICATION, **missing}, headers=api.operator
+    )
+    assert no_date.status_code == 422
+    assert no_date.json()["detail"][0]["loc"] == ["body", "documents_due_ms"]
+    due = T0 + 3 * DAY
+    created = create(api, **missing, documents_due_ms=due, category="B", pipe_length_m=300)
+    assert (created["documents"], created["missing_documents"]) == (
+        "due",
+        ["房产证 property certificate"],
+    )
+    watch = ConnectionWatch(api.registry, Policies(WorkCalendar()), lambda: T0)
+    assert watch.run(T0 + DAY) == []
+    (reminder,) = watch.run(due - DAY // 2)
+    assert reminder.rule == "connection_docs_due" and reminder.detail["due_ms"] == due
+    assert [d.rule for d in watch.run(due + 1)] == ["connection_docs_overdue"]
+    api.clock.now_ms = due + 1
+    path = f"/api/v1/connections/{created['id']}"
+    assert api.client.get(path, headers=api.viewer).json()["documents"] == "overdue"
+    wrong = api.client.post(
+        f"{path}/documents", json={"received": ["身份证 ID card"]}, headers=api.operator
+    )
+    assert wrong.status_code == 409
+    handed = api.client.post(
+        f"{path}/documents",
+        json={"received": ["房产证 property certificate"]},
+        headers=api.operator,
+    )
+    assert (handed.json()["documents"], handed.json()["missing_documents"]) == ("complete", [])
+    assert watch.run(due + DAY) == []
+    assert "connection.documents" in [e.action for e in api.registry.audit.entries()]
+
+
 def test_the_indicator_report_as_json_and_csv(api: Api) -> None:
     created = create(api, fee_application=50.0)
     app_id = int(str(created["id"]))
@@ -336,12 +374,12 @@ def test_the_indicator_report_as_json_and_csv(api: Api) -> None:
     rows = api.client.get("/api/v1/connections/report", params=window, headers=api.viewer)
     assert rows.status_code == 200
     (everything, no_works) = rows.json()  # the policy's total row, then the category's
-    assert (everything["category"], everything["completed"], everything["within_limit"]) == (
+    assert (everything["group"], everything["completed"], everything["within_limit"]) == (
         "all",
         1,
         1,
     )
-    assert (no_works["category"], no_works["natural_days_max"]) == ("none", 2.0)
+    assert (no_works["group"], no_works["natural_days_max"]) == ("none", 2.0)
     assert no_works["fees_charged"] == [created["number"]]  # an application fee: flagged
     as_csv = api.client.get(
         "/api/v1/connections/report", params={**window, "format": "csv"}, headers=api.viewer

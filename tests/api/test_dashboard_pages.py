@@ -223,6 +223,37 @@ def test_an_operator_records_gas_on_and_the_meter_confirms_it(
     assert registry.connections.get(application.id).state == "done"
 
 
+def test_documents_due_under_rongque_are_shown_and_received(
+    registry: Registry, tmp_path: Path, page: Page, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    new = NewApplication(
+        "guangzhou",
+        "none",
+        "counter",
+        "Chen",
+        "13800138000",
+        "Tianhe 9",
+        missing_documents=("房产证 property certificate", "身份证 ID card"),
+        documents_due_ms=now + 2 * DAY,
+    )
+    application = registry.connections.create(new, OTTO, now)
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
+        page.locator("#connections tbody tr").first.click()
+        line = page.locator("#connection-documents")
+        expect(line).to_contain_text("容缺受理")
+        expect(line).to_contain_text("身份证 ID card")
+        page.screenshot(path=str(artifacts / "dashboard-documents-due.png"), full_page=True)
+        page.click("#connection-actions button[data-step=documents]")
+        page.locator("#ask-dialog select").select_option("身份证 ID card")
+        page.locator("#ask-dialog button[value=ok]").click()
+        expect(line).not_to_contain_text("身份证 ID card")
+        expect(line).to_contain_text("房产证 property certificate")
+    still = registry.connections.get(application.id).missing_documents
+    assert still == ("房产证 property certificate",)
+
+
 def test_the_indicator_report_page(
     registry: Registry, tmp_path: Path, page: Page, artifacts: Path
 ) -> None:

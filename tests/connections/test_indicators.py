@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from connections.applications import ApplicationView, PauseView
@@ -46,7 +47,7 @@ def test_rows_per_policy_and_category_with_days_share_and_fees() -> None:
         app("OUT", "guangzhou", "none", 40),  # gas-on after the period
     ]
     rows = indicator_rows(applications, BUILT_IN, WorkCalendar(), T0, T0 + 30 * DAY)
-    by_key = {(r.policy, r.category): r for r in rows}
+    by_key = {(r.policy, r.group): r for r in rows}
     gz_none = by_key[("guangzhou", "none")]
     assert (gz_none.completed, gz_none.within_limit, gz_none.share_within_limit) == (2, 1, 0.5)
     assert (gz_none.natural_days_median, gz_none.natural_days_max) == (3.0, 4.0)
@@ -61,5 +62,63 @@ def test_rows_per_policy_and_category_with_days_share_and_fees() -> None:
         1,
     )
     text = to_csv(rows)
-    assert text.splitlines()[0].startswith("policy,category,stages,completed")
+    assert text.splitlines()[0].startswith("policy,by,group,stages,completed")
     assert "GZ2" in text
+
+
+def test_stages_are_measured_and_each_has_its_days() -> None:
+    surveyed = app("GZ1", "guangzhou", "none", 3, surveyed_ms=T0 + DAY)
+    direct = app("GZ2", "guangzhou", "none", 2)  # no survey recorded: one stage
+    (everything, _none) = indicator_rows(
+        [surveyed, direct], BUILT_IN, WorkCalendar(), T0, T0 + 9 * DAY
+    )
+    assert everything.stages == 2
+    assert (everything.stage_one_days_median, everything.stage_one_days_max) == (1.5, 2.0)
+    assert (everything.stage_two_days_median, everything.stage_two_days_max) == (2.0, 2.0)
+    (alone,) = [
+        r
+        for r in indicator_rows([direct], BUILT_IN, WorkCalendar(), T0, T0 + 9 * DAY)
+        if r.group == "all"
+    ]
+    assert (alone.stages, alone.stage_two_days_max) == (1, None)
+
+
+def test_rows_by_district_and_by_month_with_targets_and_the_frontier() -> None:
+    policy = dataclasses.replace(
+        BUILT_IN["guangzhou"], targets={"stages": 2, "days": 3}, frontier={"stages": 1, "days": 1}
+    )
+    march = T0
+    april = int(dt.datetime(2026, 4, 1, 9, 0, tzinfo=LOCAL).timestamp() * 1000)
+    applications = [
+        app("GZ1", "guangzhou", "none", 2, district="天河 Tianhe"),
+        app("GZ2", "guangzhou", "none", 3, district="海珠 Haizhu"),
+        app(
+            "GZ3",
+            "guangzhou",
+            "none",
+            1,
+            district="天河 Tianhe",
+            submitted_ms=april,
+            gas_on_ms=april + DAY,
+        ),
+    ]
+    policies = {"guangzhou": policy}
+    by_district = indicator_rows(
+        applications, policies, WorkCalendar(), march, april + 9 * DAY, "district"
+    )
+    assert [(r.by, r.group, r.completed) for r in by_district] == [
+        ("district", "all", 3),
+        ("district", "天河 Tianhe", 2),
+        ("district", "海珠 Haizhu", 1),
+    ]
+    by_month = indicator_rows(
+        applications, policies, WorkCalendar(), march, april + 9 * DAY, "month"
+    )
+    assert [(r.group, r.completed) for r in by_month] == [
+        ("2026-03", 2),
+        ("2026-04", 1),
+        ("all", 3),
+    ]
+    assert {
+        (r.target_stages, r.target_days, r.frontier_stages, r.frontier_days) for r in by_month
+    } == {(2, 3, 1, 1)}

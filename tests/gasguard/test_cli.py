@@ -31,8 +31,8 @@ def test_connections_report_prints_the_indicator_table(
         main(["connections", "report", "--from", "2026-03-01", "--to", "2026-04-01", "--csv"]) == 0
     )
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("policy,category") and len(lines) == 3
-    assert lines[2].startswith("guangzhou,all,2,1,1,1.0,4.0")
+    assert lines[0].startswith("policy,by,group,stages") and len(lines) == 3
+    assert lines[1].startswith("guangzhou,category,A,1,1,1,1.0,4.0")  # one stage: no survey
     assert main(["connections", "report", "--from", "2026-04-01", "--to", "2026-03-01"]) == 1
 
 
@@ -61,7 +61,7 @@ def test_connections_report_knows_the_configured_cities(
     argv = ["--settings", str(settings_file), "connections", "report", "--csv"]
     assert main([*argv, "--from", "2026-03-01", "--to", "2026-04-01"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.startswith("xian,all,2,1,1,1.0") for line in lines), lines
+    assert any(line.startswith("xian,category,all,1,1,1,1.0") for line in lines), lines
 
 
 def test_calendar_check_lists_the_years_needed_and_fails_on_a_missing_one(
