@@ -68,4 +68,9 @@ def create_app(context: ApiContext) -> FastAPI:
     def dashboard() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html")
 
+    @app.get("/progress", include_in_schema=False)
+    def applicant_progress() -> FileResponse:
+        """The applicant's page: progress by number and query code, the service guide."""
+        return FileResponse(STATIC_DIR / "progress.html")
+
     return app

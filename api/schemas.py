@@ -239,6 +239,56 @@ class PublicProgress(BaseModel):
     state: str
     deadline: str | None  # ISO 8601 at +08:00; a period ends at 24:00 of its last day
     deadline_ms: int | None
+    policy: str
+    timeline: list[dict[str, Any]] = Field(
+        description="the stages in order: name and when (null: not yet)"
+    )
+    missing_documents: list[str] = Field(description="容缺受理: still to hand in")
+    documents_due_ms: int | None
+    contact: str = Field(description="whom to call: the utility's service number")
+
+
+class PublicApplicationIn(BaseModel):
+    """The one form an applicant fills in online (一表申请); documents not yet at hand may
+    follow (容缺受理), due within the policy's maximum for them."""
+
+    policy: str = Field(..., max_length=32)
+    category: Category
+    applicant: str = Field(..., min_length=1, max_length=128)
+    phone: str = Field(..., pattern=r"^\+?\d{7,15}$")
+    address: str = Field(..., min_length=3, max_length=500)
+    district: str = Field("", max_length=64)
+    pipe_length_m: float | None = Field(None, ge=0, le=100_000)
+    affects_others: bool | None = None
+    missing_documents: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=30
+    )
+
+
+class Receipt(BaseModel):
+    """What the applicant keeps: the number and the query code open the progress page."""
+
+    number: str
+    query_code: str
+    policy: str
+    deadline: str | None
+    missing_documents: list[str]
+    documents_due_ms: int | None
+
+
+class PublicGuide(BaseModel):
+    """The service guide (办事指南) of a city: materials, steps, time limits, fees."""
+
+    policy: str
+    stages: list[str]
+    unit: str
+    days: dict[str, int]
+    rule: str
+    materials: list[str]
+    steps: list[str]
+    contact: str
+    fees: dict[str, float] = Field(description="the published fee list, yuan")
+    free: list[str] = Field(description="always free: the application and gas-on")
 
 
 class ErrorOut(BaseModel):

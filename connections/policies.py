@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from connections.applications import ApplicationView
-from connections.errors import PolicyError
+from connections.errors import CalendarMissing, PolicyError
+from connections.pauses import max_days
 from connections.timelimits import (
     BUILT_IN,
     CATEGORIES,
@@ -17,6 +18,7 @@ from connections.timelimits import (
     Pause,
     Policy,
     TimeStatus,
+    advance_ms,
     local_date,
     time_status,
 )
@@ -85,6 +87,17 @@ def check_calendar(
             waiting.setdefault(status.missing_year, []).append(application.number)
     calendar = policies.calendar
     return CalendarCheck({year: calendar.source(year) for year in sorted(years)}, waiting)
+
+
+def documents_due_ms(policy: Policy, calendar: WorkCalendar, now_ms: int) -> int:
+    """容缺受理: documents accepted as missing now are due within the policy's maximum for
+    them (its ``missing_documents`` pause), in its unit; counted in natural days when a
+    year's holiday schedule is missing (never later than the working-day count would be)."""
+    days = max_days(policy.pause_max_days, "missing_documents") or 0
+    try:
+        return advance_ms(policy, calendar, now_ms, days * DAY_MS)
+    except CalendarMissing:
+        return now_ms + days * DAY_MS
 
 
 def build_policies(

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from connections.errors import CalendarMissing
+from connections.guide import ServiceGuide
 from connections.pauses import max_days
 from connections.workdays import WorkCalendar
 
@@ -70,6 +71,9 @@ class Policy:
     # the indicator table's comparison columns: {"stages": n, "days": d}
     targets: dict[str, float] = field(default_factory=dict)
     frontier: dict[str, float] = field(default_factory=dict)
+    # the two stages as the city names them (shown to staff and applicants)
+    stage_names: tuple[str, str] = ("用气报装", "验收通气")
+    guide: ServiceGuide = field(default_factory=ServiceGuide)
 
 
 GUANGZHOU = Policy(
@@ -84,6 +88,7 @@ LINGBAO = Policy(
     {"none": 2, "A": 2, "B": 2},
     excludes_pauses=True,
     counts_acceptance_day=True,
+    stage_names=("受理勘查", "验收开通"),
     business_day_ends=dt.time(17, 30),
     rule=(
         "工作日：从受理申请当日起计算（办公时间后或休息日受理的，自下一个工作日起算）；"

@@ -33,6 +33,16 @@ class SettingsError(GasguardError):
     """The settings file or environment is invalid."""
 
 
+class GuideSettings(BaseModel):
+    """A city's service guide (办事指南): what to bring, the steps, whom to call."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    materials: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    contact: str = ""
+
+
 class PolicySettings(BaseModel):
     """A city's connection time limit (``[connection_policies.<city>]`` in the settings
     file): whole natural or working days per external-works category, and how the policy
@@ -60,6 +70,8 @@ class PolicySettings(BaseModel):
     frontier: dict[Literal["stages", "days"], Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict
     )
+    stage_names: tuple[str, str] = ("用气报装", "验收通气")
+    guide: GuideSettings = Field(default_factory=GuideSettings)
 
 
 class Settings(BaseSettings):

@@ -18,10 +18,11 @@ from pydantic import SecretStr
 from api.context import ApiContext
 from api.tokens import TokenService
 from connections.errors import PolicyError
+from connections.guide import ServiceGuide
 from connections.policies import Policies, build_policies
 from connections.timelimits import Policy
 from connections.workdays import WorkCalendar, load_holiday_file
-from gasguard.settings import Settings, SettingsError
+from gasguard.settings import GuideSettings, Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch
 from ingest.commands import MqttCommandPublisher
@@ -344,6 +345,8 @@ def connection_policies(settings: Settings) -> Policies:
             fee_list=dict(spec.fee_list),
             targets={str(k): v for k, v in spec.targets.items()},
             frontier={str(k): v for k, v in spec.frontier.items()},
+            stage_names=spec.stage_names,
+            guide=service_guide(spec.guide),
         )
         for name, spec in settings.connection_policies.items()
     }
@@ -351,6 +354,16 @@ def connection_policies(settings: Settings) -> Policies:
         return build_policies(work_calendar(settings), configured, settings.connection_warn_share)
     except PolicyError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def service_guide(spec: GuideSettings) -> ServiceGuide:
+    """The configured guide; what it leaves out keeps gasguard's generic text."""
+    default = ServiceGuide()
+    return ServiceGuide(
+        tuple(spec.materials) or default.materials,
+        tuple(spec.steps) or default.steps,
+        spec.contact or default.contact,
+    )
 
 
 def work_calendar(settings: Settings) -> WorkCalendar:

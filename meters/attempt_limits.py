@@ -66,6 +66,14 @@ POLICIES: dict[str, LimitPolicy] = {
     "addr:": LimitPolicy(free=20),
     "lookup-addr:": LimitPolicy(free=10),
     "lookup-app:": LimitPolicy(free=5),
+    # online applications (each one counts; the lock comes after free + 1): three an hour
+    # from an address, two from a phone
+    "apply-addr:": LimitPolicy(
+        free=2, window_ms=3_600_000, base_lock_ms=600_000, max_lock_ms=3_600_000
+    ),
+    "apply-phone:": LimitPolicy(
+        free=1, window_ms=3_600_000, base_lock_ms=600_000, max_lock_ms=3_600_000
+    ),
 }
 EXPIRE_EVERY_MS = 60_000
 
@@ -82,6 +90,11 @@ def sign_in_keys(username: str, address: str) -> list[str]:
 def lookup_keys(address: str, number: str) -> list[str]:
     """The counters one public lookup counts on: its address and the application."""
     return [f"lookup-addr:{address}", f"lookup-app:{number}"]
+
+
+def apply_keys(address: str, phone: str) -> list[str]:
+    """The counters one online application counts on: its address and the phone."""
+    return [f"apply-addr:{address}", f"apply-phone:{phone}"]
 
 
 class AttemptLimits:

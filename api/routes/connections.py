@@ -22,14 +22,21 @@ from api.schemas import (
     FeeIn,
     GasOnIn,
     PauseIn,
+    PublicApplicationIn,
+    PublicGuide,
     PublicProgress,
     ReasonIn,
+    Receipt,
 )
 from connections.applications import ApplicationView, NewApplication, category_problems
-from connections.fees import fee_alarm, fee_problems
+from connections.fees import FREE_ITEMS, fee_alarm, fee_problems
+from connections.guide import ServiceGuide
 from connections.indicators import Grouping, IndicatorRow, indicator_rows, to_csv
+from connections.policies import documents_due_ms
 from connections.query_codes import LOOSE_PATTERN
-from meters.attempt_limits import lookup_keys
+from connections.timelimits import Policy
+from meters.attempt_limits import apply_keys, lookup_keys
+from meters.views import Actor
 from telemetry.errors import TelemetryError
 
 log = logging.getLogger(__name__)
@@ -255,4 +262,90 @@ def public_progress(
         state=status.state,
         deadline=status.deadline,
         deadline_ms=status.deadline_ms,
+        policy=view.policy,
+        timeline=_timeline(view, context.policies.by_name.get(view.policy)),
+        missing_documents=list(view.missing_documents),
+        documents_due_ms=view.documents_due_ms,
+        contact=_guide_of(context, view.policy).contact,
+    )
+
+
+def _timeline(view: ApplicationView, policy: Policy | None) -> list[dict[str, Any]]:
+    """The record's stages in order, with the city's names for its two stages."""
+    one, two = policy.stage_names if policy else ("用气报装", "验收通气")
+    steps = [
+        ("受理 accepted", view.submitted_ms),
+        (f"{one}完成 stage one done", view.surveyed_ms),
+        ("装表 meter installed", view.commissioned_ms),
+        (f"{two} stage two: gas on", view.gas_on_ms),
+    ]
+    return [{"name": name, "at_ms": at_ms} for name, at_ms in steps]
+
+
+def _guide_of(context: ContextDep, policy_name: str) -> ServiceGuide:
+    policy = context.policies.by_name.get(policy_name)
+    return policy.guide if policy else ServiceGuide()
+
+
+@router.post("/public/applications", response_model=Receipt, status_code=201)
+def apply_online(request: Request, body: PublicApplicationIn, context: ContextDep) -> Receipt:
+    """For applicants, no sign-in: the one-form application (一表申请), with documents that
+    may follow (容缺受理: due within the policy's maximum for them). Three applications an
+    hour from an address and two from a phone (429 with Retry-After beyond). The receipt
+    carries the query code, shown this once."""
+    now_ms = context.clock()
+    address = client_address(request)
+    keys = apply_keys(address, body.phone)
+    limits = context.registry.attempt_limits
+    too_many(limits.wait_ms(keys, now_ms), "too many applications from here")
+    policy = context.policies.by_name.get(body.policy)
+    problems = category_problems(body.category, body.pipe_length_m, body.affects_others)
+    if policy is None:
+        problems.insert(0, ("policy", f"unknown policy; one of {sorted(context.policies.by_name)}"))
+    if problems or policy is None:
+        raise field_errors("body", problems)
+    limits.failed(keys, now_ms)  # every application taken counts towards the limit
+    due_ms = documents_due_ms(policy, context.policies.calendar, now_ms)
+    new = NewApplication(
+        **body.model_dump(exclude={"missing_documents"}),
+        channel="online",
+        missing_documents=tuple(body.missing_documents),
+        documents_due_ms=due_ms if body.missing_documents else None,
+    )
+    applicant = Actor("applicant", "applicant", address)
+    view = context.registry.connections.create(new, applicant, now_ms)
+    _check_fees(context, view, now_ms)
+    assert view.query_code is not None  # issued with the record
+    return Receipt(
+        number=view.number,
+        query_code=view.query_code,
+        policy=view.policy,
+        deadline=context.policies.status(view, now_ms).deadline,
+        missing_documents=list(view.missing_documents),
+        documents_due_ms=view.documents_due_ms,
+    )
+
+
+@router.get("/public/guide", response_model=PublicGuide)
+def public_guide(
+    context: ContextDep, policy: Annotated[str, Query(min_length=1, max_length=32)]
+) -> PublicGuide:
+    """For applicants, no sign-in: a city's service guide (办事指南), its time limits and
+    its published fees, from the configuration."""
+    found = context.policies.by_name.get(policy)
+    if found is None:
+        raise field_error(
+            "query", "policy", f"unknown policy; one of {sorted(context.policies.by_name)}"
+        )
+    return PublicGuide(
+        policy=found.name,
+        stages=list(found.stage_names),
+        unit=found.unit,
+        days=dict(found.days),
+        rule=found.rule,
+        materials=list(found.guide.materials),
+        steps=list(found.guide.steps),
+        contact=found.guide.contact,
+        fees=dict(found.fee_list),
+        free=list(FREE_ITEMS),
     )

@@ -72,3 +72,16 @@ def application(number: str, policy: str, submitted_ms: int) -> ApplicationView:
         state="open",
         pauses=(),
     )
+
+
+def test_documents_accepted_as_missing_are_due_within_the_policys_maximum_in_its_unit() -> None:
+    from connections.policies import documents_due_ms
+    from connections.timelimits import BUILT_IN, DAY_MS
+
+    thursday = 1_772_677_800_000  # 2026-03-05 10:30 UTC+8
+    calendar = WorkCalendar()
+    lingbao = documents_due_ms(BUILT_IN["lingbao"], calendar, thursday)
+    assert lingbao == thursday + 7 * DAY_MS  # 5 working days: Thu, Fri, Mon, Tue, Wed -> Thu
+    assert documents_due_ms(BUILT_IN["guangzhou"], calendar, thursday) == thursday + 5 * DAY_MS
+    late = 1_798_682_400_000  # 2026-12-31: no schedule for 2027, natural days then
+    assert documents_due_ms(BUILT_IN["lingbao"], calendar, late) == late + 5 * DAY_MS
