@@ -193,6 +193,7 @@ class ApplicationOut(ApplicationView):
 
     time: dict[str, Any]
     documents: str  # complete, due (容缺受理), overdue
+    stage_times: list[dict[str, Any]]  # each stage with a limit of its own: stage, name, time
 
 
 class ReasonIn(BaseModel):

@@ -25,6 +25,13 @@ from connections.timelimits import (
 from connections.workdays import WorkCalendar
 
 
+@dataclass(frozen=True, slots=True)
+class StageStatus:
+    stage: str  # "one" or "two"
+    name: str  # the city's name for it
+    time: TimeStatus
+
+
 class Policies:
     """The city policies by name (built in, plus configured ones) and the calendar."""
 
@@ -33,6 +40,28 @@ class Policies:
     ) -> None:
         self.calendar = calendar
         self.by_name = dict(BUILT_IN if policies is None else policies)
+
+    def stage_statuses(self, application: ApplicationView, now_ms: int) -> list[StageStatus]:
+        """Each stage with a limit of its own (``Policy.stage_days``): stage one from the
+        acceptance to the survey, stage two from the survey to gas-on, each counted as
+        the whole period is (its start day, its unit, its pauses)."""
+        policy = self.by_name[application.policy]
+        pauses = [Pause(p.start_ms, p.end_ms, p.reason) for p in application.pauses]
+        spans = {
+            "one": (application.submitted_ms, application.surveyed_ms),
+            "two": (application.surveyed_ms, application.gas_on_ms),
+        }
+        out = []
+        for index, (stage, (start, end)) in enumerate(spans.items()):
+            days = policy.stage_days.get(stage)
+            if days is None or start is None:
+                continue
+            limited = dataclasses.replace(policy, days=dict.fromkeys(CATEGORIES, days))
+            status = time_status(
+                limited, self.calendar, application.category, start, end, pauses, now_ms
+            )
+            out.append(StageStatus(stage, policy.stage_names[index], status))
+        return out
 
     def status(self, application: ApplicationView, now_ms: int) -> TimeStatus:
         policy = self.by_name[application.policy]

@@ -71,8 +71,11 @@ class Policy:
     # the indicator table's comparison columns: {"stages": n, "days": d}
     targets: dict[str, float] = field(default_factory=dict)
     frontier: dict[str, float] = field(default_factory=dict)
-    # the two stages as the city names them (shown to staff and applicants)
+    # the two stages as the city names them (shown to staff and applicants), and each
+    # stage's own limit in whole days of the unit when the city sets one: stage one from
+    # the acceptance to the survey, stage two from the survey to gas-on
     stage_names: tuple[str, str] = ("用气报装", "验收通气")
+    stage_days: dict[str, int] = field(default_factory=dict)  # {"one": n, "two": n}
     guide: ServiceGuide = field(default_factory=ServiceGuide)
 
 

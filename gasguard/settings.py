@@ -71,6 +71,9 @@ class PolicySettings(BaseModel):
         default_factory=dict
     )
     stage_names: tuple[str, str] = ("用气报装", "验收通气")
+    stage_days: dict[Literal["one", "two"], Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=dict
+    )
     guide: GuideSettings = Field(default_factory=GuideSettings)
 
 

@@ -346,6 +346,7 @@ def connection_policies(settings: Settings) -> Policies:
             targets={str(k): v for k, v in spec.targets.items()},
             frontier={str(k): v for k, v in spec.frontier.items()},
             stage_names=spec.stage_names,
+            stage_days={str(k): v for k, v in spec.stage_days.items()},
             guide=service_guide(spec.guide),
         )
         for name, spec in settings.connection_policies.items()

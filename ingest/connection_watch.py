@@ -25,6 +25,7 @@ PAUSE_TOO_LONG = "connection_pause_too_long"
 DOCUMENTS_DUE = "connection_docs_due"  # 容缺受理: the reminder, a day before they are due
 DOCUMENTS_OVERDUE = "connection_docs_overdue"
 EARLY_FLOW = "connection_early_flow"  # gas through the meter before it was commissioned
+STAGE_NUMBER = {"one": 1, "two": 2}  # connection_stage1_warning, connection_stage2_overdue
 
 
 def _documents_alarms(application: ApplicationView, now_ms: int) -> list[Decision]:
@@ -129,6 +130,17 @@ class ConnectionWatch:
             }
             decisions.append(Decision(now_ms, number, EARLY_FLOW, "alarm", detail))
         decisions += _documents_alarms(application, now_ms)
+        for stage in self._policies.stage_statuses(application, now_ms):
+            if stage.time.state in ALARMING:
+                detail = {
+                    "application": number,
+                    "stage": stage.name,
+                    "used_days": stage.time.used_days,
+                    "budget_days": stage.time.budget_days,
+                    "deadline": stage.time.deadline,
+                }
+                rule = f"connection_stage{STAGE_NUMBER[stage.stage]}_{stage.time.state}"
+                decisions.append(Decision(now_ms, number, rule, "alarm", detail))
         if status.pauses_over_limit:
             why = "a pause lasted longer than its reason's maximum: the clock runs again"
             detail = {"application": number, "reasons": list(status.pauses_over_limit), "why": why}

@@ -48,8 +48,10 @@ AppId = RecordId
 def _out(context: ContextDep, view: ApplicationView) -> ApplicationOut:
     status = context.policies.status(view, context.clock())
     fields = {f: getattr(view, f) for f in ApplicationView.__dataclass_fields__}
-    documents = view.documents_state(context.clock())
-    return ApplicationOut(**fields, time=asdict(status), documents=documents)
+    now_ms = context.clock()
+    documents = view.documents_state(now_ms)
+    stages = [asdict(s) for s in context.policies.stage_statuses(view, now_ms)]
+    return ApplicationOut(**fields, time=asdict(status), documents=documents, stage_times=stages)
 
 
 @router.get("/connections", response_model=list[ApplicationOut])

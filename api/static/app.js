@@ -445,7 +445,8 @@ async function drawConnection() {
     `已用 used ${a.time.used_days ?? "–"} / ${a.time.budget_days} ${unitOf(a.time)} · ` +
     `剩余 left ${days(a.time.left_days, a.time)}` +
     (a.time.missing_year ? ` · 缺 ${a.time.missing_year} 年节假日安排 no holiday schedule for ${a.time.missing_year}` : "") +
-    (a.time.pauses_over_limit.length ? " · 暂停超过上限 a pause is past its maximum: the clock runs again" : "");
+    (a.time.pauses_over_limit.length ? " · 暂停超过上限 a pause is past its maximum: the clock runs again" : "") +
+    a.stage_times.map((s) => ` · ${s.name} ${TIME_STATE[s.time.state] ?? s.time.state}, 期限 ${deadlineOf(s.time)}`).join("");
   time.className = "time-" + a.time.state;
   const documents = document.getElementById("connection-documents");
   documents.hidden = a.documents === "complete";

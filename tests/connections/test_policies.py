@@ -85,3 +85,35 @@ def test_documents_accepted_as_missing_are_due_within_the_policys_maximum_in_its
     assert documents_due_ms(BUILT_IN["guangzhou"], calendar, thursday) == thursday + 5 * DAY_MS
     late = 1_798_682_400_000  # 2026-12-31: no schedule for 2027, natural days then
     assert documents_due_ms(BUILT_IN["lingbao"], calendar, late) == late + 5 * DAY_MS
+
+
+def test_a_city_may_give_each_stage_its_own_limit() -> None:
+    """Stage one (accepted Monday 10:00, one natural day: Tuesday 24:00) is late when the
+    survey ends Wednesday 09:00; stage two counts from the survey (two days: Friday 24:00)."""
+    import dataclasses
+
+    from connections.timelimits import BUILT_IN
+
+    staged = dataclasses.replace(BUILT_IN["guangzhou"], stage_days={"one": 1, "two": 2})
+    policies = build_policies(WorkCalendar(), {"guangzhou": staged}, 0.8)
+    monday = 1_772_416_800_000  # 2026-03-02 10:00 UTC+8
+    hour = 3_600_000
+    surveyed = dataclasses.replace(
+        application("GU1", "guangzhou", monday), surveyed_ms=monday + 47 * hour
+    )
+    one, two = policies.stage_statuses(surveyed, monday + 4 * 24 * hour + 2 * hour)  # Fri 12:00
+    assert (one.name, one.time.state, one.time.deadline) == (
+        "用气报装",
+        "done_late",
+        "2026-03-03T24:00:00+08:00",
+    )
+    assert (two.name, two.time.deadline, two.time.state) == (
+        "验收通气",
+        "2026-03-06T24:00:00+08:00",
+        "on_time",
+    )
+    (_, later) = policies.stage_statuses(surveyed, monday + 4 * 24 * hour + 8 * hour)  # Fri 18:00
+    assert later.time.state == "warning"
+    assert policies.stage_statuses(application("GU2", "guangzhou", monday), monday) != []
+    plain = build_policies(WorkCalendar(), {}, 0.8)  # the built-in cities give totals only
+    assert plain.stage_statuses(surveyed, monday) == []

@@ -108,3 +108,23 @@ def test_a_pause_past_its_maximum_raises_one_alarm(tmp_path: Path) -> None:
     assert (alarm.meter_id, alarm.rule) == (application.number, "connection_pause_too_long")
     assert alarm.detail["reasons"] == ["administrative_approval"]
     assert watch.run(monday + 3 * DAY + 5 * HOUR) == []  # once
+
+
+def test_a_stage_past_its_own_limit_raises_its_own_alarm(tmp_path: Path) -> None:
+    import dataclasses
+
+    from connections.policies import build_policies
+    from connections.timelimits import BUILT_IN
+
+    registry = sqlite_registry(tmp_path)
+    actor = Actor("otto", "operator", "t")
+    new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
+    application = registry.connections.create(new, actor, T0)  # Monday 10:00
+    staged = dataclasses.replace(BUILT_IN["guangzhou"], stage_days={"one": 1})
+    policies = build_policies(WorkCalendar(), {"guangzhou": staged}, 0.8)
+    watch = ConnectionWatch(registry, policies, lambda: T0)
+    assert watch.run(T0 + 12 * HOUR) == []  # Monday 22:00: counting starts Tuesday
+    (overdue,) = watch.run(T0 + 2 * DAY)  # Wednesday: stage one ended Tuesday 24:00
+    assert (overdue.meter_id, overdue.rule) == (application.number, "connection_stage1_overdue")
+    assert overdue.detail["stage"] == "用气报装"
+    assert watch.run(T0 + 2 * DAY + HOUR) == []  # once
