@@ -22,6 +22,7 @@ from connections.timelimits import (
     Policy,
     elapsed_days,
     local_date,
+    measure_ms,
     time_status,
 )
 from connections.workdays import WorkCalendar
@@ -57,6 +58,12 @@ class IndicatorRow:
     stage_two_days_mean: float | None
     stage_two_days_max: float | None
     fees_charged: tuple[str, ...]  # application numbers charged a fee the list does not allow
+    # Lingbao's own clocks inside the excluded time, reported like stages (policy's unit)
+    approval_days_median: float | None  # administrative approvals
+    approval_days_max: float | None
+    construction_days_median: float | None  # external works
+    construction_days_max: float | None
+    pauses_over_limit: int  # applications with a pause longer than its reason's maximum
     target_stages: float | None  # the city's targets and the national frontier, as
     target_days: float | None  # configured (the Lingbao comparison table's columns)
     frontier_stages: float | None
@@ -72,6 +79,11 @@ def _stats(values: list[float | None]) -> tuple[float | None, float | None, floa
         round(statistics.fmean(known), 2),
         round(max(known), 2),
     )
+
+
+def _median_max(values: list[float | None]) -> tuple[float | None, float | None]:
+    median, _mean, largest = _stats(values)
+    return median, largest
 
 
 def _pauses(app: ApplicationView) -> list[Pause]:
@@ -100,6 +112,9 @@ class _Measured:
     stage_one: float  # natural days
     stage_two: float | None
     wrong_fees: bool  # a fee the published list does not allow
+    approval: float | None  # days in administrative approval, in the policy's unit
+    construction: float | None  # days in external works
+    over_limit: bool  # a pause longer than its reason's maximum
 
 
 def _measure(app: ApplicationView, policy: Policy, calendar: WorkCalendar) -> _Measured:
@@ -120,7 +135,29 @@ def _measure(app: ApplicationView, policy: Policy, calendar: WorkCalendar) -> _M
         round((stage_one_end - app.submitted_ms) / DAY_MS, 3),
         None if surveyed is None else round((app.gas_on_ms - surveyed) / DAY_MS, 3),
         bool(fee_problems(policy.fee_list, app.charges())),
+        _paused_days(policy, calendar, app, "administrative_approval"),
+        _paused_days(policy, calendar, app, "construction"),
+        bool(status.pauses_over_limit),
     )
+
+
+def _paused_days(
+    policy: Policy, calendar: WorkCalendar, app: ApplicationView, reason: str
+) -> float | None:
+    """Days the application spent paused for ``reason``, in the policy's unit; None when
+    it never was (or a year's holiday schedule is missing)."""
+    assert app.gas_on_ms is not None
+    spans = [p for p in app.pauses if p.reason == reason]
+    if not spans:
+        return None
+    try:
+        total = sum(
+            measure_ms(policy, calendar, p.start_ms, min(p.end_ms or app.gas_on_ms, app.gas_on_ms))
+            for p in spans
+        )
+    except CalendarMissing:
+        return None
+    return round(total / DAY_MS, 3)
 
 
 def _group_of(app: ApplicationView, by: Grouping) -> str:
@@ -174,6 +211,9 @@ def _row(policy: Policy, by: str, group: str, members: list[_Measured]) -> Indic
         *one,
         *two,
         tuple(m.app.number for m in members if m.wrong_fees),
+        *_median_max([m.approval for m in members]),
+        *_median_max([m.construction for m in members]),
+        sum(m.over_limit for m in members),
         policy.targets.get("stages"),
         policy.targets.get("days"),
         policy.frontier.get("stages"),

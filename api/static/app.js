@@ -567,6 +567,9 @@ async function drawReport(event) {
       cell(row, fmtStats(r.working_days_median, r.working_days_mean, r.working_days_max));
       cell(row, fmtStats(r.stage_one_days_median, r.stage_one_days_mean, r.stage_one_days_max));
       cell(row, fmtStats(r.stage_two_days_median, r.stage_two_days_mean, r.stage_two_days_max));
+      cell(row, `${r.approval_days_median ?? "–"}, ${r.approval_days_max ?? "–"} / ` +
+        `${r.construction_days_median ?? "–"}, ${r.construction_days_max ?? "–"}` +
+        (r.pauses_over_limit ? ` · 超限 ${r.pauses_over_limit}` : ""));
       cell(row, `${r.target_stages ?? "–"} / ${r.target_days ?? "–"}`);
       cell(row, `${r.frontier_stages ?? "–"} / ${r.frontier_days ?? "–"}`);
       cell(row, r.fees_charged.length ? r.fees_charged.join(", ") : "无 none");

@@ -122,3 +122,28 @@ def test_rows_by_district_and_by_month_with_targets_and_the_frontier() -> None:
     assert {
         (r.target_stages, r.target_days, r.frontier_stages, r.frontier_days) for r in by_month
     } == {(2, 3, 1, 1)}
+
+
+def test_lingbaos_own_clocks_are_reported_like_stages() -> None:
+    """Administrative approval within 3 working days, external works within 7: the days
+    spent in each (working days, Lingbao's unit) and the applications past a maximum."""
+    approval = PauseView(1, T0 + 3_600_000, T0 + 2 * DAY, "administrative_approval")  # Mon-Wed
+    works = PauseView(2, T0 + 2 * DAY, T0 + 11 * DAY, "construction")  # Wed to Fri next week
+    applications = [
+        app("LB1", "lingbao", "A", 12, pauses=(approval, works)),
+        app("LB2", "lingbao", "A", 3, pauses=(approval,)),
+    ]
+    rows = indicator_rows(applications, BUILT_IN, WorkCalendar(), T0, T0 + 30 * DAY)
+    (everything,) = [r for r in rows if r.group == "all"]
+    assert (everything.approval_days_median, everything.approval_days_max) == (1.96, 1.96)
+    assert everything.construction_days_max == 7.0  # Wed 09:00 to Fri 09:00 next week
+    assert everything.pauses_over_limit == 0
+    longer = PauseView(3, T0 + 2 * DAY, T0 + 13 * DAY, "construction")  # 7.6 working days
+    late = indicator_rows(
+        [app("LB3", "lingbao", "B", 14, pauses=(longer,))],
+        BUILT_IN,
+        WorkCalendar(),
+        T0,
+        T0 + 30 * DAY,
+    )
+    assert [r.pauses_over_limit for r in late] == [1, 1]
