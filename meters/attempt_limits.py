@@ -104,7 +104,6 @@ class AttemptLimits:
         self._run = transactions.run
         self.policies = dict(POLICIES if policies is None else policies)
         self._expired_ms = 0
-        self.horizon_ms = max(p.window_ms for p in self.policies.values())
 
     def policy(self, key: str) -> LimitPolicy:
         for prefix, policy in self.policies.items():
@@ -158,12 +157,20 @@ class AttemptLimits:
         return self._run(work)
 
     def expire(self, now_ms: int) -> int:
-        """Forget the counters whose window and lock have both passed; how many."""
-        query = delete(AttemptFailure).where(
-            AttemptFailure.last_ms < now_ms - self.horizon_ms,
-            AttemptFailure.locked_until_ms <= now_ms,
+        """Forget the counters whose window (their own policy's) and lock have both
+        passed; how many. One statement per policy: an hour's window for applications
+        must not keep a quarter hour's lookups."""
+        queries = [
+            delete(AttemptFailure).where(
+                AttemptFailure.key.startswith(prefix, autoescape=True),
+                AttemptFailure.last_ms < now_ms - policy.window_ms,
+                AttemptFailure.locked_until_ms <= now_ms,
+            )
+            for prefix, policy in self.policies.items()
+        ]
+        return self._run(
+            lambda s: sum(s.execute(q).rowcount for q in queries)  # type: ignore[attr-defined]
         )
-        return self._run(lambda s: s.execute(query).rowcount)  # type: ignore[attr-defined]
 
 
 def _counter(row: AttemptFailure | None) -> Counter | None:

@@ -19,7 +19,13 @@ from tests.api.conftest import PASSWORD, Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
 
 NOW = 1_790_000_000_000
-PUBLIC = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")}
+PUBLIC = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/logout"),
+    # the applicant's one-form application: no account, limited per address and phone
+    # (tests/api/test_applicant_pages.py)
+    ("POST", "/api/v1/public/applications"),
+}
 
 
 @dataclass

@@ -64,3 +64,14 @@ def test_callers_are_forgotten_once_their_window_and_lock_have_passed(
     assert rows(registry) == 2  # the one still locked, and the newcomer
     assert limits.wait_ms(["lookup-app:GU20260000001"], later) == locked.locked_until_ms - later
     assert limits.expire(locked.locked_until_ms + 16 * 60_000) == 2
+
+
+def test_each_counter_is_forgotten_after_its_own_policys_window(registry: Registry) -> None:
+    """An online application counts for an hour, a failed lookup for a quarter hour: the
+    expiry keeps the one and forgets the other."""
+    limits = registry.attempt_limits
+    limits.failed(["apply-addr:10.0.0.1", "lookup-addr:10.0.0.1"], T0)
+    assert limits.expire(T0 + 20 * 60_000) == 1  # the lookup's quarter hour has passed
+    assert rows(registry) == 1
+    assert limits.expire(T0 + 61 * 60_000) == 1  # and the application's hour
+    assert rows(registry) == 0
