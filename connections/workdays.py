@@ -52,8 +52,16 @@ class WorkCalendar:
     operator's file wins), then chinesecalendar; ``CalendarMissing`` for any other year."""
 
     schedules: dict[int, YearSchedule] = field(default_factory=dict)
+    # answers already given: the watch asks the same few weeks for every open application
+    _known: dict[dt.date, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def is_workday(self, day: dt.date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         schedule = self.schedules.get(day.year)
         if schedule is not None:
             if day in schedule.holidays:

@@ -46,9 +46,9 @@ AppId = RecordId
 
 
 def _out(context: ContextDep, view: ApplicationView) -> ApplicationOut:
-    status = context.policies.status(view, context.clock())
-    fields = {f: getattr(view, f) for f in ApplicationView.__dataclass_fields__}
     now_ms = context.clock()
+    status = context.policies.status(view, now_ms)
+    fields = {f: getattr(view, f) for f in ApplicationView.__dataclass_fields__}
     documents = view.documents_state(now_ms)
     stages = [asdict(s) for s in context.policies.stage_statuses(view, now_ms)]
     return ApplicationOut(**fields, time=asdict(status), documents=documents, stage_times=stages)
@@ -78,11 +78,9 @@ def _urgency(application: ApplicationOut) -> tuple[bool, float]:
 
 @router.post("/connections", response_model=ApplicationOut, status_code=201)
 def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep) -> ApplicationOut:
-    problems = category_problems(body.category, body.pipe_length_m, body.affects_others)
+    problems = _form_problems(context, body)
     if body.missing_documents and body.documents_due_ms is None:
         problems.append(("documents_due_ms", "容缺受理: when are the missing documents due?"))
-    if body.policy not in context.policies.by_name:
-        problems.insert(0, ("policy", f"unknown policy; one of {sorted(context.policies.by_name)}"))
     if problems:
         raise field_errors("body", problems)
     new = NewApplication(**body.model_dump())
@@ -90,6 +88,17 @@ def create_connection(body: ApplicationIn, actor: Operator, context: ContextDep)
     view = context.registry.connections.create(new, actor, now_ms)
     _check_fees(context, view, now_ms)
     return _out(context, view)
+
+
+def _form_problems(
+    context: ContextDep, body: ApplicationIn | PublicApplicationIn
+) -> list[tuple[str, str]]:
+    """(field, why) for an application form, staff's or the applicant's: a city that is
+    not configured, external works that contradict the category."""
+    problems = category_problems(body.category, body.pipe_length_m, body.affects_others)
+    if body.policy not in context.policies.by_name:
+        problems.insert(0, ("policy", f"unknown policy; one of {sorted(context.policies.by_name)}"))
+    return problems
 
 
 def _check_fees(context: ContextDep, view: ApplicationView, now_ms: int) -> None:
@@ -300,12 +309,10 @@ def apply_online(request: Request, body: PublicApplicationIn, context: ContextDe
     keys = apply_keys(address, body.phone)
     limits = context.registry.attempt_limits
     too_many(limits.wait_ms(keys, now_ms), "too many applications from here")
-    policy = context.policies.by_name.get(body.policy)
-    problems = category_problems(body.category, body.pipe_length_m, body.affects_others)
-    if policy is None:
-        problems.insert(0, ("policy", f"unknown policy; one of {sorted(context.policies.by_name)}"))
-    if problems or policy is None:
+    problems = _form_problems(context, body)
+    if problems:
         raise field_errors("body", problems)
+    policy = context.policies.by_name[body.policy]
     limits.failed(keys, now_ms)  # every application taken counts towards the limit
     due_ms = documents_due_ms(policy, context.policies.calendar, now_ms)
     new = NewApplication(
