@@ -16,13 +16,14 @@ from typing import Literal
 from connections.applications import ApplicationView
 from connections.errors import CalendarMissing
 from connections.fees import fee_problems
+from connections.policies import pauses_of
 from connections.timelimits import (
     DAY_MS,
-    Pause,
     Policy,
     elapsed_days,
     local_date,
     measure_ms,
+    pause_end,
     time_status,
 )
 from connections.workdays import WorkCalendar
@@ -86,16 +87,12 @@ def _median_max(values: list[float | None]) -> tuple[float | None, float | None]
     return median, largest
 
 
-def _pauses(app: ApplicationView) -> list[Pause]:
-    return [Pause(p.start_ms, p.end_ms, p.reason) for p in app.pauses]
-
-
 def _days(policy: Policy, calendar: WorkCalendar, app: ApplicationView) -> float | None:
     """Application to gas-on in the policy's unit; None when the calendar of a year it
     needs is missing (the row's statistics leave it out)."""
     assert app.gas_on_ms is not None
     try:
-        return elapsed_days(policy, calendar, app.submitted_ms, app.gas_on_ms, _pauses(app))
+        return elapsed_days(policy, calendar, app.submitted_ms, app.gas_on_ms, pauses_of(app))
     except CalendarMissing:
         return None
 
@@ -120,7 +117,13 @@ class _Measured:
 def _measure(app: ApplicationView, policy: Policy, calendar: WorkCalendar) -> _Measured:
     assert app.gas_on_ms is not None
     status = time_status(
-        policy, calendar, app.category, app.submitted_ms, app.gas_on_ms, _pauses(app), app.gas_on_ms
+        policy,
+        calendar,
+        app.category,
+        app.submitted_ms,
+        app.gas_on_ms,
+        pauses_of(app),
+        app.gas_on_ms,
     )
     surveyed = (
         app.surveyed_ms if app.surveyed_ms is not None and app.surveyed_ms < app.gas_on_ms else None
@@ -147,13 +150,12 @@ def _paused_days(
     """Days the application spent paused for ``reason``, in the policy's unit; None when
     it never was (or a year's holiday schedule is missing)."""
     assert app.gas_on_ms is not None
-    spans = [p for p in app.pauses if p.reason == reason]
+    spans = [p for p in pauses_of(app) if p.reason == reason]
     if not spans:
         return None
     try:
         total = sum(
-            measure_ms(policy, calendar, p.start_ms, min(p.end_ms or app.gas_on_ms, app.gas_on_ms))
-            for p in spans
+            measure_ms(policy, calendar, p.start_ms, pause_end(p, app.gas_on_ms)) for p in spans
         )
     except CalendarMissing:
         return None

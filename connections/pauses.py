@@ -27,14 +27,6 @@ PauseReason = Literal[
     "missing_documents",
 ]
 PAUSE_REASONS: tuple[str, ...] = get_args(PauseReason)
-REASON_NAMES = {  # as the dashboard and the applicant's page show them
-    "design": "设计 design",
-    "drawings_review": "图纸审查 drawings review",
-    "construction": "外线施工 construction",
-    "administrative_approval": "行政审批 administrative approval",
-    "waiting_for_customer": "等待用户 waiting for the customer",
-    "missing_documents": "容缺材料补交 documents due",
-}
 DEFAULT_MAX_DAYS: dict[str, int] = {
     "design": 5,
     "drawings_review": 5,

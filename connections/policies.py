@@ -25,6 +25,11 @@ from connections.timelimits import (
 from connections.workdays import WorkCalendar
 
 
+def pauses_of(application: ApplicationView) -> list[Pause]:
+    """The application's pauses as the time limits read them."""
+    return [Pause(p.start_ms, p.end_ms, p.reason) for p in application.pauses]
+
+
 @dataclass(frozen=True, slots=True)
 class StageStatus:
     stage: str  # "one" or "two"
@@ -46,7 +51,7 @@ class Policies:
         acceptance to the survey, stage two from the survey to gas-on, each counted as
         the whole period is (its start day, its unit, its pauses)."""
         policy = self.by_name[application.policy]
-        pauses = [Pause(p.start_ms, p.end_ms, p.reason) for p in application.pauses]
+        pauses = pauses_of(application)
         spans = {
             "one": (application.submitted_ms, application.surveyed_ms),
             "two": (application.surveyed_ms, application.gas_on_ms),
@@ -65,7 +70,7 @@ class Policies:
 
     def status(self, application: ApplicationView, now_ms: int) -> TimeStatus:
         policy = self.by_name[application.policy]
-        pauses = [Pause(p.start_ms, p.end_ms, p.reason) for p in application.pauses]
+        pauses = pauses_of(application)
         return time_status(
             policy,
             self.calendar,

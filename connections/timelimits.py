@@ -48,6 +48,7 @@ LOCAL = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no daylight s
 Unit = Literal["natural", "working"]
 Category = Literal["none", "A", "B"]
 CATEGORIES: tuple[Category, ...] = ("none", "A", "B")
+DEFAULT_STAGE_NAMES = ("用气报装", "验收通气")  # Guangzhou's words, and the default
 State = Literal["on_time", "warning", "overdue", "done_in_time", "done_late", "calendar_missing"]
 
 
@@ -74,7 +75,7 @@ class Policy:
     # the two stages as the city names them (shown to staff and applicants), and each
     # stage's own limit in whole days of the unit when the city sets one: stage one from
     # the acceptance to the survey, stage two from the survey to gas-on
-    stage_names: tuple[str, str] = ("用气报装", "验收通气")
+    stage_names: tuple[str, str] = DEFAULT_STAGE_NAMES
     stage_days: dict[str, int] = field(default_factory=dict)  # {"one": n, "two": n}
     guide: ServiceGuide = field(default_factory=ServiceGuide)
 
@@ -209,10 +210,15 @@ def advance_ms(policy: Policy, calendar: WorkCalendar, from_ms: int, amount_ms: 
         cursor, day = day_end, day + dt.timedelta(days=1)
 
 
+def pause_end(pause: Pause, end_ms: int) -> int:
+    """The pause's end as seen at ``end_ms``: an open one lasts until then."""
+    return min(pause.end_ms or end_ms, end_ms)
+
+
 def limit_ms(policy: Policy, calendar: WorkCalendar, pause: Pause, end_ms: int) -> int:
     """Where the pause stops being left out: its end (an open one: ``end_ms``), or the
     moment its reason's maximum is reached, whichever comes first."""
-    end = min(pause.end_ms or end_ms, end_ms)
+    end = pause_end(pause, end_ms)
     days = max_days(policy.pause_max_days, pause.reason)
     if days is None:
         return end
@@ -226,7 +232,7 @@ def over_limit(
     return tuple(
         pause.reason
         for pause in pauses
-        if limit_ms(policy, calendar, pause, end_ms) < min(pause.end_ms or end_ms, end_ms)
+        if limit_ms(policy, calendar, pause, end_ms) < pause_end(pause, end_ms)
     )
 
 
@@ -244,6 +250,14 @@ def merged(spans_in: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def left_out(
+    policy: Policy, calendar: WorkCalendar, pauses: list[Pause], end_ms: int
+) -> list[tuple[int, int]]:
+    """The time the pauses leave out, up to ``end_ms`` and each reason's maximum, as
+    disjoint spans."""
+    return merged([(p.start_ms, limit_ms(policy, calendar, p, end_ms)) for p in pauses])
+
+
 def period(
     policy: Policy,
     calendar: WorkCalendar,
@@ -259,12 +273,11 @@ def period(
     start = day_start_ms(first)
     deadline = day_start_ms(last_day(policy, calendar, first, days)) + DAY_MS
     if policy.excludes_pauses:
-        left_out = [(p.start_ms, limit_ms(policy, calendar, p, until_ms)) for p in pauses]
-        for pause_start, pause_end in merged(left_out):
-            pause_start = max(pause_start, start)
-            if pause_start >= deadline or pause_end <= pause_start:
+        for span_start, span_end in left_out(policy, calendar, pauses, until_ms):
+            span_start = max(span_start, start)
+            if span_start >= deadline or span_end <= span_start:
                 continue
-            moved = measure_ms(policy, calendar, pause_start, pause_end)
+            moved = measure_ms(policy, calendar, span_start, span_end)
             deadline = advance_ms(policy, calendar, deadline, moved)
     return start, deadline
 
@@ -328,6 +341,6 @@ def elapsed_days(
     leaves them out (the indicator table's day columns)."""
     counted = measure_ms(policy, calendar, start_ms, end_ms)
     if policy.excludes_pauses:
-        left_out = merged([(p.start_ms, limit_ms(policy, calendar, p, end_ms)) for p in pauses])
-        counted -= sum(measure_ms(policy, calendar, a, b) for a, b in left_out)
+        spans = left_out(policy, calendar, pauses, end_ms)
+        counted -= sum(measure_ms(policy, calendar, a, b) for a, b in spans)
     return counted / DAY_MS

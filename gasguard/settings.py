@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connections.pauses import PauseReason
-from connections.timelimits import Category
+from connections.timelimits import DEFAULT_STAGE_NAMES, Category
 from gasguard.errors import GasguardError
 from ingest.config import IngestConfig
 from simulators.config import SimulatorConfig
@@ -70,7 +70,7 @@ class PolicySettings(BaseModel):
     frontier: dict[Literal["stages", "days"], Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict
     )
-    stage_names: tuple[str, str] = ("用气报装", "验收通气")
+    stage_names: tuple[str, str] = DEFAULT_STAGE_NAMES
     stage_days: dict[Literal["one", "two"], Annotated[int, Field(ge=1, le=365)]] = Field(
         default_factory=dict
     )

@@ -331,23 +331,9 @@ def build_api_context(
 def connection_policies(settings: Settings) -> Policies:
     """The city policies in force: built-in and configured (``connections.build_policies``),
     with the configured warning share and holiday schedules."""
-    configured = {
+    configured = {  # a settings field is the Policy field of the same name
         name: Policy(
-            name,
-            spec.unit,
-            {str(k): v for k, v in spec.days.items()},
-            excludes_pauses=spec.excludes_pauses,
-            counts_acceptance_day=spec.counts_acceptance_day,
-            business_day_ends=spec.business_day_ends,
-            holiday_extends=spec.holiday_extends,
-            rule=spec.rule,
-            pause_max_days={str(k): v for k, v in spec.pause_max_days.items()},
-            fee_list=dict(spec.fee_list),
-            targets={str(k): v for k, v in spec.targets.items()},
-            frontier={str(k): v for k, v in spec.frontier.items()},
-            stage_names=spec.stage_names,
-            stage_days={str(k): v for k, v in spec.stage_days.items()},
-            guide=service_guide(spec.guide),
+            name=name, **spec.model_dump(exclude={"guide"}), guide=service_guide(spec.guide)
         )
         for name, spec in settings.connection_policies.items()
     }

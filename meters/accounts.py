@@ -145,18 +145,17 @@ class Accounts:
 
         self._update(username, change)
 
-    def sign_out_everywhere(self, username: str) -> None:
-        """Revoke every token of the account now (sign-out, an admin's order)."""
-        self._update(username, lambda user: setattr(user, "token_version", user.token_version + 1))
-
-    def sign_out(self, username: str, actor: Actor, now_ms: int) -> None:
-        """Every session of the account ends now (an admin's order), audited in the same
-        transaction; NotFound for an unknown account."""
+    def sign_out(
+        self, username: str, actor: Actor, now_ms: int, action: str = "user.sign_out_everywhere"
+    ) -> None:
+        """Every session of the account ends now (every token revoked: the user's own
+        sign-out, ``auth.sign_out``, or an admin's order), audited in the same transaction;
+        NotFound for an unknown account."""
 
         def work(session: Session) -> None:
             user = _user(session, username)
             user.token_version += 1
-            add_audit(session, actor, "user.sign_out_everywhere", f"user:{username}", "", now_ms)
+            add_audit(session, actor, action, f"user:{username}", "", now_ms)
 
         self._run(work)
 

@@ -74,11 +74,9 @@ def sign_out(request: Request, response: Response, context: ContextDep) -> Respo
     session = session_or_none(request)
     if session is not None:
         user = session.user
-        context.registry.accounts.sign_out_everywhere(user.username)
         actor = Actor(user.username, user.role, client_address(request))
-        context.registry.audit.record(
-            actor, "auth.sign_out", f"user:{user.username}", "", {}, context.clock()
-        )
+        accounts = context.registry.accounts
+        accounts.sign_out(user.username, actor, context.clock(), "auth.sign_out")
     response.delete_cookie(COOKIE, path="/")
     response.status_code = 204
     return response

@@ -34,7 +34,7 @@ from connections.guide import ServiceGuide
 from connections.indicators import Grouping, IndicatorRow, indicator_rows, to_csv
 from connections.policies import documents_due_ms
 from connections.query_codes import LOOSE_PATTERN
-from connections.timelimits import Policy
+from connections.timelimits import DEFAULT_STAGE_NAMES, Policy
 from meters.attempt_limits import apply_keys, lookup_keys
 from meters.views import Actor
 from telemetry.errors import TelemetryError
@@ -283,7 +283,7 @@ def public_progress(
 
 def _timeline(view: ApplicationView, policy: Policy | None) -> list[dict[str, Any]]:
     """The record's stages in order, with the city's names for its two stages."""
-    one, two = policy.stage_names if policy else ("用气报装", "验收通气")
+    one, two = policy.stage_names if policy else DEFAULT_STAGE_NAMES
     steps = [
         ("受理 accepted", view.submitted_ms),
         (f"{one}完成 stage one done", view.surveyed_ms),

@@ -388,7 +388,8 @@ const TIME_STATE = {
   calendar_missing: "缺节假日安排 calendar missing",
 };
 
-// connections/pauses.py: the reasons a pause may give
+// connections/pauses.py: the reasons a pause may give (tests/api/test_dashboard.py keeps
+// the two lists the same)
 const PAUSE_REASONS = {
   design: "设计 design", drawings_review: "图纸审查 drawings review", construction: "外线施工 construction",
   administrative_approval: "行政审批 administrative approval",

@@ -13,7 +13,9 @@ from api.app import create_app
 from api.auth import COOKIE
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
+from meters.clock import wall_clock_ms
 from meters.registry import Registry
+from meters.views import Actor
 from telemetry import SqliteTelemetryStore
 from tests.api.conftest import PASSWORD, Clock, add_user, api_context, bearer
 from tests.conftest import sqlite_registry
@@ -275,7 +277,7 @@ def test_the_live_feed_closes_when_its_session_is_revoked(tmp_path: Path) -> Non
             while not lines and time_waited < 5:
                 done.wait(0.1)
                 time_waited += 0.1
-            registry.accounts.sign_out_everywhere("vera")
+            registry.accounts.sign_out("vera", Actor("ada", "admin", "test"), wall_clock_ms())
             assert done.wait(5), "the feed stayed open after its session was revoked"
             assert "event: signed_out" in lines
     finally:

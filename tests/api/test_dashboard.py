@@ -180,3 +180,17 @@ def test_the_content_security_policy_stops_markup_that_got_into_the_page(
         live.stop()
     assert any("inline event handler" in text for text in refused), refused
     assert any("203.0.113.9" in text for text in refused), refused
+
+
+def test_the_dashboards_pause_reasons_are_the_apis() -> None:
+    """The dashboard offers the reasons POST /connections/{id}/pause accepts: its list in
+    app.js names every reason of connections/pauses.py and no other."""
+    import re
+
+    from api.app import STATIC_DIR
+    from connections.pauses import PAUSE_REASONS
+
+    script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    block = re.search(r"const PAUSE_REASONS = \{(.*?)\};", script, re.S)
+    assert block is not None
+    assert re.findall(r"(\w+): \"", block.group(1)) == list(PAUSE_REASONS)
