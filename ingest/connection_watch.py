@@ -105,10 +105,10 @@ class ConnectionWatch:
             }
             return [Decision(now_ms, number, "connection_policy_unknown", "alarm", detail)]
         status = self._policies.status(application, now_ms)
-        if status.missing_year is not None:
-            year = {"year": status.missing_year}
-            return [Decision(now_ms, number, CALENDAR_MISSING, "alarm", year)]
         decisions = []
+        if status.missing_year is not None:  # the time limits wait; the rest need no calendar
+            year = {"year": status.missing_year}
+            decisions.append(Decision(now_ms, number, CALENDAR_MISSING, "alarm", year))
         if status.state in ALARMING:
             detail = {
                 "application": number,

@@ -128,3 +128,23 @@ def test_a_stage_past_its_own_limit_raises_its_own_alarm(tmp_path: Path) -> None
     assert (overdue.meter_id, overdue.rule) == (application.number, "connection_stage1_overdue")
     assert overdue.detail["stage"] == "用气报装"
     assert watch.run(T0 + 2 * DAY + HOUR) == []  # once
+
+
+def test_a_missing_calendar_does_not_hide_the_alarms_that_need_none(tmp_path: Path) -> None:
+    """Documents overdue under 容缺受理 need no holiday schedule: a Lingbao application
+    whose deadline waits for 2027's still raises them."""
+    registry = sqlite_registry(tmp_path)
+    new = NewApplication(
+        "lingbao",
+        "none",
+        "counter",
+        "王",
+        "13900139000",
+        "函谷路 1",
+        missing_documents=("房产证",),
+        documents_due_ms=NEW_YEARS_EVE + HOUR,
+    )
+    registry.connections.create(new, Actor("otto", "operator", "t"), NEW_YEARS_EVE)
+    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: NEW_YEARS_EVE)
+    rules = sorted(d.rule for d in watch.run(NEW_YEARS_EVE + 2 * HOUR))
+    assert rules == ["connection_calendar_missing", "connection_docs_overdue"]
