@@ -194,6 +194,7 @@ class ApplicationOut(ApplicationView):
     time: dict[str, Any]
     documents: str  # complete, due (容缺受理), overdue
     stage_times: list[dict[str, Any]]  # each stage with a limit of its own: stage, name, time
+    stage_names: tuple[str, str]  # the two stages as the application's city names them
 
 
 class ReasonIn(BaseModel):

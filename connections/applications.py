@@ -97,6 +97,7 @@ class ApplicationView:
     fees: tuple[FeeCharge, ...] = ()  # charged besides the application and gas-on fees
     missing_documents: tuple[str, ...] = ()  # 容缺受理: still missing
     documents_due_ms: int | None = None
+    documents_complete_ms: int | None = None  # None while documents are missing
 
     def documents_state(self, now_ms: int) -> DocumentsState:
         """complete; due (accepted with documents missing, 容缺受理); overdue."""

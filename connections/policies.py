@@ -26,8 +26,27 @@ from connections.workdays import WorkCalendar
 
 
 def pauses_of(application: ApplicationView) -> list[Pause]:
-    """The application's pauses as the time limits read them."""
-    return [Pause(p.start_ms, p.end_ms, p.reason) for p in application.pauses]
+    """The application's pauses as the time limits read them, with Lingbao's two clocks
+    inside the excluded time: an administrative approval's maximum counts from the day the
+    documents are complete ("材料齐全后3个工作日内"; while 容缺 documents are still missing,
+    from the day they are due, so that an approval cannot stop the clock for ever), and
+    external works' from the permits (the latest end of an approval before the works end)."""
+    documents_ready = application.documents_complete_ms or application.documents_due_ms
+    approvals_ended = [
+        p.end_ms
+        for p in application.pauses
+        if p.reason == "administrative_approval" and p.end_ms is not None
+    ]
+    out = []
+    for p in application.pauses:
+        clock_from = None
+        if p.reason == "administrative_approval":
+            clock_from = documents_ready
+        elif p.reason == "construction":
+            permits = [end for end in approvals_ended if p.end_ms is None or end <= p.end_ms]
+            clock_from = max(permits, default=None)
+        out.append(Pause(p.start_ms, p.end_ms, p.reason, clock_from))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +66,8 @@ class Policies:
         self.by_name = dict(BUILT_IN if policies is None else policies)
 
     def stage_statuses(self, application: ApplicationView, now_ms: int) -> list[StageStatus]:
-        """Each stage with a limit of its own (``Policy.stage_days``): stage one from the
+        """Each stage with a limit of its own for the application's category
+        (``Policy.stage_days``): stage one from the
         acceptance to the survey, stage two from the survey to gas-on, each counted as
         the whole period is (its start day, its unit, its pauses)."""
         policy = self.by_name[application.policy]
@@ -58,7 +78,7 @@ class Policies:
         }
         out = []
         for index, (stage, (start, end)) in enumerate(spans.items()):
-            days = policy.stage_days.get(stage)
+            days = policy.stage_days.get(stage, {}).get(application.category)
             if days is None or start is None:
                 continue
             limited = dataclasses.replace(policy, days=dict.fromkeys(CATEGORIES, days))

@@ -73,10 +73,11 @@ class Policy:
     targets: dict[str, float] = field(default_factory=dict)
     frontier: dict[str, float] = field(default_factory=dict)
     # the two stages as the city names them (shown to staff and applicants), and each
-    # stage's own limit in whole days of the unit when the city sets one: stage one from
-    # the acceptance to the survey, stage two from the survey to gas-on
+    # stage's own limit in whole days of the unit per category: stage one from the
+    # acceptance to the survey, stage two from the survey to gas-on ({"one": {"none": 1,
+    # ...}, "two": {...}}; a stage or category left out has no limit of its own)
     stage_names: tuple[str, str] = DEFAULT_STAGE_NAMES
-    stage_days: dict[str, int] = field(default_factory=dict)  # {"one": n, "two": n}
+    stage_days: dict[str, dict[str, int]] = field(default_factory=dict)
     guide: ServiceGuide = field(default_factory=ServiceGuide)
 
 
@@ -85,6 +86,9 @@ GUANGZHOU = Policy(
     "natural",
     {"none": 3, "A": 5, "B": 8},
     rule="自然日：受理当日不计入，自次日起算，期限最后一日24:00届满（民法典第201、203条）",
+    # the plan gives the total only ("用气接入总时间"): gasguard's split gives 用气报装
+    # (acceptance and survey) the first day and 验收通气 the rest (docs/connections.md)
+    stage_days={"one": {"none": 1, "A": 1, "B": 1}, "two": {"none": 2, "A": 4, "B": 7}},
 )
 LINGBAO = Policy(
     "lingbao",
@@ -93,6 +97,9 @@ LINGBAO = Policy(
     excludes_pauses=True,
     counts_acceptance_day=True,
     stage_names=("受理勘查", "验收开通"),
+    # "当日受理、次日开通": 受理勘查 on the day of acceptance (day 1), 验收开通 by the next
+    # working day (stage two counts from the survey's day as day 1: 2 working days)
+    stage_days={"one": {"none": 1, "A": 1, "B": 1}, "two": {"none": 2, "A": 2, "B": 2}},
     business_day_ends=dt.time(17, 30),
     rule=(
         "工作日：从受理申请当日起计算（办公时间后或休息日受理的，自下一个工作日起算）；"
@@ -109,6 +116,7 @@ class Pause:
     start_ms: int
     end_ms: int | None  # None: still paused
     reason: str
+    clock_from_ms: int | None = None  # where its maximum starts counting (None: its start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,12 +225,14 @@ def pause_end(pause: Pause, end_ms: int) -> int:
 
 def limit_ms(policy: Policy, calendar: WorkCalendar, pause: Pause, end_ms: int) -> int:
     """Where the pause stops being left out: its end (an open one: ``end_ms``), or the
-    moment its reason's maximum is reached, whichever comes first."""
+    moment its reason's maximum is reached (counted from ``clock_from_ms`` when the
+    maximum starts later than the pause), whichever comes first."""
     end = pause_end(pause, end_ms)
     days = max_days(policy.pause_max_days, pause.reason)
     if days is None:
         return end
-    return min(end, advance_ms(policy, calendar, pause.start_ms, days * DAY_MS))
+    clock_from = max(pause.start_ms, pause.clock_from_ms or pause.start_ms)
+    return min(end, advance_ms(policy, calendar, clock_from, days * DAY_MS))
 
 
 def over_limit(

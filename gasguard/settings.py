@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connections.pauses import PauseReason
-from connections.timelimits import DEFAULT_STAGE_NAMES, Category
+from connections.timelimits import CATEGORIES, DEFAULT_STAGE_NAMES, Category
 from gasguard.errors import GasguardError
 from ingest.config import IngestConfig
 from simulators.config import SimulatorConfig
@@ -71,10 +71,23 @@ class PolicySettings(BaseModel):
         default_factory=dict
     )
     stage_names: tuple[str, str] = DEFAULT_STAGE_NAMES
-    stage_days: dict[Literal["one", "two"], Annotated[int, Field(ge=1, le=365)]] = Field(
-        default_factory=dict
+    # each stage's own limit: whole days for every category (``one = 1``) or per category
+    # (``two = {none = 2, A = 4, B = 7}``)
+    stage_days: dict[Literal["one", "two"], dict[Category, Annotated[int, Field(ge=1, le=365)]]] = (
+        Field(default_factory=dict)
     )
     guide: GuideSettings = Field(default_factory=GuideSettings)
+
+    @field_validator("stage_days", mode="before")
+    @classmethod
+    def _every_category(cls, value: Any) -> Any:
+        """``one = 1`` is one day for every category."""
+        if not isinstance(value, dict):
+            return value
+        return {
+            stage: dict.fromkeys(CATEGORIES, days) if isinstance(days, int) else days
+            for stage, days in value.items()
+        }
 
 
 class Settings(BaseSettings):

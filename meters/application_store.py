@@ -68,7 +68,16 @@ def _view(session: Session, app: ConnectionApplication) -> ApplicationView:
         fees=tuple(FeeCharge(f["item"], f["amount"]) for f in app.fees or ()),
         missing_documents=tuple(app.missing_documents or ()),
         documents_due_ms=app.documents_due_ms,
+        documents_complete_ms=_documents_complete_ms(app),
     )
+
+
+def _documents_complete_ms(app: ConnectionApplication) -> int | None:
+    """When the documents were complete: at acceptance when none were missing (or they
+    were handed in before the time was recorded, migration 0018); None while missing."""
+    if app.missing_documents:
+        return None
+    return app.documents_complete_ms or app.submitted_ms
 
 
 def _new_code(app: ConnectionApplication) -> str:
@@ -317,6 +326,8 @@ class ConnectionStore:
             if unknown:
                 raise Conflict(f"application {app.number}: {unknown} not on its missing list")
             app.missing_documents = [d for d in missing if d not in received] or None
+            if app.missing_documents is None:
+                app.documents_complete_ms = now_ms
 
         why = "received: " + ", ".join(received)
         return self._change(application_id, actor, "connection.documents", why, now_ms, change)

@@ -294,6 +294,8 @@ class ConnectionApplication(Base):
     # 容缺受理: accepted with these documents missing, due by documents_due_ms
     missing_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     documents_due_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # when the last of them was handed in (None: none were missing, or still missing)
+    documents_complete_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # the external works: metres of pipe outside the building, and whether other users are
     # affected (class A: at most 200 m, no one affected); None: not recorded (before 0014)
     pipe_length_m: Mapped[float | None] = mapped_column(Float, nullable=True)

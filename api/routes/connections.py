@@ -51,7 +51,14 @@ def _out(context: ContextDep, view: ApplicationView) -> ApplicationOut:
     fields = {f: getattr(view, f) for f in ApplicationView.__dataclass_fields__}
     documents = view.documents_state(now_ms)
     stages = [asdict(s) for s in context.policies.stage_statuses(view, now_ms)]
-    return ApplicationOut(**fields, time=asdict(status), documents=documents, stage_times=stages)
+    policy = context.policies.by_name.get(view.policy)
+    return ApplicationOut(
+        **fields,
+        time=asdict(status),
+        documents=documents,
+        stage_times=stages,
+        stage_names=policy.stage_names if policy else DEFAULT_STAGE_NAMES,
+    )
 
 
 @router.get("/connections", response_model=list[ApplicationOut])

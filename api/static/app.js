@@ -409,8 +409,10 @@ function unitOf(time) {
   return time.unit === "working" ? "工作日 wd" : "天 d";
 }
 
+// where the application is, in its city's own names for the two stages
 function stageOf(a) {
-  return a.gas_on_ms ? "通气 gas on" : a.surveyed_ms ? "验收通气 gas-on stage" : "用气报装 application";
+  const [one, two] = a.stage_names;
+  return a.gas_on_ms ? "通气 gas on" : a.surveyed_ms ? `${two} stage two` : `${one} stage one`;
 }
 
 function drawConnections(applications) {
@@ -455,11 +457,12 @@ async function drawConnection() {
     `容缺受理 材料待补 documents ${a.documents === "overdue" ? "逾期 overdue" : "due"} ` +
     `${fmtTime(a.documents_due_ms)}: ${a.missing_documents.join("、")}`;
   documents.className = a.documents === "overdue" ? "time-overdue" : "time-warning";
+  const [one, two] = a.stage_names;
   const stages = [
-    ["用气报装受理 Application received", a.submitted_ms],
-    ["勘查完成 Surveyed (gas-on stage starts)", a.surveyed_ms],
+    [`受理 Application received (${one} starts)`, a.submitted_ms],
+    [`勘查完成 Surveyed (${one} done, ${two} starts)`, a.surveyed_ms],
     ["装表 Meter commissioned", a.commissioned_ms],
-    ["验收通气 Gas-on recorded by the utility", a.gas_on_recorded_ms],
+    [`${two} Gas-on recorded by the utility`, a.gas_on_recorded_ms],
     ["表计首次用气 Meter's first flow (confirms gas-on)", a.first_flow_ms],
     ["通气完成 Gas on (done)", a.gas_on_ms],
   ];
@@ -484,6 +487,7 @@ async function drawConnection() {
     commission: Boolean(a.meter_id) || !open, "gas-on": !a.meter_id || Boolean(a.gas_on_recorded_ms) || !open,
     documents: a.documents === "complete" };
   missingDocuments = a.missing_documents;
+  connectionPolicy = a.policy;
   actions.querySelectorAll("button[data-step]").forEach((b) => { b.hidden ||= hide[b.dataset.step]; });
 }
 
@@ -497,6 +501,53 @@ async function openConnection(id) {
 }
 
 let missingDocuments = [];
+let connectionPolicy = null;
+
+// A fee charged: an item of the city's published list (its price shown), or one off the
+// list, which the API records and raises an alarm for at once (清单之外无收费).
+async function askFee(path) {
+  const dialog = document.getElementById("fee-dialog");
+  const item = document.getElementById("fee-item");
+  const other = document.getElementById("fee-other");
+  const guide = await api(`/public/guide?policy=${encodeURIComponent(connectionPolicy)}`);
+  const choices = [
+    ...Object.entries(guide.fees).map(([name, price]) => [name, `${name} · 标价 ${price} 元`]),
+    ["application", "application · 报装（免费 free）"],
+    ["gas_on", "gas_on · 通气（免费 free）"],
+    ["", "其他：清单外 Other: off the list"],
+  ];
+  item.replaceChildren(...choices.map(([value, label]) => {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = label;
+    return option;
+  }));
+  const showOther = () => {
+    document.getElementById("fee-other-label").hidden = item.value !== "";
+    other.required = item.value === "";
+  };
+  item.onchange = showOther;
+  showOther();
+  other.value = "";
+  document.getElementById("fee-amount").value = "";
+  document.getElementById("fee-note").value = "";
+  document.getElementById("fee-error").textContent = "";
+  dialog.onsubmit = async (event) => {
+    event.preventDefault();
+    try {
+      await postJson(path, { item: item.value || other.value.trim(),
+        amount: Number(document.getElementById("fee-amount").value),
+        note: document.getElementById("fee-note").value.trim() });
+      dialog.close();
+    } catch (error) {
+      if (error instanceof SignedOut) { dialog.close(); return showLogin(); }
+      document.getElementById("fee-error").textContent = error.message;
+    }
+    redraw();
+  };
+  dialog.showModal();
+  item.focus();
+}
 
 async function connectionStep(step) {
   const path = `/connections/${connectionId}/${step}`;
@@ -506,6 +557,7 @@ async function connectionStep(step) {
       label: "备注 Note", okLabel: "已收到 Received" },
     ({ username }) => postJson(path, { received: [username] }));
   }
+  if (step === "fees") return askFee(path);
   if (step === "pause") {
     const choices = Object.entries(PAUSE_REASONS).map(([value, label]) => ({ value, label }));
     return ask({ title: "暂停计时 Pause the clock (time the utility does not control)",
@@ -753,6 +805,7 @@ function reportDefaults() {
 document.getElementById("login-form").addEventListener("submit", signIn);
 document.getElementById("sign-out").addEventListener("click", signOut);
 document.getElementById("ask-cancel").addEventListener("click", () => document.getElementById("ask-dialog").close());
+document.getElementById("fee-cancel").addEventListener("click", () => document.getElementById("fee-dialog").close());
 document.querySelectorAll(".back").forEach((b) => b.addEventListener("click", back));
 document.getElementById("meter-range").addEventListener("change", () => drawMeter());
 document.querySelectorAll("#meter-actions button[data-command]").forEach((b) =>

@@ -92,12 +92,14 @@ class LiveApi:
 
 
 @contextlib.contextmanager
-def serving(registry: Registry, folder: Path, page: Page) -> Iterator[str]:
+def serving(
+    registry: Registry, folder: Path, page: Page, policies: Policies | None = None
+) -> Iterator[str]:
     """The API and dashboard served for ``page``; yields the dashboard's address. The page
     closes first: the server waits for the page's live feed to end before it stops. Every
     dashboard test also checks that the page broke none of the API's Content-Security-
     Policy (api.headers): Chromium reports each refusal on the console."""
-    live = LiveApi(registry, folder)
+    live = LiveApi(registry, folder, policies=policies)
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
     try:

@@ -254,6 +254,55 @@ def test_documents_due_under_rongque_are_shown_and_received(
     assert still == ("房产证 property certificate",)
 
 
+def test_an_operator_records_fees_and_one_off_the_list_raises_an_alarm(
+    registry: Registry, tmp_path: Path, page: Page, artifacts: Path
+) -> None:
+    """A Lingbao record shows the city's stage names; a fee of the published list at its
+    price is recorded quietly, one off the list is recorded and raises connection_fee."""
+    import dataclasses
+
+    from connections.policies import build_policies
+    from connections.timelimits import BUILT_IN
+    from connections.workdays import WorkCalendar
+
+    priced = dataclasses.replace(BUILT_IN["lingbao"], fee_list={"indoor_installation": 300.0})
+    policies = build_policies(WorkCalendar(), {"lingbao": priced}, 0.8)
+    now = wall_clock_ms()
+    new = NewApplication("lingbao", "none", "counter", "王", "13900139000", "函谷路 1")
+    application = registry.connections.create(new, OTTO, now)
+    with serving(registry, tmp_path, page, policies) as url:
+        sign_in(page, url, "otto")
+        expect(page.locator("#connections tbody tr").first).to_contain_text("受理勘查")
+        page.locator("#connections tbody tr").first.click()
+        expect(page.locator("#connection-stages tbody tr").first).to_contain_text("受理勘查")
+        expect(page.locator("#connection-time")).to_contain_text("受理勘查")  # its own limit
+        page.click("#connection-actions button[data-step=fees]")
+        page.locator("#fee-item").select_option("indoor_installation")
+        expect(page.locator("#fee-other")).to_be_hidden()
+        page.locator("#fee-amount").fill("300")
+        page.locator("#fee-note").fill("receipt 0042")
+        page.locator("#fee-dialog button[value=ok]").click()
+        facts = page.locator("#connection-facts")
+        expect(facts).to_contain_text("indoor_installation 300")
+        page.click("#connection-actions button[data-step=fees]")
+        page.locator("#fee-item").select_option("")
+        page.locator("#fee-other").fill("meter_deposit")
+        page.locator("#fee-amount").fill("50")
+        page.screenshot(path=str(artifacts / "dashboard-fee.png"), full_page=True)
+        page.locator("#fee-dialog button[value=ok]").click()
+        expect(facts).to_contain_text("meter_deposit 50")
+        expect(page.locator("#fee-dialog")).to_be_hidden()
+    fees = registry.connections.get(application.id).fees
+    assert [(f.item, f.amount) for f in fees] == [
+        ("indoor_installation", 300),
+        ("meter_deposit", 50),
+    ]
+    (alarm,) = registry.alarms.find(meter_id=application.number)
+    assert alarm.rule == "connection_fee"
+    assert [f["item"] for f in alarm.detail["fees"]] == ["meter_deposit"]
+    assert [e.action for e in registry.audit.entries()].count("connection.fee") == 2
+
+
 def test_the_indicator_report_page(
     registry: Registry, tmp_path: Path, page: Page, artifacts: Path
 ) -> None:

@@ -61,6 +61,7 @@ def test_connection_policies_come_from_settings_with_the_warning_share(tmp_path:
         "fee_list = {indoor_installation = 300}\n"
         "pause_max_days = {construction = 10}\n"
         "days = {none = 2, A = 4, B = 6}\n"
+        "stage_days = {one = 1, two = {none = 1, B = 5}}\n"
     )
     policies = connection_policies(load_settings(path))
     assert sorted(policies.by_name) == ["guangzhou", "lingbao", "shenzhen"]
@@ -70,6 +71,10 @@ def test_connection_policies_come_from_settings_with_the_warning_share(tmp_path:
     assert shenzhen.rule == "工作日，从受理当日起计算" and not shenzhen.holiday_extends
     assert shenzhen.fee_list == {"indoor_installation": 300.0}
     assert shenzhen.pause_max_days == {"construction": 10}
+    assert shenzhen.stage_days == {  # a number is every category's; a table per category
+        "one": {"none": 1, "A": 1, "B": 1},
+        "two": {"none": 1, "B": 5},
+    }
     assert policies.by_name["guangzhou"].warn_share == 0.7
     path.write_text('[connection_policies.x]\nunit = "natural"\ndays = {none = 2}\n')
     with pytest.raises(SettingsError, match="no days for"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from connections.applications import NewApplication
 from connections.policies import Policies
+from connections.timelimits import BUILT_IN
 from connections.workdays import WorkCalendar
 from ingest.connection_watch import ConnectionWatch
 from meters.views import Actor
@@ -17,11 +19,18 @@ HOUR = 3_600_000
 NEW_YEARS_EVE = 1_798_682_400_000  # Thursday 2026-12-31 10:00 in Lingbao
 
 
+def totals_only() -> Policies:
+    """The built-in cities without their stages' own limits: the whole period's alarms."""
+    return Policies(
+        WorkCalendar(), {n: dataclasses.replace(p, stage_days={}) for n, p in BUILT_IN.items()}
+    )
+
+
 def test_warning_then_overdue_each_raise_one_alarm(tmp_path: Path) -> None:
     registry = sqlite_registry(tmp_path)
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, Actor("otto", "operator", "t"), T0)
-    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)
+    watch = ConnectionWatch(registry, totals_only(), lambda: T0)
     assert watch.run(T0 + DAY) == []
     (warning,) = watch.run(T0 + 3 * DAY + 2 * HOUR)  # Thursday 12:00: counted from Tuesday
     assert (warning.meter_id, warning.rule, warning.detail["used_days"]) == (
@@ -40,7 +49,7 @@ def test_a_restart_neither_repeats_nor_forgets_a_raised_warning(tmp_path: Path) 
     registry = sqlite_registry(tmp_path)
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, Actor("otto", "operator", "t"), T0)
-    policies = Policies(WorkCalendar())
+    policies = totals_only()
     assert len(ConnectionWatch(registry, policies, lambda: T0).run(T0 + 3 * DAY + 2 * HOUR)) == 1
     (alarm,) = registry.alarms.find(meter_id=application.number)
     registry.alarms.clear(alarm.id, Actor("otto", "operator", "t"), "customer called", T0 + DAY)
@@ -60,7 +69,7 @@ def test_an_application_under_a_policy_no_longer_configured_is_flagged_not_fatal
     kept = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     orphan = registry.connections.create(gone, actor, T0)
     checked = registry.connections.create(kept, actor, T0)
-    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)  # no shenzhen
+    watch = ConnectionWatch(registry, totals_only(), lambda: T0)  # no shenzhen
     decisions = watch.run(T0 + 4 * DAY)
     assert sorted((d.meter_id, d.rule) for d in decisions) == sorted(
         [(orphan.number, "connection_policy_unknown"), (checked.number, "connection_overdue")]
@@ -83,7 +92,7 @@ def test_a_missing_holiday_schedule_raises_one_alarm_for_its_year(tmp_path: Path
         ).number
         for name in ("王", "李")
     ]
-    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: NEW_YEARS_EVE)
+    watch = ConnectionWatch(registry, totals_only(), lambda: NEW_YEARS_EVE)
     (alarm,) = watch.run(NEW_YEARS_EVE + HOUR)
     assert (alarm.meter_id, alarm.rule) == ("calendar-2027", "connection_calendar_missing")
     assert alarm.detail["applications"] == sorted(numbers) and alarm.detail["waiting"] == 2
@@ -102,7 +111,7 @@ def test_a_pause_past_its_maximum_raises_one_alarm(tmp_path: Path) -> None:
     registry.connections.pause(
         application.id, actor, "administrative_approval", monday + 3 * HOUR, "审批受理单 A-17"
     )
-    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: T0)
+    watch = ConnectionWatch(registry, totals_only(), lambda: T0)
     assert watch.run(monday + 3 * DAY + 2 * HOUR) == []  # Thursday 11:00
     (alarm,) = watch.run(monday + 3 * DAY + 4 * HOUR)  # Thursday 13:00
     assert (alarm.meter_id, alarm.rule) == (application.number, "connection_pause_too_long")
@@ -111,16 +120,13 @@ def test_a_pause_past_its_maximum_raises_one_alarm(tmp_path: Path) -> None:
 
 
 def test_a_stage_past_its_own_limit_raises_its_own_alarm(tmp_path: Path) -> None:
-    import dataclasses
-
     from connections.policies import build_policies
-    from connections.timelimits import BUILT_IN
 
     registry = sqlite_registry(tmp_path)
     actor = Actor("otto", "operator", "t")
     new = NewApplication("guangzhou", "none", "online", "Li", "13900139000", "Haizhu 1")
     application = registry.connections.create(new, actor, T0)  # Monday 10:00
-    staged = dataclasses.replace(BUILT_IN["guangzhou"], stage_days={"one": 1})
+    staged = dataclasses.replace(BUILT_IN["guangzhou"], stage_days={"one": {"none": 1}})
     policies = build_policies(WorkCalendar(), {"guangzhou": staged}, 0.8)
     watch = ConnectionWatch(registry, policies, lambda: T0)
     assert watch.run(T0 + 12 * HOUR) == []  # Monday 22:00: counting starts Tuesday
@@ -145,6 +151,6 @@ def test_a_missing_calendar_does_not_hide_the_alarms_that_need_none(tmp_path: Pa
         documents_due_ms=NEW_YEARS_EVE + HOUR,
     )
     registry.connections.create(new, Actor("otto", "operator", "t"), NEW_YEARS_EVE)
-    watch = ConnectionWatch(registry, Policies(WorkCalendar()), lambda: NEW_YEARS_EVE)
+    watch = ConnectionWatch(registry, totals_only(), lambda: NEW_YEARS_EVE)
     rules = sorted(d.rule for d in watch.run(NEW_YEARS_EVE + 2 * HOUR))
     assert rules == ["connection_calendar_missing", "connection_docs_overdue"]
