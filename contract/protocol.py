@@ -27,8 +27,14 @@ def is_meter_id(text: object) -> TypeGuard[str]:
     return isinstance(text, str) and METER_ID_RE.fullmatch(text) is not None
 
 
-TopicKind = Literal["telemetry", "events", "commands", "replies", "status"]
-TOPIC_KINDS: frozenset[str] = frozenset({"telemetry", "events", "commands", "replies", "status"})
+TopicKind = Literal[
+    "telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down"
+]
+# The contract's five kinds, and the device profiles' own (docs/protocols.md): a meter of
+# the cjt188 profile sends its binary CJ/T 188 frames on cjt188-up and reads cjt188-down.
+TOPIC_KINDS: frozenset[str] = frozenset(
+    {"telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down"}
+)
 
 CommandAction = Literal["close", "arm", "open"]
 COMMAND_ACTIONS: frozenset[str] = frozenset({"close", "arm", "open"})

@@ -90,6 +90,23 @@ class PolicySettings(BaseModel):
         }
 
 
+class DeviceProfileSettings(BaseModel):
+    """A device profile (``[device_profiles.<name>]``, devices/profiles.py): what a kind of
+    meter speaks and how it is reached; one of a built-in name replaces it."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    codec: Literal["gasguard-json", "cjt188", "onenet", "ctwing", "dlms", "wmbus"]
+    transport: Literal["mqtt", "platform", "gateway"]
+    report_interval_s: int = Field(..., ge=1, le=31 * 86_400)
+    window: Literal["always", "wakes"] = "always"
+    wake_every_s: int | None = Field(None, ge=1, le=31 * 86_400)
+    command_ttl_s: int = Field(3600, ge=0, le=31 * 86_400)
+    max_flow_m3h: float | None = Field(None, gt=0)
+    options: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GASGUARD_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -145,6 +162,8 @@ class Settings(BaseSettings):
     connection_warn_share: float = Field(0.8, gt=0, lt=1)
     # Cities beyond the built-in guangzhou and lingbao.
     connection_policies: dict[str, PolicySettings] = Field(default_factory=dict)
+    # Device profiles beyond (or replacing) the built-in ones: `gasguard profiles list`.
+    device_profiles: dict[str, DeviceProfileSettings] = Field(default_factory=dict)
     log_level: str = "INFO"
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()

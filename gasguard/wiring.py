@@ -22,6 +22,8 @@ from connections.guide import ServiceGuide
 from connections.policies import Policies, build_policies
 from connections.timelimits import Policy
 from connections.workdays import WorkCalendar, load_holiday_file
+from devices.errors import ProfileError
+from devices.profiles import DeviceProfile, build_profiles
 from gasguard.settings import GuideSettings, Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch
@@ -340,6 +342,18 @@ def connection_policies(settings: Settings) -> Policies:
     try:
         return build_policies(work_calendar(settings), configured, settings.connection_warn_share)
     except PolicyError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
+def device_profiles(settings: Settings) -> dict[str, DeviceProfile]:
+    """The device profiles in force: built-in and configured (``devices.profiles``)."""
+    configured = {
+        name: DeviceProfile(name=name, **spec.model_dump())
+        for name, spec in settings.device_profiles.items()
+    }
+    try:
+        return build_profiles(configured)
+    except ProfileError as exc:
         raise SettingsError(str(exc)) from exc
 
 

@@ -25,6 +25,8 @@ from contract.readings import (
     Reading,
     new_reading,
 )
+from devices import cjt188
+from devices.errors import CodecError
 from ingest.config import DecodeLimits
 
 # from the field table: the payload keys of the number fields (in order), the ones a
@@ -102,8 +104,11 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
             return Decoded(topic, meter_id, kind, reply=parse_reply(meter_id, payload))
         except ProtocolError as exc:
             return reject("bad_reply", str(exc))
-    if kind == "commands":
+    if kind in ("commands", "cjt188-down"):
         return reject("not_accepted", "commands are sent by the server, not accepted from meters")
+    window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)
+    if kind == "cjt188-up":
+        return _decode_cjt188(topic, meter_id, payload, received_ms, window)
     try:
         body = parse_json(payload)
     except UnicodeDecodeError as exc:
@@ -112,7 +117,6 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
         return reject("not_json", f"payload is not JSON: {exc}")
     if not isinstance(body, dict):
         return reject("not_object", "payload must be a JSON object")
-    window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)
     if kind == "events":
         try:
             event = parse_event(meter_id, body, window)
@@ -120,6 +124,32 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
             return reject(exc.code, str(exc))
         return Decoded(topic, meter_id, kind, events=(event,))
     return _decode_telemetry(topic, meter_id, body, payload, window, limits)
+
+
+def _decode_cjt188(
+    topic: str, meter_id: str, payload: bytes, received_ms: int, window: tuple[int, int]
+) -> Decoded:
+    """A CJ/T 188 frame from a meter of the cjt188 profile (docs/protocols.md): its read-data
+    answer becomes a contract reading (at the meter's time, or the time received when the
+    meter sends none); the frame's address must be the topic's meter."""
+    try:
+        frame = cjt188.decode_frame(payload)
+        if frame.address != meter_id.upper():
+            raise CodecError(
+                "address_mismatch", f"frame of meter {frame.address} on the topic of {meter_id}"
+            )
+        if frame.meter_type != cjt188.GAS_METER:
+            raise CodecError("not_gas", f"meter type {frame.meter_type:02X}H: gas meters are 30H")
+        uplink = cjt188.parse_uplink(frame)
+        if not isinstance(uplink, cjt188.MeterData):
+            # gasguard sends no CJ/T 188 command yet (issue 21): no answer can be matched
+            raise CodecError("unmatched_reply", "a write acknowledgement no command waits for")
+        item = {"ts": uplink.meter_time_ms or received_ms}
+        ts_ms = _timestamp(item, window)
+    except (CodecError, InvalidItem) as exc:
+        return _refused(topic, meter_id, "telemetry", exc.code, f"CJ/T 188: {exc}", payload)
+    reading = new_reading(meter_id, ts_ms, uplink.volume_m3, None, None, None, None, uplink.valve)
+    return Decoded(topic, meter_id, "telemetry", readings=(reading,))
 
 
 def _decode_status(topic: str, meter_id: str, payload: bytes) -> Decoded:

@@ -35,7 +35,7 @@ from transport.mqtt import Incoming, MqttSession, SessionOptions
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBED_KINDS: tuple[TopicKind, ...] = ("telemetry", "events", "replies", "status")
+SUBSCRIBED_KINDS: tuple[TopicKind, ...] = ("telemetry", "events", "replies", "status", "cjt188-up")
 
 
 def ingest_subscriptions(shared_group: str | None = None) -> list[tuple[str, int]]:

@@ -7,8 +7,9 @@ password. Re-issuing a meter's credentials bumps its generation (the old passwor
 working at the next export); revoking leaves it out of the password file.
 
 The ACL lets a meter publish only to its own telemetry, events, replies and status topics
-and read only its own commands (Mosquitto ``pattern`` lines with ``%u``); the server
-accounts get exactly what their process needs.
+(and cjt188-up, its CJ/T 188 frames) and read only its own commands (and cjt188-down)
+(Mosquitto ``pattern`` lines with ``%u``); the server accounts get exactly what their
+process needs.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ INGEST_ACCOUNT = "gasguard-ingest"
 SIMULATOR_ACCOUNT = "gasguard-simulator"
 SERVICE_ACCOUNTS: dict[str, str] = {"ingest": INGEST_ACCOUNT, "simulator": SIMULATOR_ACCOUNT}
 
-METER_PUBLISHES = ("telemetry", "events", "replies", "status")
-METER_READS = ("commands",)
+# the contract's kinds, and the device profiles' own (a cjt188 meter's binary frames)
+METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up")
+METER_READS = ("commands", "cjt188-down")
 
 
 @dataclass(frozen=True, slots=True)

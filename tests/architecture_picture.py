@@ -21,6 +21,7 @@ PACKAGES = (
     "telemetry",
     "safety",
     "connections",
+    "devices",
     "contract",
 )
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"

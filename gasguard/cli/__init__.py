@@ -1,6 +1,6 @@
 """The ``gasguard`` command. Each group of subcommands is a module of this package with an
 ``add_parser``: services (demo, ingest, api, simulate), checks (doctor, migrate), rules
-(replay, rules show), users, connections, mqtt_auth."""
+(replay, rules show), users, connections, calendar, mqtt_auth, profiles."""
 
 from __future__ import annotations
 
@@ -9,12 +9,21 @@ import logging
 import sys
 from pathlib import Path
 
-from gasguard.cli import calendar, checks, connections, mqtt_auth, rules, services, users
+from gasguard.cli import (
+    calendar,
+    checks,
+    connections,
+    mqtt_auth,
+    profiles,
+    rules,
+    services,
+    users,
+)
 from gasguard.errors import GasguardError
 from gasguard.secrets_check import refuse_example_secrets
 from gasguard.settings import load_settings
 
-GROUPS = (services, checks, rules, users, connections, calendar, mqtt_auth)
+GROUPS = (services, checks, rules, users, connections, calendar, mqtt_auth, profiles)
 
 
 def build_parser() -> argparse.ArgumentParser:

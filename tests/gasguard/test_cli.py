@@ -104,3 +104,22 @@ def test_the_influxdb_timeout_setting_is_used(tmp_path: Path, influxd: InfluxSer
         assert store.timeout_s == 1.5
     finally:
         store.close()
+
+
+def test_profiles_list_shows_the_built_in_and_the_configured_profiles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings_file = tmp_path / "gasguard.toml"
+    settings_file.write_text(
+        '[device_profiles.acme-nb]\ncodec = "onenet"\ntransport = "platform"\n'
+        'report_interval_s = 43200\nwindow = "wakes"\nwake_every_s = 43200\n'
+        'description = "Acme NB-IoT G2.5"\n'
+    )
+    assert main(["--settings", str(settings_file), "profiles", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split("\t")[0] for line in lines[1:]]
+    assert names == ["acme-nb", "cjt188", "ctwing", "dlms", "gasguard-json", "onenet", "wmbus"]
+    acme = lines[1].split("\t")
+    assert acme[1:6] == ["onenet", "platform", "12 h", "wakes 12 h", "1 h"]
+    settings_file.write_text('[device_profiles.x]\ncodec = "modbus"\ntransport = "mqtt"\n')
+    assert main(["--settings", str(settings_file), "profiles", "list"]) != 0

@@ -1,0 +1,56 @@
+"""The decoder's CJ/T 188 path (profile cjt188): a meter's read-data answer becomes a
+contract reading; everything else is refused with its code. Pure: no fixtures."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from devices import cjt188
+from ingest.config import DecodeLimits
+from ingest.decode import decode
+
+NOW = 1_790_000_000_000
+ADDRESS = "00000000000042"
+TOPIC = f"gas/v1/meters/{ADDRESS}/cjt188-up"
+
+
+def answer(**changes: object) -> cjt188.MeterData:
+    data = cjt188.MeterData(ADDRESS, 1, 123.45, 120.0, NOW - 60_000, "open", False, 0)
+    data = dataclasses.replace(data, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(data, status=cjt188.status_bits(data.valve, data.battery_low))
+
+
+def wire(data: cjt188.MeterData, edition: cjt188.Edition = "2004", **frame: object) -> bytes:
+    built = dataclasses.replace(cjt188.meter_data_frame(data, edition), **frame)  # type: ignore[arg-type]
+    return cjt188.encode_frame(built)
+
+
+def test_a_read_data_answer_is_a_reading_at_the_meters_time() -> None:
+    decoded = decode(TOPIC, wire(answer(valve="closed")), NOW, DecodeLimits())
+    assert (decoded.kind, decoded.rejections) == ("telemetry", ())
+    (reading,) = decoded.readings
+    assert (reading.meter_id, reading.ts_ms, reading.volume_m3) == (ADDRESS, NOW - 60_000, 123.45)
+    assert (reading.valve, reading.flow_m3h) == ("closed", None)  # flow: from the volumes
+    no_clock = decode(TOPIC, wire(answer(meter_time_ms=None), "2018"), NOW, DecodeLimits())
+    assert no_clock.readings[0].ts_ms == NOW  # the time it was received
+
+
+def test_frames_that_are_not_this_gas_meters_answer_are_refused_with_their_code() -> None:
+    cases = {
+        "address_mismatch": wire(answer(address="00000000000043")),
+        "not_gas": wire(answer(), meter_type=0x10),
+        "bad_checksum": wire(answer())[:-2] + b"\x00\x16",
+        "no_frame": b"\x00hello",
+        "ts_past": wire(answer(meter_time_ms=NOW - 400 * 86_400_000)),
+        "unmatched_reply": cjt188.encode_frame(
+            cjt188.write_ack_frame(ADDRESS, cjt188.DI_VALVE, 3, 1, "2004")
+        ),
+    }
+    for code, payload in cases.items():
+        decoded = decode(TOPIC, payload, NOW, DecodeLimits())
+        assert decoded.readings == (), code
+        (rejection,) = decoded.rejections
+        assert rejection.code == code and rejection.reason.startswith("CJ/T 188: ")
+        assert rejection.payload == payload  # dead-lettered as it came
+    down = decode(f"gas/v1/meters/{ADDRESS}/cjt188-down", wire(answer()), NOW, DecodeLimits())
+    assert down.rejections[0].code == "not_accepted"
