@@ -1,4 +1,5 @@
-"""What the rules need to know about a meter: its model, category and report interval. Pure."""
+"""What the rules need to know about a meter: its model, category and report interval, and
+the device profile it speaks (devices.profiles). Pure."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ CATEGORIES: tuple[Category, ...] = ("residential", "commercial", "industrial")
 DEFAULT_MODEL = "G2.5"
 DEFAULT_CATEGORY: Category = "residential"
 DEFAULT_REPORT_INTERVAL_S = 60
+DEFAULT_DEVICE_PROFILE = "gasguard-json"  # what it speaks: devices.profiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +22,4 @@ class MeterProfile:
     model: str = DEFAULT_MODEL
     category: Category = DEFAULT_CATEGORY
     report_interval_s: int = DEFAULT_REPORT_INTERVAL_S
+    device_profile: str = DEFAULT_DEVICE_PROFILE

@@ -168,6 +168,22 @@ class CommandReply:
         return json.dumps(body, separators=(",", ":")).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class SequenceReply:
+    """A meter's answer in a protocol without command ids or signatures (CJ/T 188): it
+    names the command by its sequence number (the low byte of the command's counter; None
+    when the answer carries none, as an abnormal CJ/T 188 answer: the meter's newest
+    command in flight), at the time it was received (the answer carries no time). It is
+    trusted as far as the MQTT account that published it; the command succeeds only when
+    the meter's telemetry shows the valve moved, as for every command."""
+
+    meter_id: str
+    serial: int | None
+    result: str  # done, rejected
+    ts_ms: int
+    error: str | None = None
+
+
 def _json_object(payload: bytes, what: str) -> dict[str, Any]:
     try:
         body = parse_json(payload)

@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from contract.profiles import DEFAULT_DEVICE_PROFILE
 from devices.errors import ProfileError
 
 Codec = Literal["gasguard-json", "cjt188", "onenet", "ctwing", "dlms", "wmbus"]
 CODECS: tuple[Codec, ...] = ("gasguard-json", "cjt188", "onenet", "ctwing", "dlms", "wmbus")
 Transport = Literal["mqtt", "platform", "gateway"]
 Window = Literal["always", "wakes"]  # always connected, or asleep between wake-ups
-DEFAULT_PROFILE = "gasguard-json"
+DEFAULT_PROFILE = DEFAULT_DEVICE_PROFILE
 HOUR_S = 3600
 
 

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from connections.policies import Policies, build_policies
 from connections.timelimits import Policy
 from connections.workdays import WorkCalendar, load_holiday_file
 from devices.errors import ProfileError
-from devices.profiles import DeviceProfile, build_profiles
+from devices.profiles import DeviceProfile, build_profiles, profile_of
 from gasguard.settings import GuideSettings, Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch
@@ -32,6 +33,7 @@ from ingest.completeness_watch import CompletenessWatch
 from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
 from ingest.durable import DurableWriter
+from ingest.errors import UnsupportedCommand
 from ingest.flood import FloodGuard
 from ingest.gas_on import GasOnWatcher
 from ingest.health import HealthReporter
@@ -247,7 +249,7 @@ def build_lane(
     engine = SafetyEngine(rules_config(settings), own)
     dispatcher = CommandDispatcher(
         registry,
-        MqttCommandPublisher(session),
+        MqttCommandPublisher(session, meter_profiles(registry, device_profiles(settings))),
         config.commands.timing(),
         wall_clock_ms,
         partition.owns,
@@ -343,6 +345,22 @@ def connection_policies(settings: Settings) -> Policies:
         return build_policies(work_calendar(settings), configured, settings.connection_warn_share)
     except PolicyError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def meter_profiles(
+    registry: Registry, profiles: dict[str, DeviceProfile]
+) -> Callable[[str], DeviceProfile]:
+    """A meter's device profile, looked up when a command goes out (commands are rare); a
+    profile no longer configured fails the command with its name."""
+
+    def profile_of_meter(meter_id: str) -> DeviceProfile:
+        name = registry.meters.get(meter_id).device_profile
+        try:
+            return profile_of(profiles, name)
+        except ProfileError as exc:
+            raise UnsupportedCommand(f"meter {meter_id}: {exc}") from exc
+
+    return profile_of_meter
 
 
 def device_profiles(settings: Settings) -> dict[str, DeviceProfile]:

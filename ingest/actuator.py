@@ -4,14 +4,15 @@ a signed close command through the dispatcher) and the meters' replies to comman
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from contract.decisions import Decision
-from contract.protocol import CommandReply
+from contract.protocol import CommandReply, SequenceReply
 from ingest.dispatch import CommandDispatcher
 from ingest.log_burst import log_burst
 from meters.command_store import NewCommand
 from meters.registry import Registry
-from meters.views import SAFETY_ACTOR, NewDeadLetter
+from meters.views import SAFETY_ACTOR, CommandView, NewDeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +67,57 @@ class Actuator:
         outcome, command = self._registry.commands.apply_reply(reply, now_ms)
         if outcome in ("bad_signature", "unknown_command"):
             reason = f"reply to command {reply.command_id}: {outcome.replace('_', ' ')}"
-            letter = NewDeadLetter(now_ms, topic, outcome, reason, payload)
-            self._registry.dead_letters.add([letter])
-            log.error("meter %s: %s", reply.meter_id, reason)
+            self._dead_letter(reply.meter_id, topic, outcome, reason, payload, now_ms)
+        answer = Answer(reply.meter_id, reply.command_id, reply.result, reply.error)
+        self._after_reply(outcome, command, answer, now_ms)
+
+    def on_sequence_reply(self, reply: SequenceReply, topic: str, now_ms: int) -> None:
+        """Apply a reply that names its command by sequence number (CJ/T 188), as a signed
+        reply is. Delivered, the meter is asked for a reading at once: its telemetry
+        confirms the valve moved (a CJ/T 188 meter answers requests, it does not push)."""
+        outcome, command = self._registry.commands.apply_sequence_reply(reply, now_ms)
+        if outcome == "unknown_command":
+            reason = f"reply {reply.serial} of meter {reply.meter_id}: no command in flight has it"
+            payload = f"{reply.result} {reply.error or ''}".strip().encode()
+            self._dead_letter(reply.meter_id, topic, outcome, reason, payload, now_ms)
+        answer = Answer(reply.meter_id, f"sequence {reply.serial}", reply.result, reply.error)
+        self._after_reply(outcome, command, answer, now_ms)
+        if outcome == "applied" and command is not None and command.state == "delivered":
+            self._dispatcher.request_reading(reply.meter_id)
+
+    def _dead_letter(
+        self, meter_id: str, topic: str, code: str, reason: str, payload: bytes, now_ms: int
+    ) -> None:
+        self._registry.dead_letters.add([NewDeadLetter(now_ms, topic, code, reason, payload)])
+        log.error("meter %s: %s", meter_id, reason)
+
+    def _after_reply(
+        self, outcome: str, command: CommandView | None, answer: Answer, now_ms: int
+    ) -> None:
         if outcome == "applied" and command is not None and command.state == "queued":
             log.warning(
                 "meter %s had seen command %s's counter with another command "
                 "(counter_reused): signed again with counter %d",
-                reply.meter_id,
+                answer.meter_id,
                 command.id,
                 command.counter,
             )
         elif outcome == "applied" and command is not None and command.state == "failed":
-            why = f"the meter refused it: {reply.error or 'no reason given'}"
+            why = f"the meter refused it: {answer.error or 'no reason given'}"
             self._dispatcher.give_up(command, "failed", why, now_ms)
-        elif outcome != "bad_signature" and reply.result == "rejected":
-            detail = {"command": reply.command_id, "error": reply.error, "known": bool(command)}
-            refused = Decision(now_ms, reply.meter_id, "command_refused", "alarm", detail)
+        elif outcome != "bad_signature" and answer.result == "rejected":
+            reference = command.id if command is not None else answer.command
+            detail = {"command": reference, "error": answer.error, "known": bool(command)}
+            refused = Decision(now_ms, answer.meter_id, "command_refused", "alarm", detail)
             self._registry.alarms.record(refused, now_ms)
-            log.error(
-                "meter %s refused command %s: %s", reply.meter_id, reply.command_id, reply.error
-            )
+            log.error("meter %s refused command %s: %s", answer.meter_id, reference, answer.error)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a reply says, whatever its protocol."""
+
+    meter_id: str
+    command: str  # the command it names: an id, or a sequence number
+    result: str
+    error: str | None

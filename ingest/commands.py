@@ -1,23 +1,82 @@
-"""The command publisher interface and its MQTT implementation."""
+"""The command publisher interface and its MQTT implementation, which sends each command in
+its meter's own protocol (the meter's device profile: docs/protocols.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from contract.protocol import Command, topic
+from devices import cjt188
+from devices.errors import CodecError
+from devices.profiles import DeviceProfile
+from ingest.errors import UnsupportedCommand
 from transport.mqtt import MqttSession
+
+CJT188_VALVE = {"close": True, "open": False}  # CJ/T 188 has no "arm"
 
 
 class CommandPublisher(Protocol):
     def publish(self, command: Command) -> None:
         """Hand ``command`` to the transport (QoS 1); it is resent after a reconnect.
         Raises ``PublishRefused`` when the transport will not take it (the command then
-        stays due and is sent again: ingest.lifecycle)."""
+        stays due and is sent again: ingest.lifecycle), ``UnsupportedCommand`` when the
+        meter's protocol cannot say it (the command fails)."""
+
+    def request_reading(self, meter_id: str) -> None:
+        """Ask the meter for a reading now, where its protocol answers requests rather
+        than pushing readings (CJ/T 188); nothing for the others."""
+
+
+def cjt188_frame(command: Command, edition: cjt188.Edition) -> bytes:
+    """The CJ/T 188 valve control for a close or an open; the sequence number is the low
+    byte of the command's counter (a resend carries the same one)."""
+    if command.action not in CJT188_VALVE:
+        raise UnsupportedCommand(
+            f"CJ/T 188 has no {command.action!r}: the valve opens or closes by command only"
+        )
+    frame = cjt188.valve_request(
+        command.meter_id, CJT188_VALVE[command.action], command.counter % 256, edition
+    )
+    try:
+        return cjt188.encode_frame(frame)
+    except CodecError as exc:  # the meter id is not a CJ/T 188 address
+        raise UnsupportedCommand(f"meter {command.meter_id}: {exc}") from exc
+
+
+def edition_of(profile: DeviceProfile) -> cjt188.Edition:
+    return "2018" if profile.options.get("edition") == "2018" else "2004"
 
 
 class MqttCommandPublisher:
-    def __init__(self, session: MqttSession) -> None:
+    """Commands on MQTT: gasguard's signed JSON on ``commands``, or a cjt188 meter's frame
+    on ``cjt188-down``. ``profile_of`` gives a meter's device profile."""
+
+    def __init__(
+        self, session: MqttSession, profile_of: Callable[[str], DeviceProfile] | None = None
+    ) -> None:
         self._session = session
+        self._profile_of = profile_of
+
+    def _codec(self, meter_id: str) -> DeviceProfile | None:
+        if self._profile_of is None:
+            return None
+        profile = self._profile_of(meter_id)
+        return profile if profile.codec == "cjt188" else None
 
     def publish(self, command: Command) -> None:
-        self._session.publish(topic(command.meter_id, "commands"), command.to_payload(), qos=1)
+        profile = self._codec(command.meter_id)
+        if profile is None:
+            payload = command.to_payload()
+            self._session.publish(topic(command.meter_id, "commands"), payload, qos=1)
+            return
+        frame = cjt188_frame(command, edition_of(profile))
+        self._session.publish(topic(command.meter_id, "cjt188-down"), frame, qos=1)
+
+    def request_reading(self, meter_id: str) -> None:
+        profile = self._codec(meter_id)
+        if profile is None:
+            return
+        request = cjt188.read_request(meter_id, 0, edition_of(profile))
+        frame = cjt188.encode_frame(request)
+        self._session.publish(topic(meter_id, "cjt188-down"), frame, qos=1)

@@ -17,7 +17,7 @@ from typing import Any
 from contract.errors import ProtocolError
 from contract.events import EVENT_NAMES, MeterEvent
 from contract.json_text import parse_json
-from contract.protocol import CommandReply, parse_reply, parse_topic
+from contract.protocol import CommandReply, SequenceReply, parse_reply, parse_topic
 from contract.readings import (
     BOUNDED,
     READING_FIELDS,
@@ -71,6 +71,7 @@ class Decoded:
     readings: tuple[Reading, ...] = ()
     events: tuple[MeterEvent, ...] = ()
     reply: CommandReply | None = None
+    sequence_reply: SequenceReply | None = None  # a CJ/T 188 answer to a valve command
     status: str | None = None
     rejections: tuple[Rejection, ...] = ()
     seq: int | None = None  # a batch's sequence number, when it has a whole number one
@@ -141,15 +142,30 @@ def _decode_cjt188(
         if frame.meter_type != cjt188.GAS_METER:
             raise CodecError("not_gas", f"meter type {frame.meter_type:02X}H: gas meters are 30H")
         uplink = cjt188.parse_uplink(frame)
-        if not isinstance(uplink, cjt188.MeterData):
-            # gasguard sends no CJ/T 188 command yet (issue 21): no answer can be matched
-            raise CodecError("unmatched_reply", "a write acknowledgement no command waits for")
+        if isinstance(uplink, cjt188.WriteAck):
+            return _cjt188_answer(topic, meter_id, uplink, payload, received_ms)
         item = {"ts": uplink.meter_time_ms or received_ms}
         ts_ms = _timestamp(item, window)
     except (CodecError, InvalidItem) as exc:
         return _refused(topic, meter_id, "telemetry", exc.code, f"CJ/T 188: {exc}", payload)
     reading = new_reading(meter_id, ts_ms, uplink.volume_m3, None, None, None, None, uplink.valve)
     return Decoded(topic, meter_id, "telemetry", readings=(reading,))
+
+
+def _cjt188_answer(
+    topic: str, meter_id: str, ack: cjt188.WriteAck, payload: bytes, received_ms: int
+) -> Decoded:
+    """A meter's answer to a valve command (or an abnormal answer, which names none):
+    a reply matched to the command by its sequence number."""
+    if ack.abnormal:
+        error = f"CJ/T 188 abnormal answer, status {ack.status if ack.status is not None else '-'}"
+        reply = SequenceReply(meter_id, None, "rejected", received_ms, error)
+    elif ack.di == cjt188.DI_VALVE:
+        reply = SequenceReply(meter_id, ack.serial, "done", received_ms)
+    else:  # gasguard sends no clock set yet (issue 22)
+        reason = f"CJ/T 188: an answer to DI {ack.di or 0:04X}H, which gasguard did not send"
+        return _refused(topic, meter_id, "replies", "unmatched_reply", reason, payload)
+    return Decoded(topic, meter_id, "replies", sequence_reply=reply)
 
 
 def _decode_status(topic: str, meter_id: str, payload: bytes) -> Decoded:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contract.decisions import Decision
 from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from ingest.commands import CommandPublisher
+from ingest.errors import UnsupportedCommand
 from meters.command_store import CommandStore, NewCommand
 from meters.errors import Conflict, NotFound
 from meters.registry import Registry
@@ -68,6 +69,9 @@ class CommandDispatcher:
         except PublishRefused as exc:  # not marked published: the next poll sends it again
             log.error("command %s to meter %s not sent: %s", command.id, command.meter_id, exc)
             return
+        except UnsupportedCommand as exc:  # the meter's protocol cannot say it: it fails
+            self.give_up(command, "failed", str(exc), now_ms, finish=True)
+            return
         retry_at = next_attempt_ms(command.attempts + 1, now_ms, self._timing)
         self._store.mark_published(command.id, now_ms, retry_at)
         log.warning(
@@ -99,12 +103,24 @@ class CommandDispatcher:
                 reason = "the meter replied but its telemetry does not show the valve moved"
                 self.give_up(command, "timed_out", reason, now_ms)
 
-    def give_up(self, command: CommandView, state: str, why: str, now_ms: int) -> None:
-        """An alarm first, then the final state: a crash between the two repeats the alarm
-        (updating it), never loses it."""
+    def request_reading(self, meter_id: str) -> None:
+        """Ask a meter that answers requests for a reading now (CJ/T 188, after it took a
+        valve command: the reading confirms the valve). A refusal is logged: the meter's
+        next scheduled answer confirms it as well."""
+        try:
+            self._publisher.request_reading(meter_id)
+        except PublishRefused as exc:
+            log.error("reading request to meter %s not sent: %s", meter_id, exc)
+
+    def give_up(
+        self, command: CommandView, state: str, why: str, now_ms: int, finish: bool = False
+    ) -> None:
+        """An alarm first, then the final state (``finish``: also for ``failed``, which a
+        reply otherwise sets): a crash between the two repeats the alarm (updating it),
+        never loses it."""
         detail = {"command": command.id, "action": command.action, "state": state, "why": why}
         decision = Decision(now_ms, command.meter_id, f"command_{state}", "alarm", detail)
         self._registry.alarms.record(decision, now_ms)
-        if state in ("expired", "timed_out"):
+        if finish or state in ("expired", "timed_out"):
             self._store.finish(command.id, state, now_ms, why)
         log.error("command %s to meter %s %s: %s", command.id, command.meter_id, state, why)

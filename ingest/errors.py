@@ -9,3 +9,7 @@ class IngestError(GasguardError):
 
 class Stopping(IngestError):
     """The ingester was asked to stop while work was still being retried."""
+
+
+class UnsupportedCommand(IngestError):
+    """The meter's protocol cannot carry the command (CJ/T 188 has no "arm")."""

@@ -130,6 +130,14 @@ class Pipeline:
                         ),
                     )
                 )
+            if item.sequence_reply is not None:
+                reply = item.sequence_reply
+                steps.append(
+                    Step(
+                        f"reply {reply.serial} of meter {reply.meter_id}",
+                        _bind(self.actuator.on_sequence_reply, reply, item.topic, now_ms),
+                    )
+                )
         return steps
 
     def decision_steps(self, decisions: list[Decision], now_ms: int) -> list[Step]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from contract.alarms import ALARM_OPEN_STATES
 from contract.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
 from contract.protocol import Command as WireCommand
-from contract.protocol import CommandReply
+from contract.protocol import CommandReply, SequenceReply
 from contract.signing import new_key, sign_command, signature_ok
 from meters.audit import add_audit
 from meters.closures import closures_text
@@ -36,6 +36,35 @@ class NewCommand:
     action: str
     reason: str
     kind: ClosureKind = "safety"
+
+
+def _apply_reply(
+    session: Session, command: Command, meter: Meter, reply: CommandReply, now_ms: int
+) -> tuple[ReplyOutcome, CommandView | None]:
+    """A reply bound to its command (and, when signed, its signature checked)."""
+    state = after_reply(command.state, reply.result, reply.error)
+    if state is None:
+        return "ignored", _view(command)
+    command.replied_ms = command.updated_ms = now_ms
+    command.reply = {
+        "result": reply.result,
+        "ts": reply.ts_ms,
+        "valve": reply.valve,
+        "error": reply.error,
+    }
+    if state == "queued":  # counter_reused: sign again with a fresh counter
+        command.counter = next_counter(session, command.meter_id)
+        command.next_attempt_ms = now_ms
+    elif state == "delivered":
+        command.delivered_ms = now_ms
+        if command.action == "arm":
+            meter.armed_ms = reply.ts_ms
+    else:
+        command.finished_ms, command.error = now_ms, reply.error or "rejected"
+    command.state = state
+    if reply.valve is not None:
+        record_valve(meter, reply.valve, reply.ts_ms)
+    return "applied", _view(command)
 
 
 def _view(command: Command) -> CommandView:
@@ -320,29 +349,35 @@ class CommandStore:
             meter = meter_of(session, reply.meter_id)
             if not meter.secret_key or not signature_ok(meter.secret_key, reply):
                 return "bad_signature", _view(command)
-            state = after_reply(command.state, reply.result, reply.error)
-            if state is None:
-                return "ignored", _view(command)
-            command.replied_ms = command.updated_ms = now_ms
-            command.reply = {
-                "result": reply.result,
-                "ts": reply.ts_ms,
-                "valve": reply.valve,
-                "error": reply.error,
-            }
-            if state == "queued":  # counter_reused: sign again with a fresh counter
-                command.counter = next_counter(session, command.meter_id)
-                command.next_attempt_ms = now_ms
-            elif state == "delivered":
-                command.delivered_ms = now_ms
-                if command.action == "arm":
-                    meter.armed_ms = reply.ts_ms
-            else:
-                command.finished_ms, command.error = now_ms, reply.error or "rejected"
-            command.state = state
-            if reply.valve is not None:
-                record_valve(meter, reply.valve, reply.ts_ms)
-            return "applied", _view(command)
+            return _apply_reply(session, command, meter, reply, now_ms)
+
+        return self._run(work)
+
+    def apply_sequence_reply(
+        self, reply: SequenceReply, now_ms: int
+    ) -> tuple[ReplyOutcome, CommandView | None]:
+        """A reply in a protocol without command ids or signatures (CJ/T 188): bound to the
+        meter's newest command in flight whose counter's low byte is the reply's sequence
+        number (any in flight when the reply names none), then applied as a signed reply
+        is. Its valve comes from the meter's telemetry, never from the reply."""
+
+        def work(session: Session) -> tuple[ReplyOutcome, CommandView | None]:
+            in_flight = session.scalars(
+                select(Command)
+                .where(Command.meter_id == reply.meter_id, Command.state.in_(("sent", "delivered")))
+                .order_by(Command.created_ms.desc())
+            )
+            command = next(
+                (c for c in in_flight if reply.serial is None or c.counter % 256 == reply.serial),
+                None,
+            )
+            if command is None:
+                return "unknown_command", None
+            meter = meter_of(session, reply.meter_id)
+            signed = CommandReply(
+                command.id, reply.meter_id, reply.result, reply.ts_ms, None, reply.error
+            )
+            return _apply_reply(session, command, meter, signed, now_ms)
 
         return self._run(work)
 

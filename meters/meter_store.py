@@ -127,7 +127,8 @@ class MeterStore:
         self._run = transactions.run
 
     def provision(self, profiles: Iterable[MeterProfile], now_ms: int) -> None:
-        """Create or update meters with their model, category and report interval."""
+        """Create or update meters with their model, category, report interval and device
+        profile."""
 
         wanted = list(profiles)
 
@@ -146,6 +147,7 @@ class MeterStore:
                 meter.model = profile.model
                 meter.category = profile.category
                 meter.report_interval_s = profile.report_interval_s
+                meter.device_profile = profile.device_profile
                 ensure_key(meter)
 
         self._run(work)
@@ -153,7 +155,7 @@ class MeterStore:
     def profiles(self) -> list[MeterProfile]:
         def work(session: Session) -> list[MeterProfile]:
             return [
-                MeterProfile(m.id, m.model, m.category, m.report_interval_s)  # type: ignore[arg-type]
+                MeterProfile(m.id, m.model, m.category, m.report_interval_s, m.device_profile)  # type: ignore[arg-type]
                 for m in session.scalars(select(Meter))
             ]
 

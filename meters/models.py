@@ -41,6 +41,10 @@ class Meter(Base):
     model: Mapped[str] = mapped_column(String(16), default="G2.5")
     category: Mapped[str] = mapped_column(String(16), default="residential")
     report_interval_s: Mapped[int] = mapped_column(Integer, default=60)
+    # what it speaks and how it is reached (devices.profiles), assigned at provisioning
+    device_profile: Mapped[str] = mapped_column(
+        String(32), default="gasguard-json", server_default="gasguard-json"
+    )
     created_ms: Mapped[int] = mapped_column(BigInteger)
     last_seen_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_reading_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -25,6 +25,7 @@ class MeterView:
     armed_ms: int | None = None  # when it was last armed (meter time), until it opens
     last_seq: int | None = None  # the newest batch sequence number received
     missing_batches: int = 0  # batches it numbered that never arrived (gaps in seq)
+    device_profile: str = "gasguard-json"  # what it speaks (devices.profiles)
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,19 +112,26 @@ function ask(options, submit) {
     option.selected = Boolean(c.selected);
     return option;
   }));
+  onSubmit(dialog, document.getElementById("ask-error"),
+    () => submit({ text: text.value.trim(), username: select.value }));
+  dialog.showModal();
+  (choices.length ? select : text).focus();
+}
+
+// A dialog's form sends with ``send``; an error it throws is shown in ``error`` and the
+// dialog stays open so that nothing typed is lost; then the page is redrawn.
+function onSubmit(dialog, error, send) {
   dialog.onsubmit = async (event) => {
     event.preventDefault();
     try {
-      await submit({ text: text.value.trim(), username: select.value });
+      await send();
       dialog.close();
-    } catch (error) {
-      if (error instanceof SignedOut) { dialog.close(); return showLogin(); }
-      document.getElementById("ask-error").textContent = error.message;
+    } catch (failure) {
+      if (failure instanceof SignedOut) { dialog.close(); return showLogin(); }
+      error.textContent = failure.message;
     }
     redraw();
   };
-  dialog.showModal();
-  (choices.length ? select : text).focus();
 }
 
 // After a change: the lists, and the meter or connection page if one is open.
@@ -326,7 +333,7 @@ async function drawMeter() {
   ]);
   setText("meter-id", meter.id);
   setText("meter-facts",
-    `${meter.model} · ${meter.category} · 阀门 valve ${meter.valve ?? "–"} · ${meter.status ?? "–"} · ` +
+    `${meter.model} · ${meter.category} · 协议 profile ${meter.device_profile} · 阀门 valve ${meter.valve ?? "–"} · ${meter.status ?? "–"} · ` +
     `最新读数 last reading ${fmtTime(meter.last_reading_ms)} · 安装 installed ${fmtTime(meter.installed_ms)}`);
   const link = connections[0];
   setText("meter-connection", link
@@ -532,19 +539,11 @@ async function askFee(path) {
   document.getElementById("fee-amount").value = "";
   document.getElementById("fee-note").value = "";
   document.getElementById("fee-error").textContent = "";
-  dialog.onsubmit = async (event) => {
-    event.preventDefault();
-    try {
-      await postJson(path, { item: item.value || other.value.trim(),
-        amount: Number(document.getElementById("fee-amount").value),
-        note: document.getElementById("fee-note").value.trim() });
-      dialog.close();
-    } catch (error) {
-      if (error instanceof SignedOut) { dialog.close(); return showLogin(); }
-      document.getElementById("fee-error").textContent = error.message;
-    }
-    redraw();
-  };
+  onSubmit(dialog, document.getElementById("fee-error"), () => postJson(path, {
+    item: item.value || other.value.trim(),
+    amount: Number(document.getElementById("fee-amount").value),
+    note: document.getElementById("fee-note").value.trim(),
+  }));
   dialog.showModal();
   item.focus();
 }

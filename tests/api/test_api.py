@@ -147,6 +147,7 @@ def test_meters_list_filter_and_detail(client: TestClient) -> None:
     detail = client.get("/api/v1/meters/M1").json()
     assert (
         detail["model"] == "G4"
+        and detail["device_profile"] == "gasguard-json"  # what it speaks (docs/protocols.md)
         and detail["latest"]["ts"] == NOW
         and detail["latest"]["flow_m3h"] == 0.3
     )

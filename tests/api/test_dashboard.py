@@ -24,7 +24,8 @@ from tests.helpers import wait_until
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     registry = sqlite_registry(tmp_path)
-    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2", "G4")], wall_clock_ms())
+    m2 = MeterProfile("M2", "G4", device_profile="cjt188")
+    registry.meters.provision([MeterProfile("M1"), m2], wall_clock_ms())
     add_user(registry, "otto", "operator", wall_clock_ms())
     add_user(registry, "vera", "viewer", wall_clock_ms())
     return registry
@@ -135,6 +136,7 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         sign_in(page, url, "otto")
         page.locator("#meters tr[data-meter=M2]").click()
         expect(page.locator("#meter-id")).to_have_text("M2")
+        expect(page.locator("#meter-facts")).to_contain_text("协议 profile cjt188")
         expect(page.locator("#chart-flow polyline")).to_have_count(1)
         page.click("#meter-actions button[data-command=close]")
         dialog = page.locator("#ask-dialog")

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from contract.profiles import MeterProfile
 from devices import cjt188
 from gasguard.servers import MosquittoServer
+from meters.command_store import NewCommand
+from meters.views import Actor
 from telemetry import InfluxTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
@@ -21,9 +24,14 @@ ADDRESS = "20260000000007"
 
 @pytest.fixture
 def dtu(mosquitto: MosquittoServer) -> Iterator[MqttProbe]:
-    client = MqttProbe(mosquitto.url, ())
+    """The DTU in front of the meters: it publishes their frames and reads requests."""
+    client = MqttProbe(mosquitto.url, ("gas/v1/meters/+/cjt188-down",))
     yield client
     client.close()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def frame(volume_m3: float, at_ms: int, edition: cjt188.Edition) -> bytes:
@@ -62,3 +70,72 @@ def test_a_dtus_frames_are_stored_and_a_bad_one_is_dead_lettered(
     (letter,) = registry.dead_letters.find()
     assert letter.reason.startswith("CJ/T 188: CS ")
     assert registry.meters.get(ADDRESS).last_reading_ms == start + 360_000
+
+
+def requests(dtu: MqttProbe) -> list[cjt188.Request]:
+    return [cjt188.parse_request(cjt188.decode_frame(p)) for _t, p in dtu.messages("cjt188-down")]
+
+
+def test_a_close_goes_out_as_cjt188_valve_control_and_the_meters_reading_confirms_it(
+    mosquitto: MosquittoServer,
+    influx_store: InfluxTelemetryStore,
+    dtu: MqttProbe,
+    tmp_path: Path,
+) -> None:
+    """An operator's close to a cjt188 meter: the valve control (99H, SER the counter's low
+    byte) on cjt188-down; the meter's answer delivers it and gasguard asks for a reading at
+    once; the reading shows the valve closed: succeeded. An arm, which CJ/T 188 cannot
+    say, fails with an alarm instead of waiting to expire."""
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile(ADDRESS, device_profile="cjt188")], now_ms())
+    ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, influx_store)
+    up = f"gas/v1/meters/{ADDRESS}/cjt188-up"
+    otto = Actor("otto", "operator", "test")
+    try:
+        close, _ = registry.commands.create(
+            NewCommand(ADDRESS, "close", "smell of gas reported", "maintenance"),
+            otto,
+            now_ms(),
+            3_600_000,
+        )
+        wait_until(lambda: requests(dtu), what="the valve control on cjt188-down")
+        (valve,) = requests(dtu)
+        assert (valve.address, valve.di, valve.values) == (ADDRESS, cjt188.DI_VALVE, b"\x99")
+        assert valve.serial == close.counter % 256
+        ack = cjt188.write_ack_frame(ADDRESS, cjt188.DI_VALVE, valve.serial, 0, "2004")
+        dtu.publish(up, cjt188.encode_frame(ack))
+        wait_until(lambda: len(requests(dtu)) == 2, what="a reading asked for at once")
+        assert requests(dtu)[1].di == cjt188.DI_METER_DATA
+        assert registry.commands.get(close.id).state == "delivered"
+        closed = cjt188.MeterData(
+            ADDRESS,
+            0,
+            3.5,
+            3.0,
+            now_ms() // 1000 * 1000 + 1000,
+            "closed",
+            False,
+            cjt188.status_bits("closed", False),
+        )
+        dtu.publish(up, cjt188.encode_frame(cjt188.meter_data_frame(closed, "2004")))
+        wait_until(lambda: registry.commands.get(close.id).state == "succeeded", what="succeeded")
+        assert registry.meters.get(ADDRESS).valve == "closed"
+        arm, _ = registry.commands.create(
+            NewCommand(ADDRESS, "arm", "customer may reopen", "maintenance"),
+            otto,
+            now_ms(),
+            3_600_000,
+        )
+        wait_until(lambda: registry.commands.get(arm.id).state == "failed", what="arm failed")
+        assert "CJ/T 188 has no 'arm'" in (registry.commands.get(arm.id).error or "")
+        (alarm,) = registry.alarms.find(meter_id=ADDRESS)
+        assert alarm.rule == "command_failed"
+        stray = cjt188.write_ack_frame(
+            ADDRESS, cjt188.DI_VALVE, (close.counter + 7) % 256, 0, "2004"
+        )
+        dtu.publish(up, cjt188.encode_frame(stray))
+        wait_until(lambda: registry.dead_letters.count() == 1, what="a stray answer dead-lettered")
+        assert registry.dead_letters.find()[0].code == "unknown_command"
+    finally:
+        ingester.stop()
+    assert len(requests(dtu)) == 2  # the arm never reached the meter

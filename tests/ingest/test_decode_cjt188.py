@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from contract.protocol import SequenceReply
 from devices import cjt188
 from ingest.config import DecodeLimits
 from ingest.decode import decode
@@ -43,7 +44,7 @@ def test_frames_that_are_not_this_gas_meters_answer_are_refused_with_their_code(
         "no_frame": b"\x00hello",
         "ts_past": wire(answer(meter_time_ms=NOW - 400 * 86_400_000)),
         "unmatched_reply": cjt188.encode_frame(
-            cjt188.write_ack_frame(ADDRESS, cjt188.DI_VALVE, 3, 1, "2004")
+            cjt188.write_ack_frame(ADDRESS, cjt188.DI_CLOCK, 3, 1, "2004")  # none sent
         ),
     }
     for code, payload in cases.items():
@@ -54,3 +55,14 @@ def test_frames_that_are_not_this_gas_meters_answer_are_refused_with_their_code(
         assert rejection.payload == payload  # dead-lettered as it came
     down = decode(f"gas/v1/meters/{ADDRESS}/cjt188-down", wire(answer()), NOW, DecodeLimits())
     assert down.rejections[0].code == "not_accepted"
+
+
+def test_an_answer_to_a_valve_control_is_a_reply_named_by_its_sequence_number() -> None:
+    ack = cjt188.encode_frame(cjt188.write_ack_frame(ADDRESS, cjt188.DI_VALVE, 9, 0, "2018"))
+    decoded = decode(TOPIC, ack, NOW, DecodeLimits())
+    assert decoded.rejections == () and decoded.readings == ()
+    assert decoded.sequence_reply == SequenceReply(ADDRESS, 9, "done", NOW)
+    refused = cjt188.Frame(cjt188.GAS_METER, ADDRESS, 0xC4, bytes([0x02]))  # D6: abnormal
+    answer = decode(TOPIC, cjt188.encode_frame(refused), NOW, DecodeLimits()).sequence_reply
+    assert answer is not None and (answer.serial, answer.result) == (None, "rejected")
+    assert answer.error == "CJ/T 188 abnormal answer, status 2"

@@ -28,6 +28,9 @@ class Recorder:
     def publish(self, command: WireCommand) -> None:
         self.published.append(command)
 
+    def request_reading(self, meter_id: str) -> None:
+        raise AssertionError(f"gasguard-json meters push their readings ({meter_id})")
+
 
 def delivered_crowd(registry: Registry, meters: list[str]) -> None:
     """Closes delivered to ``meters`` at T0 and waiting for their telemetry."""

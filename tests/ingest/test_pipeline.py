@@ -47,6 +47,9 @@ class NoCommands:
     def publish(self, command: Command) -> None:
         raise AssertionError(f"no command expected, got {command}")
 
+    def request_reading(self, meter_id: str) -> None:
+        raise AssertionError(f"no reading request expected, for {meter_id}")
+
 
 def pipeline_on(registry: Registry, folder: Path) -> tuple[Pipeline, CollectorRegistry]:
     metrics = CollectorRegistry()

@@ -350,3 +350,43 @@ def test_the_meter_refuses_a_counter_it_saw_with_another_command() -> None:
     assert meter.handle(wire("arm-1", "arm", 3), T0 + 2).result == "done"  # a true resend
     assert meter.handle(wire("close-1", "close", 4), T0 + 3).result == "done"
     assert meter.valve == "closed"
+
+
+def test_a_reply_by_sequence_number_binds_to_the_command_in_flight_with_that_counter(
+    registry: Registry,
+) -> None:
+    """CJ/T 188 answers name a command by the low byte of its counter: bound to the
+    meter's command in flight with it (an answer naming none: the newest in flight);
+    its valve never comes from the answer, and one for no command in flight changes
+    nothing."""
+    from contract.protocol import SequenceReply
+
+    registry.meters.provision([MeterProfile("00000000000042", device_profile="cjt188")], T0)
+    meter = "00000000000042"
+    closing, _ = registry.commands.create(close(meter), OTTO, T0, HOUR_MS)
+    registry.commands.mark_published(closing.id, T0, T0 + 60_000)
+    stray = SequenceReply(meter, (closing.counter + 1) % 256, "done", T0 + 1)
+    assert registry.commands.apply_sequence_reply(stray, T0 + 1) == ("unknown_command", None)
+    answer = SequenceReply(meter, closing.counter % 256, "done", T0 + 2)
+    outcome, delivered = registry.commands.apply_sequence_reply(answer, T0 + 2)
+    assert outcome == "applied" and delivered is not None
+    assert (delivered.id, delivered.state, delivered.delivered_ms) == (
+        closing.id,
+        "delivered",
+        T0 + 2,
+    )
+    assert registry.meters.get(meter).valve is None  # the telemetry says, not the answer
+    again = registry.commands.apply_sequence_reply(answer, T0 + 3)  # a resend's answer
+    assert again[0] == "ignored"
+    other = "00000000000043"
+    registry.meters.provision([MeterProfile(other, device_profile="cjt188")], T0)
+    second, _ = registry.commands.create(close(other), OTTO, T0, HOUR_MS)
+    registry.commands.mark_published(second.id, T0 + 4, T0 + 60_000)
+    refused = SequenceReply(other, None, "rejected", T0 + 5, "CJ/T 188 abnormal answer")
+    outcome, failed = registry.commands.apply_sequence_reply(refused, T0 + 5)
+    assert outcome == "applied" and failed is not None
+    assert (failed.id, failed.state, failed.error) == (
+        second.id,
+        "failed",
+        "CJ/T 188 abnormal answer",
+    )

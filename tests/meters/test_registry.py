@@ -52,10 +52,15 @@ def test_meters_in_valve_order_closed_first_across_pages(registry: Registry) -> 
 
 def test_provisioned_meters_and_their_profiles(registry: Registry) -> None:
     registry.meters.provision([MeterProfile("M2", "G4", "commercial", 300), MeterProfile("M1")], T0)
-    registry.meters.provision([MeterProfile("M1", "G6", "industrial", 30)], T0 + 1)
+    registry.meters.provision([MeterProfile("M1", "G6", "industrial", 30, "cjt188")], T0 + 1)
     assert set(registry.meters.profiles()) == set(
-        [MeterProfile("M1", "G6", "industrial", 30), MeterProfile("M2", "G4", "commercial", 300)]
+        [
+            MeterProfile("M1", "G6", "industrial", 30, "cjt188"),
+            MeterProfile("M2", "G4", "commercial", 300),
+        ]
     )
+    assert registry.meters.get("M1").device_profile == "cjt188"
+    assert registry.meters.get("M2").device_profile == "gasguard-json"  # the default
     assert [m.id for m in registry.meters.find()] == ["M1", "M2"]
     assert registry.meters.count() == 2
 
