@@ -107,6 +107,30 @@ class DeviceProfileSettings(BaseModel):
     description: str = ""
 
 
+CJT188_ADDRESS = r"^[0-9A-F]{14}$"
+
+
+class DtuSettings(BaseModel):
+    """A DTU or concentrator that dials in (``[dtu_gateway.dtus.<id>]``): its registration
+    token and the CJ/T 188 addresses of the meters it serves."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    token: SecretStr = Field(..., min_length=12)
+    meters: list[Annotated[str, Field(pattern=CJT188_ADDRESS)]] = Field(..., min_length=1)
+
+
+class DtuGatewayConfig(BaseModel):
+    """``gasguard dtu-gateway``: the TCP listener for CJ/T 188 DTUs (docs/protocols.md)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    host: str = "127.0.0.1"
+    port: int = Field(9188, ge=0, le=65535)
+    idle_timeout_s: float = Field(900.0, gt=0)  # a DTU silent this long is disconnected
+    dtus: dict[str, DtuSettings] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GASGUARD_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -167,6 +191,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+    dtu_gateway: DtuGatewayConfig = DtuGatewayConfig()
 
     @field_validator("api_trusted_proxies")
     @classmethod

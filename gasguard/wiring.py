@@ -23,6 +23,7 @@ from connections.guide import ServiceGuide
 from connections.policies import Policies, build_policies
 from connections.timelimits import Policy
 from connections.workdays import WorkCalendar, load_holiday_file
+from devices.dtu import DtuAccount
 from devices.errors import ProfileError
 from devices.profiles import DeviceProfile, build_profiles, profile_of
 from gasguard.settings import GuideSettings, Settings, SettingsError
@@ -32,6 +33,7 @@ from ingest.commands import MqttCommandPublisher
 from ingest.completeness_watch import CompletenessWatch
 from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
+from ingest.dtu_gateway import GATEWAY_SUBSCRIPTIONS, DtuGateway
 from ingest.durable import DurableWriter
 from ingest.errors import UnsupportedCommand
 from ingest.flood import FloodGuard
@@ -361,6 +363,21 @@ def meter_profiles(
             raise UnsupportedCommand(f"meter {meter_id}: {exc}") from exc
 
     return profile_of_meter
+
+
+def build_dtu_gateway(settings: Settings) -> DtuGateway:
+    """The DTU gateway on its own MQTT session (account gasguard-dtu-gateway)."""
+    accounts = {
+        dtu_id: DtuAccount(dtu_id, spec.token.get_secret_value(), frozenset(spec.meters))
+        for dtu_id, spec in settings.dtu_gateway.dtus.items()
+    }
+    session = MqttSession(
+        mqtt_endpoint(settings),
+        f"gasguard-dtu-gateway-{os.getpid()}",
+        GATEWAY_SUBSCRIPTIONS,
+        "dtu-gateway",
+    )
+    return DtuGateway(session, accounts, settings.dtu_gateway.idle_timeout_s)
 
 
 def device_profiles(settings: Settings) -> dict[str, DeviceProfile]:

@@ -30,7 +30,12 @@ PASSWORD_CHARS = 32
 
 INGEST_ACCOUNT = "gasguard-ingest"
 SIMULATOR_ACCOUNT = "gasguard-simulator"
-SERVICE_ACCOUNTS: dict[str, str] = {"ingest": INGEST_ACCOUNT, "simulator": SIMULATOR_ACCOUNT}
+DTU_GATEWAY_ACCOUNT = "gasguard-dtu-gateway"
+SERVICE_ACCOUNTS: dict[str, str] = {
+    "ingest": INGEST_ACCOUNT,
+    "simulator": SIMULATOR_ACCOUNT,
+    "dtu-gateway": DTU_GATEWAY_ACCOUNT,
+}
 
 # the contract's kinds, and the device profiles' own (a cjt188 meter's binary frames)
 METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up")
@@ -93,6 +98,10 @@ def acl_file(simulator: bool = False) -> str:
         "topic read $SYS/broker/publish/messages/dropped",  # ingest.broker_watch
         "topic read $SYS/broker/version",
         "topic readwrite gasguard/probe/#",  # transport.probe (the in-flight window)
+        "",
+        f"user {DTU_GATEWAY_ACCOUNT}",  # ingest.dtu_gateway: the CJ/T 188 frames of DTUs
+        f"topic write {every}/cjt188-up",
+        f"topic read {every}/cjt188-down",
         "",
     ]
     if simulator:

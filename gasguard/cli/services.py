@@ -52,6 +52,35 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dtu_gateway(settings: Settings, _args: argparse.Namespace) -> int:
+    """The TCP listener for CJ/T 188 DTUs that dial in (docs/protocols.md)."""
+    import asyncio
+    import signal
+
+    from gasguard import wiring
+
+    config = settings.dtu_gateway
+    gateway = wiring.build_dtu_gateway(settings)
+    gateway.session.start()
+    print(
+        f"gasguard dtu-gateway: {config.host}:{config.port} -> {settings.mqtt_url}, "
+        f"{len(config.dtus)} DTUs configured",
+        flush=True,
+    )
+
+    async def serve_until_signal() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, gateway.stop)
+        await gateway.serve(config.host, config.port)
+
+    try:
+        asyncio.run(serve_until_signal())
+    finally:
+        gateway.session.stop()
+    return 0
+
+
 def with_partition(settings: Settings, partition: Partition) -> Settings:
     ingest = settings.ingest.model_copy(
         update={"partition": partition.index, "partitions": partition.count}
@@ -166,6 +195,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     ingest.set_defaults(run=cmd_ingest)
     sub.add_parser("api", help="the HTTP API and dashboard").set_defaults(run=cmd_api)
+    sub.add_parser(
+        "dtu-gateway", help="TCP listener for CJ/T 188 DTUs that dial in (-> MQTT)"
+    ).set_defaults(run=cmd_dtu_gateway)
     simulate = sub.add_parser(
         "simulate", help="publish a simulated fleet to the broker, or write it to a replay file"
     )

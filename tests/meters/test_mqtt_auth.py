@@ -60,3 +60,10 @@ def test_the_acl_gives_meters_their_own_topics_only() -> None:
     assert "topic write gas/v1/meters/+/commands" in lines  # the ingest account only
     assert "user gasguard-simulator" not in lines
     assert "user gasguard-simulator" in acl_file(simulator=True).splitlines()
+    gateway = lines[lines.index("user gasguard-dtu-gateway") + 1 :]
+    gateway = gateway[: gateway.index("")]  # its block: CJ/T 188 frames only
+    assert gateway == [
+        "topic write gas/v1/meters/+/cjt188-up",
+        "topic read gas/v1/meters/+/cjt188-down",
+    ]
+    assert "pattern write gas/v1/meters/%u/cjt188-up" in lines  # a meter on its own
