@@ -131,6 +131,27 @@ class DtuGatewayConfig(BaseModel):
     dtus: dict[str, DtuSettings] = Field(default_factory=dict)
 
 
+class PushAccountSettings(BaseModel):
+    """A profile's push on an operator platform (``[platform_receiver.onenet.<profile>]``):
+    the token configured on the platform, and the EncodingAESKey of its secure mode."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    token: SecretStr = Field(..., min_length=3)
+    aes_key: SecretStr | None = None  # 43 characters; None: plaintext mode
+
+
+class PlatformReceiverConfig(BaseModel):
+    """``gasguard platform-receiver``: the operator platforms' pushes (docs/protocols.md)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    host: str = "127.0.0.1"
+    port: int = Field(8188, ge=0, le=65535)
+    publish_timeout_s: float = Field(5.0, gt=0, le=60)  # the broker's PUBACK, before 200
+    onenet: dict[str, PushAccountSettings] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GASGUARD_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -192,6 +213,7 @@ class Settings(BaseSettings):
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     dtu_gateway: DtuGatewayConfig = DtuGatewayConfig()
+    platform_receiver: PlatformReceiverConfig = PlatformReceiverConfig()
 
     @field_validator("api_trusted_proxies")
     @classmethod

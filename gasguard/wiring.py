@@ -23,8 +23,9 @@ from connections.guide import ServiceGuide
 from connections.policies import Policies, build_policies
 from connections.timelimits import Policy
 from connections.workdays import WorkCalendar, load_holiday_file
+from devices import onenet
 from devices.dtu import DtuAccount
-from devices.errors import ProfileError
+from devices.errors import CodecError, ProfileError
 from devices.profiles import DeviceProfile, build_profiles, profile_of
 from gasguard.settings import GuideSettings, Settings, SettingsError
 from ingest.actuator import Actuator
@@ -41,6 +42,7 @@ from ingest.gas_on import GasOnWatcher
 from ingest.health import HealthReporter
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
+from ingest.platform_receiver import PushAccount, Receiver
 from ingest.service import MqttIngester, ingest_subscriptions, session_options
 from ingest.sightings import SightingsBuffer
 from ingest.snapshots import SnapshotKeeper
@@ -378,6 +380,26 @@ def build_dtu_gateway(settings: Settings) -> DtuGateway:
         "dtu-gateway",
     )
     return DtuGateway(session, accounts, settings.dtu_gateway.idle_timeout_s)
+
+
+def build_platform_receiver(settings: Settings) -> Receiver:
+    """The platform receiver on its own MQTT session; each push account is a configured
+    profile of the platform's codec (its options name the data streams)."""
+    profiles = device_profiles(settings)
+    accounts = {}
+    for name, spec in settings.platform_receiver.onenet.items():
+        profile = profiles.get(name)
+        if profile is None or profile.codec != "onenet":
+            raise SettingsError(f"platform_receiver.onenet.{name}: no onenet profile {name!r}")
+        try:
+            key = onenet.aes_key(spec.aes_key.get_secret_value()) if spec.aes_key else None
+        except CodecError as exc:
+            raise SettingsError(f"platform_receiver.onenet.{name}.aes_key: {exc}") from exc
+        accounts[name] = PushAccount(name, spec.token.get_secret_value(), key, profile.options)
+    session = MqttSession(
+        mqtt_endpoint(settings), f"gasguard-platforms-{os.getpid()}", [], "platform-receiver"
+    )
+    return Receiver(session, accounts, settings.platform_receiver.publish_timeout_s)
 
 
 def device_profiles(settings: Settings) -> dict[str, DeviceProfile]:

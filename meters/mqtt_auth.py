@@ -31,10 +31,12 @@ PASSWORD_CHARS = 32
 INGEST_ACCOUNT = "gasguard-ingest"
 SIMULATOR_ACCOUNT = "gasguard-simulator"
 DTU_GATEWAY_ACCOUNT = "gasguard-dtu-gateway"
+PLATFORM_ACCOUNT = "gasguard-platforms"
 SERVICE_ACCOUNTS: dict[str, str] = {
     "ingest": INGEST_ACCOUNT,
     "simulator": SIMULATOR_ACCOUNT,
     "dtu-gateway": DTU_GATEWAY_ACCOUNT,
+    "platform-receiver": PLATFORM_ACCOUNT,
 }
 
 # the contract's kinds, and the device profiles' own (a cjt188 meter's binary frames)
@@ -102,6 +104,10 @@ def acl_file(simulator: bool = False) -> str:
         f"user {DTU_GATEWAY_ACCOUNT}",  # ingest.dtu_gateway: the CJ/T 188 frames of DTUs
         f"topic write {every}/cjt188-up",
         f"topic read {every}/cjt188-down",
+        "",
+        f"user {PLATFORM_ACCOUNT}",  # ingest.platform_receiver: NB-IoT meters' pushes
+        f"topic write {every}/telemetry",
+        f"topic write {every}/status",
         "",
     ]
     if simulator:

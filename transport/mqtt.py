@@ -226,6 +226,22 @@ class MqttSession:
             return
         raise PublishRefused(f"{self._name}: {topic}: {paho.error_string(info.rc)}")
 
+    def publish_durably(
+        self, topic: str, payload: bytes, timeout_s: float, retain: bool = False
+    ) -> None:
+        """QoS 1, and wait until the broker has acknowledged it (PUBACK): for a receiver
+        that may answer its sender only then. ``PublishRefused`` when it does not within
+        ``timeout_s`` (the message may still go out later: QoS 1 is at least once)."""
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+            raise PublishRefused(f"{self._name}: {topic}: {paho.error_string(info.rc)}")
+        try:
+            info.wait_for_publish(timeout_s)
+        except RuntimeError as exc:  # paho: not connected, or the queue refused it
+            raise PublishRefused(f"{self._name}: {topic}: {exc}") from exc
+        if not info.is_published():
+            raise PublishRefused(f"{self._name}: {topic}: no PUBACK within {timeout_s:g} s")
+
     def last_will(self, topic: str, payload: bytes, qos: int = 1, retain: bool = True) -> None:
         """What the broker publishes when this connection drops (set before ``start``)."""
         self.client.will_set(topic, payload, qos=qos, retain=retain)

@@ -81,6 +81,28 @@ def cmd_dtu_gateway(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_platform_receiver(settings: Settings, _args: argparse.Namespace) -> int:
+    """The operator platforms' pushes (OneNET) to the meters' topics (docs/protocols.md)."""
+    import uvicorn
+
+    from gasguard import wiring
+    from ingest.platform_receiver import create_receiver_app
+
+    config = settings.platform_receiver
+    receiver = wiring.build_platform_receiver(settings)
+    receiver.session.start()
+    print(
+        f"gasguard platform-receiver: {config.host}:{config.port} -> {settings.mqtt_url}, "
+        f"OneNET profiles {sorted(config.onenet) or 'none'}",
+        flush=True,
+    )
+    try:
+        uvicorn.run(create_receiver_app(receiver), host=config.host, port=config.port)
+    finally:
+        receiver.session.stop()
+    return 0
+
+
 def with_partition(settings: Settings, partition: Partition) -> Settings:
     ingest = settings.ingest.model_copy(
         update={"partition": partition.index, "partitions": partition.count}
@@ -198,6 +220,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     sub.add_parser(
         "dtu-gateway", help="TCP listener for CJ/T 188 DTUs that dial in (-> MQTT)"
     ).set_defaults(run=cmd_dtu_gateway)
+    sub.add_parser(
+        "platform-receiver", help="the operator platforms' pushes (OneNET) -> MQTT"
+    ).set_defaults(run=cmd_platform_receiver)
     simulate = sub.add_parser(
         "simulate", help="publish a simulated fleet to the broker, or write it to a replay file"
     )

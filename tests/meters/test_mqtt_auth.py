@@ -67,3 +67,8 @@ def test_the_acl_gives_meters_their_own_topics_only() -> None:
         "topic read gas/v1/meters/+/cjt188-down",
     ]
     assert "pattern write gas/v1/meters/%u/cjt188-up" in lines  # a meter on its own
+    platforms = lines[lines.index("user gasguard-platforms") + 1 :]
+    assert platforms[: platforms.index("")] == [  # what the platforms pushed, nothing else
+        "topic write gas/v1/meters/+/telemetry",
+        "topic write gas/v1/meters/+/status",
+    ]

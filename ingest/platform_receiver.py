@@ -1,0 +1,100 @@
+"""The receiver of the operator platforms' pushes (NB-IoT meters through OneNET), its own
+process (``gasguard platform-receiver``): an edge adapter like the DTU gateway. A push
+is checked and opened by the pure codec (``devices.onenet``), its readings and status
+changes are published as contract messages on the meters' topics (QoS 1), and the
+platform gets its 200 only once the broker has taken every one of them: the guarantee a
+meter on MQTT gets. Otherwise it gets a 503 and pushes again (the platform retries)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from contract.protocol import topic
+from devices import onenet
+from devices.errors import CodecError
+from transport.errors import PublishRefused
+from transport.mqtt import MqttSession
+
+log = logging.getLogger(__name__)
+REFUSED_STATUS = {"bad_signature": 403, "bad_key": 500}
+
+
+@dataclass(frozen=True, slots=True)
+class PushAccount:
+    """A profile's push settings on the platform: its token, and the secure mode's key."""
+
+    profile: str
+    token: str
+    aes_key: bytes | None
+    options: Mapping[str, str]
+
+
+class Receiver:
+    def __init__(
+        self, session: MqttSession, accounts: Mapping[str, PushAccount], timeout_s: float
+    ) -> None:
+        self.session = session
+        self._accounts = accounts
+        self._timeout_s = timeout_s
+        self.published = 0
+
+    def account(self, profile: str) -> PushAccount:
+        found = self._accounts.get(profile)
+        if found is None:
+            raise HTTPException(404, f"no push account for profile {profile!r}")
+        return found
+
+    def receive(self, account: PushAccount, body: bytes) -> int:
+        """The push's contract messages, each taken by the broker; how many."""
+        try:
+            messages = onenet.open_push(body, account.token, account.aes_key)
+        except CodecError as exc:
+            log.error("push for %s refused: %s (%s)", account.profile, exc, exc.code)
+            raise HTTPException(REFUSED_STATUS.get(exc.code, 400), f"{exc.code}: {exc}") from exc
+        out, ignored = onenet.to_contract(messages, account.options)
+        for item in ignored:
+            log.warning("push for %s: %s", account.profile, item.reason)
+        for message in out:
+            name = topic(message.meter_id, message.kind)  # type: ignore[arg-type]
+            try:
+                retain = message.kind == "status"  # as a meter's own status is
+                self.session.publish_durably(name, message.payload, self._timeout_s, retain)
+            except PublishRefused as exc:
+                log.error("push for %s not taken by the broker: %s", account.profile, exc)
+                raise HTTPException(503, "the broker did not take the data: push again") from exc
+            self.published += 1
+        return len(out)
+
+
+def create_receiver_app(receiver: Receiver) -> FastAPI:
+    app = FastAPI(title="gasguard platform receiver", docs_url=None, redoc_url=None)
+
+    @app.get("/onenet/{profile}", response_class=PlainTextResponse)
+    def verify(
+        profile: str,
+        msg: Annotated[str, Query(max_length=1000)],
+        nonce: Annotated[str, Query(max_length=100)],
+        signature: Annotated[str, Query(max_length=200)],
+    ) -> str:
+        """OneNET's URL verification: ``msg`` back when the signature checks out."""
+        account = receiver.account(profile)
+        if not onenet.verify_url(account.token, msg, nonce, signature):
+            raise HTTPException(403, "signature does not match the token")
+        return msg
+
+    @app.post("/onenet/{profile}", response_class=PlainTextResponse)
+    async def push(profile: str, request: Request) -> str:
+        account = receiver.account(profile)
+        body = await request.body()
+        from starlette.concurrency import run_in_threadpool
+
+        count = await run_in_threadpool(receiver.receive, account, body)
+        return f"ok {count}"
+
+    return app
