@@ -196,14 +196,19 @@ def read_di(data: bytes) -> int:
     raise CodecError("unknown_di", f"data identifier {data[0]:02X} {data[1]:02X} is not known")
 
 
+# each byte's value as two BCD digits, -1 for a byte that is not BCD (a table: the
+# decoder reads nine BCD fields per answer)
+BCD = tuple((b >> 4) * 10 + (b & 0x0F) if b >> 4 <= 9 and b & 0x0F <= 9 else -1 for b in range(256))
+
+
 def bcd_to_int(raw: bytes) -> int:
     """Little-endian BCD (the first byte holds the lowest two digits)."""
     value, scale = 0, 1
     for byte in raw:
-        high, low = byte >> 4, byte & 0x0F
-        if high > 9 or low > 9:
+        pair = BCD[byte]
+        if pair < 0:
             raise CodecError("bad_bcd", f"{byte:02X}H is not a BCD byte")
-        value += (high * 10 + low) * scale
+        value += pair * scale
         scale *= 100
     return value
 
@@ -225,7 +230,9 @@ def decode_time(raw: bytes, zone: dt.tzinfo = CHINA) -> int | None:
         raise CodecError("bad_time", f"meter time of {len(raw)} bytes: 7 expected")
     if not any(raw):
         return None
-    second, minute, hour, day, month, year, century = (bcd_to_int(raw[i : i + 1]) for i in range(7))
+    second, minute, hour, day, month, year, century = (BCD[byte] for byte in raw)
+    if min(second, minute, hour, day, month, year, century) < 0:
+        raise CodecError("bad_bcd", f"meter time {raw.hex(' ')} is not BCD")
     try:
         at = dt.datetime(century * 100 + year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError as exc:

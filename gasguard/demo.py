@@ -72,7 +72,12 @@ def run_demo(
     broker = embedded_broker(data_dir / "broker")
     print(f"gasguard demo: MQTT broker {type(broker).__name__} at {broker.url}", flush=True)
     simulator = settings.simulator.model_copy(
-        update={"meters": meters, "report_interval_s": interval_s}
+        update={
+            "meters": meters,
+            "report_interval_s": interval_s,
+            # a mixed fleet: one meter in twenty speaks CJ/T 188 (docs/protocols.md)
+            "cjt188_meters": settings.simulator.cjt188_meters or max(1, meters // 20),
+        }
     )
     protocol = "3.1.1" if isinstance(broker, AmqttServer) else settings.mqtt_protocol
     settings = settings.model_copy(
@@ -92,6 +97,13 @@ def run_demo(
         stack.callback(store.close)
         plan = build_fleet(settings.simulator, int(time.time() * 1000))
         wiring.provision_fleet(registry, plan, int(time.time() * 1000))
+        mixed = [m.meter_id for m in plan.meters if m.profile.device_profile == "cjt188"]
+        if mixed:
+            print(
+                f"gasguard demo: {len(mixed)} meters speak CJ/T 188 behind a DTU "
+                f"(profile cjt188), {mixed[0]} the first",
+                flush=True,
+            )
         for meter_id, kind, _start in plan.labels:
             print(f"gasguard demo: injected fault {kind} on meter {meter_id}", flush=True)
         metrics = CollectorRegistry()

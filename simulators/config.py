@@ -41,3 +41,6 @@ class SimulatorConfig(BaseModel):
     offline_meters: int = Field(0, ge=0)
     offline_after_s: float = Field(30.0, ge=0)
     offline_for_s: float = Field(60.0, gt=0)
+    # A mixed fleet: this many more meters speak CJ/T 188 behind a DTU (profile cjt188,
+    # ids are their 14-digit addresses), their frames on cjt188-up (docs/protocols.md).
+    cjt188_meters: int = Field(0, ge=0, le=100_000)

@@ -65,7 +65,27 @@ def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
             )
             meter.faults = (Fault(kind, fault_at, round(fault_flow, 3)),)
             labels.append((meter.meter_id, kind, fault_at))
-    return FleetPlan(tuple(meters), tuple(labels))
+    return FleetPlan((*meters, *_cjt188_meters(config)), tuple(labels))
+
+
+CJT188_FIRST_ADDRESS = 20_260_000_000_001
+
+
+def _cjt188_meters(config: SimulatorConfig) -> list[SimMeter]:
+    """The mixed fleet's CJ/T 188 meters: households on G2.5, drawn from their own random
+    stream (the rest of the plan is the same with or without them)."""
+    rng = random.Random(config.seed + 188)
+    interval = max(1, round(config.report_interval_s))
+    return [
+        SimMeter(
+            MeterProfile(
+                f"{CJT188_FIRST_ADDRESS + n:014d}", "G2.5", "residential", interval, "cjt188"
+            ),
+            volume_m3=round(rng.uniform(10, 3000), 2),
+            battery_drain_pct_per_day=config.battery_drain_pct_per_day,
+        )
+        for n in range(config.cjt188_meters)
+    ]
 
 
 def _fault_count(config: SimulatorConfig) -> int:

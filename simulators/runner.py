@@ -24,6 +24,7 @@ from contract.events import MeterEvent
 from contract.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
 from contract.readings import Reading
 from meters.clock import wall_clock_ms
+from simulators import cjt188_meter
 from simulators.fleet import FleetPlan
 from simulators.meter import SimMeter
 from simulators.schedule import ReportSchedule
@@ -36,7 +37,12 @@ TICK_S = 0.05
 
 
 def runner_subscriptions() -> list[tuple[str, int]]:
-    return [(subscription("commands"), 1)]
+    """Commands, and the requests a DTU forwards to CJ/T 188 meters."""
+    return [(subscription("commands"), 1), (subscription("cjt188-down"), 1)]
+
+
+def speaks_cjt188(meter: SimMeter) -> bool:
+    return meter.profile.device_profile == "cjt188"
 
 
 def meter_session(endpoint: MqttEndpoint, client_prefix: str, meter_id: str) -> MqttSession:
@@ -103,6 +109,9 @@ class FleetRunner:
     # -- MQTT callbacks -------------------------------------------------------------------
 
     def _on_message(self, session: MqttSession, message: Incoming) -> None:
+        if message.topic.endswith("/cjt188-down"):
+            self._on_cjt188_request(message)
+            return
         try:
             meter_id = parse_topic(message.topic).meter_id
             command = parse_command(meter_id, message.payload)
@@ -123,6 +132,22 @@ class FleetRunner:
         self._publish_readings(meter, readings)
         self.commands_obeyed += 1
         log.info("simulator: meter %s obeyed %s (%s)", meter_id, command.action, reply.result)
+
+    def _on_cjt188_request(self, message: Incoming) -> None:
+        """A request the DTU forwards to a CJ/T 188 meter: its answer goes back up."""
+        try:
+            meter_id = parse_topic(message.topic).meter_id
+        except ProtocolError:
+            return
+        meter = self._meters.get(meter_id)
+        now_ms = self._clock()
+        if meter is None or not speaks_cjt188(meter) or not meter.reachable(now_ms):
+            return
+        with self._lock:
+            frame = cjt188_meter.obey(meter, message.payload, meter.clock(now_ms))
+        if frame is not None:
+            self._session.publish(topic(meter_id, "cjt188-up"), frame, qos=1)
+            self.commands_obeyed += 1
 
     # -- publishing -----------------------------------------------------------------------
 
@@ -179,6 +204,13 @@ class FleetRunner:
 
     def _publish_message(self, meter: SimMeter, readings: list[Reading]) -> None:
         meter_id = meter.meter_id
+        if speaks_cjt188(meter):  # the DTU forwards one answer per reading
+            for reading in readings:
+                with self._lock:
+                    frame = cjt188_meter.answer(meter, reading.ts_ms)
+                self._session.publish(topic(meter_id, "cjt188-up"), frame, qos=1)
+                self.published += 1
+            return
         if len(readings) == 1:
             body: object = reading_to_json(readings[0])
         else:
@@ -191,6 +223,9 @@ class FleetRunner:
             self.published += 1
 
     def _publish_event(self, event: MeterEvent) -> None:
+        if speaks_cjt188(self._meters[event.meter_id]):
+            log.info("simulator: CJ/T 188 has no events: %s of %s", event.event, event.meter_id)
+            return
         body = json.dumps({"ts": event.ts_ms, "event": event.event}).encode()
         self._session_of(event.meter_id).publish(topic(event.meter_id, "events"), body, qos=1)
         log.info("simulator: meter %s reports %s", event.meter_id, event.event)

@@ -77,7 +77,10 @@ def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path:
             ]
         assert closed_for_leak, f"no valve closed for a leak within 60 s:\n{log_path.read_text()}"
         overview = client.get(f"{api}/overview").json()
-        assert overview["meters"] == 200 and overview["ingest"]["ok"], overview["ingest"]
+        # 200 meters of gasguard's JSON and a mixed fleet's 10 that speak CJ/T 188
+        assert overview["meters"] == 210 and overview["ingest"]["ok"], overview["ingest"]
+        cjt188 = client.get(f"{api}/meters/20260000000001").json()
+        assert cjt188["device_profile"] == "cjt188" and cjt188["latest"] is not None
         (worker,) = overview["ingest"]["workers"]
         assert worker["readings"] > 200 and not worker["stale"]
         assert "gasguard" in httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
@@ -99,3 +102,4 @@ def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path:
     assert code == 0, output
     assert "stopped cleanly" in output
     assert "injected fault leak_detector" in output
+    assert "10 meters speak CJ/T 188" in output

@@ -1,0 +1,108 @@
+"""The simulated CJ/T 188 meter (pure), and a mixed fleet on real Mosquitto with the
+ingester: the CJ/T 188 meters' frames are stored as readings and a close to one of them
+goes out as valve control, is answered, and is confirmed by the meter's reading."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from contract.profiles import MeterProfile
+from devices import cjt188
+from gasguard import wiring
+from gasguard.servers import MosquittoServer
+from meters.command_store import NewCommand
+from meters.views import Actor
+from simulators import cjt188_meter
+from simulators.config import SimulatorConfig
+from simulators.fleet import build_fleet
+from simulators.meter import SimMeter
+from telemetry import SqliteTelemetryStore
+from tests.conftest import sqlite_registry
+from tests.helpers import settings_for, start_ingester, wait_until
+
+ADDRESS = "20260000000001"
+T0 = 1_790_000_000_000
+
+
+def meter() -> SimMeter:
+    return SimMeter(MeterProfile(ADDRESS, device_profile="cjt188"), volume_m3=12.3456)
+
+
+def test_it_answers_read_data_and_obeys_valve_control_addressed_to_it() -> None:
+    sim = meter()
+    data = cjt188.parse_uplink(cjt188.decode_frame(cjt188_meter.answer(sim, T0 + 1234)))
+    assert isinstance(data, cjt188.MeterData)
+    assert (data.address, data.volume_m3, data.meter_time_ms, data.valve) == (
+        ADDRESS,
+        12.35,  # two decimals on the wire
+        T0 + 1000,  # whole seconds
+        "open",
+    )
+    close = cjt188.encode_frame(cjt188.valve_request(ADDRESS, True, 42, "2004"))
+    ack = cjt188.parse_uplink(cjt188.decode_frame(cjt188_meter.obey(sim, close, T0) or b""))
+    assert isinstance(ack, cjt188.WriteAck) and (ack.di, ack.serial) == (cjt188.DI_VALVE, 42)
+    assert sim.valve == "closed"
+    other = cjt188.encode_frame(cjt188.valve_request("20260000000002", False, 1, "2004"))
+    assert cjt188_meter.obey(sim, other, T0) is None and sim.valve == "closed"
+    read = cjt188.encode_frame(cjt188.read_request(ADDRESS, 5, "2018"))
+    again = cjt188.parse_uplink(cjt188.decode_frame(cjt188_meter.obey(sim, read, T0 + 5) or b""))
+    assert isinstance(again, cjt188.MeterData) and (again.serial, again.valve) == (5, "closed")
+    assert cjt188_meter.obey(sim, b"garbage", T0) is None
+
+
+def test_a_mixed_fleet_adds_cjt188_meters_without_changing_the_rest() -> None:
+    plain = SimulatorConfig(meters=5, seed=4)
+    mixed = plain.model_copy(update={"cjt188_meters": 2})
+    before, after = build_fleet(plain, T0), build_fleet(mixed, T0)
+    assert [m.profile for m in after.meters[:5]] == [m.profile for m in before.meters]
+    assert after.labels == before.labels
+    assert [(m.meter_id, m.profile.device_profile) for m in after.meters[5:]] == [
+        ("20260000000001", "cjt188"),
+        ("20260000000002", "cjt188"),
+    ]
+
+
+@pytest.mark.integration
+def test_a_mixed_fleet_on_mosquitto_stores_cjt188_readings_and_confirms_a_close(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    config = SimulatorConfig(
+        meters=2,
+        id_prefix="MIX",
+        client_id="mix-sim",
+        report_interval_s=1,
+        leak_faults=0,
+        over_flow_faults=0,
+        micro_flow_faults=0,
+        cjt188_meters=2,
+    )
+    settings = settings_for(mosquitto.url, tmp_path, simulator=config)
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    plan = build_fleet(config, time.time_ns() // 1_000_000)
+    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
+    ingester = start_ingester(settings, registry, store)
+    runner = wiring.build_fleet_runner(settings, plan)
+    try:
+        runner.start()
+        assert runner.wait_connected(10)
+        wait_until(lambda: store.count(ADDRESS) >= 3, 30, "readings of a CJ/T 188 meter")
+        assert store.count("MIX000001") >= 1  # and the JSON meters beside them
+        close, _ = registry.commands.create(
+            NewCommand(ADDRESS, "close", "test close", "maintenance"),
+            Actor("otto", "operator", "test"),
+            time.time_ns() // 1_000_000,
+            3_600_000,
+        )
+        wait_until(
+            lambda: registry.commands.get(close.id).state == "succeeded", 30, "the close confirmed"
+        )
+    finally:
+        runner.stop()
+        ingester.stop()
+    assert runner.meter(ADDRESS).valve == "closed"
+    assert registry.meters.get(ADDRESS).valve == "closed"
+    assert registry.dead_letters.count() == 0
