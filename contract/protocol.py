@@ -28,12 +28,13 @@ def is_meter_id(text: object) -> TypeGuard[str]:
 
 
 TopicKind = Literal[
-    "telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down"
+    "telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down", "wmbus"
 ]
 # The contract's five kinds, and the device profiles' own (docs/protocols.md): a meter of
-# the cjt188 profile sends its binary CJ/T 188 frames on cjt188-up and reads cjt188-down.
+# the cjt188 profile sends its binary CJ/T 188 frames on cjt188-up and reads cjt188-down;
+# a wmbusmeters gateway publishes a wireless M-Bus meter's telegrams, as JSON, on wmbus.
 TOPIC_KINDS: frozenset[str] = frozenset(
-    {"telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down"}
+    {"telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down", "wmbus"}
 )
 
 CommandAction = Literal["close", "arm", "open"]

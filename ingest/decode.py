@@ -25,7 +25,7 @@ from contract.readings import (
     Reading,
     new_reading,
 )
-from devices import cjt188
+from devices import cjt188, wmbus
 from devices.errors import CodecError
 from ingest.config import DecodeLimits
 
@@ -118,6 +118,12 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
         return reject("not_json", f"payload is not JSON: {exc}")
     if not isinstance(body, dict):
         return reject("not_object", "payload must be a JSON object")
+    if kind == "wmbus":
+        try:
+            fields = wmbus.reading_fields(meter_id, body)
+        except CodecError as exc:
+            return reject(exc.code, f"wM-Bus: {exc}")
+        return _decode_telemetry(topic, meter_id, fields, payload, window, limits)
     if kind == "events":
         try:
             event = parse_event(meter_id, body, window)

@@ -35,7 +35,14 @@ from transport.mqtt import Incoming, MqttSession, SessionOptions
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBED_KINDS: tuple[TopicKind, ...] = ("telemetry", "events", "replies", "status", "cjt188-up")
+SUBSCRIBED_KINDS: tuple[TopicKind, ...] = (
+    "telemetry",
+    "events",
+    "replies",
+    "status",
+    "cjt188-up",
+    "wmbus",
+)
 
 
 def ingest_subscriptions(shared_group: str | None = None) -> list[tuple[str, int]]:

@@ -32,15 +32,17 @@ INGEST_ACCOUNT = "gasguard-ingest"
 SIMULATOR_ACCOUNT = "gasguard-simulator"
 DTU_GATEWAY_ACCOUNT = "gasguard-dtu-gateway"
 PLATFORM_ACCOUNT = "gasguard-platforms"
+WMBUS_ACCOUNT = "gasguard-wmbus"
 SERVICE_ACCOUNTS: dict[str, str] = {
     "ingest": INGEST_ACCOUNT,
     "simulator": SIMULATOR_ACCOUNT,
     "dtu-gateway": DTU_GATEWAY_ACCOUNT,
     "platform-receiver": PLATFORM_ACCOUNT,
+    "wmbus-gateway": WMBUS_ACCOUNT,
 }
 
 # the contract's kinds, and the device profiles' own (a cjt188 meter's binary frames)
-METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up")
+METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up", "wmbus")
 METER_READS = ("commands", "cjt188-down")
 
 
@@ -108,6 +110,9 @@ def acl_file(simulator: bool = False) -> str:
         f"user {PLATFORM_ACCOUNT}",  # ingest.platform_receiver: NB-IoT meters' pushes
         f"topic write {every}/telemetry",
         f"topic write {every}/status",
+        "",
+        f"user {WMBUS_ACCOUNT}",  # a wmbusmeters gateway: the telegrams it decoded
+        f"topic write {every}/wmbus",
         "",
     ]
     if simulator:

@@ -72,3 +72,5 @@ def test_the_acl_gives_meters_their_own_topics_only() -> None:
         "topic write gas/v1/meters/+/telemetry",
         "topic write gas/v1/meters/+/status",
     ]
+    wmbus = lines[lines.index("user gasguard-wmbus") + 1 :]
+    assert wmbus[: wmbus.index("")] == ["topic write gas/v1/meters/+/wmbus"]
