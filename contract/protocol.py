@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, TypeGuard, get_args
 
 from contract.errors import ProtocolError
 from contract.json_text import parse_json
@@ -28,14 +28,21 @@ def is_meter_id(text: object) -> TypeGuard[str]:
 
 
 TopicKind = Literal[
-    "telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down", "wmbus"
+    "telemetry",
+    "events",
+    "commands",
+    "replies",
+    "status",
+    "cjt188-up",
+    "cjt188-down",
+    "wmbus",
+    "dlms",
 ]
 # The contract's five kinds, and the device profiles' own (docs/protocols.md): a meter of
 # the cjt188 profile sends its binary CJ/T 188 frames on cjt188-up and reads cjt188-down;
-# a wmbusmeters gateway publishes a wireless M-Bus meter's telegrams, as JSON, on wmbus.
-TOPIC_KINDS: frozenset[str] = frozenset(
-    {"telemetry", "events", "commands", "replies", "status", "cjt188-up", "cjt188-down", "wmbus"}
-)
+# a wmbusmeters gateway publishes a wireless M-Bus meter's telegrams, as JSON, on wmbus;
+# a DLMS/COSEM meter its Data-Notifications on dlms.
+TOPIC_KINDS: frozenset[str] = frozenset(get_args(TopicKind))
 
 CommandAction = Literal["close", "arm", "open"]
 COMMAND_ACTIONS: frozenset[str] = frozenset({"close", "arm", "open"})

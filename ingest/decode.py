@@ -25,7 +25,7 @@ from contract.readings import (
     Reading,
     new_reading,
 )
-from devices import cjt188, wmbus
+from devices import cjt188, dlms, wmbus
 from devices.errors import CodecError
 from ingest.config import DecodeLimits
 
@@ -110,6 +110,12 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
     window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)
     if kind == "cjt188-up":
         return _decode_cjt188(topic, meter_id, payload, received_ms, window)
+    if kind == "dlms":
+        try:
+            fields = dlms.reading_fields(meter_id, payload, received_ms, {})
+        except CodecError as exc:
+            return reject(exc.code, f"DLMS: {exc}")
+        return _decode_telemetry(topic, meter_id, fields, payload, window, limits)
     try:
         body = parse_json(payload)
     except UnicodeDecodeError as exc:

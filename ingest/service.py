@@ -42,6 +42,7 @@ SUBSCRIBED_KINDS: tuple[TopicKind, ...] = (
     "status",
     "cjt188-up",
     "wmbus",
+    "dlms",
 )
 
 

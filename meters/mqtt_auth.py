@@ -42,7 +42,7 @@ SERVICE_ACCOUNTS: dict[str, str] = {
 }
 
 # the contract's kinds, and the device profiles' own (a cjt188 meter's binary frames)
-METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up", "wmbus")
+METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up", "wmbus", "dlms")
 METER_READS = ("commands", "cjt188-down")
 
 
