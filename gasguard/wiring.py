@@ -40,6 +40,7 @@ from ingest.errors import UnsupportedCommand
 from ingest.flood import FloodGuard
 from ingest.gas_on import GasOnWatcher
 from ingest.health import HealthReporter
+from ingest.meter_profiles import MeterProfiles
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
 from ingest.platform_receiver import PushAccount, Receiver
@@ -251,9 +252,10 @@ def build_lane(
     )
     own = {p.meter_id: p for p in registry.meters.profiles() if partition.owns(p.meter_id)}
     engine = SafetyEngine(rules_config(settings), own)
+    profiles_in_force = device_profiles(settings)
     dispatcher = CommandDispatcher(
         registry,
-        MqttCommandPublisher(session, meter_profiles(registry, device_profiles(settings))),
+        MqttCommandPublisher(session, meter_profiles(registry, profiles_in_force)),
         config.commands.timing(),
         wall_clock_ms,
         partition.owns,
@@ -262,8 +264,18 @@ def build_lane(
     sightings = SightingsBuffer(config.sightings_flush_s)
     gas_on = GasOnWatcher(registry)
     flood = FloodGuard(config.dead_letters_per_meter, config.dead_letters_window_s)
+    profiles = MeterProfiles(registry, profiles_in_force)
     pipeline = Pipeline(
-        writer, registry, engine, actuator, config.decode, ingest_metrics, sightings, gas_on, flood
+        writer,
+        registry,
+        engine,
+        actuator,
+        config.decode,
+        ingest_metrics,
+        sightings,
+        gas_on,
+        flood,
+        profiles,
     )
     snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)

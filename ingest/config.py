@@ -67,6 +67,7 @@ class IngestConfig(BaseModel):
     connection_check_s: float = Field(60.0, gt=0)  # time-limit warnings as alarms
     health_every_s: float = Field(5.0, gt=0)  # the overview's ingest health
     gas_on_refresh_s: float = Field(10.0, gt=0)  # how soon a commissioned meter is watched
+    profiles_refresh_s: float = Field(10.0, gt=0)  # how soon a meter's new profile counts
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     # A clear committed late (another process's clock, a slow transaction) may carry a time
     # before the newest one read: each poll re-reads this far back, applying each alarm once.

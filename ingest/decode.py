@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from contract.readings import (
 )
 from devices import cjt188, dlms, wmbus
 from devices.errors import CodecError
+from devices.profiles import DeviceProfile
 from ingest.config import DecodeLimits
 
 # from the field table: the payload keys of the number fields (in order), the ones a
@@ -84,7 +85,20 @@ def _refused(
     return Decoded(topic, meter_id, kind, rejections=(Rejection(code, reason, payload),))
 
 
-def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -> Decoded:
+ProfileOf = Callable[[str], DeviceProfile | None]
+CODEC_OF_KIND = {"cjt188-up": "cjt188", "dlms": "dlms", "wmbus": "wmbus"}
+
+
+def decode(
+    topic: str,
+    payload: bytes,
+    received_ms: int,
+    limits: DecodeLimits,
+    profile_of: ProfileOf | None = None,
+) -> Decoded:
+    """``profile_of``: a meter's device profile, when known (ingest.meter_profiles): a
+    meter's frames on another profile's topic are refused, and the codec reads the
+    profile's options (a DLMS push's layout, a wM-Bus id prefix)."""
     try:
         parsed = parse_topic(topic)
     except ProtocolError as exc:
@@ -93,6 +107,14 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
 
     def reject(code: str, reason: str) -> Decoded:
         return _refused(topic, meter_id, kind, code, reason, payload)
+
+    options: Mapping[str, str] = {}
+    if kind in CODEC_OF_KIND and profile_of is not None:
+        profile = profile_of(meter_id)
+        if profile is not None and profile.codec != CODEC_OF_KIND[kind]:
+            reason = f"meter {meter_id} speaks profile {profile.name} ({profile.codec}), not {kind}"
+            return reject("wrong_profile", reason)
+        options = profile.options if profile is not None else {}
 
     if len(payload) > limits.max_payload_bytes:
         return reject(
@@ -112,7 +134,7 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
         return _decode_cjt188(topic, meter_id, payload, received_ms, window)
     if kind == "dlms":
         try:
-            fields = dlms.reading_fields(meter_id, payload, received_ms, {})
+            fields = dlms.reading_fields(meter_id, payload, received_ms, options)
         except CodecError as exc:
             return reject(exc.code, f"DLMS: {exc}")
         return _decode_telemetry(topic, meter_id, fields, payload, window, limits)
@@ -126,7 +148,7 @@ def decode(topic: str, payload: bytes, received_ms: int, limits: DecodeLimits) -
         return reject("not_object", "payload must be a JSON object")
     if kind == "wmbus":
         try:
-            fields = wmbus.reading_fields(meter_id, body)
+            fields = wmbus.reading_fields(meter_id, body, options.get("meter_prefix", ""))
         except CodecError as exc:
             return reject(exc.code, f"wM-Bus: {exc}")
         return _decode_telemetry(topic, meter_id, fields, payload, window, limits)

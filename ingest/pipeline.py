@@ -24,6 +24,7 @@ from ingest.durable import DurableWriter, Refused
 from ingest.flood import FloodGuard
 from ingest.gas_on import GasOnWatcher
 from ingest.log_burst import log_burst
+from ingest.meter_profiles import MeterProfiles
 from ingest.metrics import IngestMetrics
 from ingest.sightings import SightingsBuffer
 from meters.command_store import NewCommand
@@ -59,8 +60,10 @@ class Pipeline:
         sightings: SightingsBuffer,
         gas_on: GasOnWatcher,
         flood: FloodGuard | None = None,
+        profiles: MeterProfiles | None = None,
     ) -> None:
         self.flood = flood
+        self.profiles = profiles
         self.sightings = sightings
         self.gas_on = gas_on
         self.writer = writer
@@ -71,7 +74,9 @@ class Pipeline:
         self.metrics = metrics
 
     def decode(self, batch: list[RawMessage]) -> list[Decoded]:
-        decoded = [decode(m.topic, m.payload, m.received_ms, self.limits) for m in batch]
+        profile_of = self.profiles.of if self.profiles is not None else None
+        limits = self.limits
+        decoded = [decode(m.topic, m.payload, m.received_ms, limits, profile_of) for m in batch]
         for kind, count in Counter(item.kind or "invalid" for item in decoded).items():
             self.metrics.messages.labels(kind=kind).inc(count)
         return decoded

@@ -191,6 +191,9 @@ class MqttIngester:
             chores.append(Chore("snapshots", snapshots.save, snapshots.every_s, wait_first=True))
         chores.append(Chore("clears", self._clears.apply, config.clears_poll_s))
         chores.append(Chore("gas-on", pipeline.gas_on.refresh, config.gas_on_refresh_s))
+        if pipeline.profiles is not None:
+            refresh = pipeline.profiles.refresh
+            chores.append(Chore("meter profiles", refresh, config.profiles_refresh_s))
         if self._connection_watch is not None:
             watch = self._connection_watch
             chores.append(Chore("connection watch", watch.run_now, config.connection_check_s))

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from contract.alarms import ALARM_OPEN_STATES
-from contract.profiles import MeterProfile
+from contract.profiles import DEFAULT_DEVICE_PROFILE, MeterProfile
 from meters.command_store import ensure_key, meter_of
 from meters.completeness import MeterExpectation
 from meters.db import Transactions, as_view, in_chunks
@@ -160,6 +160,13 @@ class MeterStore:
             ]
 
         return self._run(work)
+
+    def device_profiles(self) -> dict[str, str]:
+        """The meters that speak another profile than gasguard's JSON, and theirs."""
+        query = select(Meter.id, Meter.device_profile).where(
+            Meter.device_profile != DEFAULT_DEVICE_PROFILE
+        )
+        return self._run(lambda s: {row[0]: row[1] for row in s.execute(query).all()})
 
     def expectations(self) -> list[MeterExpectation]:
         """The report interval and join time of every meter heard at least once (for data

@@ -97,6 +97,7 @@ def test_every_chore_failing_is_counted_and_detection_goes_on(
         "snapshots",
         "clears",
         "gas-on",
+        "meter profiles",
         "connection watch",
         "completeness",
         "dead-letter expiry",
