@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from contract.protocol import topic
 from devices import onenet
@@ -23,6 +24,7 @@ from transport.mqtt import MqttSession
 
 log = logging.getLogger(__name__)
 REFUSED_STATUS = {"bad_signature": 403, "bad_key": 500}
+MAX_PUSH_BYTES = 1_000_000  # a push carries a few data points: far below this
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +93,12 @@ def create_receiver_app(receiver: Receiver) -> FastAPI:
     @app.post("/onenet/{profile}", response_class=PlainTextResponse)
     async def push(profile: str, request: Request) -> str:
         account = receiver.account(profile)
-        body = await request.body()
-        from starlette.concurrency import run_in_threadpool
-
-        count = await run_in_threadpool(receiver.receive, account, body)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_PUSH_BYTES:
+                raise HTTPException(413, f"a push is at most {MAX_PUSH_BYTES} bytes")
+        count = await run_in_threadpool(receiver.receive, account, bytes(body))
         return f"ok {count}"
 
     return app

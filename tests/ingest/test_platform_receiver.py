@@ -143,6 +143,8 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
         wrong["msg_signature"] = onenet.signature("guess", wrong["nonce"], "x")
         refused = platform.http.post(platform.url, content=onenet.compact(wrong))
         assert refused.status_code == 403 and "bad_signature" in refused.text
+        huge = platform.http.post(platform.url, content=b"x" * 1_000_001)
+        assert huge.status_code == 413
         broker.stop()  # the broker is down: the platform gets no 200, and pushes again
         late = [
             {
