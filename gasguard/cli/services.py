@@ -96,8 +96,10 @@ def cmd_platform_receiver(settings: Settings, _args: argparse.Namespace) -> int:
         f"OneNET profiles {sorted(config.onenet) or 'none'}",
         flush=True,
     )
+    app = create_receiver_app(receiver)
     try:
-        uvicorn.run(create_receiver_app(receiver), host=config.host, port=config.port)
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its shutdown
+            uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port)).run()
     finally:
         receiver.session.stop()
     return 0
