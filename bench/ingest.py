@@ -175,7 +175,9 @@ class LatencyProbe:
 
 
 def load_count(store: InfluxTelemetryStore) -> int:
-    rows = store._select("SELECT count(volume_m3) FROM gas_reading WHERE meter_id =~ /^LOAD/")
+    rows = store._select(
+        "SELECT count(volume_m3) FROM gas_reading WHERE meter_id =~ /^(LOAD|9999)/"
+    )
     return int(rows[0][1]) if rows else 0
 
 
@@ -188,8 +190,11 @@ def ingest_run(
     folder: Path,
     rate: float,
     workers: int = 1,
+    cjt188_every: int = 0,
 ) -> dict[str, Any]:
-    database = f"bench_batch{batch}"
+    """One run; ``cjt188_every``: a mixed fleet, every n-th meter speaking CJ/T 188."""
+    label = f"{batch}" + (f"-mixed{cjt188_every}" if cjt188_every else "")
+    database = f"bench_batch{label}".replace("-", "_")
     store = InfluxTelemetryStore(influx.url, database, timeout_s=30)
     store.ensure_database()
     metrics_ports = [free_port() for _ in range(workers)]
@@ -200,13 +205,13 @@ def ingest_run(
             "GASGUARD_MQTT_URL": mosquitto.url,
             "GASGUARD_INFLUX_URL": influx.url,
             "GASGUARD_INFLUX_DB": database,
-            "GASGUARD_DATA_DIR": str(folder / f"ingest-{batch}"),
-            "GASGUARD_INGEST__CLIENT_ID": f"bench-ingest-{batch}",
+            "GASGUARD_DATA_DIR": str(folder / f"ingest-{label}"),
+            "GASGUARD_INGEST__CLIENT_ID": f"bench-ingest-{label}",
             "GASGUARD_INGEST__METRICS_PORT": str(metrics_port),
             "GASGUARD_INGEST__PARTITION": str(index),
             "GASGUARD_INGEST__PARTITIONS": str(workers),
         }
-        log_path = folder / f"ingest-{batch}-{index}.log"
+        log_path = folder / f"ingest-{label}-{index}.log"
         ingest = spawn_ingest(env, log_path, "INFO")
         while "ingest: subscribed" not in log_path.read_text():
             if ingest.poll() is not None:
@@ -217,7 +222,10 @@ def ingest_run(
     probe.start()
     status(f"ingest: {batch}-reading messages offered at {rate:,.0f}/s for {duration:.0f} s")
     began = time.monotonic()
-    published = run_json(loadgen_argv(mosquitto.url, duration, batch, meters, rate=rate))
+    argv = loadgen_argv(
+        mosquitto.url, duration, batch, meters, rate=rate, cjt188_every=cjt188_every
+    )
+    published = run_json(argv)
     expected = published["acknowledged"] * batch
     stored = 0
     deadline = time.monotonic() + 300
@@ -241,6 +249,7 @@ def ingest_run(
     seconds = finished - began
     return {
         "readings_per_message": batch,
+        "cjt188_every": cjt188_every,
         "ingest_workers": workers,
         "offered_messages_per_s": rate,
         "published_messages": published["messages"],
@@ -284,7 +293,8 @@ def markdown(report: dict[str, Any]) -> str:
     for run in report["runs"]:
         cells = [
             f"{run['readings_per_message']} reading(s)"
-            + (f", {run['ingest_workers']} workers" if run.get("ingest_workers", 1) > 1 else ""),
+            + (f", {run['ingest_workers']} workers" if run.get("ingest_workers", 1) > 1 else "")
+            + (f", 1 in {run['cjt188_every']} CJ/T 188" if run.get("cjt188_every") else ""),
             f"{run['offered_messages_per_s']:,.0f}",
             f"{run['messages_per_s']:,}",
             f"{run['readings_per_s']:,}",
@@ -321,10 +331,18 @@ def main() -> None:
         action="store_true",
         help="Mosquitto with its own limits (in-flight 20, queue 1,000) instead of the tuned one",
     )
+    parser.add_argument(
+        "--mixed-every",
+        type=int,
+        default=0,
+        help="also a mixed-fleet run: single readings, every n-th meter speaking CJ/T 188",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rates = {1: args.single_rate, 10: args.batch_rate}
-    runs = [(int(b), rates[int(b)]) for b in args.batches.split(",")]
+    runs = [(int(b), rates[int(b)], 0) for b in args.batches.split(",")]
+    if args.mixed_every:
+        runs.append((1, args.single_rate, args.mixed_every))
     with tempfile.TemporaryDirectory(prefix="gasguard-bench-") as tmp:
         folder = Path(tmp)
         mosquitto = MosquittoServer(folder / "mosquitto", stock=args.stock_broker)
@@ -341,9 +359,17 @@ def main() -> None:
                 "influxdb": influx_ceiling(influx.url, min(args.duration, 30)),
             }
             report["runs"] = []
-            for batch, rate in runs:
+            for batch, rate, mixed in runs:
                 run = ingest_run(
-                    mosquitto, influx, batch, args.duration, args.meters, folder, rate, args.workers
+                    mosquitto,
+                    influx,
+                    batch,
+                    args.duration,
+                    args.meters,
+                    folder,
+                    rate,
+                    args.workers,
+                    mixed,
                 )
                 run["ratio_to_mqtt_ceiling"] = round(
                     run["messages_per_s"] / report["ceilings"]["mqtt"]["messages_per_s"], 3

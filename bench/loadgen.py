@@ -19,7 +19,22 @@ import time
 import uuid
 
 from contract.protocol import topic
+from devices import cjt188
 from transport.mqtt import MqttEndpoint
+
+CJT188_PREFIX = "9999"  # a mixed run's CJ/T 188 meters: addresses 9999xxxxxxxxxx
+
+
+def cjt188_address(meter: int) -> str:
+    return f"{CJT188_PREFIX}{meter:010d}"
+
+
+def cjt188_payload(meter: int, volume_m3: float, ts_ms: int) -> bytes:
+    """A DI 901F answer as a DTU forwards it (one reading; the meter's time in seconds)."""
+    data = cjt188.MeterData(
+        cjt188_address(meter), 0, round(volume_m3, 2), 0.0, ts_ms, "open", False, 0
+    )
+    return cjt188.encode_frame(cjt188.meter_data_frame(data, "2004"))
 
 
 def remaining_length(length: int) -> bytes:
@@ -86,7 +101,12 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=0, help="messages/s to offer (0: as fast as acknowledged)"
     )
+    parser.add_argument(
+        "--cjt188-every", type=int, default=0, help="every n-th meter speaks CJ/T 188 (0: none)"
+    )
     args = parser.parse_args()
+    if args.cjt188_every and args.batch != 1:
+        raise SystemExit("--cjt188-every needs --batch 1: a CJ/T 188 answer is one reading")
 
     endpoint = MqttEndpoint.from_url(args.url)
     sock = socket.create_connection((endpoint.host, endpoint.port))
@@ -97,7 +117,15 @@ def main() -> None:
         raise SystemExit(f"broker refused the connection: {connack!r}")
     acks = Acks(sock)
     acks.start()
-    topics = [topic(f"{args.prefix}{m:06d}", "telemetry") for m in range(args.meters)]
+    speaks_cjt188 = [
+        bool(args.cjt188_every) and m % args.cjt188_every == 0 for m in range(args.meters)
+    ]
+    topics = [
+        topic(cjt188_address(m), "cjt188-up")
+        if speaks_cjt188[m]
+        else topic(f"{args.prefix}{m:06d}", "telemetry")
+        for m in range(args.meters)
+    ]
     if args.topic_prefix:
         topics = [f"{args.topic_prefix}/{name}" for name in topics]
     last_ts = [0] * args.meters  # event time follows the wall clock, strictly per meter
@@ -116,6 +144,13 @@ def main() -> None:
         for _ in range(min(room, 500)):
             meter = sent % args.meters
             slot = (sent // args.meters) * args.batch
+            if speaks_cjt188[meter]:  # whole seconds on the wire: one second apart at least
+                ts = max(now_ms // 1000 * 1000, last_ts[meter] + 1000)
+                last_ts[meter] = ts
+                payload = cjt188_payload(meter, 100.0 + slot / 100, ts)
+                chunk.append(publish_packet(topics[meter], sent % 65535 + 1, payload))
+                sent += 1
+                continue
             first_ts = max(now_ms, last_ts[meter] + 1)
             last_ts[meter] = first_ts + (args.batch - 1) * 10
             readings = [
