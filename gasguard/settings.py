@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connections.pauses import PauseReason
 from connections.timelimits import CATEGORIES, DEFAULT_STAGE_NAMES, Category
+from devices.profiles import Codec, Transport, Window
 from gasguard.errors import GasguardError
 from ingest.config import IngestConfig
 from simulators.config import SimulatorConfig
@@ -96,10 +97,10 @@ class DeviceProfileSettings(BaseModel):
 
     model_config = {"frozen": True, "extra": "forbid"}
 
-    codec: Literal["gasguard-json", "cjt188", "onenet", "ctwing", "dlms", "wmbus"]
-    transport: Literal["mqtt", "platform", "gateway"]
+    codec: Codec
+    transport: Transport
     report_interval_s: int = Field(..., ge=1, le=31 * 86_400)
-    window: Literal["always", "wakes"] = "always"
+    window: Window = "always"
     wake_every_s: int | None = Field(None, ge=1, le=31 * 86_400)
     command_ttl_s: int = Field(3600, ge=0, le=31 * 86_400)
     max_flow_m3h: float | None = Field(None, gt=0)

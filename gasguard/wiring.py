@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from connections.workdays import WorkCalendar, load_holiday_file
 from devices import onenet
 from devices.dtu import DtuAccount
 from devices.errors import CodecError, ProfileError
-from devices.profiles import DeviceProfile, build_profiles, profile_of
+from devices.profiles import DeviceProfile, build_profiles
 from gasguard.settings import GuideSettings, Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch
@@ -36,7 +35,6 @@ from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
 from ingest.dtu_gateway import GATEWAY_SUBSCRIPTIONS, DtuGateway
 from ingest.durable import DurableWriter
-from ingest.errors import UnsupportedCommand
 from ingest.flood import FloodGuard
 from ingest.gas_on import GasOnWatcher
 from ingest.health import HealthReporter
@@ -252,10 +250,10 @@ def build_lane(
     )
     own = {p.meter_id: p for p in registry.meters.profiles() if partition.owns(p.meter_id)}
     engine = SafetyEngine(rules_config(settings), own)
-    profiles_in_force = device_profiles(settings)
+    profiles = MeterProfiles(registry, device_profiles(settings))
     dispatcher = CommandDispatcher(
         registry,
-        MqttCommandPublisher(session, meter_profiles(registry, profiles_in_force)),
+        MqttCommandPublisher(session, profiles.for_command),
         config.commands.timing(),
         wall_clock_ms,
         partition.owns,
@@ -264,7 +262,6 @@ def build_lane(
     sightings = SightingsBuffer(config.sightings_flush_s)
     gas_on = GasOnWatcher(registry)
     flood = FloodGuard(config.dead_letters_per_meter, config.dead_letters_window_s)
-    profiles = MeterProfiles(registry, profiles_in_force)
     pipeline = Pipeline(
         writer,
         registry,
@@ -361,22 +358,6 @@ def connection_policies(settings: Settings) -> Policies:
         return build_policies(work_calendar(settings), configured, settings.connection_warn_share)
     except PolicyError as exc:
         raise SettingsError(str(exc)) from exc
-
-
-def meter_profiles(
-    registry: Registry, profiles: dict[str, DeviceProfile]
-) -> Callable[[str], DeviceProfile]:
-    """A meter's device profile, looked up when a command goes out (commands are rare); a
-    profile no longer configured fails the command with its name."""
-
-    def profile_of_meter(meter_id: str) -> DeviceProfile:
-        name = registry.meters.get(meter_id).device_profile
-        try:
-            return profile_of(profiles, name)
-        except ProfileError as exc:
-            raise UnsupportedCommand(f"meter {meter_id}: {exc}") from exc
-
-    return profile_of_meter
 
 
 def build_dtu_gateway(settings: Settings) -> DtuGateway:

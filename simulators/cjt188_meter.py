@@ -4,6 +4,7 @@ requests a DTU forwards (read data, valve control), as a CJ/T 188 meter does."""
 
 from __future__ import annotations
 
+from contract.readings import Reading
 from devices import cjt188
 from devices.errors import CodecError
 from simulators.meter import LOW_BATTERY_PCT, SimMeter
@@ -12,13 +13,12 @@ EDITION: cjt188.Edition = "2004"
 VALVE_ACTIONS = {cjt188.VALVE_CLOSE: "closed", cjt188.VALVE_OPEN: "open"}
 
 
-def answer(meter: SimMeter, meter_now_ms: int, serial: int = 0) -> bytes:
-    """The meter's read-data answer at its own clock's time (whole seconds: BCD)."""
-    reading = meter.read(meter_now_ms)
+def answer(reading: Reading, serial: int = 0) -> bytes:
+    """The read-data answer carrying ``reading`` (its time in whole seconds: BCD)."""
     battery_low = (reading.battery_pct or 100.0) <= LOW_BATTERY_PCT
     valve = reading.valve or "open"
     data = cjt188.MeterData(
-        meter.meter_id,
+        reading.meter_id,
         serial,
         min(round(reading.volume_m3, 2), cjt188.MAX_VOLUME),
         0.0,
@@ -40,7 +40,7 @@ def obey(meter: SimMeter, raw: bytes, meter_now_ms: int) -> bytes | None:
     if request.address != meter.meter_id:
         return None
     if request.di == cjt188.DI_METER_DATA:
-        return answer(meter, meter_now_ms, request.serial)
+        return answer(meter.read(meter_now_ms), request.serial)
     if request.di == cjt188.DI_VALVE and request.values[:1] and request.values[0] in VALVE_ACTIONS:
         meter.read(meter_now_ms)  # the register up to the moment the valve moves
         meter.valve, meter.armed = VALVE_ACTIONS[request.values[0]], False

@@ -206,8 +206,7 @@ class FleetRunner:
         meter_id = meter.meter_id
         if speaks_cjt188(meter):  # the DTU forwards one answer per reading
             for reading in readings:
-                with self._lock:
-                    frame = cjt188_meter.answer(meter, reading.ts_ms)
+                frame = cjt188_meter.answer(reading)
                 self._session.publish(topic(meter_id, "cjt188-up"), frame, qos=1)
                 self.published += 1
             return

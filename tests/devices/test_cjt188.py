@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contract.readings import ValveState
 from devices import cjt188
 from devices.errors import CodecError
 
@@ -112,7 +113,7 @@ def test_meter_data_round_trips(
     volume: int,
     settlement: int,
     at_s: int,
-    valve: cjt188.ValveState,
+    valve: ValveState,
     battery_low: bool,
     edition: cjt188.Edition,
     wake_up: int,

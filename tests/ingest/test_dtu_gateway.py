@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from contract.profiles import MeterProfile
+from contract.readings import ValveState
 from devices import cjt188
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
@@ -59,7 +60,7 @@ def gateway(mosquitto: MosquittoServer, tmp_path: Path) -> Iterator[DtuGateway]:
     built.session.stop()
 
 
-def answer(address: str, volume: float, at_ms: int, valve: cjt188.ValveState = "open") -> bytes:
+def answer(address: str, volume: float, at_ms: int, valve: ValveState = "open") -> bytes:
     data = cjt188.MeterData(
         address, 0, volume, 0.0, at_ms, valve, False, cjt188.status_bits(valve, False)
     )

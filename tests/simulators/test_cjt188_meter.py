@@ -33,7 +33,7 @@ def meter() -> SimMeter:
 
 def test_it_answers_read_data_and_obeys_valve_control_addressed_to_it() -> None:
     sim = meter()
-    data = cjt188.parse_uplink(cjt188.decode_frame(cjt188_meter.answer(sim, T0 + 1234)))
+    data = cjt188.parse_uplink(cjt188.decode_frame(cjt188_meter.answer(sim.read(T0 + 1234))))
     assert isinstance(data, cjt188.MeterData)
     assert (data.address, data.volume_m3, data.meter_time_ms, data.valve) == (
         ADDRESS,
