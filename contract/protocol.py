@@ -37,11 +37,13 @@ TopicKind = Literal[
     "cjt188-down",
     "wmbus",
     "dlms",
+    "platform-replies",
 ]
 # The contract's five kinds, and the device profiles' own (docs/protocols.md): a meter of
 # the cjt188 profile sends its binary CJ/T 188 frames on cjt188-up and reads cjt188-down;
 # a wmbusmeters gateway publishes a wireless M-Bus meter's telegrams, as JSON, on wmbus;
-# a DLMS/COSEM meter its Data-Notifications on dlms.
+# a DLMS/COSEM meter its Data-Notifications on dlms; the platform receiver an operator
+# platform's results for the commands it was handed on platform-replies.
 TOPIC_KINDS: frozenset[str] = frozenset(get_args(TopicKind))
 
 CommandAction = Literal["close", "arm", "open"]
@@ -190,6 +192,40 @@ class SequenceReply:
     result: str  # done, rejected
     ts_ms: int
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformReply:
+    """An operator platform's result for a command gasguard handed it (OneNET's cached
+    command, CTWing's command), naming it by the id the platform gave it (``ref``):
+    ``done`` when the platform says the meter took it, ``rejected`` when it failed. The
+    platform receiver publishes it; the command succeeds only when the meter's telemetry
+    shows the valve moved, as for every command."""
+
+    meter_id: str
+    ref: str
+    result: str  # done, rejected
+    ts_ms: int
+    error: str | None = None
+
+    def to_payload(self) -> bytes:
+        body = {"ref": self.ref, "result": self.result, "ts": self.ts_ms, "error": self.error}
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
+def parse_platform_reply(payload: bytes, meter_id: str) -> PlatformReply:
+    body = _json_object(payload, "platform reply")
+    ref = _field(body, "ref", str, "platform reply")
+    result = _field(body, "result", str, "platform reply")
+    if result not in REPLY_RESULTS:
+        raise ProtocolError(f"platform reply: result must be done or rejected, got {result!r}")
+    ts_ms = _field(body, "ts", int, "platform reply")
+    error = body.get("error")
+    if error is not None and not isinstance(error, str):
+        raise ProtocolError("platform reply: error must be a string")
+    if not ref or len(ref) > 128:
+        raise ProtocolError("platform reply: ref must be 1-128 characters")
+    return PlatformReply(meter_id, ref, result, ts_ms, error)
 
 
 def _json_object(payload: bytes, what: str) -> dict[str, Any]:

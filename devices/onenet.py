@@ -12,7 +12,13 @@ As the platform documents its push service (OneNET 开发指南, HTTP推送):
   key's first 16 bytes, PKCS#7) of 16 random bytes, M's length (4 bytes, big-endian) and M.
 * **Messages**: ``type`` 1 a data point (``dev_id``, ``ds_id``, ``at`` ms, ``value``), 2 the
   device online or offline (``status`` 1/0), 7 a cached command's result (``cmd_id``,
-  ``cmd_type``).
+  the uuid the command API gave it, ``cmd_type``); NB-IoT devices' messages carry the
+  module's ``imei`` too.
+* **Cached commands** (缓存命令, for devices that sleep): ``POST /nbiot/execute/offline``
+  with the query ``imei``, ``obj_id``, ``obj_inst_id``, ``res_id``, ``expired_time``
+  (and ``retry``), the header ``api-key``, the body ``{"args": "..."}``; the answer
+  ``{"errno": 0, "error": "succ", "data": {"uuid": "..."}}``. The platform holds the
+  command until the device next wakes, sends it, and pushes the type-7 result.
 
 The receiver must answer 200 once it has the data (otherwise the platform pushes again):
 gasguard answers only after the broker has taken the contract messages (ingest.
@@ -28,26 +34,22 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from contract.protocol import is_meter_id
+from devices import platforms
 from devices.errors import CodecError
+from devices.platforms import ContractMessage, HttpCall, Ignored, compact
 
 DATA_POINT, ONLINE, COMMAND_RESULT = 1, 2, 7
-# reading field -> the data stream that carries it, unless the profile names another
-DEFAULT_STREAMS = {
-    "volume_m3": "volume_m3",
-    "flow_m3h": "flow_m3h",
-    "pressure_kpa": "pressure_kpa",
-    "temperature_c": "temperature_c",
-    "battery_pct": "battery_pct",
-    "valve": "valve",
-}
-VALVE_NUMBERS = {1: "open", 0: "closed"}
+EXECUTE_OFFLINE = "/nbiot/execute/offline"
+# the valve's executable resource and its arguments, unless the profile names others
+# (they are the meter model's: its vendor's object model gives them)
+COMMAND_DEFAULTS = {"command_resource": "3201_0_5850", "close_args": "close", "open_args": "open"}
+COMMAND_RETRIES = "3"  # the platform's retries while the device does not answer
 
 
 def signature(token: str, nonce: str, text: str) -> str:
@@ -95,11 +97,6 @@ def encrypt(msg: str, key: bytes, random16: bytes) -> str:
     padded = padder.update(random16 + len(raw).to_bytes(4, "big") + raw) + padder.finalize()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
     return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode()
-
-
-def compact(value: Any) -> str:
-    """M as the platform sends it: compact JSON."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def open_push(body: bytes, token: str, key: bytes | None) -> list[dict[str, Any]]:
@@ -160,18 +157,12 @@ def _raw_msg(body: bytes) -> str | None:
     return text[start:end]
 
 
-@dataclass(frozen=True, slots=True)
-class ContractMessage:
-    """What a push becomes: a contract message for one meter (kind: telemetry, status)."""
-
-    meter_id: str
-    kind: str
-    payload: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Ignored:
-    reason: str
+def meter_of(message: Mapping[str, Any], options: Mapping[str, str]) -> str | None:
+    """The meter a message is about: ``meter_prefix`` and the device's ``dev_id`` (or its
+    ``imei``, with ``meter_key = "imei"``: needed for commands, which name the IMEI)."""
+    key = message.get("imei" if options.get("meter_key") == "imei" else "dev_id")
+    meter_id = f"{options.get('meter_prefix', '')}{key}"
+    return meter_id if key is not None and is_meter_id(meter_id) else None
 
 
 def to_contract(
@@ -179,40 +170,77 @@ def to_contract(
 ) -> tuple[list[ContractMessage], list[Ignored]]:
     """Data points become readings (one per meter and instant: its data points at the
     same ``at``; the fields the profile's streams name), online/offline the meter's
-    status. The ingester's decoder checks every reading as it checks a meter's own."""
-    streams = {field: options.get(field, ds) for field, ds in DEFAULT_STREAMS.items()}
-    field_of = {ds: field for field, ds in streams.items()}
-    prefix = options.get("meter_prefix", "")
-    readings: dict[str, dict[int, dict[str, Any]]] = {}
+    status, a cached command's result a platform reply. The ingester's decoder checks
+    every reading as it checks a meter's own."""
+    field_of = platforms.field_names(options)
+    readings: dict[str, dict[Any, dict[str, Any]]] = {}
     out: list[ContractMessage] = []
     ignored: list[Ignored] = []
     for message in messages:
-        meter_id = f"{prefix}{message.get('dev_id')}"
-        if not is_meter_id(meter_id) or message.get("dev_id") is None:
-            ignored.append(Ignored(f"message without a usable dev_id: {compact(message)[:80]}"))
+        meter_id = meter_of(message, options)
+        if meter_id is None:
+            ignored.append(Ignored(f"message without a usable meter key: {compact(message)[:80]}"))
             continue
-        kind = message.get("type")
+        kind, at = message.get("type"), message.get("at")
         if kind == DATA_POINT:
             field = field_of.get(str(message.get("ds_id")))
             if field is None:
                 ignored.append(Ignored(f"data stream {message.get('ds_id')!r} is not mapped"))
                 continue
-            value = message.get("value")
-            if field == "valve" and value in VALVE_NUMBERS and not isinstance(value, bool):
-                value = VALVE_NUMBERS[value]
-            at = message.get("at")
-            instant = readings.setdefault(meter_id, {}).setdefault(at, {"ts": at})  # type: ignore[arg-type]
-            instant[field] = value
+            instant = readings.setdefault(meter_id, {}).setdefault(at, {"ts": at})
+            instant[field] = platforms.field_value(field, message.get("value"))
         elif kind == ONLINE:
-            status = "online" if message.get("status") == 1 else "offline"
-            out.append(ContractMessage(meter_id, "status", status.encode()))
-        else:  # 7: results of cached commands, when gasguard sends commands through OneNET
-            ignored.append(Ignored(f"message type {kind!r} is not handled yet"))
-    for meter_id, instants in readings.items():
-        batch = {"readings": [instants[at] for at in sorted(instants, key=_order)]}
-        out.append(ContractMessage(meter_id, "telemetry", compact(batch).encode()))
+            out.append(platforms.status(meter_id, message.get("status") == 1))
+        elif kind == COMMAND_RESULT and isinstance(message.get("cmd_id"), str):
+            ts_ms = at if isinstance(at, int) and not isinstance(at, bool) else 0
+            out.append(platforms.reply(meter_id, message["cmd_id"], "done", ts_ms, None))
+        else:
+            ignored.append(Ignored(f"message type {kind!r} is not one gasguard reads"))
+    out.extend(platforms.telemetry(meter_id, instants) for meter_id, instants in readings.items())
     return out, ignored
 
 
-def _order(at: object) -> float:
-    return at if isinstance(at, int | float) else float("inf")
+def execute_offline(
+    meter_id: str, action: str, options: Mapping[str, str], api_key: str, expires_ms: int
+) -> HttpCall:
+    """The cached command that closes or opens a meter's valve: the meter's IMEI is its
+    id without the profile's prefix (``meter_key = "imei"``). ``CodecError`` when the
+    profile cannot say it."""
+    if options.get("meter_key") != "imei":
+        raise CodecError("no_imei", "OneNET commands name the IMEI: set meter_key = imei")
+    if action not in ("close", "open"):
+        raise CodecError("no_such_command", f"a OneNET meter has no {action!r}: it opens or closes")
+    settings = {**COMMAND_DEFAULTS, **options}
+    resource = settings["command_resource"]
+    parts = resource.split("_")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise CodecError("bad_resource", f"command_resource {resource!r} is not obj_inst_res")
+    imei = meter_id.removeprefix(options.get("meter_prefix", ""))
+    params = (
+        ("imei", imei),
+        ("obj_id", parts[0]),
+        ("obj_inst_id", parts[1]),
+        ("res_id", parts[2]),
+        ("expired_time", platforms.china_time(expires_ms)),
+        ("retry", COMMAND_RETRIES),
+    )
+    headers = (("api-key", api_key), ("Content-Type", "application/json"))
+    body = compact({"args": settings[f"{action}_args"]}).encode()
+    return HttpCall("POST", EXECUTE_OFFLINE, params, headers, body)
+
+
+def command_uuid(answer: bytes) -> str:
+    """The uuid of a cached command from the API's answer; ``CodecError`` for a refusal."""
+    try:
+        body = json.loads(answer)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CodecError("bad_answer", f"the command API's answer is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise CodecError("bad_answer", "the command API's answer is not a JSON object")
+    if body.get("errno") != 0:
+        raise CodecError("platform_refused", f"errno {body.get('errno')}: {body.get('error')}")
+    data = body.get("data")
+    uuid = data.get("uuid") if isinstance(data, dict) else None
+    if not isinstance(uuid, str) or not uuid:
+        raise CodecError("bad_answer", "the command API's answer has no data.uuid")
+    return uuid

@@ -142,6 +142,15 @@ class PushAccountSettings(BaseModel):
     aes_key: SecretStr | None = None  # 43 characters; None: plaintext mode
 
 
+class CtwingPushSettings(BaseModel):
+    """A profile's subscription push on CTWing (``[platform_receiver.ctwing.<profile>]``):
+    the secret token in the subscription's URL (the push itself is not signed)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    token: SecretStr = Field(..., min_length=16)
+
+
 class PlatformReceiverConfig(BaseModel):
     """``gasguard platform-receiver``: the operator platforms' pushes (docs/protocols.md)."""
 
@@ -151,6 +160,40 @@ class PlatformReceiverConfig(BaseModel):
     port: int = Field(8188, ge=0, le=65535)
     publish_timeout_s: float = Field(5.0, gt=0, le=60)  # the broker's PUBACK, before 200
     onenet: dict[str, PushAccountSettings] = Field(default_factory=dict)
+    ctwing: dict[str, CtwingPushSettings] = Field(default_factory=dict)
+
+
+class OneNetApiSettings(BaseModel):
+    """A profile's OneNET command API (``[platform_api.onenet.<profile>]``)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    url: str = "https://api.heclouds.com"
+    api_key: SecretStr = Field(..., min_length=8)  # the product's master key or an API key
+
+
+class CtwingApiSettings(BaseModel):
+    """A profile's CTWing command API (``[platform_api.ctwing.<profile>]``): the
+    application's key and secret, the product's master key and id."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    url: str = "https://ag-api.ctwing.cn"
+    app_key: str = Field(..., min_length=1)
+    app_secret: SecretStr = Field(..., min_length=1)
+    master_key: SecretStr = Field(..., min_length=1)
+    product_id: str = Field(..., pattern=r"^[0-9]{1,20}$")
+
+
+class PlatformApiConfig(BaseModel):
+    """The operator platforms' command APIs, through which the ingester sends commands to
+    the meters of a platform profile (docs/protocols.md)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    timeout_s: float = Field(10.0, gt=0, le=120)
+    onenet: dict[str, OneNetApiSettings] = Field(default_factory=dict)
+    ctwing: dict[str, CtwingApiSettings] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):
@@ -215,6 +258,7 @@ class Settings(BaseSettings):
     simulator: SimulatorConfig = SimulatorConfig()
     dtu_gateway: DtuGatewayConfig = DtuGatewayConfig()
     platform_receiver: PlatformReceiverConfig = PlatformReceiverConfig()
+    platform_api: PlatformApiConfig = PlatformApiConfig()
 
     @field_validator("api_trusted_proxies")
     @classmethod

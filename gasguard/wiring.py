@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
@@ -29,7 +30,7 @@ from devices.profiles import DeviceProfile, build_profiles
 from gasguard.settings import GuideSettings, Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch
-from ingest.commands import MqttCommandPublisher
+from ingest.commands import ProfileCommandPublisher
 from ingest.completeness_watch import CompletenessWatch
 from ingest.connection_watch import ConnectionWatch
 from ingest.dispatch import CommandDispatcher
@@ -41,6 +42,7 @@ from ingest.health import HealthReporter
 from ingest.meter_profiles import MeterProfiles
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
+from ingest.platform_commands import PlatformAccount, PlatformCommands
 from ingest.platform_receiver import PushAccount, Receiver
 from ingest.service import MqttIngester, ingest_subscriptions, session_options
 from ingest.sightings import SightingsBuffer
@@ -253,7 +255,7 @@ def build_lane(
     profiles = MeterProfiles(registry, device_profiles(settings))
     dispatcher = CommandDispatcher(
         registry,
-        MqttCommandPublisher(session, profiles.for_command),
+        ProfileCommandPublisher(session, profiles.for_command, platform_commands(settings)),
         config.commands.timing(),
         wall_clock_ms,
         partition.owns,
@@ -388,11 +390,43 @@ def build_platform_receiver(settings: Settings) -> Receiver:
             key = onenet.aes_key(spec.aes_key.get_secret_value()) if spec.aes_key else None
         except CodecError as exc:
             raise SettingsError(f"platform_receiver.onenet.{name}.aes_key: {exc}") from exc
-        accounts[name] = PushAccount(name, spec.token.get_secret_value(), key, profile.options)
+        secret = spec.token.get_secret_value()
+        accounts[name] = PushAccount(name, "onenet", secret, key, profile.options)
+    for name, ctwing_spec in settings.platform_receiver.ctwing.items():
+        profile = profiles.get(name)
+        if profile is None or profile.codec != "ctwing":
+            raise SettingsError(f"platform_receiver.ctwing.{name}: no ctwing profile {name!r}")
+        if name in accounts:
+            raise SettingsError(f"platform_receiver: profile {name} has two platforms")
+        secret = ctwing_spec.token.get_secret_value()
+        accounts[name] = PushAccount(name, "ctwing", secret, None, profile.options)
     session = MqttSession(
         mqtt_endpoint(settings), f"gasguard-platforms-{os.getpid()}", [], "platform-receiver"
     )
     return Receiver(session, accounts, settings.platform_receiver.publish_timeout_s)
+
+
+def platform_commands(settings: Settings) -> PlatformCommands | None:
+    """The operator platforms' command APIs, for the meters of their profiles; None when
+    none is configured (a platform meter's command then fails, naming why)."""
+    config = settings.platform_api
+    profiles = device_profiles(settings)
+    accounts: dict[str, PlatformAccount] = {}
+    for platform, specs in (("onenet", config.onenet), ("ctwing", config.ctwing)):
+        for name, spec in specs.items():
+            profile = profiles.get(name)
+            if profile is None or profile.codec != platform:
+                raise SettingsError(f"platform_api.{platform}.{name}: no {platform} profile")
+            keys = {
+                key: value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+                for key, value in spec
+                if key != "url"
+            }
+            accounts[name] = PlatformAccount(spec.url, keys)
+    if not accounts:
+        return None
+    http = httpx.Client(timeout=config.timeout_s)
+    return PlatformCommands(accounts, http, wall_clock_ms)
 
 
 def device_profiles(settings: Settings) -> dict[str, DeviceProfile]:

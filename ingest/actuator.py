@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from contract.decisions import Decision
-from contract.protocol import CommandReply, SequenceReply
+from contract.protocol import CommandReply, PlatformReply, SequenceReply
 from ingest.dispatch import CommandDispatcher
 from ingest.log_burst import log_burst
 from meters.command_store import NewCommand
@@ -84,6 +84,16 @@ class Actuator:
         self._after_reply(outcome, command, answer, now_ms)
         if outcome == "applied" and command is not None and command.state == "delivered":
             self._dispatcher.request_reading(reply.meter_id)
+
+    def on_platform_reply(self, reply: PlatformReply, topic: str, now_ms: int) -> None:
+        """Apply an operator platform's result for a command it was handed, bound by the
+        id the platform gave it; a result for no command in flight is dead-lettered."""
+        outcome, command = self._registry.commands.apply_platform_reply(reply, now_ms)
+        if outcome == "unknown_command":
+            reason = f"platform result {reply.ref} of meter {reply.meter_id}: no command in flight"
+            self._dead_letter(reply.meter_id, topic, outcome, reason, reply.to_payload(), now_ms)
+        answer = Answer(reply.meter_id, f"platform {reply.ref}", reply.result, reply.error)
+        self._after_reply(outcome, command, answer, now_ms)
 
     def _dead_letter(
         self, meter_id: str, topic: str, code: str, reason: str, payload: bytes, now_ms: int

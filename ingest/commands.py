@@ -1,5 +1,6 @@
-"""The command publisher interface and its MQTT implementation, which sends each command in
-its meter's own protocol (the meter's device profile: docs/protocols.md)."""
+"""The command publisher interface and its implementation, which sends each command in its
+meter's own protocol (the meter's device profile: docs/protocols.md): gasguard's signed
+JSON or a CJ/T 188 frame on MQTT, or a cached command through an operator platform's API."""
 
 from __future__ import annotations
 
@@ -11,17 +12,21 @@ from devices import cjt188
 from devices.errors import CodecError
 from devices.profiles import DeviceProfile
 from ingest.errors import UnsupportedCommand
+from ingest.platform_commands import PLATFORM_CODECS, PlatformCommands
 from transport.mqtt import MqttSession
 
 CJT188_VALVE = {"close": True, "open": False}  # CJ/T 188 has no "arm"
 
 
 class CommandPublisher(Protocol):
-    def publish(self, command: Command) -> None:
+    def publish(self, command: Command) -> str | None:
         """Hand ``command`` to the transport (QoS 1); it is resent after a reconnect.
         Raises ``PublishRefused`` when the transport will not take it (the command then
-        stays due and is sent again: ingest.lifecycle), ``UnsupportedCommand`` when the
-        meter's protocol cannot say it (the command fails)."""
+        stays due and is sent again: ingest.lifecycle), ``UndeliverableCommand`` when it
+        can never go as it is (the meter's protocol cannot say it, its platform refused
+        it: the command fails). Returns the operator platform's id for the command when
+        a platform took it to hold for a sleeping meter (it is not sent again: the
+        platform delivers it when the meter wakes); None otherwise."""
 
     def request_reading(self, meter_id: str) -> None:
         """Ask the meter for a reading now, where its protocol answers requests rather
@@ -48,34 +53,49 @@ def edition_of(profile: DeviceProfile) -> cjt188.Edition:
     return "2018" if profile.options.get("edition") == "2018" else "2004"
 
 
-class MqttCommandPublisher:
-    """Commands on MQTT: gasguard's signed JSON on ``commands``, or a cjt188 meter's frame
-    on ``cjt188-down``. ``profile_of`` gives a meter's device profile."""
+class ProfileCommandPublisher:
+    """Each command in its meter's protocol: gasguard's signed JSON on ``commands``, a
+    cjt188 meter's frame on ``cjt188-down``, a platform meter's command through its
+    platform's API. ``profile_of`` gives a meter's device profile."""
 
     def __init__(
-        self, session: MqttSession, profile_of: Callable[[str], DeviceProfile] | None = None
+        self,
+        session: MqttSession,
+        profile_of: Callable[[str], DeviceProfile] | None = None,
+        platforms: PlatformCommands | None = None,
     ) -> None:
         self._session = session
         self._profile_of = profile_of
+        self._platforms = platforms
 
-    def _codec(self, meter_id: str) -> DeviceProfile | None:
+    def _profile(self, meter_id: str) -> DeviceProfile | None:
+        """The meter's profile when it does not speak gasguard's JSON."""
         if self._profile_of is None:
             return None
         profile = self._profile_of(meter_id)
-        return profile if profile.codec == "cjt188" else None
+        return None if profile.codec == "gasguard-json" else profile
 
-    def publish(self, command: Command) -> None:
-        profile = self._codec(command.meter_id)
+    def publish(self, command: Command) -> str | None:
+        profile = self._profile(command.meter_id)
         if profile is None:
             payload = command.to_payload()
             self._session.publish(topic(command.meter_id, "commands"), payload, qos=1)
-            return
+            return None
+        if profile.codec in PLATFORM_CODECS:
+            if self._platforms is None:
+                raise UnsupportedCommand(f"profile {profile.name}: no platform API configured")
+            return self._platforms.send(command, profile)
+        if profile.codec != "cjt188":
+            raise UnsupportedCommand(
+                f"profile {profile.name}: {profile.codec} takes no commands yet"
+            )
         frame = cjt188_frame(command, edition_of(profile))
         self._session.publish(topic(command.meter_id, "cjt188-down"), frame, qos=1)
+        return None
 
     def request_reading(self, meter_id: str) -> None:
-        profile = self._codec(meter_id)
-        if profile is None:
+        profile = self._profile(meter_id)
+        if profile is None or profile.codec != "cjt188":
             return
         request = cjt188.read_request(meter_id, 0, edition_of(profile))
         frame = cjt188.encode_frame(request)

@@ -10,14 +10,21 @@ import json
 import math
 import sys
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from contract.errors import ProtocolError
 from contract.events import EVENT_NAMES, MeterEvent
 from contract.json_text import parse_json
-from contract.protocol import CommandReply, SequenceReply, parse_reply, parse_topic
+from contract.protocol import (
+    CommandReply,
+    PlatformReply,
+    SequenceReply,
+    parse_platform_reply,
+    parse_reply,
+    parse_topic,
+)
 from contract.readings import (
     BOUNDED,
     READING_FIELDS,
@@ -73,6 +80,7 @@ class Decoded:
     events: tuple[MeterEvent, ...] = ()
     reply: CommandReply | None = None
     sequence_reply: SequenceReply | None = None  # a CJ/T 188 answer to a valve command
+    platform_reply: PlatformReply | None = None  # an operator platform's command result
     status: str | None = None
     rejections: tuple[Rejection, ...] = ()
     seq: int | None = None  # a batch's sequence number, when it has a whole number one
@@ -127,6 +135,13 @@ def decode(
             return Decoded(topic, meter_id, kind, reply=parse_reply(meter_id, payload))
         except ProtocolError as exc:
             return reject("bad_reply", str(exc))
+    if kind == "platform-replies":
+        try:
+            reply = parse_platform_reply(payload, meter_id)
+        except ProtocolError as exc:
+            return reject("bad_reply", str(exc))
+        reply = replace(reply, ts_ms=reply.ts_ms or received_ms)
+        return Decoded(topic, meter_id, "replies", platform_reply=reply)
     if kind in ("commands", "cjt188-down"):
         return reject("not_accepted", "commands are sent by the server, not accepted from meters")
     window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contract.decisions import Decision
 from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from ingest.commands import CommandPublisher
-from ingest.errors import UnsupportedCommand
+from ingest.errors import UndeliverableCommand
 from meters.command_store import CommandStore, NewCommand
 from meters.errors import Conflict, NotFound
 from meters.registry import Registry
@@ -65,15 +65,18 @@ class CommandDispatcher:
     def publish(self, command: CommandView, now_ms: int) -> None:
         wire = self._store.signed(command)
         try:
-            self._publisher.publish(wire)
+            platform_ref = self._publisher.publish(wire)
         except PublishRefused as exc:  # not marked published: the next poll sends it again
             log.error("command %s to meter %s not sent: %s", command.id, command.meter_id, exc)
             return
-        except UnsupportedCommand as exc:  # the meter's protocol cannot say it: it fails
+        except UndeliverableCommand as exc:  # it can never go as it is: it fails
             self.give_up(command, "failed", str(exc), now_ms, finish=True)
             return
-        retry_at = next_attempt_ms(command.attempts + 1, now_ms, self._timing)
-        self._store.mark_published(command.id, now_ms, retry_at)
+        if platform_ref is None:
+            retry_at = next_attempt_ms(command.attempts + 1, now_ms, self._timing)
+        else:  # the platform holds it for the meter until it expires: never sent twice
+            retry_at = command.expires_ms
+        self._store.mark_published(command.id, now_ms, retry_at, platform_ref)
         log.warning(
             "%s command %s to meter %s (attempt %d): %s",
             command.action,

@@ -143,6 +143,14 @@ class Pipeline:
                         _bind(self.actuator.on_sequence_reply, reply, item.topic, now_ms),
                     )
                 )
+            if item.platform_reply is not None:
+                result = item.platform_reply
+                steps.append(
+                    Step(
+                        f"platform reply {result.ref} of meter {result.meter_id}",
+                        _bind(self.actuator.on_platform_reply, result, item.topic, now_ms),
+                    )
+                )
         return steps
 
     def decision_steps(self, decisions: list[Decision], now_ms: int) -> list[Step]:

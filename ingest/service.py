@@ -43,6 +43,7 @@ SUBSCRIBED_KINDS: tuple[TopicKind, ...] = (
     "cjt188-up",
     "wmbus",
     "dlms",
+    "platform-replies",
 )
 
 

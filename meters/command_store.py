@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from contract.alarms import ALARM_OPEN_STATES
 from contract.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
 from contract.protocol import Command as WireCommand
-from contract.protocol import CommandReply, SequenceReply
+from contract.protocol import CommandReply, PlatformReply, SequenceReply
 from contract.signing import new_key, sign_command, signature_ok
 from meters.audit import add_audit
 from meters.closures import closures_text
@@ -89,6 +89,7 @@ def _view(command: Command) -> CommandView:
         finished_ms=command.finished_ms,
         error=command.error,
         closures=command.closures,
+        platform_refs=tuple(command.platform_refs or ()),
     )
 
 
@@ -307,11 +308,18 @@ class CommandStore:
 
         return self._run(work)
 
-    def mark_published(self, command_id: str, now_ms: int, next_attempt_ms: int) -> None:
+    def mark_published(
+        self, command_id: str, now_ms: int, next_attempt_ms: int, platform_ref: str | None = None
+    ) -> None:
+        """Sent (once more); ``platform_ref``: the operator platform's id for this hand-over,
+        by which its result will name the command."""
+
         def work(session: Session) -> None:
             command = session.get(Command, command_id)
             if command is None or command.state not in ("queued", "sent"):
                 return
+            if platform_ref is not None:
+                command.platform_refs = [*(command.platform_refs or ()), platform_ref]
             command.state = "sent"
             command.sent_ms = command.sent_ms or now_ms
             command.attempts += 1
@@ -360,23 +368,47 @@ class CommandStore:
         meter's newest command in flight whose counter's low byte is the reply's sequence
         number (any in flight when the reply names none), then applied as a signed reply
         is. Its valve comes from the meter's telemetry, never from the reply."""
+        serial = reply.serial
+        return self._apply_unsigned(
+            reply.meter_id,
+            lambda c: serial is None or c.counter % 256 == serial,
+            (reply.result, reply.ts_ms, reply.error),
+            now_ms,
+        )
+
+    def apply_platform_reply(
+        self, reply: PlatformReply, now_ms: int
+    ) -> tuple[ReplyOutcome, CommandView | None]:
+        """An operator platform's result for a command it was handed (OneNET's cached
+        command, CTWing's command): bound to the meter's command in flight that the
+        platform gave that id, then applied as a sequence reply is."""
+        return self._apply_unsigned(
+            reply.meter_id,
+            lambda c: reply.ref in (c.platform_refs or ()),
+            (reply.result, reply.ts_ms, reply.error),
+            now_ms,
+        )
+
+    def _apply_unsigned(
+        self,
+        meter_id: str,
+        names: Callable[[Command], bool],
+        answer: tuple[str, int, str | None],
+        now_ms: int,
+    ) -> tuple[ReplyOutcome, CommandView | None]:
+        result, ts_ms, error = answer
 
         def work(session: Session) -> tuple[ReplyOutcome, CommandView | None]:
             in_flight = session.scalars(
                 select(Command)
-                .where(Command.meter_id == reply.meter_id, Command.state.in_(("sent", "delivered")))
+                .where(Command.meter_id == meter_id, Command.state.in_(("sent", "delivered")))
                 .order_by(Command.created_ms.desc())
             )
-            command = next(
-                (c for c in in_flight if reply.serial is None or c.counter % 256 == reply.serial),
-                None,
-            )
+            command = next((c for c in in_flight if names(c)), None)
             if command is None:
                 return "unknown_command", None
-            meter = meter_of(session, reply.meter_id)
-            signed = CommandReply(
-                command.id, reply.meter_id, reply.result, reply.ts_ms, None, reply.error
-            )
+            meter = meter_of(session, meter_id)
+            signed = CommandReply(command.id, meter_id, result, ts_ms, None, error)
             return _apply_reply(session, command, meter, signed, now_ms)
 
         return self._run(work)

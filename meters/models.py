@@ -172,6 +172,8 @@ class Command(Base):
     delivered_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     finished_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # each hand-over to an operator platform: the platform's id for it (docs/protocols.md)
+    platform_refs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     @property
     def closures(self) -> tuple[str, ...]:

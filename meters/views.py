@@ -152,6 +152,7 @@ class CommandView:
     finished_ms: int | None = None
     error: str | None = None
     closures: tuple[str, ...] = ()  # a close: its reason and those of the closes it joined
+    platform_refs: tuple[str, ...] = ()  # the operator platform's ids, when handed to one
 
 
 @dataclass(frozen=True, slots=True)

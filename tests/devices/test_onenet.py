@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contract.protocol import parse_platform_reply
 from devices import onenet
 from devices.errors import CodecError
 
@@ -37,7 +38,7 @@ def test_the_url_check_is_base64_of_md5_of_token_nonce_and_msg() -> None:
     assert not onenet.verify_url("another-token", "hello", "n0nce", expected)
 
 
-def test_data_points_of_one_instant_become_one_reading_and_online_a_status() -> None:
+def test_data_points_of_one_instant_become_one_reading_online_a_status_7_a_reply() -> None:
     messages = [
         {"type": 1, "dev_id": 5001, "ds_id": "vol", "at": 1_790_000_000_000, "value": 12.5},
         {"type": 1, "dev_id": 5001, "ds_id": "valve", "at": 1_790_000_000_000, "value": 0},
@@ -49,18 +50,80 @@ def test_data_points_of_one_instant_become_one_reading_and_online_a_status() -> 
     opened = onenet.open_push(push(messages), TOKEN, None)
     assert opened == messages
     out, ignored = onenet.to_contract(opened, {"volume_m3": "vol", "meter_prefix": "ON"})
-    assert [(m.meter_id, m.kind) for m in out] == [("ON5001", "status"), ("ON5001", "telemetry")]
+    assert [(m.meter_id, m.kind) for m in out] == [
+        ("ON5001", "status"),
+        ("ON5001", "platform-replies"),
+        ("ON5001", "telemetry"),
+    ]
     assert out[0].payload == b"online"
-    assert json.loads(out[1].payload) == {
+    reply = parse_platform_reply(out[1].payload, "ON5001")
+    assert (reply.ref, reply.result, reply.ts_ms) == ("c-1", "done", 1_790_000_000_002)
+    assert json.loads(out[2].payload) == {
         "readings": [
             {"ts": 1_790_000_000_000, "volume_m3": 12.5, "valve": "closed"},
             {"ts": 1_790_000_060_000, "volume_m3": 12.51},
         ]
     }
-    assert [i.reason for i in ignored] == [
-        "data stream 'signal' is not mapped",
-        "message type 7 is not handled yet",
-    ]
+    assert [i.reason for i in ignored] == ["data stream 'signal' is not mapped"]
+
+
+def test_the_meter_is_named_by_its_imei_when_the_profile_says_so() -> None:
+    one = {"type": 2, "dev_id": 7, "imei": "868000001234567", "status": 0, "at": 1}
+    out, _ = onenet.to_contract([one], {"meter_key": "imei", "meter_prefix": "NB"})
+    assert [(m.meter_id, m.payload) for m in out] == [("NB868000001234567", b"offline")]
+    out, ignored = onenet.to_contract([{**one, "imei": None}], {"meter_key": "imei"})
+    assert out == [] and "usable meter key" in ignored[0].reason
+
+
+COMMANDS = {"meter_key": "imei", "meter_prefix": "NB", "command_resource": "3300_0_5850"}
+
+
+def test_a_close_is_a_cached_execute_naming_the_imei_and_expiring_with_the_command() -> None:
+    expires_ms = 1_790_000_000_000  # 2026-09-21 22:13:20 in China
+    call = onenet.execute_offline("NB868000001234567", "close", COMMANDS, "the-key", expires_ms)
+    assert (call.method, call.path) == ("POST", "/nbiot/execute/offline")
+    assert dict(call.params) == {
+        "imei": "868000001234567",
+        "obj_id": "3300",
+        "obj_inst_id": "0",
+        "res_id": "5850",
+        "expired_time": "2026-09-21T22:13:20",
+        "retry": "3",
+    }
+    assert dict(call.headers)["api-key"] == "the-key"
+    assert json.loads(call.body) == {"args": "close"}
+    opened = onenet.execute_offline("NB1", "open", {**COMMANDS, "open_args": "01"}, "k", 0)
+    assert json.loads(opened.body) == {"args": "01"}
+
+
+@pytest.mark.parametrize(
+    ("action", "options", "code"),
+    [
+        ("arm", COMMANDS, "no_such_command"),
+        ("close", {"meter_prefix": "NB"}, "no_imei"),
+        ("close", {**COMMANDS, "command_resource": "3300/0/5850"}, "bad_resource"),
+    ],
+)
+def test_what_a_onenet_profile_cannot_say_is_refused_with_its_code(
+    action: str, options: dict[str, str], code: str
+) -> None:
+    with pytest.raises(CodecError) as refused:
+        onenet.execute_offline("NB1", action, options, "k", 0)
+    assert refused.value.code == code
+
+
+def test_the_command_api_answer_gives_the_uuid_or_the_platforms_refusal() -> None:
+    ok = b'{"errno":0,"error":"succ","data":{"uuid":"0d7a-11"}}'
+    assert onenet.command_uuid(ok) == "0d7a-11"
+    for answer, code in [
+        (b'{"errno":10,"error":"device not exist"}', "platform_refused"),
+        (b'{"errno":0,"error":"succ","data":{}}', "bad_answer"),
+        (b"<html>502</html>", "bad_answer"),
+        (b"[1]", "bad_answer"),
+    ]:
+        with pytest.raises(CodecError) as refused:
+            onenet.command_uuid(answer)
+        assert refused.value.code == code
 
 
 def test_the_secure_mode_decrypts_and_checks_the_signature_over_enc_msg() -> None:

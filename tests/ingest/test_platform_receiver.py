@@ -1,55 +1,38 @@
-"""NB-IoT meters through OneNET, end to end: a stand-in platform that pushes as OneNET
-documents it (URL verification, plaintext and secure-mode data pushes, online messages,
-retrying a push until it gets 200) against the receiver, a Mosquitto of its own, the
-ingester and InfluxDB. The receiver answers 200 only once the broker has taken the data."""
+"""NB-IoT meters through OneNET and CTWing, end to end: a stand-in platform that pushes as
+OneNET documents it (URL verification, plaintext and secure-mode data pushes, online
+messages, retrying a push until it gets 200) and as CTWing does (to the subscription URL
+with its token) against the receiver, a Mosquitto of its own, the ingester and InfluxDB.
+The receiver answers 200 only once the broker has taken the data."""
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
 from devices import onenet
 from gasguard import wiring
-from gasguard.servers import MosquittoServer, free_port
+from gasguard.servers import MosquittoServer
 from gasguard.settings import Settings
-from ingest.platform_receiver import Receiver, create_receiver_app
+from ingest.platform_receiver import create_receiver_app
 from telemetry import InfluxTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import settings_for, start_ingester, wait_until
+from tests.platform_stand_in import (
+    CTWING_TOKEN,
+    ONENET_TOKEN,
+    PlatformStandIn,
+    ctwing_message,
+    serve,
+)
 
-TOKEN = "onenet-push-token"
 KEY_TEXT = base64.b64encode(bytes(range(100, 132))).decode().rstrip("=")
 STREAMS = {"volume_m3": "3200_0_5700", "valve": "3200_0_5500", "meter_prefix": "NB"}
-
-
-class StandInPlatform:
-    """OneNET's push client, as documented: GET to verify the URL, then signed POSTs;
-    a push that does not get 200 is pushed again."""
-
-    def __init__(self, url: str, key: bytes | None) -> None:
-        self.url, self.key = url, key
-        self.http = httpx.Client(timeout=30)
-
-    def verify(self, msg: str = "verify-me", nonce: str = "nOnCe123") -> httpx.Response:
-        signature = onenet.signature(TOKEN, nonce, msg)
-        return self.http.get(self.url, params={"msg": msg, "nonce": nonce, "signature": signature})
-
-    def push(self, messages: object, nonce: str = "n0nce") -> httpx.Response:
-        text = onenet.compact(messages)
-        if self.key is None:
-            body = {"msg": messages, "msg_signature": onenet.signature(TOKEN, nonce, text)}
-        else:
-            sealed = onenet.encrypt(text, self.key, b"0123456789abcdef")
-            body = {"enc_msg": sealed, "msg_signature": onenet.signature(TOKEN, nonce, sealed)}
-        return self.http.post(self.url, content=onenet.compact({**body, "nonce": nonce}))
+CT_PROPERTIES = {"volume_m3": "gas_total", "valve": "valve_state", "meter_prefix": "CT"}
 
 
 def receiver_settings(broker: MosquittoServer, folder: Path, secure: bool) -> Settings:
@@ -63,8 +46,13 @@ def receiver_settings(broker: MosquittoServer, folder: Path, secure: bool) -> Se
             "options": STREAMS,
         }
     }
-    account = {"token": TOKEN, **({"aes_key": KEY_TEXT} if secure else {})}
-    receiver = {"publish_timeout_s": 2, "onenet": {"acme-nb": account}}
+    account = {"token": ONENET_TOKEN, **({"aes_key": KEY_TEXT} if secure else {})}
+    profiles["ct-nb"] = {**profiles["acme-nb"], "codec": "ctwing", "options": CT_PROPERTIES}
+    receiver = {
+        "publish_timeout_s": 2,
+        "onenet": {"acme-nb": account},
+        "ctwing": {"ct-nb": {"token": CTWING_TOKEN}},
+    }
     return settings_for(broker.url, folder, device_profiles=profiles, platform_receiver=receiver)
 
 
@@ -74,19 +62,6 @@ def broker(tmp_path: Path) -> Iterator[MosquittoServer]:
     server = MosquittoServer(tmp_path / "mosquitto")
     yield server
     server.stop()
-
-
-def serve(receiver: Receiver) -> tuple[uvicorn.Server, threading.Thread, int]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_receiver_app(receiver), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, what="the receiver")
-    return server, thread, port
 
 
 @pytest.mark.parametrize("secure", [False, True], ids=["plaintext", "secure"])
@@ -102,17 +77,17 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
     receiver = wiring.build_platform_receiver(settings)
     receiver.session.start()
     assert receiver.session.wait_ready(10)
-    server, thread, port = serve(receiver)
-    platform = StandInPlatform(
-        f"http://127.0.0.1:{port}/onenet/acme-nb", onenet.aes_key(KEY_TEXT) if secure else None
+    server, thread, port = serve(create_receiver_app(receiver))
+    platform = PlatformStandIn(
+        f"http://127.0.0.1:{port}", onenet.aes_key(KEY_TEXT) if secure else None
     )
     at = (time.time_ns() // 1_000_000) - 3_600_000
     try:
-        verified = platform.verify()
+        verified = platform.verify_onenet()
         assert (verified.status_code, verified.text) == (200, "verify-me")
-        assert platform.verify(msg="other").status_code == 200
+        assert platform.verify_onenet(msg="other").status_code == 200
         forged = platform.http.get(
-            platform.url, params={"msg": "x", "nonce": "n", "signature": "AAAA"}
+            platform.onenet_url, params={"msg": "x", "nonce": "n", "signature": "AAAA"}
         )
         assert forged.status_code == 403
         day = [
@@ -129,7 +104,7 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
             ),
             {"type": 1, "dev_id": 861, "ds_id": "3200_0_5500", "at": at, "value": 1},
         ]
-        answer = platform.push(day)
+        answer = platform.push_onenet(day)
         assert (answer.status_code, answer.text) == (200, "ok 2")  # status, one batch
         wait_until(lambda: influx_store.count("NB861") == 3, what="the day's readings")
         readings = influx_store.readings("NB861", at, at + 3 * 3_600_000, 10)
@@ -139,11 +114,11 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
             lambda: any(m.id == "NB861" and m.status == "online" for m in registry.meters.find()),
             what="the meter online",
         )
-        wrong = dict(json.loads(platform.push(day[1:2]).request.content))
+        wrong = dict(json.loads(platform.push_onenet(day[1:2]).request.content))
         wrong["msg_signature"] = onenet.signature("guess", wrong["nonce"], "x")
-        refused = platform.http.post(platform.url, content=onenet.compact(wrong))
+        refused = platform.http.post(platform.onenet_url, content=onenet.compact(wrong))
         assert refused.status_code == 403 and "bad_signature" in refused.text
-        huge = platform.http.post(platform.url, content=b"x" * 1_000_001)
+        huge = platform.http.post(platform.onenet_url, content=b"x" * 1_000_001)
         assert huge.status_code == 413
         broker.stop()  # the broker is down: the platform gets no 200, and pushes again
         late = [
@@ -155,10 +130,10 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
                 "value": 40.05,
             }
         ]
-        assert platform.push(late).status_code == 503
+        assert platform.push_onenet(late).status_code == 503
         broker.start()
         wait_until(lambda: receiver.session.ready, what="the receiver back on the broker")
-        wait_until(lambda: platform.push(late).status_code == 200, what="a push taken")
+        wait_until(lambda: platform.push_onenet(late).status_code == 200, what="a push taken")
         wait_until(lambda: influx_store.count("NB861") == 4, what="the retried push stored")
     finally:
         server.should_exit = True
@@ -167,3 +142,56 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
         ingester.stop()
     assert influx_store.count("NB861") == 4  # a retried push is stored once
     assert registry.dead_letters.count() == 0
+
+
+def test_ctwing_pushes_with_the_subscriptions_token_are_stored_and_others_refused(
+    mosquitto: MosquittoServer, influx_store: InfluxTelemetryStore, tmp_path: Path
+) -> None:
+    """A data report and an online event reach InfluxDB and the registry; a push without
+    the token (403), to a profile of another platform (404) or that is not JSON (400)
+    publishes nothing; a command result for no command in flight is dead-lettered."""
+    registry = sqlite_registry(tmp_path)
+    ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, influx_store)
+    receiver = wiring.build_platform_receiver(receiver_settings(mosquitto, tmp_path, False))
+    receiver.session.start()
+    assert receiver.session.wait_ready(10)
+    server, thread, port = serve(create_receiver_app(receiver))
+    platform = PlatformStandIn(f"http://127.0.0.1:{port}")
+    device, at = "a1b2c3", time.time_ns() // 1_000_000 - 60_000
+    try:
+        online = ctwing_message("deviceOnlineOfflineReport", device, at, eventType=1)
+        assert platform.push_ctwing(online).text == "ok 1"
+        report = ctwing_message(
+            "dataReport", device, at, payload={"gas_total": 7.25, "valve_state": 1}
+        )
+        assert platform.push_ctwing(report).status_code == 200
+        wait_until(lambda: influx_store.count(f"CT{device}") == 1, what="the report stored")
+        (reading,) = influx_store.readings(f"CT{device}", at, at + 1, 10)
+        assert (reading.volume_m3, reading.valve) == (7.25, "open")
+        wait_until(
+            lambda: any(
+                m.id == f"CT{device}" and m.status == "online" for m in registry.meters.find()
+            ),
+            what="the meter online",
+        )
+        assert platform.push_ctwing(report, token="guessed-token-123").status_code == 403
+        to_onenet = platform.http.post(
+            f"http://127.0.0.1:{port}/ctwing/acme-nb", params={"token": CTWING_TOKEN}, content=b"{}"
+        )
+        assert to_onenet.status_code == 404
+        garbage = platform.http.post(
+            f"http://127.0.0.1:{port}/ctwing/ct-nb", params={"token": CTWING_TOKEN}, content=b"<x>"
+        )
+        assert garbage.status_code == 400 and "not_json" in garbage.text
+        stray = ctwing_message(
+            "commandResponse", device, at, taskId=99, result={"resultCode": "DELIVERED"}
+        )
+        assert platform.push_ctwing(stray).status_code == 200
+        wait_until(lambda: registry.dead_letters.count() == 1, what="the stray result")
+        assert registry.dead_letters.find()[0].code == "unknown_command"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        receiver.session.stop()
+        ingester.stop()
+    assert influx_store.count(f"CT{device}") == 1

@@ -1,0 +1,87 @@
+"""What the operator platforms' codecs (OneNET, CTWing) share. Pure: a push's messages
+become contract messages for the meters' topics; a command becomes a request to the
+platform's API (``HttpCall``), which an adapter sends (ingest.platform_commands).
+
+A platform names a meter's reading fields by its own stream or property names; the
+profile's ``options`` map them (``volume_m3 = "3200_0_5700"``; by default a stream named as
+the field). ``valve`` 1/0 (or ``open``/``closed``) is open/closed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from contract.protocol import PlatformReply
+
+READING_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct", "valve")
+VALVE_WORDS = {1: "open", 0: "closed", "open": "open", "closed": "closed"}
+CHINA = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True, slots=True)
+class ContractMessage:
+    """What a push becomes: a contract message for one meter (kind: telemetry, status,
+    platform-replies), published by the receiver on the meter's topic of that kind."""
+
+    meter_id: str
+    kind: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    """A request to a platform's API: ``path`` below the API's base address."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def compact(value: Any) -> str:
+    """JSON as the platforms send it: compact, UTF-8."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def field_names(options: Mapping[str, str]) -> dict[str, str]:
+    """The platform's name of each reading field -> the field."""
+    return {options.get(field, field): field for field in READING_FIELDS}
+
+
+def field_value(field: str, value: object) -> object:
+    if field == "valve" and not isinstance(value, bool) and value in VALVE_WORDS:
+        return VALVE_WORDS[value]
+    return value
+
+
+def telemetry(meter_id: str, instants: Mapping[Any, dict[str, Any]]) -> ContractMessage:
+    """A meter's readings, one per instant, as a contract batch in time order."""
+    ordered = [instants[at] for at in sorted(instants, key=_order)]
+    return ContractMessage(meter_id, "telemetry", compact({"readings": ordered}).encode())
+
+
+def status(meter_id: str, online: bool) -> ContractMessage:
+    return ContractMessage(meter_id, "status", b"online" if online else b"offline")
+
+
+def reply(meter_id: str, ref: str, result: str, ts_ms: int, error: str | None) -> ContractMessage:
+    payload = PlatformReply(meter_id, ref, result, ts_ms, error).to_payload()
+    return ContractMessage(meter_id, "platform-replies", payload)
+
+
+def china_time(ms: int) -> str:
+    """An instant as the platforms' APIs write one: local time (UTC+8), to the second."""
+    return datetime.fromtimestamp(ms / 1000, CHINA).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _order(at: object) -> float:
+    return at if isinstance(at, int | float) else float("inf")
