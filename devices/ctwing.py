@@ -9,6 +9,8 @@ As the platform's messages show (订阅推送; one JSON object a POST, ``message
   "serviceData": {...}}``); a transparent product's ``{"APPdata": base64}`` needs the
   vendor's codec, which gasguard does not have: it is logged and left out.
 * ``deviceOnlineOfflineReport``: ``eventType`` 1 online, 0 offline.
+* ``eventReport``: ``eventContent``, the event's properties; the profile's ``alarm_field``
+  there (or in a data report) is the meter's alarm code (devices.alarm_codes).
 * ``commandResponse``: ``taskId`` (the ``commandId`` the command API gave) and ``result``
   ``{"resultCode": SENT | DELIVERED | SUCCESSFUL | FAILED | TIMEOUT | ..., "resultDetail"}``.
 
@@ -83,6 +85,8 @@ def to_contract(
         return [platforms.status(meter_id, message.get("eventType") == 1)], []
     if kind == "commandResponse":
         return _command_response(meter_id, message)
+    if kind == "eventReport":
+        return _event_report(meter_id, message, options)
     return [], [Ignored(f"messageType {kind!r} is not one gasguard reads")]
 
 
@@ -95,14 +99,32 @@ def _data_report(
     if not isinstance(payload, dict) or "APPdata" in payload:
         return [], [Ignored("a transparent payload (APPdata) needs the vendor's codec")]
     field_of = platforms.field_names(options)
-    reading: dict[str, Any] = {"ts": message.get("timestamp")}
+    ts = message.get("timestamp")
+    reading: dict[str, Any] = {"ts": ts}
+    out: list[ContractMessage] = []
     for name, value in payload.items():
         field = field_of.get(name)
-        if field is not None:
+        if name == options.get("alarm_field"):
+            out.extend(platforms.alarm_messages(meter_id, ts, value, "ctwing", options))
+        elif field is not None:
             reading[field] = platforms.field_value(field, value)
-    if len(reading) == 1:
+    if len(reading) > 1:
+        out.insert(0, platforms.telemetry(meter_id, {ts: reading}))
+    if not out:
         return [], [Ignored(f"no mapped property in {sorted(payload)[:8]}")]
-    return [platforms.telemetry(meter_id, {reading["ts"]: reading})], []
+    return out, []
+
+
+def _event_report(
+    meter_id: str, message: Mapping[str, Any], options: Mapping[str, str]
+) -> tuple[list[ContractMessage], list[Ignored]]:
+    """An event the product's model defines (an alarm, a valve closed by the meter): its
+    ``alarm_field`` in ``eventContent`` is the meter's alarm code."""
+    content, name = message.get("eventContent"), options.get("alarm_field")
+    if not isinstance(content, dict) or name is None or name not in content:
+        return [], [Ignored(f"eventReport without the alarm field {name!r}")]
+    ts = message.get("timestamp")
+    return platforms.alarm_messages(meter_id, ts, content[name], "ctwing", options), []
 
 
 def _command_response(

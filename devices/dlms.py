@@ -14,7 +14,8 @@ order the meter's push setup lists them; the profile names that order
   10^``options.volume_scaler`` (default -3: litres of the register to m³);
 * ``valve``: the disconnect control's output state (class 70, attribute 2: true
   connected, the valve open; false disconnected, closed);
-* ``status``: a status word (vendor), decoded, not stored;
+* ``status``: a status word (vendor): its set bits are alarm codes ``bit0`` ...
+  (devices.alarm_codes);
 * ``ldn``: the logical device name (0.0.42.0.0.255), checked against the topic's meter.
 """
 
@@ -84,6 +85,13 @@ def reading_fields(
 ) -> dict[str, Any]:
     """The reading's wire form of the meter's push (``ts`` the meter's clock, or the time
     received when the push carries none)."""
+    return push_values(meter_id, raw, received_ms, options)[0]
+
+
+def push_values(
+    meter_id: str, raw: bytes, received_ms: int, options: Mapping[str, str]
+) -> tuple[dict[str, Any], int | None]:
+    """The reading's wire form and the status word (None when the push has none)."""
     layout = layout_of(options)
     values = notification_values(raw)
     if len(values) != len(layout):
@@ -111,4 +119,7 @@ def reading_fields(
         if not isinstance(item["valve"], bool):
             raise CodecError("bad_valve", f"output state {item['valve']!r} is not a boolean")
         out["valve"] = "open" if item["valve"] else "closed"
-    return out
+    status = item.get("status")
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
+        raise CodecError("bad_status", f"status word {status!r} is not a whole number")
+    return out, status

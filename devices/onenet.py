@@ -182,7 +182,10 @@ def to_contract(
             ignored.append(Ignored(f"message without a usable meter key: {compact(message)[:80]}"))
             continue
         kind, at = message.get("type"), message.get("at")
-        if kind == DATA_POINT:
+        if kind == DATA_POINT and message.get("ds_id") == options.get("alarm_field"):
+            value = message.get("value")
+            out.extend(platforms.alarm_messages(meter_id, at, value, "onenet", options))
+        elif kind == DATA_POINT:
             field = field_of.get(str(message.get("ds_id")))
             if field is None:
                 ignored.append(Ignored(f"data stream {message.get('ds_id')!r} is not mapped"))

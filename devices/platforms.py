@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from contract.protocol import PlatformReply
+from devices import alarm_codes
 
 READING_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct", "valve")
 VALVE_WORDS = {1: "open", 0: "closed", "open": "open", "closed": "closed"}
@@ -76,6 +77,25 @@ def status(meter_id: str, online: bool) -> ContractMessage:
 def reply(meter_id: str, ref: str, result: str, ts_ms: int, error: str | None) -> ContractMessage:
     payload = PlatformReply(meter_id, ref, result, ts_ms, error).to_payload()
     return ContractMessage(meter_id, "platform-replies", payload)
+
+
+def alarm_messages(
+    meter_id: str, ts_ms: object, value: object, codec: str, options: Mapping[str, str]
+) -> list[ContractMessage]:
+    """A meter's alarm code (the value of the stream or property the profile names
+    ``alarm_field``), in gasguard's vocabulary: a contract event on ``events`` or an alarm
+    of a rule on ``meter-alarms`` (devices.alarm_codes); nothing for a code without one."""
+    if isinstance(ts_ms, bool) or not isinstance(ts_ms, int):
+        return []
+    codes = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    mapping = alarm_codes.alarm_map(codec, options)
+    names, alarms = alarm_codes.split(meter_id, ts_ms, codes, mapping)
+    out = [
+        ContractMessage(meter_id, "events", compact({"ts": ts_ms, "event": name}).encode())
+        for name in names
+    ]
+    out.extend(ContractMessage(meter_id, "meter-alarms", a.to_payload()) for a in alarms)
+    return out
 
 
 def china_time(ms: int) -> str:

@@ -23,7 +23,8 @@ from connections.guide import ServiceGuide
 from connections.policies import Policies, build_policies
 from connections.timelimits import Policy
 from connections.workdays import WorkCalendar, load_holiday_file
-from devices import onenet
+from contract.events import EVENT_NAMES
+from devices import alarm_codes, onenet
 from devices.dtu import DtuAccount
 from devices.errors import CodecError, ProfileError
 from devices.profiles import DeviceProfile, build_profiles
@@ -56,6 +57,7 @@ from meters.partition import Partition
 from meters.registry import Registry
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
+from safety.rulebook import RULE_IDS
 from simulators.fleet import FleetPlan
 from simulators.runner import FleetRunner, meter_session, runner_subscriptions
 from telemetry import open_store
@@ -436,9 +438,16 @@ def device_profiles(settings: Settings) -> dict[str, DeviceProfile]:
         for name, spec in settings.device_profiles.items()
     }
     try:
-        return build_profiles(configured)
+        profiles = build_profiles(configured)
     except ProfileError as exc:
         raise SettingsError(str(exc)) from exc
+    for profile in profiles.values():
+        try:
+            mapping = alarm_codes.alarm_map(profile.codec, profile.options)
+            alarm_codes.check_targets(mapping, (*RULE_IDS, *EVENT_NAMES))
+        except ProfileError as exc:
+            raise SettingsError(f"device profile {profile.name}: {exc}") from exc
+    return profiles
 
 
 def service_guide(spec: GuideSettings) -> ServiceGuide:

@@ -32,10 +32,12 @@ from contract.readings import (
     Reading,
     new_reading,
 )
-from devices import cjt188, dlms, wmbus
+from devices import alarm_codes, cjt188, dlms, wmbus
+from devices.alarm_codes import MeterAlarm
 from devices.errors import CodecError
 from devices.profiles import DeviceProfile
 from ingest.config import DecodeLimits
+from safety.rulebook import RULE_IDS
 
 # from the field table: the payload keys of the number fields (in order), the ones a
 # reading must carry, and each bound
@@ -81,6 +83,7 @@ class Decoded:
     reply: CommandReply | None = None
     sequence_reply: SequenceReply | None = None  # a CJ/T 188 answer to a valve command
     platform_reply: PlatformReply | None = None  # an operator platform's command result
+    meter_alarms: tuple[MeterAlarm, ...] = ()  # what the meter reported in its own codes
     status: str | None = None
     rejections: tuple[Rejection, ...] = ()
     seq: int | None = None  # a batch's sequence number, when it has a whole number one
@@ -142,17 +145,27 @@ def decode(
             return reject("bad_reply", str(exc))
         reply = replace(reply, ts_ms=reply.ts_ms or received_ms)
         return Decoded(topic, meter_id, "replies", platform_reply=reply)
+    if kind == "meter-alarms":
+        try:
+            alarm = alarm_codes.parse_alarm(meter_id, payload)
+        except CodecError as exc:
+            return reject(exc.code, str(exc))
+        if alarm.rule not in RULE_IDS:
+            return reject("unknown_rule", f"a meter alarm of rule {alarm.rule!r}: no such rule")
+        return Decoded(topic, meter_id, "events", meter_alarms=(alarm,))
     if kind in ("commands", "cjt188-down"):
         return reject("not_accepted", "commands are sent by the server, not accepted from meters")
     window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)
     if kind == "cjt188-up":
-        return _decode_cjt188(topic, meter_id, payload, received_ms, window)
+        return _decode_cjt188(topic, meter_id, payload, received_ms, window, options)
     if kind == "dlms":
         try:
-            fields = dlms.reading_fields(meter_id, payload, received_ms, options)
+            fields, word = dlms.push_values(meter_id, payload, received_ms, options)
         except CodecError as exc:
             return reject(exc.code, f"DLMS: {exc}")
-        return _decode_telemetry(topic, meter_id, fields, payload, window, limits)
+        decoded = _decode_telemetry(topic, meter_id, fields, payload, window, limits)
+        codes = alarm_codes.word_codes(word) if word else ()
+        return with_codes(decoded, codes, "dlms", options)
     try:
         body = parse_json(payload)
     except UnicodeDecodeError as exc:
@@ -166,7 +179,8 @@ def decode(
             fields = wmbus.reading_fields(meter_id, body, options.get("meter_prefix", ""))
         except CodecError as exc:
             return reject(exc.code, f"wM-Bus: {exc}")
-        return _decode_telemetry(topic, meter_id, fields, payload, window, limits)
+        decoded = _decode_telemetry(topic, meter_id, fields, payload, window, limits)
+        return with_codes(decoded, wmbus.status_flags(body), "wmbus", options)
     if kind == "events":
         try:
             event = parse_event(meter_id, body, window)
@@ -176,8 +190,28 @@ def decode(
     return _decode_telemetry(topic, meter_id, body, payload, window, limits)
 
 
+def with_codes(
+    decoded: Decoded, codes: tuple[str, ...], codec: str, options: Mapping[str, str]
+) -> Decoded:
+    """A reading's alarm codes (status bits, flags) in gasguard's vocabulary, at the
+    reading's time: contract events for the engine and alarms of gasguard's rules
+    (devices.alarm_codes). Codes of a refused reading are left with it."""
+    if not codes or not decoded.readings or decoded.meter_id is None:
+        return decoded
+    meter_id, ts_ms = decoded.meter_id, decoded.readings[-1].ts_ms
+    mapping = alarm_codes.alarm_map(codec, options)
+    names, alarms = alarm_codes.split(meter_id, ts_ms, codes, mapping)
+    events = tuple(MeterEvent(meter_id, ts_ms, name) for name in names)
+    return replace(decoded, events=decoded.events + events, meter_alarms=alarms)
+
+
 def _decode_cjt188(
-    topic: str, meter_id: str, payload: bytes, received_ms: int, window: tuple[int, int]
+    topic: str,
+    meter_id: str,
+    payload: bytes,
+    received_ms: int,
+    window: tuple[int, int],
+    options: Mapping[str, str],
 ) -> Decoded:
     """A CJ/T 188 frame from a meter of the cjt188 profile (docs/protocols.md): its read-data
     answer becomes a contract reading (at the meter's time, or the time received when the
@@ -198,7 +232,9 @@ def _decode_cjt188(
     except (CodecError, InvalidItem) as exc:
         return _refused(topic, meter_id, "telemetry", exc.code, f"CJ/T 188: {exc}", payload)
     reading = new_reading(meter_id, ts_ms, uplink.volume_m3, None, None, None, None, uplink.valve)
-    return Decoded(topic, meter_id, "telemetry", readings=(reading,))
+    decoded = Decoded(topic, meter_id, "telemetry", readings=(reading,))
+    codes = alarm_codes.cjt188_codes(uplink.status, uplink.battery_low)
+    return with_codes(decoded, codes, "cjt188", options)
 
 
 def _cjt188_answer(

@@ -17,6 +17,7 @@ from contract.decisions import Decision
 from contract.events import MeterEvent
 from contract.protocol import reading_to_json, topic
 from contract.readings import Reading
+from devices.alarm_codes import MeterAlarm
 from ingest.actuator import Actuator
 from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
@@ -46,6 +47,13 @@ class RawMessage:
 class Step:
     name: str
     run: Callable[[], object]
+
+
+def meter_decision(alarm: MeterAlarm) -> Decision:
+    """An alarm the meter reported in its own code, as the rule's alarm (devices.alarm_codes):
+    the control room sees one vocabulary, and the detail says who saw it."""
+    detail = {"reported_by": "meter", "code": alarm.code}
+    return Decision(alarm.ts_ms, alarm.meter_id, alarm.rule, "alarm", detail)
 
 
 class Pipeline:
@@ -93,6 +101,7 @@ class Pipeline:
             inputs.extend(item.readings)
             inputs.extend(item.events)
         decisions = self.engine.process(inputs)
+        decisions.extend(meter_decision(a) for item in decoded for a in item.meter_alarms)
         for decision in decisions:
             self.metrics.decisions.labels(rule=decision.rule, action=decision.action).inc()
         return decisions

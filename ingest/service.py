@@ -44,6 +44,7 @@ SUBSCRIBED_KINDS: tuple[TopicKind, ...] = (
     "wmbus",
     "dlms",
     "platform-replies",
+    "meter-alarms",
 )
 
 

@@ -44,9 +44,10 @@ SERVICE_ACCOUNTS: dict[str, str] = {
 # the contract's kinds, and the device profiles' own (a cjt188 meter's binary frames)
 METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up", "wmbus", "dlms")
 METER_READS = ("commands", "cjt188-down")
-# the platform receiver publishes for the meters of an operator platform, and the results
-# of the commands the platform was handed (platform-replies: no meter may publish those)
-PLATFORM_PUBLISHES = ("telemetry", "status", "platform-replies")
+# the platform receiver publishes for the meters of an operator platform, the results of
+# the commands the platform was handed and the alarms its meters reported in their codes
+# (platform-replies, meter-alarms: no meter may publish those)
+PLATFORM_PUBLISHES = ("telemetry", "status", "events", "platform-replies", "meter-alarms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,7 @@ def acl_file(simulator: bool = False) -> str:
         f"user {INGEST_ACCOUNT}",
         *(f"topic read {every}/{kind}" for kind in METER_PUBLISHES),
         f"topic read {every}/platform-replies",
+        f"topic read {every}/meter-alarms",
         *(f"topic write {every}/{kind}" for kind in METER_READS),
         "topic read $SYS/broker/publish/messages/dropped",  # ingest.broker_watch
         "topic read $SYS/broker/version",

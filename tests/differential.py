@@ -140,15 +140,16 @@ def decode_outcome(topic: str, payload: bytes) -> Any:
     from ingest.decode import decode
 
     outcome = _plain(decode(topic, payload, RECEIVED_MS, DecodeLimits()))
-    for name in ADDED_SINCE_THE_CORPUS:  # None in every saved outcome: not there then
-        if outcome.get(name) is None:
+    for name in ADDED_SINCE_THE_CORPUS:  # empty in every saved outcome: not there then
+        if outcome.get(name) in (None, [], ()):
             outcome.pop(name, None)
     return outcome
 
 
 # Fields of the decoder's outcome added after the corpus was saved (issue 21: the answers
-# of CJ/T 188 meters, which no message of the corpus is).
-ADDED_SINCE_THE_CORPUS = ("sequence_reply",)
+# of CJ/T 188 meters and the platforms' command results, the alarms meters report in
+# their own codes, which no message of the corpus is).
+ADDED_SINCE_THE_CORPUS = ("sequence_reply", "platform_reply", "meter_alarms")
 
 
 # -- the replay corpus --------------------------------------------------------------------

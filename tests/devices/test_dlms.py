@@ -22,11 +22,16 @@ from hypothesis import strategies as st
 
 from devices import dlms
 from devices.errors import CodecError
+from devices.profiles import DeviceProfile
+from ingest.config import DecodeLimits
+from ingest.decode import decode
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
-def meter_push(litres: int, connected: bool, at: dt.datetime, ldn: str | None = None) -> bytes:
+def meter_push(
+    litres: int, connected: bool, at: dt.datetime, ldn: str | None = None, status: int = 0
+) -> bytes:
     """What a DLMS gas meter pushes, made by the library's meter side."""
     notify = GXDLMSNotify(True, 1, 1, InterfaceType.WRAPPER)
     clock = GXDLMSClock("0.0.1.0.0.255")
@@ -35,10 +40,10 @@ def meter_push(litres: int, connected: bool, at: dt.datetime, ldn: str | None = 
     volume.value, volume.scaler, volume.unit = litres, 0.001, Unit.VOLUME_CUBIC_METER
     valve = GXDLMSDisconnectControl("0.0.96.3.10.255")
     valve.outputState = connected
-    status = GXDLMSData("0.0.96.5.0.255")
-    status.value = 0
+    word = GXDLMSData("0.0.96.5.0.255")
+    word.value = status
     push = GXDLMSPushSetup("0.7.25.9.0.255")
-    captured = [(clock, 2), (volume, 2), (valve, 2), (status, 2)]
+    captured = [(clock, 2), (volume, 2), (valve, 2), (word, 2)]
     if ldn is not None:
         name = GXDLMSData("0.0.42.0.0.255")
         name.value = ldn.encode()
@@ -57,6 +62,25 @@ def test_the_librarys_push_is_a_reading_with_the_meters_time_volume_and_valve() 
     assert fields == {"ts": int(at.timestamp() * 1000), "volume_m3": 123.456, "valve": "open"}
     closed = dlms.reading_fields("DL1", meter_push(99, False, at), 0, {"volume_scaler": "0"})
     assert (closed["volume_m3"], closed["valve"]) == (99.0, "closed")
+
+
+def test_the_status_words_bits_are_the_meters_alarm_codes() -> None:
+    """Through the decoder: bit 3 of this vendor's status word is its leak sensor (a
+    contract event for the engine), bit 0 its battery; other bits mean nothing here."""
+    at = dt.datetime(2026, 12, 3, 8, 30, 15, tzinfo=CHINA)
+    profile = DeviceProfile(
+        "acme-dlms",
+        "dlms",
+        "mqtt",
+        900,
+        options={"alarm_codes": "bit0:low_battery,bit3:detector_alarm"},
+    )
+    raw = meter_push(1000, True, at, status=0b1101)
+    received = int(at.timestamp() * 1000)
+    decoded = decode("gas/v1/meters/DL1/dlms", raw, received, DecodeLimits(), lambda _m: profile)
+    assert [(a.rule, a.code) for a in decoded.meter_alarms] == [("low_battery", "bit0")]
+    assert [(e.event, e.ts_ms) for e in decoded.events] == [("detector_alarm", received)]
+    assert dlms.push_values("DL1", raw, 0, {})[1] == 0b1101
 
 
 def test_the_logical_device_name_must_be_the_topics_meter() -> None:

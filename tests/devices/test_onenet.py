@@ -178,3 +178,16 @@ def test_no_body_raises_anything_but_the_codecs_error(body: bytes) -> None:
             assert exc.code
         else:
             onenet.to_contract(messages, {})
+
+
+def test_the_alarm_stream_carries_the_meters_codes_in_gasguards_vocabulary() -> None:
+    options = {"alarm_field": "3200_0_5800", "alarm_codes": "1:over_flow,4:seismic"}
+    point = {"type": 1, "dev_id": 8, "ds_id": "3200_0_5800", "at": 1_790_000_000_000}
+    out, ignored = onenet.to_contract(
+        [{**point, "value": 1}, {**point, "value": 4}, {**point, "value": 0}], options
+    )
+    assert ignored == []
+    assert [(m.kind, json.loads(m.payload)) for m in out] == [
+        ("meter-alarms", {"ts": 1_790_000_000_000, "rule": "over_flow", "code": "1"}),
+        ("events", {"ts": 1_790_000_000_000, "event": "seismic"}),
+    ]  # 0, no code of the profile's: nothing

@@ -123,3 +123,21 @@ def test_profiles_list_shows_the_built_in_and_the_configured_profiles(
     assert acme[1:6] == ["onenet", "platform", "12 h", "wakes 12 h", "1 h"]
     settings_file.write_text('[device_profiles.x]\ncodec = "modbus"\ntransport = "mqtt"\n')
     assert main(["--settings", str(settings_file), "profiles", "list"]) != 0
+
+
+def test_a_profile_whose_alarm_codes_name_no_rule_or_event_stops_the_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings_file = tmp_path / "gasguard.toml"
+    profile = (
+        '[device_profiles.acme]\ncodec = "cjt188"\ntransport = "mqtt"\nreport_interval_s = 3600\n'
+    )
+    settings_file.write_text(
+        profile + 'options = {alarm_codes = "ST1.0:micro_flow,ST1.1:leakage"}\n'
+    )
+    assert main(["--settings", str(settings_file), "profiles", "list"]) != 0
+    assert (
+        "device profile acme: alarm_codes: leakage is no rule or event" in capsys.readouterr().err
+    )
+    settings_file.write_text(profile + 'options = {alarm_codes = "ST1.0:micro_flow,ST1.1:tilt"}\n')
+    assert main(["--settings", str(settings_file), "profiles", "list"]) == 0

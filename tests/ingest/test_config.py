@@ -36,5 +36,6 @@ def test_a_shared_group_subscribes_through_share() -> None:
         ("$share/gasguard/gas/v1/meters/+/wmbus", 1),  # a wmbusmeters gateway's telegrams
         ("$share/gasguard/gas/v1/meters/+/dlms", 1),  # DLMS/COSEM Data-Notifications
         ("$share/gasguard/gas/v1/meters/+/platform-replies", 1),  # the platforms' results
+        ("$share/gasguard/gas/v1/meters/+/meter-alarms", 1),  # their meters' alarm codes
     ]
     assert ingest_subscriptions()[0] == ("gas/v1/meters/+/telemetry", 1)

@@ -7,6 +7,7 @@ import dataclasses
 
 from contract.protocol import SequenceReply
 from devices import cjt188
+from devices.profiles import DeviceProfile
 from ingest.config import DecodeLimits
 from ingest.decode import decode
 
@@ -66,3 +67,28 @@ def test_an_answer_to_a_valve_control_is_a_reply_named_by_its_sequence_number() 
     answer = decode(TOPIC, cjt188.encode_frame(refused), NOW, DecodeLimits()).sequence_reply
     assert answer is not None and (answer.serial, answer.result) == (None, "rejected")
     assert answer.error == "CJ/T 188 abnormal answer, status 2"
+
+
+def test_the_battery_flag_and_mapped_vendor_bits_are_alarms_in_gasguards_vocabulary() -> None:
+    """ST0 D2 is the standard's battery flag: ``low_battery``; a vendor's ST1 bits mean
+    what the profile says (here D0 the meter's micro-leak shut-off, D1 its tilt switch)."""
+    profile = DeviceProfile(
+        "acme-188",
+        "cjt188",
+        "mqtt",
+        3600,
+        options={"alarm_codes": "ST1.0:micro_flow,ST1.1:tilt"},
+    )
+    data = answer(valve="closed", battery_low=True)
+    data = dataclasses.replace(data, status=data.status | 0b11 << 8)
+    decoded = decode(TOPIC, wire(data), NOW, DecodeLimits(), lambda _m: profile)
+    assert [(a.rule, a.code, a.ts_ms) for a in decoded.meter_alarms] == [
+        ("low_battery", "ST0.2", NOW - 60_000),
+        ("micro_flow", "ST1.0", NOW - 60_000),
+    ]
+    assert [(e.event, e.ts_ms) for e in decoded.events] == [("tilt", NOW - 60_000)]
+    plain = decode(TOPIC, wire(answer()), NOW, DecodeLimits())
+    assert (plain.meter_alarms, plain.events) == ((), ())
+    old = answer(meter_time_ms=NOW - 400 * 86_400_000, battery_low=True)
+    late = decode(TOPIC, wire(old), NOW, DecodeLimits())
+    assert (late.rejections[0].code, late.meter_alarms) == ("ts_past", ())  # refused with it

@@ -32,7 +32,13 @@ from tests.platform_stand_in import (
 
 KEY_TEXT = base64.b64encode(bytes(range(100, 132))).decode().rstrip("=")
 STREAMS = {"volume_m3": "3200_0_5700", "valve": "3200_0_5500", "meter_prefix": "NB"}
-CT_PROPERTIES = {"volume_m3": "gas_total", "valve": "valve_state", "meter_prefix": "CT"}
+CT_PROPERTIES = {
+    "volume_m3": "gas_total",
+    "valve": "valve_state",
+    "meter_prefix": "CT",
+    "alarm_field": "alarm",
+    "alarm_codes": "2:micro_flow,5:cover_open",  # the vendor's codes
+}
 
 
 def receiver_settings(broker: MosquittoServer, folder: Path, secure: bool) -> Settings:
@@ -147,9 +153,11 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
 def test_ctwing_pushes_with_the_subscriptions_token_are_stored_and_others_refused(
     mosquitto: MosquittoServer, influx_store: InfluxTelemetryStore, tmp_path: Path
 ) -> None:
-    """A data report and an online event reach InfluxDB and the registry; a push without
-    the token (403), to a profile of another platform (404) or that is not JSON (400)
-    publishes nothing; a command result for no command in flight is dead-lettered."""
+    """A data report and an online event reach InfluxDB and the registry; the meter's own
+    alarm codes become gasguard's alarms (its micro-leak code the micro_flow rule's alarm,
+    its cover code the tamper rule through the contract event); a push without the token
+    (403), to a profile of another platform (404) or that is not JSON (400) publishes
+    nothing; a command result for no command in flight is dead-lettered."""
     registry = sqlite_registry(tmp_path)
     ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, influx_store)
     receiver = wiring.build_platform_receiver(receiver_settings(mosquitto, tmp_path, False))
@@ -183,6 +191,20 @@ def test_ctwing_pushes_with_the_subscriptions_token_are_stored_and_others_refuse
             f"http://127.0.0.1:{port}/ctwing/ct-nb", params={"token": CTWING_TOKEN}, content=b"<x>"
         )
         assert garbage.status_code == 400 and "not_json" in garbage.text
+        coded = ctwing_message(
+            "dataReport", device, at + 1000, payload={"alarm": 2, "gas_total": 7.3}
+        )
+        assert platform.push_ctwing(coded).text == "ok 2"  # the reading, the alarm
+        opened = ctwing_message("eventReport", device, at + 2000, eventContent={"alarm": 5})
+        assert platform.push_ctwing(opened).text == "ok 1"
+        wait_until(lambda: len(registry.alarms.find(meter_id=f"CT{device}")) == 2, what="alarms")
+        alarms = {a.rule: a for a in registry.alarms.find(meter_id=f"CT{device}")}
+        assert alarms["micro_flow"].detail == {"reported_by": "meter", "code": "2"}
+        assert (alarms["micro_flow"].action, alarms["micro_flow"].opened_ts_ms) == (
+            "alarm",
+            at + 1000,
+        )
+        assert alarms["tamper"].opened_ts_ms == at + 2000
         stray = ctwing_message(
             "commandResponse", device, at, taskId=99, result={"resultCode": "DELIVERED"}
         )
@@ -194,4 +216,4 @@ def test_ctwing_pushes_with_the_subscriptions_token_are_stored_and_others_refuse
         thread.join(10)
         receiver.session.stop()
         ingester.stop()
-    assert influx_store.count(f"CT{device}") == 1
+    assert influx_store.count(f"CT{device}") == 2

@@ -1,7 +1,8 @@
 """Wireless M-Bus meters through a wmbusmeters gateway, end to end: the gateway publishes
 wmbusmeters' JSON on the meter's wmbus topic (as its shell setting does with
-mosquitto_pub) on real Mosquitto; the ingester stores the readings in InfluxDB and
-dead-letters a telegram of the wrong meter with its code."""
+mosquitto_pub) on real Mosquitto; the ingester stores the readings in InfluxDB,
+dead-letters a telegram of the wrong meter with its code, and raises the meter's own
+POWER_LOW flag as gasguard's low_battery alarm."""
 
 from __future__ import annotations
 
@@ -30,10 +31,16 @@ def test_a_gateways_telegrams_are_stored_and_a_wrong_one_dead_lettered(
             telegram["total_m3"] = round(telegram["total_m3"] + i * 0.01, 3)
             received = datetime.fromtimestamp(start_s + i * 300, UTC)
             telegram["timestamp"] = received.strftime("%Y-%m-%dT%H:%M:%SZ")  # as wmbusmeters
+            telegram["status"] = "POWER_LOW" if i == 2 else "OK"
             gateway.publish("gas/v1/meters/99657098/wmbus", json.dumps(telegram))
         gateway.publish("gas/v1/meters/99657099/wmbus", AERIUS)  # another meter's telegram
         wait_until(lambda: influx_store.count("99657098") == 3, what="three readings")
         wait_until(lambda: registry.dead_letters.count() == 1, what="the wrong one refused")
+        wait_until(lambda: registry.alarms.find(meter_id="99657098"), what="the meter's alarm")
+        (alarm,) = registry.alarms.find(meter_id="99657098")
+        assert (alarm.rule, alarm.action) == ("low_battery", "alarm")
+        assert alarm.detail == {"reported_by": "meter", "code": "POWER_LOW"}
+        assert alarm.opened_ts_ms == int(start_s + 600) * 1000  # when the telegram said so
     finally:
         gateway.close()
         ingester.stop()

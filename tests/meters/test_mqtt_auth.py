@@ -71,8 +71,11 @@ def test_the_acl_gives_meters_their_own_topics_only() -> None:
     assert platforms[: platforms.index("")] == [  # what the platforms pushed, nothing else
         "topic write gas/v1/meters/+/telemetry",
         "topic write gas/v1/meters/+/status",
+        "topic write gas/v1/meters/+/events",
         "topic write gas/v1/meters/+/platform-replies",
+        "topic write gas/v1/meters/+/meter-alarms",
     ]
     assert "pattern write gas/v1/meters/%u/platform-replies" not in lines  # no meter may
+    assert "pattern write gas/v1/meters/%u/meter-alarms" not in lines
     wmbus = lines[lines.index("user gasguard-wmbus") + 1 :]
     assert wmbus[: wmbus.index("")] == ["topic write gas/v1/meters/+/wmbus"]
