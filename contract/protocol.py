@@ -37,15 +37,18 @@ TopicKind = Literal[
     "cjt188-down",
     "wmbus",
     "dlms",
+    "dlms-down",
     "platform-replies",
     "meter-alarms",
 ]
 # The contract's five kinds, and the device profiles' own (docs/protocols.md): a meter of
 # the cjt188 profile sends its binary CJ/T 188 frames on cjt188-up and reads cjt188-down;
 # a wmbusmeters gateway publishes a wireless M-Bus meter's telegrams, as JSON, on wmbus;
-# a DLMS/COSEM meter its Data-Notifications on dlms; the platform receiver an operator
-# platform's results for the commands it was handed on platform-replies, and the alarms
-# a platform's meter reported in its own codes on meter-alarms (devices.alarm_codes).
+# a DLMS/COSEM meter its Data-Notifications and its answers to gasguard's requests (on
+# dlms-down: the association and the disconnect control's methods) on dlms; the platform
+# receiver an operator platform's results for the commands it was handed on
+# platform-replies, and the alarms a platform's meter reported in its own codes on
+# meter-alarms (devices.alarm_codes).
 TOPIC_KINDS: frozenset[str] = frozenset(get_args(TopicKind))
 
 CommandAction = Literal["close", "arm", "open"]

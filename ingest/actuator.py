@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from contract.decisions import Decision
 from contract.protocol import CommandReply, PlatformReply, SequenceReply
+from devices.errors import CodecError
 from ingest.dispatch import CommandDispatcher
 from ingest.log_burst import log_burst
 from meters.command_store import NewCommand
@@ -84,6 +85,21 @@ class Actuator:
         self._after_reply(outcome, command, answer, now_ms)
         if outcome == "applied" and command is not None and command.state == "delivered":
             self._dispatcher.request_reading(reply.meter_id)
+
+    def on_dlms_answer(self, meter_id: str, answer: bytes, topic: str, now_ms: int) -> None:
+        """A DLMS meter's answer in a command's exchange: the exchange goes on, and the
+        answer to the action is the command's reply (bound to the meter's command in
+        flight, as a CJ/T 188 answer is). An answer outside an exchange is dead-lettered."""
+        try:
+            reply = self._dispatcher.dlms_answer(meter_id, answer, now_ms)
+        except CodecError as exc:
+            self._dead_letter(meter_id, topic, exc.code, f"DLMS: {exc}", answer, now_ms)
+            return
+        if reply == "unknown_command":
+            reason = f"DLMS answer of meter {meter_id}: no command exchange in flight"
+            self._dead_letter(meter_id, topic, reply, reason, answer, now_ms)
+        elif reply is not None:
+            self.on_sequence_reply(reply, topic, now_ms)
 
     def on_platform_reply(self, reply: PlatformReply, topic: str, now_ms: int) -> None:
         """Apply an operator platform's result for a command it was handed, bound by the

@@ -5,12 +5,13 @@ JSON or a CJ/T 188 frame on MQTT, or a cached command through an operator platfo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Literal, Protocol
 
-from contract.protocol import Command, topic
+from contract.protocol import Command, SequenceReply, topic
 from devices import cjt188
 from devices.errors import CodecError
 from devices.profiles import DeviceProfile
+from ingest.dlms_commands import DlmsCommands
 from ingest.errors import UnsupportedCommand
 from ingest.platform_commands import PLATFORM_CODECS, PlatformCommands
 from transport.mqtt import MqttSession
@@ -31,6 +32,12 @@ class CommandPublisher(Protocol):
     def request_reading(self, meter_id: str) -> None:
         """Ask the meter for a reading now, where its protocol answers requests rather
         than pushing readings (CJ/T 188); nothing for the others."""
+
+    def dlms_answer(
+        self, meter_id: str, answer: bytes, now_ms: int
+    ) -> SequenceReply | Literal["unknown_command"] | None:
+        """A DLMS meter's answer in its command's exchange (ingest.dlms_commands): the
+        command's reply once the meter answered the action."""
 
 
 def cjt188_frame(command: Command, edition: cjt188.Edition) -> bytes:
@@ -55,18 +62,21 @@ def edition_of(profile: DeviceProfile) -> cjt188.Edition:
 
 class ProfileCommandPublisher:
     """Each command in its meter's protocol: gasguard's signed JSON on ``commands``, a
-    cjt188 meter's frame on ``cjt188-down``, a platform meter's command through its
-    platform's API. ``profile_of`` gives a meter's device profile."""
+    cjt188 meter's frame on ``cjt188-down``, a DLMS meter's association and action on
+    ``dlms-down``, a platform meter's command through its platform's API. ``profile_of``
+    gives a meter's device profile."""
 
     def __init__(
         self,
         session: MqttSession,
         profile_of: Callable[[str], DeviceProfile] | None = None,
         platforms: PlatformCommands | None = None,
+        dlms: DlmsCommands | None = None,
     ) -> None:
         self._session = session
         self._profile_of = profile_of
         self._platforms = platforms
+        self.dlms = dlms or DlmsCommands(session)
 
     def _profile(self, meter_id: str) -> DeviceProfile | None:
         """The meter's profile when it does not speak gasguard's JSON."""
@@ -85,6 +95,9 @@ class ProfileCommandPublisher:
             if self._platforms is None:
                 raise UnsupportedCommand(f"profile {profile.name}: no platform API configured")
             return self._platforms.send(command, profile)
+        if profile.codec == "dlms":
+            self.dlms.send(command, profile)
+            return None
         if profile.codec != "cjt188":
             raise UnsupportedCommand(
                 f"profile {profile.name}: {profile.codec} takes no commands yet"
@@ -92,6 +105,11 @@ class ProfileCommandPublisher:
         frame = cjt188_frame(command, edition_of(profile))
         self._session.publish(topic(command.meter_id, "cjt188-down"), frame, qos=1)
         return None
+
+    def dlms_answer(
+        self, meter_id: str, answer: bytes, now_ms: int
+    ) -> SequenceReply | Literal["unknown_command"] | None:
+        return self.dlms.on_answer(meter_id, answer, now_ms)
 
     def request_reading(self, meter_id: str) -> None:
         profile = self._profile(meter_id)

@@ -32,7 +32,7 @@ from contract.readings import (
     Reading,
     new_reading,
 )
-from devices import alarm_codes, cjt188, dlms, wmbus
+from devices import alarm_codes, cjt188, dlms, dlms_commands, wmbus
 from devices.alarm_codes import MeterAlarm
 from devices.errors import CodecError
 from devices.profiles import DeviceProfile
@@ -84,6 +84,7 @@ class Decoded:
     sequence_reply: SequenceReply | None = None  # a CJ/T 188 answer to a valve command
     platform_reply: PlatformReply | None = None  # an operator platform's command result
     meter_alarms: tuple[MeterAlarm, ...] = ()  # what the meter reported in its own codes
+    dlms_answer: bytes | None = None  # a DLMS meter's answer to gasguard's request
     status: str | None = None
     rejections: tuple[Rejection, ...] = ()
     seq: int | None = None  # a batch's sequence number, when it has a whole number one
@@ -153,11 +154,13 @@ def decode(
         if alarm.rule not in RULE_IDS:
             return reject("unknown_rule", f"a meter alarm of rule {alarm.rule!r}: no such rule")
         return Decoded(topic, meter_id, "events", meter_alarms=(alarm,))
-    if kind in ("commands", "cjt188-down"):
+    if kind in ("commands", "cjt188-down", "dlms-down"):
         return reject("not_accepted", "commands are sent by the server, not accepted from meters")
     window = (received_ms - limits.max_past_s * 1000, received_ms + limits.max_future_s * 1000)
     if kind == "cjt188-up":
         return _decode_cjt188(topic, meter_id, payload, received_ms, window, options)
+    if kind == "dlms" and dlms_commands.apdu_tag(payload) in dlms_commands.ANSWERS:
+        return Decoded(topic, meter_id, "replies", dlms_answer=payload)
     if kind == "dlms":
         try:
             fields, word = dlms.push_values(meter_id, payload, received_ms, options)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Literal
 
 from contract.decisions import Decision
 from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
+from contract.protocol import SequenceReply
 from ingest.commands import CommandPublisher
 from ingest.errors import UndeliverableCommand
 from meters.command_store import CommandStore, NewCommand
@@ -114,6 +116,12 @@ class CommandDispatcher:
             self._publisher.request_reading(meter_id)
         except PublishRefused as exc:
             log.error("reading request to meter %s not sent: %s", meter_id, exc)
+
+    def dlms_answer(
+        self, meter_id: str, answer: bytes, now_ms: int
+    ) -> SequenceReply | Literal["unknown_command"] | None:
+        """A DLMS meter's answer to the exchange its command began (ingest.dlms_commands)."""
+        return self._publisher.dlms_answer(meter_id, answer, now_ms)
 
     def give_up(
         self, command: CommandView, state: str, why: str, now_ms: int, finish: bool = False

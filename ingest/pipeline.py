@@ -152,6 +152,19 @@ class Pipeline:
                         _bind(self.actuator.on_sequence_reply, reply, item.topic, now_ms),
                     )
                 )
+            if item.dlms_answer is not None and item.meter_id is not None:
+                steps.append(
+                    Step(
+                        f"DLMS answer of meter {item.meter_id}",
+                        _bind(
+                            self.actuator.on_dlms_answer,
+                            item.meter_id,
+                            item.dlms_answer,
+                            item.topic,
+                            now_ms,
+                        ),
+                    )
+                )
             if item.platform_reply is not None:
                 result = item.platform_reply
                 steps.append(

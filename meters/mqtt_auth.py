@@ -43,7 +43,7 @@ SERVICE_ACCOUNTS: dict[str, str] = {
 
 # the contract's kinds, and the device profiles' own (a cjt188 meter's binary frames)
 METER_PUBLISHES = ("telemetry", "events", "replies", "status", "cjt188-up", "wmbus", "dlms")
-METER_READS = ("commands", "cjt188-down")
+METER_READS = ("commands", "cjt188-down", "dlms-down")
 # the platform receiver publishes for the meters of an operator platform, the results of
 # the commands the platform was handed and the alarms its meters reported in their codes
 # (platform-replies, meter-alarms: no meter may publish those)

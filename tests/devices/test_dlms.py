@@ -7,16 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from gurux_dlms import GXDateTime, GXDLMSNotify
-from gurux_dlms.enums import InterfaceType, Unit
-from gurux_dlms.objects import (
-    GXDLMSCaptureObject,
-    GXDLMSClock,
-    GXDLMSData,
-    GXDLMSDisconnectControl,
-    GXDLMSPushSetup,
-    GXDLMSRegister,
-)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,33 +15,7 @@ from devices.errors import CodecError
 from devices.profiles import DeviceProfile
 from ingest.config import DecodeLimits
 from ingest.decode import decode
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def meter_push(
-    litres: int, connected: bool, at: dt.datetime, ldn: str | None = None, status: int = 0
-) -> bytes:
-    """What a DLMS gas meter pushes, made by the library's meter side."""
-    notify = GXDLMSNotify(True, 1, 1, InterfaceType.WRAPPER)
-    clock = GXDLMSClock("0.0.1.0.0.255")
-    clock.time = GXDateTime(at)
-    volume = GXDLMSRegister("7.0.3.0.0.255")
-    volume.value, volume.scaler, volume.unit = litres, 0.001, Unit.VOLUME_CUBIC_METER
-    valve = GXDLMSDisconnectControl("0.0.96.3.10.255")
-    valve.outputState = connected
-    word = GXDLMSData("0.0.96.5.0.255")
-    word.value = status
-    push = GXDLMSPushSetup("0.7.25.9.0.255")
-    captured = [(clock, 2), (volume, 2), (valve, 2), (word, 2)]
-    if ldn is not None:
-        name = GXDLMSData("0.0.42.0.0.255")
-        name.value = ldn.encode()
-        captured.append((name, 2))
-    for obj, attribute in captured:
-        push.pushObjectList.append((obj, GXDLMSCaptureObject(attribute, 0)))
-    (message,) = notify.generatePushSetupMessages(None, push)
-    return bytes(message)
+from tests.dlms_meter import CHINA, meter_push
 
 
 def test_the_librarys_push_is_a_reading_with_the_meters_time_volume_and_valve() -> None:

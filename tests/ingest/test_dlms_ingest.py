@@ -1,6 +1,7 @@
 """DLMS/COSEM gas meters end to end: Data-Notifications made by the Gurux library's meter
 side, published on the meter's dlms topic on real Mosquitto, stored in InfluxDB by the
-ingester; a broken one is dead-lettered with its code while the rest are stored."""
+ingester; a broken one is dead-lettered with its code while the rest are stored. Valve
+commands as DLMS actions, answered by the library's meter side over MQTT."""
 
 from __future__ import annotations
 
@@ -8,11 +9,30 @@ import datetime as dt
 import time
 from pathlib import Path
 
+from gurux_dlms.objects.enums import ControlState
+
+from contract.profiles import MeterProfile
+from contract.protocol import CommandAction
+from devices import dlms_commands
+from devices.dlms_commands import Association
 from gasguard.servers import MosquittoServer
+from meters.command_store import NewCommand
+from meters.views import Actor
 from telemetry import InfluxTelemetryStore
 from tests.conftest import sqlite_registry
-from tests.devices.test_dlms import CHINA, meter_push
+from tests.dlms_meter import (
+    CHINA,
+    DISCONNECT,
+    RECONNECT,
+    DlmsMeter,
+    DlmsMeterOnMqtt,
+    meter_push,
+)
 from tests.helpers import MqttProbe, settings_for, start_ingester, wait_until
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def test_pushed_notifications_are_stored_and_a_broken_one_dead_lettered(
@@ -39,3 +59,46 @@ def test_pushed_notifications_are_stored_and_a_broken_one_dead_lettered(
     assert [r.valve for r in readings] == ["open", "open", "closed"]
     assert [r.ts_ms for r in readings] == [start_ms + i * 900_000 for i in range(3)]
     assert registry.dead_letters.find()[0].reason.startswith("DLMS: ")
+
+
+def test_a_close_and_an_arm_go_out_as_dlms_actions_and_the_meters_push_confirms_them(
+    mosquitto: MosquittoServer, influx_store: InfluxTelemetryStore, tmp_path: Path
+) -> None:
+    """An operator's close to a DLMS meter: gasguard associates on the meter's dlms-down,
+    calls remote_disconnect on its disconnect control and releases, all answered by
+    Gurux's meter side; the meter's answer delivers the command and its next push (valve
+    disconnected) succeeds it. An arm is remote_reconnect: the meter is ready for the
+    customer to reconnect. An open is refused at once (the meter's control mode, not the
+    server, reconnects it), and an answer outside any exchange is dead-lettered."""
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile("DL0007", device_profile="dlms")], now_ms())
+    ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, influx_store)
+    meter = DlmsMeterOnMqtt(mosquitto.url, "DL0007", DlmsMeter())
+    otto = Actor("otto", "operator", "test")
+
+    def command(action: CommandAction) -> str:
+        new = NewCommand("DL0007", action, "a test of the valve", "maintenance")
+        return registry.commands.create(new, otto, now_ms(), 3_600_000)[0].id
+
+    try:
+        close = command("close")
+        wait_until(lambda: registry.commands.get(close).state == "succeeded", what="closed")
+        assert meter.meter.actions == [DISCONNECT]
+        assert meter.meter.valve.outputState is False
+        assert registry.meters.get("DL0007").valve == "closed"
+        arm = command("arm")
+        wait_until(lambda: registry.commands.get(arm).state == "succeeded", what="armed")
+        assert meter.meter.actions == [DISCONNECT, RECONNECT]
+        assert meter.meter.valve.controlState == ControlState.READY_FOR_RECONNECTION
+        opening = command("open")
+        wait_until(lambda: registry.commands.get(opening).state == "failed", what="open refused")
+        assert "no 'open'" in (registry.commands.get(opening).error or "")
+        stray = DlmsMeter().answer(dlms_commands.start("close", Association())[1])  # an AARE
+        meter.probe.publish("gas/v1/meters/DL0007/dlms", stray)
+        wait_until(lambda: registry.dead_letters.count() == 1, what="the stray answer")
+        assert registry.dead_letters.find()[0].code == "unknown_command"
+    finally:
+        meter.close()
+        ingester.stop()
+    downs = [t for t, _ in meter.probe.messages("/dlms-down")]
+    assert len(downs) == 6  # association, action, release: twice

@@ -13,8 +13,8 @@ from ingest.config import DecodeLimits
 from ingest.decode import decode
 from ingest.meter_profiles import MeterProfiles
 from tests.conftest import sqlite_registry
-from tests.devices.test_dlms import CHINA, meter_push
 from tests.devices.test_wmbus import AERIUS
+from tests.dlms_meter import CHINA, meter_push
 
 NOW = 1_796_284_800_000  # 2026-12-03 16:00 UTC+8
 

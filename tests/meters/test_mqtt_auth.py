@@ -56,6 +56,7 @@ def test_the_acl_gives_meters_their_own_topics_only() -> None:
     lines = acl_file().splitlines()
     assert "pattern write gas/v1/meters/%u/telemetry" in lines
     assert "pattern read gas/v1/meters/%u/commands" in lines
+    assert "pattern read gas/v1/meters/%u/dlms-down" in lines  # a DLMS meter's requests
     assert not any(line.startswith("pattern") and "+" in line for line in lines)
     assert "topic write gas/v1/meters/+/commands" in lines  # the ingest account only
     assert "user gasguard-simulator" not in lines
