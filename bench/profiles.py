@@ -1,15 +1,20 @@
 """Decode cost per device profile (a benchmark, not a test): what one reading costs to
-decode when a meter speaks CJ/T 188 or comes through OneNET, against gasguard's own JSON,
-measured in the same run on the same readings.
+decode when a meter speaks CJ/T 188, DLMS/COSEM or wireless M-Bus (wmbusmeters' JSON), or
+comes through OneNET or CTWing, against gasguard's own JSON, measured in the same run.
 
     .venv/bin/python -m bench.profiles --readings 50000
 
 * ``gasguard-json``: one reading per message, ``ingest.decode`` (the ingester's path);
 * ``cjt188``: one DI 901F answer per message on ``cjt188-up``, ``ingest.decode``;
+* ``dlms``: one Data-Notification per message on ``dlms`` (made by Gurux's meter side, as
+  the simulator's DLMS meters push), ``ingest.decode`` (Gurux's parser inside);
+* ``wmbus``: one wmbusmeters telegram per message on ``wmbus``, ``ingest.decode``;
 * ``onenet``: pushes of 24 data points (a day of hourly volumes) opened and checked
   (signature), turned into contract batches (``devices.onenet``), and those decoded by
   ``ingest.decode`` as the ingester does after the platform receiver; plaintext and the
-  secure mode (AES).
+  secure mode (AES);
+* ``ctwing``: one data report per push (CTWing pushes each message alone), opened,
+  turned into a contract reading and decoded.
 
 Prints µs per reading and the ratio to the JSON path; writes bench/results/profiles-<ts>.json.
 """
@@ -26,9 +31,12 @@ from pathlib import Path
 
 from bench.common import ROOT, best_of, machine, status
 from contract.protocol import topic
-from devices import cjt188, onenet
+from contract.readings import new_reading
+from devices import cjt188, ctwing, onenet
+from devices.platforms import compact
 from ingest.config import DecodeLimits
 from ingest.decode import decode
+from simulators import dlms_meter, wmbus_meter
 
 NOW = 1_790_000_000_000
 TOKEN = "bench-token"
@@ -62,6 +70,48 @@ def cjt188_messages(count: int, rng: random.Random) -> list[tuple[str, bytes]]:
         frame = cjt188.encode_frame(cjt188.meter_data_frame(data, "2004"))
         out.append((topic(address, "cjt188-up"), frame))
     return out
+
+
+def dlms_messages(count: int, rng: random.Random) -> list[tuple[str, bytes]]:
+    out = []
+    for n in range(count):
+        meter_id = f"DL{n % 5000:06d}"
+        volume = round(rng.uniform(10, 3000), 3)
+        reading = new_reading(meter_id, NOW - n * 1000, volume, None, None, None, None, "open")
+        out.append((topic(meter_id, "dlms"), dlms_meter.reading_push(reading)))
+    return out
+
+
+def wmbus_messages(count: int, rng: random.Random) -> list[tuple[str, bytes]]:
+    out = []
+    for n in range(count):
+        meter_id = f"{31000000 + n % 5000:08d}"
+        volume = round(rng.uniform(10, 3000), 3)
+        reading = new_reading(meter_id, NOW - n * 1000, volume, None, None, None, None, None)
+        out.append((topic(meter_id, "wmbus"), wmbus_meter.telegram(reading)))
+    return out
+
+
+def ctwing_pushes(count: int, rng: random.Random) -> list[bytes]:
+    return [
+        compact(
+            {
+                "upPacketSN": -1,
+                "timestamp": NOW - n * 1000,
+                "tenantId": "2000050324",
+                "protocol": "lwm2m",
+                "productId": "15081413",
+                "messageType": "dataReport",
+                "deviceId": f"ct{n % 5000:030d}",
+                "IMEI": f"{862592051000000 + n % 5000}",
+                "payload": {
+                    "serviceId": "meter",
+                    "serviceData": {"volume_m3": round(rng.uniform(10, 3000), 3)},
+                },
+            }
+        ).encode()
+        for n in range(count)
+    ]
 
 
 def onenet_pushes(count: int, rng: random.Random, key: bytes | None) -> list[bytes]:
@@ -98,6 +148,10 @@ def main() -> None:
     as_json = json_messages(args.readings, rng)
     frames = cjt188_messages(args.readings, rng)
     plain, secure = onenet_pushes(args.readings, rng, None), onenet_pushes(args.readings, rng, KEY)
+    status("making DLMS pushes with Gurux's meter side")
+    notifications = dlms_messages(args.readings, rng)
+    telegrams = wmbus_messages(args.readings, rng)
+    reports = ctwing_pushes(args.readings, rng)
     status(f"{args.readings:,} readings per profile")
 
     def decode_all(messages: list[tuple[str, bytes]]) -> Callable[[], None]:
@@ -116,17 +170,32 @@ def main() -> None:
 
         return run
 
+    def receive_ctwing(pushes: list[bytes]) -> Callable[[], None]:
+        def run() -> None:
+            for body in pushes:
+                out, _ignored = ctwing.to_contract(ctwing.open_push(body), {})
+                for message in out:
+                    decode(topic(message.meter_id, "telemetry"), message.payload, NOW, limits)
+
+        return run
+
     readings_in = {
         "gasguard-json": len(as_json),
         "cjt188": len(frames),
         "onenet": len(plain) * PER_PUSH,
         "onenet-secure": len(secure) * PER_PUSH,
+        "dlms": len(notifications),
+        "wmbus": len(telegrams),
+        "ctwing": len(reports),
     }
     seconds = {
         "gasguard-json": best_of(args.runs, decode_all(as_json)),
         "cjt188": best_of(args.runs, decode_all(frames)),
         "onenet": best_of(args.runs, receive_all(plain, None)),
         "onenet-secure": best_of(args.runs, receive_all(secure, KEY)),
+        "dlms": best_of(args.runs, decode_all(notifications)),
+        "wmbus": best_of(args.runs, decode_all(telegrams)),
+        "ctwing": best_of(args.runs, receive_ctwing(reports)),
     }
     per_reading = {name: seconds[name] / readings_in[name] * 1e6 for name in seconds}
     base = per_reading["gasguard-json"]

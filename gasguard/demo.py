@@ -64,6 +64,13 @@ def demo_account(registry: Registry) -> str:
     return password
 
 
+MIXED_FLEET = {
+    "cjt188": "speak CJ/T 188 behind a DTU",
+    "dlms": "speak DLMS/COSEM",
+    "wmbus": "are wireless M-Bus meters behind a wmbusmeters gateway",
+}
+
+
 def run_demo(
     settings: Settings, meters: int, interval_s: float, status_every_s: float = 5.0
 ) -> None:
@@ -75,8 +82,11 @@ def run_demo(
         update={
             "meters": meters,
             "report_interval_s": interval_s,
-            # a mixed fleet: one meter in twenty speaks CJ/T 188 (docs/protocols.md)
+            # a mixed fleet (docs/protocols.md): one meter in twenty speaks CJ/T 188, one in
+            # forty DLMS/COSEM and one in forty is a wireless M-Bus meter
             "cjt188_meters": settings.simulator.cjt188_meters or max(1, meters // 20),
+            "dlms_meters": settings.simulator.dlms_meters or max(1, meters // 40),
+            "wmbus_meters": settings.simulator.wmbus_meters or max(1, meters // 40),
         }
     )
     protocol = "3.1.1" if isinstance(broker, AmqttServer) else settings.mqtt_protocol
@@ -97,13 +107,14 @@ def run_demo(
         stack.callback(store.close)
         plan = build_fleet(settings.simulator, int(time.time() * 1000))
         wiring.provision_fleet(registry, plan, int(time.time() * 1000))
-        mixed = [m.meter_id for m in plan.meters if m.profile.device_profile == "cjt188"]
-        if mixed:
-            print(
-                f"gasguard demo: {len(mixed)} meters speak CJ/T 188 behind a DTU "
-                f"(profile cjt188), {mixed[0]} the first",
-                flush=True,
-            )
+        for profile, how in MIXED_FLEET.items():
+            mixed = [m.meter_id for m in plan.meters if m.profile.device_profile == profile]
+            if mixed:
+                print(
+                    f"gasguard demo: {len(mixed)} meters {how} (profile {profile}), "
+                    f"{mixed[0]} the first",
+                    flush=True,
+                )
         for meter_id, kind, _start in plan.labels:
             print(f"gasguard demo: injected fault {kind} on meter {meter_id}", flush=True)
         metrics = CollectorRegistry()

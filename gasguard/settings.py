@@ -132,6 +132,16 @@ class DtuGatewayConfig(BaseModel):
     dtus: dict[str, DtuSettings] = Field(default_factory=dict)
 
 
+class ConcentratorSettings(BaseModel):
+    """A CJ/T 188 concentrator that speaks MQTT itself (``[mqtt_concentrators.<name>]``):
+    its account (gasguard-concentrator-<name>) may write these meters' cjt188-up and read
+    their cjt188-down, nothing else (docs/security.md)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    meters: list[Annotated[str, Field(pattern=CJT188_ADDRESS)]] = Field(..., min_length=1)
+
+
 class PushAccountSettings(BaseModel):
     """A profile's push on an operator platform (``[platform_receiver.onenet.<profile>]``):
     the token configured on the platform, and the EncodingAESKey of its secure mode."""
@@ -259,6 +269,9 @@ class Settings(BaseSettings):
     dtu_gateway: DtuGatewayConfig = DtuGatewayConfig()
     platform_receiver: PlatformReceiverConfig = PlatformReceiverConfig()
     platform_api: PlatformApiConfig = PlatformApiConfig()
+    mqtt_concentrators: dict[
+        Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")], ConcentratorSettings
+    ] = Field(default_factory=dict)
 
     @field_validator("api_trusted_proxies")
     @classmethod

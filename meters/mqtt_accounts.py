@@ -12,7 +12,7 @@ from meters.audit import add_audit
 from meters.db import Transactions, fetch
 from meters.errors import Conflict
 from meters.models import Meter, MqttServiceAccount
-from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential
+from meters.mqtt_auth import SERVICE_ACCOUNTS, Credential, is_server_account
 from meters.views import Actor
 
 
@@ -98,5 +98,5 @@ class MqttAccounts:
 
 
 def _service_name(name: str) -> None:
-    if name not in SERVICE_ACCOUNTS.values():
+    if not is_server_account(name):
         raise Conflict(f"{name!r} is not a server account ({sorted(SERVICE_ACCOUNTS.values())})")

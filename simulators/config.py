@@ -44,3 +44,9 @@ class SimulatorConfig(BaseModel):
     # A mixed fleet: this many more meters speak CJ/T 188 behind a DTU (profile cjt188,
     # ids are their 14-digit addresses), their frames on cjt188-up (docs/protocols.md).
     cjt188_meters: int = Field(0, ge=0, le=100_000)
+    # ... DLMS/COSEM meters (profile dlms, ids DL000001 ...): Data-Notifications on dlms,
+    # valve commands through an association on dlms-down (Gurux's meter side);
+    dlms_meters: int = Field(0, ge=0, le=10_000)
+    # ... and wireless M-Bus meters behind a wmbusmeters gateway (profile wmbus, 8-digit
+    # ids from 31000001): wmbusmeters' JSON on wmbus; one-way radio, no commands.
+    wmbus_meters: int = Field(0, ge=0, le=100_000)

@@ -65,27 +65,35 @@ def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
             )
             meter.faults = (Fault(kind, fault_at, round(fault_flow, 3)),)
             labels.append((meter.meter_id, kind, fault_at))
-    return FleetPlan((*meters, *_cjt188_meters(config)), tuple(labels))
+    return FleetPlan((*meters, *_mixed_fleet(config)), tuple(labels))
 
 
 CJT188_FIRST_ADDRESS = 20_260_000_000_001
+WMBUS_FIRST_ID = 31_000_001
 
 
-def _cjt188_meters(config: SimulatorConfig) -> list[SimMeter]:
-    """The mixed fleet's CJ/T 188 meters: households on G2.5, drawn from their own random
-    stream (the rest of the plan is the same with or without them)."""
-    rng = random.Random(config.seed + 188)
+def _mixed_fleet(config: SimulatorConfig) -> list[SimMeter]:
+    """The mixed fleet's meters of the other profiles (CJ/T 188, DLMS, wM-Bus): households
+    on G2.5, each profile drawn from its own random stream (the rest of the plan is the
+    same with or without them)."""
+    ids = {
+        "cjt188": [f"{CJT188_FIRST_ADDRESS + n:014d}" for n in range(config.cjt188_meters)],
+        "dlms": [f"DL{n + 1:06d}" for n in range(config.dlms_meters)],
+        "wmbus": [f"{WMBUS_FIRST_ID + n:08d}" for n in range(config.wmbus_meters)],
+    }
     interval = max(1, round(config.report_interval_s))
-    return [
-        SimMeter(
-            MeterProfile(
-                f"{CJT188_FIRST_ADDRESS + n:014d}", "G2.5", "residential", interval, "cjt188"
-            ),
-            volume_m3=round(rng.uniform(10, 3000), 2),
-            battery_drain_pct_per_day=config.battery_drain_pct_per_day,
+    meters: list[SimMeter] = []
+    for offset, (profile, meter_ids) in enumerate(ids.items()):
+        rng = random.Random(config.seed + 188 + offset)
+        meters.extend(
+            SimMeter(
+                MeterProfile(meter_id, "G2.5", "residential", interval, profile),
+                volume_m3=round(rng.uniform(10, 3000), 2),
+                battery_drain_pct_per_day=config.battery_drain_pct_per_day,
+            )
+            for meter_id in meter_ids
         )
-        for n in range(config.cjt188_meters)
-    ]
+    return meters
 
 
 def _fault_count(config: SimulatorConfig) -> int:

@@ -21,10 +21,17 @@ from collections.abc import Callable, Mapping
 
 from contract.errors import ProtocolError
 from contract.events import MeterEvent
-from contract.protocol import parse_command, parse_topic, reading_to_json, subscription, topic
+from contract.protocol import (
+    TopicKind,
+    parse_command,
+    parse_topic,
+    reading_to_json,
+    subscription,
+    topic,
+)
 from contract.readings import Reading
 from meters.clock import wall_clock_ms
-from simulators import cjt188_meter
+from simulators import cjt188_meter, dlms_meter, wmbus_meter
 from simulators.fleet import FleetPlan
 from simulators.meter import SimMeter
 from simulators.schedule import ReportSchedule
@@ -37,12 +44,22 @@ TICK_S = 0.05
 
 
 def runner_subscriptions() -> list[tuple[str, int]]:
-    """Commands, and the requests a DTU forwards to CJ/T 188 meters."""
-    return [(subscription("commands"), 1), (subscription("cjt188-down"), 1)]
+    """Commands, the requests a DTU forwards to CJ/T 188 meters, and DLMS meters'."""
+    kinds: tuple[TopicKind, ...] = ("commands", "cjt188-down", "dlms-down")
+    return [(subscription(kind), 1) for kind in kinds]
 
 
 def speaks_cjt188(meter: SimMeter) -> bool:
     return meter.profile.device_profile == "cjt188"
+
+
+NO_EVENTS = frozenset({"cjt188", "dlms", "wmbus"})  # protocols without gasguard's events
+# the profiles whose meters send each reading in a message of their own protocol
+ONE_READING_A_MESSAGE: dict[str, tuple[TopicKind, Callable[[Reading], bytes]]] = {
+    "cjt188": ("cjt188-up", cjt188_meter.answer),
+    "dlms": ("dlms", dlms_meter.reading_push),
+    "wmbus": ("wmbus", wmbus_meter.telegram),
+}
 
 
 def meter_session(endpoint: MqttEndpoint, client_prefix: str, meter_id: str) -> MqttSession:
@@ -74,6 +91,7 @@ class FleetRunner:
         self._pending: dict[str, list[Reading]] = {}  # readings a meter has not sent yet
         self._sent: dict[str, int] = {}  # messages per meter, for resend_every
         self._held_events: dict[str, list[MeterEvent]] = {}  # raised while out of network
+        self._dlms: dict[str, dlms_meter.DlmsMeter] = {}  # a DLMS meter's own meter side
         self.published = 0
         self.commands_obeyed = 0
         for each in (session, *self._own.values()):
@@ -112,6 +130,9 @@ class FleetRunner:
         if message.topic.endswith("/cjt188-down"):
             self._on_cjt188_request(message)
             return
+        if message.topic.endswith("/dlms-down"):
+            self._on_dlms_request(message)
+            return
         try:
             meter_id = parse_topic(message.topic).meter_id
             command = parse_command(meter_id, message.payload)
@@ -147,6 +168,36 @@ class FleetRunner:
             frame = cjt188_meter.obey(meter, message.payload, meter.clock(now_ms))
         if frame is not None:
             self._session.publish(topic(meter_id, "cjt188-up"), frame, qos=1)
+            self.commands_obeyed += 1
+
+    def _on_dlms_request(self, message: Incoming) -> None:
+        """A request to a DLMS meter: its own meter side (Gurux's) answers, and a valve
+        action moves the simulated valve (then the meter pushes its registers)."""
+        try:
+            meter_id = parse_topic(message.topic).meter_id
+        except ProtocolError:
+            return
+        meter = self._meters.get(meter_id)
+        now_ms = self._clock()
+        if meter is None or meter.profile.device_profile != "dlms" or not meter.reachable(now_ms):
+            return
+        with self._lock:
+            side = self._dlms.setdefault(meter_id, dlms_meter.DlmsMeter())
+            side.valve.outputState = meter.valve != "closed"
+            acted = len(side.actions)
+            answer = side.answer(message.payload)
+            reading = None
+            if len(side.actions) > acted:
+                meter_now = meter.clock(now_ms)
+                meter.read(meter_now)
+                if side.actions[-1] == dlms_meter.DISCONNECT:
+                    meter.valve, meter.armed = "closed", False
+                else:  # remote_reconnect: ready for the customer's button
+                    meter.armed = meter.valve == "closed"
+                reading = meter.read(meter_now + 1000)
+        self._session.publish(topic(meter_id, "dlms"), answer, qos=1)
+        if reading is not None:
+            self._publish_message(meter, [reading])
             self.commands_obeyed += 1
 
     # -- publishing -----------------------------------------------------------------------
@@ -204,10 +255,11 @@ class FleetRunner:
 
     def _publish_message(self, meter: SimMeter, readings: list[Reading]) -> None:
         meter_id = meter.meter_id
-        if speaks_cjt188(meter):  # the DTU forwards one answer per reading
+        speaks = meter.profile.device_profile
+        if speaks in ONE_READING_A_MESSAGE:  # the DTU, the meter, the gateway: one each
+            kind, encode = ONE_READING_A_MESSAGE[speaks]
             for reading in readings:
-                frame = cjt188_meter.answer(reading)
-                self._session.publish(topic(meter_id, "cjt188-up"), frame, qos=1)
+                self._session.publish(topic(meter_id, kind), encode(reading), qos=1)
                 self.published += 1
             return
         if len(readings) == 1:
@@ -222,8 +274,9 @@ class FleetRunner:
             self.published += 1
 
     def _publish_event(self, event: MeterEvent) -> None:
-        if speaks_cjt188(self._meters[event.meter_id]):
-            log.info("simulator: CJ/T 188 has no events: %s of %s", event.event, event.meter_id)
+        speaks = self._meters[event.meter_id].profile.device_profile
+        if speaks in NO_EVENTS:
+            log.info("simulator: %s has no events: %s of %s", speaks, event.event, event.meter_id)
             return
         body = json.dumps({"ts": event.ts_ms, "event": event.event}).encode()
         self._session_of(event.meter_id).publish(topic(event.meter_id, "events"), body, qos=1)

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from gasguard.cli.console import console_actor
 from gasguard.settings import Settings
-from meters.mqtt_auth import SERVICE_ACCOUNTS, acl_file, derive_password, password_file
+from meters.mqtt_auth import (
+    SERVICE_ACCOUNTS,
+    acl_file,
+    concentrator_account,
+    derive_password,
+    password_file,
+)
 
 
 def cmd_mqtt_auth(settings: Settings, args: argparse.Namespace) -> int:
@@ -21,12 +27,19 @@ def cmd_mqtt_auth(settings: Settings, args: argparse.Namespace) -> int:
     key = wiring.mqtt_auth_key(settings)
     accounts = registry.mqtt_accounts
     command = args.mqtt_auth_command
+    concentrators = {
+        concentrator_account(name): spec.meters
+        for name, spec in settings.mqtt_concentrators.items()
+    }
     if command == "export":
-        services = ["ingest", *(["simulator"] if args.simulator else [])]
+        services = [s for s in SERVICE_ACCOUNTS if s != "simulator" or args.simulator]
         meters = accounts.credentials()
-        servers = accounts.service_credentials([SERVICE_ACCOUNTS[s] for s in services])
+        servers = accounts.service_credentials(
+            [*(SERVICE_ACCOUNTS[s] for s in services), *concentrators]
+        )
         write_private(args.out / "passwd", password_file(key, meters, servers))
-        write_private(args.out / "acl", acl_file(simulator=args.simulator))
+        acl = acl_file(simulator=args.simulator, concentrators=concentrators)
+        write_private(args.out / "acl", acl)
         names = ", ".join(f"{c.username} (generation {c.generation})" for c in servers)
         print(
             f"wrote {args.out / 'passwd'} ({len(meters)} meters, {names}) and "
@@ -34,6 +47,8 @@ def cmd_mqtt_auth(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 0
     service = SERVICE_ACCOUNTS.get(args.name)
+    if args.name in concentrators:  # by its account's name
+        service = args.name
     if command == "password":
         if service:
             (credential,) = accounts.service_credentials([service])
@@ -80,7 +95,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--simulator", action="store_true", help="add an account that acts as every meter"
     )
     password = verbs.add_parser("password", help="the password of a meter or server account")
-    password.add_argument("name", help="a meter id, or ingest / simulator")
+    password.add_argument(
+        "name", help="a meter id, a server account (ingest, dtu-gateway, ...) or a concentrator's"
+    )
     for verb, text in (
         ("revoke", "stop a meter logging in"),
         ("reissue", "a new password: the next generation (a meter, or ingest / simulator)"),

@@ -4,6 +4,7 @@ from a registry of two meters (M1, M2). The CLI's environment points at that reg
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Broker]:
     monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
     monkeypatch.setenv("GASGUARD_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GASGUARD_MQTT_AUTH_KEY", KEY)
+    # a CJ/T 188 concentrator on MQTT, in front of two meters (docs/security.md)
+    concentrator = {"block-7": {"meters": [CONCENTRATED, "20260000000002"]}}
+    monkeypatch.setenv("GASGUARD_MQTT_CONCENTRATORS", json.dumps(concentrator))
     ca = make_ca(tmp_path / "tls")
     auth = tmp_path / "auth"
     assert main(["mqtt-auth", "export", "--out", str(auth)]) == 0
@@ -60,6 +64,9 @@ def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Broker]:
     )
     yield Broker(server, ca, tmp_path, registry)
     server.stop()
+
+
+CONCENTRATED = "20260000000001"  # a meter behind the concentrator
 
 
 def password(username: str, generation: int = 0) -> str:

@@ -20,7 +20,7 @@ from gasguard.cli import main
 from gasguard.settings import SettingsError
 from meters.mqtt_auth import INGEST_ACCOUNT
 from telemetry import SqliteTelemetryStore
-from tests.gasguard.conftest import Broker, password
+from tests.gasguard.conftest import CONCENTRATED, Broker, password
 from tests.helpers import settings_for, start_ingester, wait_until
 from tests.tls import make_ca
 
@@ -106,6 +106,37 @@ def test_a_meter_reaches_only_its_own_topics(broker: Broker) -> None:
     finally:
         for client in (ingest, m1, m2):
             client.close()
+
+
+def test_a_concentrator_writes_only_its_own_meters_frames_and_edge_accounts_log_in(
+    broker: Broker,
+) -> None:
+    """One account for the meters behind an MQTT concentrator: their cjt188-up and
+    cjt188-down, not another meter's, not the JSON topics. The edge processes' accounts
+    (DTU gateway, platform receiver, wmbusmeters gateway) are in the export too."""
+    account = "gasguard-concentrator-block-7"
+    ingest = Client(broker, INGEST_ACCOUNT, password(INGEST_ACCOUNT))
+    concentrator = Client(broker, account, password(account))
+    try:
+        assert concentrator.connack == 0
+        assert ingest.subscribe("gas/v1/meters/+/cjt188-up") == 1
+        assert concentrator.publish(f"gas/v1/meters/{CONCENTRATED}/cjt188-up") == 0
+        wait_until(
+            lambda: f"gas/v1/meters/{CONCENTRATED}/cjt188-up" in ingest.received, 5, "its frame"
+        )
+        for other in ("gas/v1/meters/20260000000003/cjt188-up", "gas/v1/meters/M1/telemetry"):
+            assert concentrator.publish(other) == NOT_AUTHORIZED
+        concentrator.subscribe(f"gas/v1/meters/{CONCENTRATED}/cjt188-down")
+        assert ingest.publish(f"gas/v1/meters/{CONCENTRATED}/cjt188-down") == 0
+        wait_until(lambda: concentrator.received, 5, "a request for its meter")
+        for edge in ("gasguard-dtu-gateway", "gasguard-platforms", "gasguard-wmbus"):
+            client = Client(broker, edge, password(edge))
+            assert client.connack == 0, edge
+            client.close()
+    finally:
+        ingest.close()
+        concentrator.close()
+    assert main(["mqtt-auth", "password", account]) == 0
 
 
 def test_unknown_clients_are_refused_and_a_revoked_meter_after_re_export(

@@ -10,7 +10,9 @@ from meters.mqtt_auth import (
     INGEST_ACCOUNT,
     Credential,
     acl_file,
+    concentrator_account,
     derive_password,
+    is_server_account,
     mosquitto_hash,
     password_file,
 )
@@ -80,3 +82,16 @@ def test_the_acl_gives_meters_their_own_topics_only() -> None:
     assert "pattern write gas/v1/meters/%u/meter-alarms" not in lines
     wmbus = lines[lines.index("user gasguard-wmbus") + 1 :]
     assert wmbus[: wmbus.index("")] == ["topic write gas/v1/meters/+/wmbus"]
+
+
+def test_a_concentrator_gets_its_own_meters_cjt188_topics_only() -> None:
+    account = concentrator_account("block-7")
+    lines = acl_file(concentrators={account: ["20260000000001"]}).splitlines()
+    block = lines[lines.index(f"user {account}") + 1 :]
+    assert block[: block.index("")] == [
+        "topic write gas/v1/meters/20260000000001/cjt188-up",
+        "topic read gas/v1/meters/20260000000001/cjt188-down",
+    ]
+    assert is_server_account(account) and not is_server_account("20260000000001")
+    with pytest.raises(ProtocolError, match="server account's name"):
+        password_file(b"k" * 32, [Credential(account)], [])

@@ -1,6 +1,8 @@
 """The simulated CJ/T 188 meter (pure), and a mixed fleet on real Mosquitto with the
-ingester: the CJ/T 188 meters' frames are stored as readings and a close to one of them
-goes out as valve control, is answered, and is confirmed by the meter's reading."""
+ingester: the CJ/T 188, DLMS and wM-Bus meters' own wire formats are stored as readings;
+a close to a CJ/T 188 meter goes out as valve control and one to a DLMS meter as an
+association and remote_disconnect (answered by Gurux's meter side), each confirmed by the
+meter's reading; a close to a one-way wM-Bus meter fails at once, with the alarm."""
 
 from __future__ import annotations
 
@@ -53,20 +55,24 @@ def test_it_answers_read_data_and_obeys_valve_control_addressed_to_it() -> None:
     assert cjt188_meter.obey(sim, b"garbage", T0) is None
 
 
-def test_a_mixed_fleet_adds_cjt188_meters_without_changing_the_rest() -> None:
+def test_a_mixed_fleet_adds_each_profiles_meters_without_changing_the_rest() -> None:
     plain = SimulatorConfig(meters=5, seed=4)
-    mixed = plain.model_copy(update={"cjt188_meters": 2})
+    mixed = plain.model_copy(update={"cjt188_meters": 2, "dlms_meters": 1, "wmbus_meters": 1})
     before, after = build_fleet(plain, T0), build_fleet(mixed, T0)
     assert [m.profile for m in after.meters[:5]] == [m.profile for m in before.meters]
     assert after.labels == before.labels
     assert [(m.meter_id, m.profile.device_profile) for m in after.meters[5:]] == [
         ("20260000000001", "cjt188"),
         ("20260000000002", "cjt188"),
+        ("DL000001", "dlms"),
+        ("31000001", "wmbus"),
     ]
+    only_cjt188 = build_fleet(plain.model_copy(update={"cjt188_meters": 2}), T0)
+    assert [m.volume_m3 for m in only_cjt188.meters[5:]] == [m.volume_m3 for m in after.meters[5:7]]
 
 
 @pytest.mark.integration
-def test_a_mixed_fleet_on_mosquitto_stores_cjt188_readings_and_confirms_a_close(
+def test_a_mixed_fleet_on_mosquitto_stores_each_profiles_readings_and_confirms_closes(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
     config = SimulatorConfig(
@@ -78,6 +84,8 @@ def test_a_mixed_fleet_on_mosquitto_stores_cjt188_readings_and_confirms_a_close(
         over_flow_faults=0,
         micro_flow_faults=0,
         cjt188_meters=2,
+        dlms_meters=1,
+        wmbus_meters=1,
     )
     settings = settings_for(mosquitto.url, tmp_path, simulator=config)
     registry = sqlite_registry(tmp_path)
@@ -89,20 +97,29 @@ def test_a_mixed_fleet_on_mosquitto_stores_cjt188_readings_and_confirms_a_close(
     try:
         runner.start()
         assert runner.wait_connected(10)
-        wait_until(lambda: store.count(ADDRESS) >= 3, 30, "readings of a CJ/T 188 meter")
+        for meter_id in (ADDRESS, "DL000001", "31000001"):
+            wait_until(lambda m=meter_id: store.count(m) >= 3, 30, f"readings of {meter_id}")
         assert store.count("MIX000001") >= 1  # and the JSON meters beside them
-        close, _ = registry.commands.create(
-            NewCommand(ADDRESS, "close", "test close", "maintenance"),
-            Actor("otto", "operator", "test"),
-            time.time_ns() // 1_000_000,
-            3_600_000,
-        )
+        closes = {
+            meter_id: registry.commands.create(
+                NewCommand(meter_id, "close", "test close", "maintenance"),
+                Actor("otto", "operator", "test"),
+                time.time_ns() // 1_000_000,
+                3_600_000,
+            )[0].id
+            for meter_id in (ADDRESS, "DL000001", "31000001")
+        }
+        states = {"20260000000001": "succeeded", "DL000001": "succeeded", "31000001": "failed"}
         wait_until(
-            lambda: registry.commands.get(close.id).state == "succeeded", 30, "the close confirmed"
+            lambda: {m: registry.commands.get(c).state for m, c in closes.items()} == states,
+            30,
+            "the closes confirmed, and the one-way meter's failed",
         )
     finally:
         runner.stop()
         ingester.stop()
-    assert runner.meter(ADDRESS).valve == "closed"
-    assert registry.meters.get(ADDRESS).valve == "closed"
+    for meter_id in (ADDRESS, "DL000001"):
+        assert runner.meter(meter_id).valve == "closed"
+        assert registry.meters.get(meter_id).valve == "closed"
+    assert "wmbus takes no commands" in (registry.commands.get(closes["31000001"]).error or "")
     assert registry.dead_letters.count() == 0
