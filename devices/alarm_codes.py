@@ -116,6 +116,8 @@ def cjt188_codes(status: int, battery_low: bool) -> tuple[str, ...]:
     """CJ/T 188's status bytes (ST0 low, ST1 high) as codes ``ST0.2``, ``ST1.0``: every set
     bit but the valve's."""
     bits = (status & ~CJT188_VALVE_BITS) | (0b100 if battery_low else 0)
+    if not bits:  # the usual answer: nothing to report
+        return ()
     return tuple(f"ST{bit // 8}.{bit % 8}" for bit in range(16) if bits >> bit & 1)
 
 
@@ -123,6 +125,8 @@ def word_codes(word: int, width: int = 32) -> tuple[str, ...]:
     """A status word's set bits as codes ``bit0`` ... (a DLMS meter's status register)."""
     if word < 0:
         raise CodecError("bad_status", f"status word {word} is negative")
+    if not word:
+        return ()
     return tuple(f"bit{bit}" for bit in range(width) if word >> bit & 1)
 
 

@@ -236,6 +236,8 @@ def _decode_cjt188(
         return _refused(topic, meter_id, "telemetry", exc.code, f"CJ/T 188: {exc}", payload)
     reading = new_reading(meter_id, ts_ms, uplink.volume_m3, None, None, None, None, uplink.valve)
     decoded = Decoded(topic, meter_id, "telemetry", readings=(reading,))
+    if not uplink.battery_low and not uplink.status & ~alarm_codes.CJT188_VALVE_BITS:
+        return decoded  # the usual answer: no alarm code
     codes = alarm_codes.cjt188_codes(uplink.status, uplink.battery_low)
     return with_codes(decoded, codes, "cjt188", options)
 
