@@ -27,9 +27,10 @@ class DlmsMeterOnMqtt:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
-    def push(self) -> None:
+    def push(self, status: int = 0) -> None:
         at = dt.datetime.now(CHINA).replace(microsecond=0) + dt.timedelta(seconds=1)
-        payload = meter_push(self.litres, bool(self.meter.valve.outputState), at)
+        connected = bool(self.meter.valve.outputState)
+        payload = meter_push(self.litres, connected, at, status=status)
         self.probe.publish(f"gas/v1/meters/{self.meter_id}/dlms", payload)
 
     def _serve(self) -> None:

@@ -139,3 +139,52 @@ def test_a_close_goes_out_as_cjt188_valve_control_and_the_meters_reading_confirm
     finally:
         ingester.stop()
     assert len(requests(dtu)) == 2  # the arm never reached the meter
+
+
+def test_a_meters_own_leak_bit_is_gasguards_leak_alarm_and_closes_it_in_cjt188(
+    mosquitto: MosquittoServer,
+    influx_store: InfluxTelemetryStore,
+    dtu: MqttProbe,
+    tmp_path: Path,
+) -> None:
+    """Meter to close, in CJ/T 188 all the way: this vendor's ST1 D3 is its gas sensor,
+    mapped to the contract's detector_alarm; the engine's leak_detector rule shuts the
+    valve off, the close goes out as valve control, the meter answers, and its reading
+    shows the valve closed."""
+    profiles = {
+        "acme-188": {
+            "codec": "cjt188",
+            "transport": "mqtt",
+            "report_interval_s": 3600,
+            "options": {"alarm_codes": "ST1.3:detector_alarm"},
+        }
+    }
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile(ADDRESS, device_profile="acme-188")], now_ms())
+    settings = settings_for(mosquitto.url, tmp_path, device_profiles=profiles)
+    ingester = start_ingester(settings, registry, influx_store)
+    up = f"gas/v1/meters/{ADDRESS}/cjt188-up"
+    at = now_ms() // 1000 * 1000 - 5000
+    try:
+        leak = cjt188.MeterData(
+            ADDRESS, 0, 21.5, 20.0, at, "open", False, cjt188.status_bits("open", False) | 1 << 11
+        )
+        dtu.publish(up, cjt188.encode_frame(cjt188.meter_data_frame(leak, "2018")))
+        wait_until(lambda: requests(dtu), what="the close as valve control")
+        (valve,) = requests(dtu)
+        assert (valve.di, valve.values) == (cjt188.DI_VALVE, b"\x99")
+        (alarm,) = registry.alarms.find(meter_id=ADDRESS)
+        assert (alarm.rule, alarm.action, alarm.opened_ts_ms) == ("leak_detector", "shutoff", at)
+        ack = cjt188.write_ack_frame(ADDRESS, cjt188.DI_VALVE, valve.serial, 0, "2018")
+        dtu.publish(up, cjt188.encode_frame(ack))
+        wait_until(lambda: len(requests(dtu)) == 2, what="a reading asked for")
+        closed = cjt188.MeterData(
+            ADDRESS, 0, 21.5, 20.0, at + 6000, "closed", False, cjt188.status_bits("closed", False)
+        )
+        dtu.publish(up, cjt188.encode_frame(cjt188.meter_data_frame(closed, "2018")))
+        (close,) = registry.commands.find(meter_id=ADDRESS)
+        wait_until(lambda: registry.commands.get(close.id).state == "succeeded", what="succeeded")
+        wait_until(lambda: influx_store.count(ADDRESS) == 2, what="both readings stored")
+    finally:
+        ingester.stop()
+    assert registry.meters.get(ADDRESS).valve == "closed"

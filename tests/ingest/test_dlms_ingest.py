@@ -102,3 +102,37 @@ def test_a_close_and_an_arm_go_out_as_dlms_actions_and_the_meters_push_confirms_
         ingester.stop()
     downs = [t for t, _ in meter.probe.messages("/dlms-down")]
     assert len(downs) == 6  # association, action, release: twice
+
+
+def test_a_meters_leak_bit_in_its_status_word_closes_it_through_an_association(
+    mosquitto: MosquittoServer, influx_store: InfluxTelemetryStore, tmp_path: Path
+) -> None:
+    """Meter to close, in DLMS all the way: this vendor's status word bit 3 is its gas
+    sensor (the contract's detector_alarm); leak_detector shuts the valve off; gasguard
+    associates and calls remote_disconnect; the meter's next push shows it closed."""
+    profiles = {
+        "acme-dlms": {
+            "codec": "dlms",
+            "transport": "mqtt",
+            "report_interval_s": 900,
+            "options": {"alarm_codes": "bit3:detector_alarm"},
+        }
+    }
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile("DL0009", device_profile="acme-dlms")], now_ms())
+    settings = settings_for(mosquitto.url, tmp_path, device_profiles=profiles)
+    ingester = start_ingester(settings, registry, influx_store)
+    meter = DlmsMeterOnMqtt(mosquitto.url, "DL0009", DlmsMeter())
+    try:
+        meter.push(status=0b1000)
+        wait_until(lambda: registry.commands.find(meter_id="DL0009"), what="the close")
+        (close,) = registry.commands.find(meter_id="DL0009")
+        wait_until(lambda: registry.commands.get(close.id).state == "succeeded", what="closed")
+        (alarm,) = registry.alarms.find(meter_id="DL0009")
+        assert (alarm.rule, alarm.action) == ("leak_detector", "shutoff")
+        assert meter.meter.actions == [DISCONNECT]
+        wait_until(lambda: influx_store.count("DL0009") == 2, what="both pushes stored")
+    finally:
+        meter.close()
+        ingester.stop()
+    assert registry.meters.get("DL0009").valve == "closed"
