@@ -74,6 +74,7 @@ BUILT_IN: dict[str, DeviceProfile] = {
             window="wakes",
             wake_every_s=24 * HOUR_S,
             command_ttl_s=48 * HOUR_S,
+            options={"meter_key": "imei"},  # meter id = the IMEI, which commands name
             description="NB-IoT meters through China Mobile OneNET (data push, cached commands)",
         ),
         DeviceProfile(
@@ -84,7 +85,7 @@ BUILT_IN: dict[str, DeviceProfile] = {
             window="wakes",
             wake_every_s=24 * HOUR_S,
             command_ttl_s=48 * HOUR_S,
-            description="NB-IoT meters through China Telecom CTWing (subscription push)",
+            description="NB-IoT meters through China Telecom CTWing (subscription push, commands)",
         ),
         DeviceProfile(
             "dlms",

@@ -2,7 +2,9 @@
 
 A broker (Mosquitto if installed, else amqtt), the SQLite telemetry store (or InfluxDB
 when GASGUARD_INFLUX_URL is set), the registry, the ingester with the safety engine, a
-simulated fleet with a few injected faults, and the API with the dashboard.
+simulated mixed fleet with a few injected faults (its NB-IoT meters behind simulated
+OneNET and CTWing platforms and gasguard's platform receiver), and the API with the
+dashboard.
 """
 
 from __future__ import annotations
@@ -21,11 +23,21 @@ from prometheus_client import CollectorRegistry
 from api.app import create_app
 from gasguard import wiring
 from gasguard.runtime import StatusPrinter
-from gasguard.servers import AmqttServer, embedded_broker
-from gasguard.settings import Settings
+from gasguard.servers import AmqttServer, HttpAppThread, embedded_broker
+from gasguard.settings import (
+    CtwingApiSettings,
+    CtwingPushSettings,
+    OneNetApiSettings,
+    PlatformApiConfig,
+    PlatformReceiverConfig,
+    PushAccountSettings,
+    Settings,
+)
+from ingest.platform_receiver import create_receiver_app
 from meters.errors import NotFound
 from meters.registry import Registry
 from simulators.fleet import build_fleet
+from simulators.platform import PlatformAccounts, SimulatedPlatform
 from telemetry.base import TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -68,7 +80,35 @@ MIXED_FLEET = {
     "cjt188": "speak CJ/T 188 behind a DTU",
     "dlms": "speak DLMS/COSEM",
     "wmbus": "are wireless M-Bus meters behind a wmbusmeters gateway",
+    "onenet": "are NB-IoT meters asleep behind OneNET",
+    "ctwing": "are NB-IoT meters asleep behind CTWing",
 }
+
+
+def demo_platform_accounts() -> PlatformAccounts:
+    """Fresh secrets for this run's simulated platforms and gasguard's side of them."""
+    token = secrets.token_urlsafe
+    ctwing = {
+        "app_key": "gasguard-demo",
+        "app_secret": token(16),
+        "master_key": token(16),
+        "product_id": "15081413",
+    }
+    return PlatformAccounts(token(16), token(16), token(16), ctwing)
+
+
+def with_platforms(settings: Settings, accounts: PlatformAccounts, api_url: str) -> Settings:
+    """The demo's NB-IoT profiles (the built-in onenet and ctwing) wired to its simulated
+    platforms: their command APIs at ``api_url``, their pushes to the receiver."""
+    api = PlatformApiConfig(
+        onenet={"onenet": OneNetApiSettings(url=api_url, api_key=accounts.onenet_api_key)},
+        ctwing={"ctwing": CtwingApiSettings(url=api_url, **accounts.ctwing)},
+    )
+    receiver = PlatformReceiverConfig(
+        onenet={"onenet": PushAccountSettings(token=accounts.onenet_token)},
+        ctwing={"ctwing": CtwingPushSettings(token=accounts.ctwing_token)},
+    )
+    return settings.model_copy(update={"platform_api": api, "platform_receiver": receiver})
 
 
 def run_demo(
@@ -87,6 +127,9 @@ def run_demo(
             "cjt188_meters": settings.simulator.cjt188_meters or max(1, meters // 20),
             "dlms_meters": settings.simulator.dlms_meters or max(1, meters // 40),
             "wmbus_meters": settings.simulator.wmbus_meters or max(1, meters // 40),
+            # and NB-IoT meters asleep behind OneNET and CTWing, waking every 20 s
+            "onenet_meters": settings.simulator.onenet_meters or max(1, meters // 40),
+            "ctwing_meters": settings.simulator.ctwing_meters or max(1, meters // 40),
         }
     )
     protocol = "3.1.1" if isinstance(broker, AmqttServer) else settings.mqtt_protocol
@@ -100,8 +143,13 @@ def run_demo(
             "api_secure_cookies": settings.api_tls_cert_file is not None,
         }
     )
+    accounts = demo_platform_accounts()
+    platform = SimulatedPlatform("", accounts)
     with contextlib.ExitStack() as stack:
         stack.callback(broker.stop)
+        platform_api = HttpAppThread(platform.app)
+        stack.callback(platform_api.stop)
+        settings = with_platforms(settings, accounts, platform_api.url)
         registry = wiring.open_registry(settings)
         store = wiring.open_telemetry(settings)
         stack.callback(store.close)
@@ -121,7 +169,13 @@ def run_demo(
         ingester = wiring.build_ingest_worker(settings, registry, store, metrics)
         ingester.start()
         stack.callback(ingester.stop)
-        runner = wiring.build_fleet_runner(settings, plan)
+        receiver = wiring.build_platform_receiver(settings)
+        receiver.session.start()
+        stack.callback(receiver.session.stop)
+        receiver_server = HttpAppThread(create_receiver_app(receiver))
+        stack.callback(receiver_server.stop)
+        platform.receiver_url = receiver_server.url
+        runner = wiring.build_fleet_runner(settings, plan, platform)
         runner.start()
         stack.callback(runner.stop)
         started = time.monotonic()

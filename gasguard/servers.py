@@ -320,3 +320,30 @@ def embedded_broker(folder: Path) -> Server:
         return MosquittoServer(folder)
     log.info("mosquitto not found; using the embedded amqtt broker")
     return AmqttServer()
+
+
+class HttpAppThread:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread of this process
+    (the demo's platform receiver and simulated platform; the tests' stand-ins)."""
+
+    def __init__(self, app: object, timeout_s: float = 10.0) -> None:
+        import uvicorn  # only where an app is served this way
+
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")  # type: ignore[arg-type]
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise ServerStartError(f"the HTTP app on port {self.port} did not start")
+            time.sleep(0.02)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)

@@ -59,6 +59,7 @@ from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from safety.rulebook import RULE_IDS
 from simulators.fleet import FleetPlan
+from simulators.platform import SimulatedPlatform
 from simulators.runner import FleetRunner, meter_session, runner_subscriptions
 from telemetry import open_store
 from telemetry.base import TelemetryStore
@@ -529,11 +530,13 @@ def provision_fleet(registry: Registry, plan: FleetPlan, now_ms: int) -> None:
         meter.key = keys[meter.meter_id]
 
 
-def build_fleet_runner(settings: Settings, plan: FleetPlan) -> FleetRunner:
+def build_fleet_runner(
+    settings: Settings, plan: FleetPlan, platform: SimulatedPlatform | None = None
+) -> FleetRunner:
     """One shared connection, and their own (with a last will) for the first
-    ``own_connections`` meters."""
+    ``own_connections`` meters; ``platform``: the NB-IoT meters' operator platform."""
     endpoint, client_id = mqtt_endpoint(settings), settings.simulator.client_id
     session = MqttSession(endpoint, client_id, runner_subscriptions(), "simulator")
     own = [m.meter_id for m in plan.meters[: settings.simulator.own_connections]]
     sessions = {meter_id: meter_session(endpoint, client_id, meter_id) for meter_id in own}
-    return FleetRunner(plan, session, own_sessions=sessions)
+    return FleetRunner(plan, session, own_sessions=sessions, platform=platform)

@@ -50,3 +50,11 @@ class SimulatorConfig(BaseModel):
     # ... and wireless M-Bus meters behind a wmbusmeters gateway (profile wmbus, 8-digit
     # ids from 31000001): wmbusmeters' JSON on wmbus; one-way radio, no commands.
     wmbus_meters: int = Field(0, ge=0, le=100_000)
+    # ... and NB-IoT meters that sleep behind an operator platform (simulators.platform):
+    # OneNET (profile onenet, ids their IMEIs from 868000000000001) and CTWing (profile
+    # ctwing, ids their deviceIds ctsim000001 ...). Each wakes every nb_wake_every_s (a
+    # day, compressed), uploads its reading through the platform's push to gasguard's
+    # platform receiver, and takes the commands the platform cached for it.
+    onenet_meters: int = Field(0, ge=0, le=10_000)
+    ctwing_meters: int = Field(0, ge=0, le=10_000)
+    nb_wake_every_s: float = Field(20.0, gt=0)

@@ -70,6 +70,7 @@ def build_fleet(config: SimulatorConfig, start_ms: int) -> FleetPlan:
 
 CJT188_FIRST_ADDRESS = 20_260_000_000_001
 WMBUS_FIRST_ID = 31_000_001
+ONENET_FIRST_IMEI = 868_000_000_000_001
 
 
 def _mixed_fleet(config: SimulatorConfig) -> list[SimMeter]:
@@ -80,14 +81,18 @@ def _mixed_fleet(config: SimulatorConfig) -> list[SimMeter]:
         "cjt188": [f"{CJT188_FIRST_ADDRESS + n:014d}" for n in range(config.cjt188_meters)],
         "dlms": [f"DL{n + 1:06d}" for n in range(config.dlms_meters)],
         "wmbus": [f"{WMBUS_FIRST_ID + n:08d}" for n in range(config.wmbus_meters)],
+        "onenet": [f"{ONENET_FIRST_IMEI + n:015d}" for n in range(config.onenet_meters)],
+        "ctwing": [f"ctsim{n + 1:06d}" for n in range(config.ctwing_meters)],
     }
     interval = max(1, round(config.report_interval_s))
+    wakes = max(1, round(config.nb_wake_every_s))  # a sleeping meter reports when it wakes
     meters: list[SimMeter] = []
     for offset, (profile, meter_ids) in enumerate(ids.items()):
         rng = random.Random(config.seed + 188 + offset)
+        every = wakes if profile in ("onenet", "ctwing") else interval
         meters.extend(
             SimMeter(
-                MeterProfile(meter_id, "G2.5", "residential", interval, profile),
+                MeterProfile(meter_id, "G2.5", "residential", every, profile),
                 volume_m3=round(rng.uniform(10, 3000), 2),
                 battery_drain_pct_per_day=config.battery_drain_pct_per_day,
             )

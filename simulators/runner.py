@@ -34,6 +34,7 @@ from meters.clock import wall_clock_ms
 from simulators import cjt188_meter, dlms_meter, wmbus_meter
 from simulators.fleet import FleetPlan
 from simulators.meter import SimMeter
+from simulators.platform import SimulatedPlatform
 from simulators.schedule import ReportSchedule
 from transport.mqtt import Incoming, MqttEndpoint, MqttSession
 
@@ -53,7 +54,8 @@ def speaks_cjt188(meter: SimMeter) -> bool:
     return meter.profile.device_profile == "cjt188"
 
 
-NO_EVENTS = frozenset({"cjt188", "dlms", "wmbus"})  # protocols without gasguard's events
+NO_EVENTS = frozenset({"cjt188", "dlms", "wmbus", "onenet", "ctwing"})  # without our events
+PLATFORMS = frozenset({"onenet", "ctwing"})  # sleeping meters behind an operator platform
 # the profiles whose meters send each reading in a message of their own protocol
 ONE_READING_A_MESSAGE: dict[str, tuple[TopicKind, Callable[[Reading], bytes]]] = {
     "cjt188": ("cjt188-up", cjt188_meter.answer),
@@ -79,8 +81,10 @@ class FleetRunner:
         session: MqttSession,
         clock: Callable[[], int] = wall_clock_ms,
         own_sessions: Mapping[str, MqttSession] | None = None,
+        platform: SimulatedPlatform | None = None,
     ) -> None:
         self.plan = plan
+        self._platform = platform  # the NB-IoT meters' operator platform
         self._meters = {m.meter_id: m for m in plan.meters}
         self._session = session
         self._own = dict(own_sessions or {})  # meter id -> its own connection
@@ -256,6 +260,9 @@ class FleetRunner:
     def _publish_message(self, meter: SimMeter, readings: list[Reading]) -> None:
         meter_id = meter.meter_id
         speaks = meter.profile.device_profile
+        if speaks in PLATFORMS:
+            self._wake(meter, readings)
+            return
         if speaks in ONE_READING_A_MESSAGE:  # the DTU, the meter, the gateway: one each
             kind, encode = ONE_READING_A_MESSAGE[speaks]
             for reading in readings:
@@ -272,6 +279,35 @@ class FleetRunner:
         for _ in range(2 if resend else 1):
             self._session_of(meter_id).publish(topic(meter_id, "telemetry"), payload, qos=1)
             self.published += 1
+
+    def _wake(self, meter: SimMeter, readings: list[Reading]) -> None:
+        """A sleeping meter's wake-up: its readings up through its platform, then the
+        commands the platform held for it; after acting, one more reading goes up."""
+        if self._platform is None:
+            log.warning(
+                "simulator: no platform for %s meter %s",
+                meter.profile.device_profile,
+                meter.meter_id,
+            )
+            return
+        speaks = meter.profile.device_profile
+        if self._platform.upload(speaks, meter.meter_id, readings) != 200:
+            log.warning("simulator: the receiver did not take meter %s's upload", meter.meter_id)
+            return  # the platform pushes again at the next wake-up
+        self.published += len(readings)
+        now_ms = self._clock()
+        for command in self._platform.wake(meter.meter_id, now_ms):
+            with self._lock:
+                meter_now = meter.clock(now_ms)
+                meter.read(meter_now)
+                if command.action == "close":
+                    meter.valve, meter.armed = "closed", False
+                elif command.action == "open":
+                    meter.valve = "open"
+                reading = meter.read(meter_now + 1000)
+            self._platform.upload(speaks, meter.meter_id, [reading])
+            self.commands_obeyed += 1
+            log.info("simulator: meter %s woke and obeyed %s", meter.meter_id, command.action)
 
     def _publish_event(self, event: MeterEvent) -> None:
         speaks = self._meters[event.meter_id].profile.device_profile

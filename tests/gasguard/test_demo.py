@@ -78,12 +78,14 @@ def test_demo_closes_a_leaking_meter_within_a_minute_and_stops_cleanly(tmp_path:
         assert closed_for_leak, f"no valve closed for a leak within 60 s:\n{log_path.read_text()}"
         overview = client.get(f"{api}/overview").json()
         # 200 meters of gasguard's JSON and a mixed fleet's 10 that speak CJ/T 188, 5
-        # DLMS/COSEM and 5 wireless M-Bus ones
-        assert overview["meters"] == 220 and overview["ingest"]["ok"], overview["ingest"]
+        # DLMS/COSEM, 5 wireless M-Bus and 5 + 5 NB-IoT ones behind OneNET and CTWing
+        assert overview["meters"] == 230 and overview["ingest"]["ok"], overview["ingest"]
         for meter_id, profile in [
             ("20260000000001", "cjt188"),
             ("DL000001", "dlms"),
             ("31000001", "wmbus"),
+            ("868000000000001", "onenet"),
+            ("ctsim000001", "ctwing"),
         ]:
             mixed = client.get(f"{api}/meters/{meter_id}").json()
             assert (mixed["device_profile"], mixed["latest"] is not None) == (profile, True)

@@ -23,6 +23,7 @@ from ingest.platform_receiver import create_receiver_app
 from meters.command_store import NewCommand
 from meters.registry import Registry
 from meters.views import Actor
+from simulators.platform import SimulatedPlatform
 from telemetry import InfluxTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import settings_for, start_ingester, wait_until
@@ -55,7 +56,7 @@ class Platform:
     meter_id: str
     device: str  # what the platform calls the meter
 
-    def report(self, stand_in: PlatformStandIn, at_ms: int, valve: int, kpa: float) -> int:
+    def report(self, stand_in: SimulatedPlatform, at_ms: int, valve: int, kpa: float) -> int:
         if self.name == "onenet":
             points = [("3200_0_5700", 12.5), ("3300_0_5700", kpa), ("3200_0_5500", valve)]
             messages = [
@@ -76,12 +77,11 @@ def now_ms() -> int:
 
 
 @pytest.fixture
-def stand_in() -> Iterator[tuple[PlatformStandIn, str]]:
+def stand_in() -> Iterator[tuple[SimulatedPlatform, str]]:
     platform = PlatformStandIn("")
-    server, thread, port = serve(platform.app)
-    yield platform, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    server = serve(platform.app)
+    yield platform, server.url
+    server.stop()
 
 
 def platform_settings(
@@ -112,16 +112,15 @@ def platform_settings(
 
 @pytest.fixture
 def receiver_url(
-    mosquitto: MosquittoServer, tmp_path: Path, stand_in: tuple[PlatformStandIn, str]
+    mosquitto: MosquittoServer, tmp_path: Path, stand_in: tuple[SimulatedPlatform, str]
 ) -> Iterator[str]:
     receiver = wiring.build_platform_receiver(platform_settings(mosquitto, tmp_path, ""))
     receiver.session.start()
     assert receiver.session.wait_ready(10)
-    server, thread, port = serve(create_receiver_app(receiver))
-    stand_in[0].receiver_url = f"http://127.0.0.1:{port}"
+    server = serve(create_receiver_app(receiver))
+    stand_in[0].receiver_url = server.url
     yield stand_in[0].receiver_url
-    server.should_exit = True
-    thread.join(10)
+    server.stop()
     receiver.session.stop()
 
 
@@ -139,7 +138,7 @@ def provision(registry: Registry) -> None:
 def test_a_shutoff_goes_to_the_platforms_cache_and_the_meter_confirms_it_when_it_wakes(
     mosquitto: MosquittoServer,
     influx_store: InfluxTelemetryStore,
-    stand_in: tuple[PlatformStandIn, str],
+    stand_in: tuple[SimulatedPlatform, str],
     receiver_url: str,
     tmp_path: Path,
     platform: Platform,
@@ -187,7 +186,7 @@ def test_a_shutoff_goes_to_the_platforms_cache_and_the_meter_confirms_it_when_it
 def test_a_command_the_platform_refuses_fails_with_an_alarm_naming_its_answer(
     mosquitto: MosquittoServer,
     influx_store: InfluxTelemetryStore,
-    stand_in: tuple[PlatformStandIn, str],
+    stand_in: tuple[SimulatedPlatform, str],
     tmp_path: Path,
 ) -> None:
     """A wrong API key: OneNET answers errno 3; the close fails at once (it is never

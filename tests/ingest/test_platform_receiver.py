@@ -83,7 +83,8 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
     receiver = wiring.build_platform_receiver(settings)
     receiver.session.start()
     assert receiver.session.wait_ready(10)
-    server, thread, port = serve(create_receiver_app(receiver))
+    server = serve(create_receiver_app(receiver))
+    port = server.port
     platform = PlatformStandIn(
         f"http://127.0.0.1:{port}", onenet.aes_key(KEY_TEXT) if secure else None
     )
@@ -142,8 +143,7 @@ def test_pushed_data_points_reach_influxdb_and_only_a_taken_push_gets_200(
         wait_until(lambda: platform.push_onenet(late).status_code == 200, what="a push taken")
         wait_until(lambda: influx_store.count("NB861") == 4, what="the retried push stored")
     finally:
-        server.should_exit = True
-        thread.join(10)
+        server.stop()
         receiver.session.stop()
         ingester.stop()
     assert influx_store.count("NB861") == 4  # a retried push is stored once
@@ -163,7 +163,8 @@ def test_ctwing_pushes_with_the_subscriptions_token_are_stored_and_others_refuse
     receiver = wiring.build_platform_receiver(receiver_settings(mosquitto, tmp_path, False))
     receiver.session.start()
     assert receiver.session.wait_ready(10)
-    server, thread, port = serve(create_receiver_app(receiver))
+    server = serve(create_receiver_app(receiver))
+    port = server.port
     platform = PlatformStandIn(f"http://127.0.0.1:{port}")
     device, at = "a1b2c3", time.time_ns() // 1_000_000 - 60_000
     try:
@@ -212,8 +213,7 @@ def test_ctwing_pushes_with_the_subscriptions_token_are_stored_and_others_refuse
         wait_until(lambda: registry.dead_letters.count() == 1, what="the stray result")
         assert registry.dead_letters.find()[0].code == "unknown_command"
     finally:
-        server.should_exit = True
-        thread.join(10)
+        server.stop()
         receiver.session.stop()
         ingester.stop()
     assert influx_store.count(f"CT{device}") == 2
