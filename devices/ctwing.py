@@ -202,12 +202,7 @@ def create_command(
 
 def command_id(answer: bytes) -> str:
     """The commandId from the command API's answer; ``CodecError`` for a refusal."""
-    try:
-        body = json.loads(answer)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CodecError("bad_answer", f"the command API's answer is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise CodecError("bad_answer", "the command API's answer is not a JSON object")
+    body = platforms.api_answer(answer)
     if body.get("code") != 0:
         raise CodecError("platform_refused", f"code {body.get('code')}: {body.get('msg')}")
     result = body.get("result")

@@ -234,12 +234,7 @@ def execute_offline(
 
 def command_uuid(answer: bytes) -> str:
     """The uuid of a cached command from the API's answer; ``CodecError`` for a refusal."""
-    try:
-        body = json.loads(answer)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CodecError("bad_answer", f"the command API's answer is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise CodecError("bad_answer", "the command API's answer is not a JSON object")
+    body = platforms.api_answer(answer)
     if body.get("errno") != 0:
         raise CodecError("platform_refused", f"errno {body.get('errno')}: {body.get('error')}")
     data = body.get("data")

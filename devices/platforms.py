@@ -16,6 +16,7 @@ from typing import Any
 
 from contract.protocol import PlatformReply
 from devices import alarm_codes
+from devices.errors import CodecError
 
 READING_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct", "valve")
 VALVE_WORDS = {1: "open", 0: "closed", "open": "open", "closed": "closed"}
@@ -51,6 +52,18 @@ class HttpCall:
 def compact(value: Any) -> str:
     """JSON as the platforms send it: compact, UTF-8."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def api_answer(answer: bytes) -> dict[str, Any]:
+    """A platform API's answer, a JSON object; ``CodecError`` ``bad_answer`` otherwise (a
+    proxy's HTML page, a cut-off body)."""
+    try:
+        body = json.loads(answer)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CodecError("bad_answer", f"the command API's answer is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise CodecError("bad_answer", "the command API's answer is not a JSON object")
+    return body
 
 
 def field_names(options: Mapping[str, str]) -> dict[str, str]:

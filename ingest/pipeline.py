@@ -130,50 +130,30 @@ class Pipeline:
         steps.extend(self.sightings_steps(now_ms))
         self.gas_on.observe(decoded)
         steps.append(Step("gas-on", _bind(self.gas_on.record, now_ms)))
-        for item in decoded:
-            if item.reply is not None:
-                steps.append(
-                    Step(
-                        f"reply {item.reply.command_id}",
-                        _bind(
-                            self.actuator.on_reply,
-                            item.reply,
-                            item.topic,
-                            item.reply.to_payload(),
-                            now_ms,
-                        ),
-                    )
-                )
-            if item.sequence_reply is not None:
-                reply = item.sequence_reply
-                steps.append(
-                    Step(
-                        f"reply {reply.serial} of meter {reply.meter_id}",
-                        _bind(self.actuator.on_sequence_reply, reply, item.topic, now_ms),
-                    )
-                )
-            if item.dlms_answer is not None and item.meter_id is not None:
-                steps.append(
-                    Step(
-                        f"DLMS answer of meter {item.meter_id}",
-                        _bind(
-                            self.actuator.on_dlms_answer,
-                            item.meter_id,
-                            item.dlms_answer,
-                            item.topic,
-                            now_ms,
-                        ),
-                    )
-                )
-            if item.platform_reply is not None:
-                result = item.platform_reply
-                steps.append(
-                    Step(
-                        f"platform reply {result.ref} of meter {result.meter_id}",
-                        _bind(self.actuator.on_platform_reply, result, item.topic, now_ms),
-                    )
-                )
+        replies = (self.reply_step(item, now_ms) for item in decoded)
+        steps.extend(step for step in replies if step is not None)
         return steps
+
+    def reply_step(self, item: Decoded, now_ms: int) -> Step | None:
+        """A meter's answer to a command, in whichever form its protocol gives it: a
+        signed reply, a CJ/T 188 answer, an operator platform's result, a DLMS answer."""
+        act, where = self.actuator, item.topic
+        if item.reply is not None:
+            signed = item.reply
+            run = _bind(act.on_reply, signed, where, signed.to_payload(), now_ms)
+            return Step(f"reply {signed.command_id}", run)
+        if item.sequence_reply is not None:
+            answer = item.sequence_reply
+            run = _bind(act.on_sequence_reply, answer, where, now_ms)
+            return Step(f"reply {answer.serial} of meter {answer.meter_id}", run)
+        if item.platform_reply is not None:
+            result = item.platform_reply
+            run = _bind(act.on_platform_reply, result, where, now_ms)
+            return Step(f"platform reply {result.ref} of meter {result.meter_id}", run)
+        if item.dlms_answer is not None and item.meter_id is not None:
+            run = _bind(act.on_dlms_answer, item.meter_id, item.dlms_answer, where, now_ms)
+            return Step(f"DLMS answer of meter {item.meter_id}", run)
+        return None
 
     def decision_steps(self, decisions: list[Decision], now_ms: int) -> list[Step]:
         """The batch's alarms in one step (one transaction), then one step per close its

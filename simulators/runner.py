@@ -50,10 +50,6 @@ def runner_subscriptions() -> list[tuple[str, int]]:
     return [(subscription(kind), 1) for kind in kinds]
 
 
-def speaks_cjt188(meter: SimMeter) -> bool:
-    return meter.profile.device_profile == "cjt188"
-
-
 NO_EVENTS = frozenset({"cjt188", "dlms", "wmbus", "onenet", "ctwing"})  # without our events
 PLATFORMS = frozenset({"onenet", "ctwing"})  # sleeping meters behind an operator platform
 # the profiles whose meters send each reading in a message of their own protocol
@@ -158,16 +154,25 @@ class FleetRunner:
         self.commands_obeyed += 1
         log.info("simulator: meter %s obeyed %s (%s)", meter_id, command.action, reply.result)
 
-    def _on_cjt188_request(self, message: Incoming) -> None:
-        """A request the DTU forwards to a CJ/T 188 meter: its answer goes back up."""
+    def _addressed(self, message: Incoming, profile: str, now_ms: int) -> SimMeter | None:
+        """The meter a request on its topic is for, when it speaks ``profile`` and the
+        network reaches it now."""
         try:
             meter_id = parse_topic(message.topic).meter_id
         except ProtocolError:
-            return
+            return None
         meter = self._meters.get(meter_id)
+        if meter is None or meter.profile.device_profile != profile:
+            return None
+        return meter if meter.reachable(now_ms) else None
+
+    def _on_cjt188_request(self, message: Incoming) -> None:
+        """A request the DTU forwards to a CJ/T 188 meter: its answer goes back up."""
         now_ms = self._clock()
-        if meter is None or not speaks_cjt188(meter) or not meter.reachable(now_ms):
+        meter = self._addressed(message, "cjt188", now_ms)
+        if meter is None:
             return
+        meter_id = meter.meter_id
         with self._lock:
             frame = cjt188_meter.obey(meter, message.payload, meter.clock(now_ms))
         if frame is not None:
@@ -177,14 +182,11 @@ class FleetRunner:
     def _on_dlms_request(self, message: Incoming) -> None:
         """A request to a DLMS meter: its own meter side (Gurux's) answers, and a valve
         action moves the simulated valve (then the meter pushes its registers)."""
-        try:
-            meter_id = parse_topic(message.topic).meter_id
-        except ProtocolError:
-            return
-        meter = self._meters.get(meter_id)
         now_ms = self._clock()
-        if meter is None or meter.profile.device_profile != "dlms" or not meter.reachable(now_ms):
+        meter = self._addressed(message, "dlms", now_ms)
+        if meter is None:
             return
+        meter_id = meter.meter_id
         with self._lock:
             side = self._dlms.setdefault(meter_id, dlms_meter.DlmsMeter())
             side.valve.outputState = meter.valve != "closed"

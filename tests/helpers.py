@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,9 @@ from gasguard import wiring
 from gasguard.settings import Settings, load_settings
 from ingest.config import IngestConfig
 from ingest.service import MqttIngester
+from meters.command_store import NewCommand
 from meters.registry import Registry
+from meters.views import Actor
 from simulators.config import SimulatorConfig
 from telemetry.base import TelemetryStore
 from transport.mqtt import MqttEndpoint, MqttSession, Protocol
@@ -152,3 +154,30 @@ def gas_on(registry: Registry, application_id: int, meter_id: str, at_ms: int) -
     registry.connections.record_gas_on(
         application_id, Actor("otto", "operator", "test"), at_ms, at_ms
     )
+
+
+def quiet_fleet(meters: int, prefix: str, **more: Any) -> SimulatorConfig:
+    """A fleet reporting every second with no injected faults, plus ``more`` (the mixed
+    fleets' meters of other profiles)."""
+    return SimulatorConfig(
+        meters=meters,
+        id_prefix=prefix,
+        client_id=f"{prefix.lower()}-sim",
+        report_interval_s=1,
+        leak_faults=0,
+        over_flow_faults=0,
+        micro_flow_faults=0,
+        **more,
+    )
+
+
+def operator_closes(registry: Registry, meter_ids: Iterable[str]) -> dict[str, str]:
+    """An operator's close to each meter: meter id -> command id."""
+    now_ms = time.time_ns() // 1_000_000
+    otto = Actor("otto", "operator", "test")
+    return {
+        meter_id: registry.commands.create(
+            NewCommand(meter_id, "close", "test close", "maintenance"), otto, now_ms, 3_600_000
+        )[0].id
+        for meter_id in meter_ids
+    }

@@ -15,15 +15,13 @@ from contract.profiles import MeterProfile
 from devices import cjt188
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
-from meters.command_store import NewCommand
-from meters.views import Actor
 from simulators import cjt188_meter
 from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
 from simulators.meter import SimMeter
 from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
-from tests.helpers import settings_for, start_ingester, wait_until
+from tests.helpers import operator_closes, quiet_fleet, settings_for, start_ingester, wait_until
 
 ADDRESS = "20260000000001"
 T0 = 1_790_000_000_000
@@ -75,18 +73,7 @@ def test_a_mixed_fleet_adds_each_profiles_meters_without_changing_the_rest() -> 
 def test_a_mixed_fleet_on_mosquitto_stores_each_profiles_readings_and_confirms_closes(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
-    config = SimulatorConfig(
-        meters=2,
-        id_prefix="MIX",
-        client_id="mix-sim",
-        report_interval_s=1,
-        leak_faults=0,
-        over_flow_faults=0,
-        micro_flow_faults=0,
-        cjt188_meters=2,
-        dlms_meters=1,
-        wmbus_meters=1,
-    )
+    config = quiet_fleet(2, "MIX", cjt188_meters=2, dlms_meters=1, wmbus_meters=1)
     settings = settings_for(mosquitto.url, tmp_path, simulator=config)
     registry = sqlite_registry(tmp_path)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
@@ -97,18 +84,10 @@ def test_a_mixed_fleet_on_mosquitto_stores_each_profiles_readings_and_confirms_c
     try:
         runner.start()
         assert runner.wait_connected(10)
-        for meter_id in (ADDRESS, "DL000001", "31000001"):
-            wait_until(lambda m=meter_id: store.count(m) >= 3, 30, f"readings of {meter_id}")
+        mixed = (ADDRESS, "DL000001", "31000001")
+        wait_until(lambda: all(store.count(m) >= 3 for m in mixed), 30, "each profile's readings")
         assert store.count("MIX000001") >= 1  # and the JSON meters beside them
-        closes = {
-            meter_id: registry.commands.create(
-                NewCommand(meter_id, "close", "test close", "maintenance"),
-                Actor("otto", "operator", "test"),
-                time.time_ns() // 1_000_000,
-                3_600_000,
-            )[0].id
-            for meter_id in (ADDRESS, "DL000001", "31000001")
-        }
+        closes = operator_closes(registry, (ADDRESS, "DL000001", "31000001"))
         states = {"20260000000001": "succeeded", "DL000001": "succeeded", "31000001": "failed"}
         wait_until(
             lambda: {m: registry.commands.get(c).state for m, c in closes.items()} == states,

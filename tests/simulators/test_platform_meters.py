@@ -14,14 +14,11 @@ from gasguard import wiring
 from gasguard.demo import demo_platform_accounts, with_platforms
 from gasguard.servers import HttpAppThread, MosquittoServer
 from ingest.platform_receiver import create_receiver_app
-from meters.command_store import NewCommand
-from meters.views import Actor
-from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
 from simulators.platform import SimulatedPlatform
 from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
-from tests.helpers import settings_for, start_ingester, wait_until
+from tests.helpers import operator_closes, quiet_fleet, settings_for, start_ingester, wait_until
 
 pytestmark = pytest.mark.integration
 IMEI, DEVICE = "868000000000001", "ctsim000001"
@@ -30,18 +27,7 @@ IMEI, DEVICE = "868000000000001", "ctsim000001"
 def test_sleeping_meters_upload_when_they_wake_and_obey_the_cached_close(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
-    config = SimulatorConfig(
-        meters=1,
-        id_prefix="NBX",
-        client_id="nb-sim",
-        report_interval_s=1,
-        leak_faults=0,
-        over_flow_faults=0,
-        micro_flow_faults=0,
-        onenet_meters=1,
-        ctwing_meters=1,
-        nb_wake_every_s=2,
-    )
+    config = quiet_fleet(1, "NBX", onenet_meters=1, ctwing_meters=1, nb_wake_every_s=2)
     accounts = demo_platform_accounts()
     platform = SimulatedPlatform("", accounts)
     api = HttpAppThread(platform.app)
@@ -62,17 +48,8 @@ def test_sleeping_meters_upload_when_they_wake_and_obey_the_cached_close(
     try:
         runner.start()
         assert runner.wait_connected(10)
-        for meter_id in (IMEI, DEVICE):
-            wait_until(lambda m=meter_id: store.count(m) >= 2, 30, f"uploads of {meter_id}")
-        closes = {
-            meter_id: registry.commands.create(
-                NewCommand(meter_id, "close", "test close", "maintenance"),
-                Actor("otto", "operator", "test"),
-                time.time_ns() // 1_000_000,
-                3_600_000,
-            )[0].id
-            for meter_id in (IMEI, DEVICE)
-        }
+        wait_until(lambda: all(store.count(m) >= 2 for m in (IMEI, DEVICE)), 30, "uploads")
+        closes = operator_closes(registry, (IMEI, DEVICE))
         wait_until(
             lambda: all(registry.commands.get(c).state == "succeeded" for c in closes.values()),
             30,
