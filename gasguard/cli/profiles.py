@@ -18,16 +18,19 @@ def _duration(seconds: int | None) -> str:
 
 def cmd_profiles_list(settings: Settings, _args: argparse.Namespace) -> int:
     """One line per profile: name, codec, transport, report interval, command window and
-    the command's lifetime, and what it is for."""
+    the command's lifetime, the model's nameplate flow when the profile gives it, and what
+    it is for."""
     from gasguard import wiring
 
-    print("profile\tcodec\ttransport\treports every\tcommands\tlifetime\tdescription")
+    print("profile\tcodec\ttransport\treports every\tcommands\tlifetime\tmax flow\tdescription")
     for profile in sorted(wiring.device_profiles(settings).values(), key=lambda p: p.name):
         window = "always" if not profile.sleeps else f"wakes {_duration(profile.wake_every_s)}"
         ttl = _duration(profile.command_ttl_s) if profile.command_ttl_s else "no commands"
+        flow = f"{profile.max_flow_m3h:g} m3/h" if profile.max_flow_m3h else "-"
         print(
             f"{profile.name}\t{profile.codec}\t{profile.transport}\t"
-            f"{_duration(profile.report_interval_s)}\t{window}\t{ttl}\t{profile.description}"
+            f"{_duration(profile.report_interval_s)}\t{window}\t{ttl}\t{flow}\t"
+            f"{profile.description}"
         )
     return 0
 

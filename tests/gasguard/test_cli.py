@@ -113,14 +113,22 @@ def test_profiles_list_shows_the_built_in_and_the_configured_profiles(
     settings_file.write_text(
         '[device_profiles.acme-nb]\ncodec = "onenet"\ntransport = "platform"\n'
         'report_interval_s = 43200\nwindow = "wakes"\nwake_every_s = 43200\n'
-        'description = "Acme NB-IoT G2.5"\n'
+        'max_flow_m3h = 4.0\ndescription = "Acme NB-IoT G2.5"\n'
     )
     assert main(["--settings", str(settings_file), "profiles", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     names = [line.split("\t")[0] for line in lines[1:]]
     assert names == ["acme-nb", "cjt188", "ctwing", "dlms", "gasguard-json", "onenet", "wmbus"]
     acme = lines[1].split("\t")
-    assert acme[1:6] == ["onenet", "platform", "12 h", "wakes 12 h", "1 h"]
+    assert acme[1:8] == [
+        "onenet",
+        "platform",
+        "12 h",
+        "wakes 12 h",
+        "1 h",
+        "4 m3/h",
+        "Acme NB-IoT G2.5",
+    ]
     settings_file.write_text('[device_profiles.x]\ncodec = "modbus"\ntransport = "mqtt"\n')
     assert main(["--settings", str(settings_file), "profiles", "list"]) != 0
 
