@@ -148,8 +148,8 @@ def decode_outcome(topic: str, payload: bytes) -> Any:
 
 # Fields of the decoder's outcome added after the corpus was saved (issue 21: the answers
 # of CJ/T 188 meters and the platforms' command results, the alarms meters report in
-# their own codes, which no message of the corpus is).
-ADDED_SINCE_THE_CORPUS = ("sequence_reply", "platform_reply", "meter_alarms")
+# their own codes and DLMS meters' answers, which no message of the corpus is).
+ADDED_SINCE_THE_CORPUS = ("sequence_reply", "platform_reply", "meter_alarms", "dlms_answer")
 
 
 # -- the replay corpus --------------------------------------------------------------------
