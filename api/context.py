@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from api.tokens import TokenService
 from connections.policies import Policies
 from connections.workdays import WorkCalendar
+from devices.profiles import BUILT_IN, DeviceProfile
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
 from telemetry.base import TelemetryStore
@@ -32,6 +33,8 @@ class ApiContext:
     allowed_origins: tuple[str, ...] = ()
     feed_poll_s: float = 1.0
     command_ttl_s: float = 3600.0
+    # the device profiles in force (a sleeping meter's command waits for it: its window)
+    device_profiles: Mapping[str, DeviceProfile] = field(default_factory=lambda: dict(BUILT_IN))
     worker_stale_s: float = 15.0  # an ingest worker silent this long shows as stale
     completeness_min_share: float = 0.9  # a meter below it is incomplete (抄表率)
     policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))

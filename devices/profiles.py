@@ -35,6 +35,7 @@ class DeviceProfile:
     report_interval_s: int
     window: Window = "always"
     wake_every_s: int | None = None  # "wakes": the time between wake-ups
+    listen_s: int = 10  # "wakes": how long the meter listens after each uplink
     command_ttl_s: int = HOUR_S  # a command not carried out by then expires (an alarm)
     max_flow_m3h: float | None = None  # the model's limits, when the profile knows them
     options: dict[str, str] = field(default_factory=dict)  # the codec's own settings
@@ -43,6 +44,21 @@ class DeviceProfile:
     @property
     def sleeps(self) -> bool:
         return self.window == "wakes"
+
+    @property
+    def wakes_by_uplink(self) -> bool:
+        """A sleeping meter that gasguard reaches itself in the window its uplink opens
+        (not a platform's, which holds the meter's commands for it)."""
+        return self.sleeps and self.transport != "platform"
+
+
+def next_wake_ms(last_uplink_ms: int | None, every_ms: int, now_ms: int) -> int:
+    """When a meter that wakes every ``every_ms`` is next expected: its last uplink plus
+    whole intervals, the first after ``now_ms`` (``now_ms`` plus one interval when it
+    has not been seen)."""
+    if last_uplink_ms is None or last_uplink_ms > now_ms:
+        return now_ms + every_ms
+    return last_uplink_ms + ((now_ms - last_uplink_ms) // every_ms + 1) * every_ms
 
 
 BUILT_IN: dict[str, DeviceProfile] = {
@@ -54,6 +70,19 @@ BUILT_IN: dict[str, DeviceProfile] = {
             "mqtt",
             60,
             description="gasguard's MQTT JSON, contract v1 (DESIGN.md): connected meters",
+        ),
+        DeviceProfile(
+            "gasguard-json-wakes",
+            "gasguard-json",
+            "mqtt",
+            24 * HOUR_S,
+            window="wakes",
+            wake_every_s=24 * HOUR_S,
+            command_ttl_s=48 * HOUR_S,
+            description=(
+                "gasguard's MQTT JSON from meters that sleep (NB-IoT or LTE-M on MQTT): "
+                "a daily uplink, commands in the window it opens"
+            ),
         ),
         DeviceProfile(
             "cjt188",

@@ -102,6 +102,7 @@ class DeviceProfileSettings(BaseModel):
     report_interval_s: int = Field(..., ge=1, le=31 * 86_400)
     window: Window = "always"
     wake_every_s: int | None = Field(None, ge=1, le=31 * 86_400)
+    listen_s: int = Field(10, ge=1, le=3600)  # how long a sleeping meter listens after uplinks
     command_ttl_s: int = Field(3600, ge=0, le=31 * 86_400)
     max_flow_m3h: float | None = Field(None, gt=0)
     options: dict[str, str] = Field(default_factory=dict)

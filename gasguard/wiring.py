@@ -262,6 +262,7 @@ def build_lane(
         config.commands.timing(),
         wall_clock_ms,
         partition.owns,
+        profiles.of,
     )
     actuator = Actuator(registry, dispatcher)
     sightings = SightingsBuffer(config.sightings_flush_s)
@@ -344,6 +345,7 @@ def build_api_context(
         allowed_origins=tuple(settings.api_allowed_origins),
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,
+        device_profiles=device_profiles(settings),
         worker_stale_s=3 * settings.ingest.health_every_s,
         completeness_min_share=settings.ingest.completeness_min_share,
         policies=connection_policies(settings),

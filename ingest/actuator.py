@@ -86,6 +86,10 @@ class Actuator:
         if outcome == "applied" and command is not None and command.state == "delivered":
             self._dispatcher.request_reading(reply.meter_id)
 
+    def on_uplinks(self, meter_ids: set[str], now_ms: int) -> None:
+        """Sleeping meters listen after their uplink: their waiting commands go now."""
+        self._dispatcher.on_uplinks(meter_ids, now_ms)
+
     def on_dlms_answer(self, meter_id: str, answer: bytes, topic: str, now_ms: int) -> None:
         """A DLMS meter's answer in a command's exchange: the exchange goes on, and the
         answer to the action is the command's reply (bound to the meter's command in

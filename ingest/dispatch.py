@@ -7,18 +7,20 @@ resumes them, with the same id and counter, so the meter never acts twice."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Literal
 
 from contract.decisions import Decision
 from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from contract.protocol import SequenceReply
+from devices.profiles import DeviceProfile, next_wake_ms
 from ingest.commands import CommandPublisher
 from ingest.errors import UndeliverableCommand
 from meters.command_store import CommandStore, NewCommand
+from meters.command_windows import command_window
 from meters.errors import Conflict, NotFound
 from meters.registry import Registry
-from meters.views import Actor, CommandView
+from meters.views import Actor, CommandView, CommandWindow
 from transport.errors import PublishRefused
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class CommandDispatcher:
         timing: CommandTiming,
         clock: Callable[[], int],
         owns: Callable[[str], bool] = lambda _meter_id: True,
+        profile_of: Callable[[str], DeviceProfile | None] = lambda _meter_id: None,
     ) -> None:
         self._owns = owns  # partitioned mode: only this worker's meters
         self._registry = registry
@@ -49,20 +52,58 @@ class CommandDispatcher:
         self._publisher = publisher
         self._timing = timing
         self._clock = clock
+        self._profile_of = profile_of  # a meter's device profile (None: always connected)
+        self._uplinks: dict[str, int] = {}  # a sleeping meter's last uplink, as received
+
+    def window(self, meter_id: str, now_ms: int) -> CommandWindow:
+        """When a command for the meter can reach it (meters.command_windows)."""
+        default_ms = int(self._timing.ttl_s * 1000)
+        profile = self._profile_of(meter_id)
+        if profile is None or not profile.sleeps:
+            return CommandWindow(default_ms)
+        last = self._uplinks.get(meter_id)
+        if last is None:
+            last = self._registry.meters.get(meter_id).last_seen_ms
+        return command_window(profile, last, now_ms, default_ms)
 
     def request(self, new: NewCommand, actor: Actor, now_ms: int) -> CommandView | None:
-        """Queue and publish a command at once (a command in flight is joined). None when
-        the meter was never provisioned: it has no key, so no command can be signed."""
+        """Queue a command and publish it at once (a command in flight is joined), or,
+        for a sleeping meter that does not listen now, when its next uplink comes. None
+        when the meter was never provisioned: it has no key, so no command can be signed."""
         try:
-            view, created = self._store.create(new, actor, now_ms, int(self._timing.ttl_s * 1000))
+            window = self.window(new.meter_id, now_ms)
+            view, created = self._store.create(new, actor, now_ms, window.ttl_ms, window)
         except (NotFound, Conflict) as exc:
             log.error("cannot %s meter %s: %s", new.action, new.meter_id, exc)
             return None
-        if created:
-            self.publish(view, now_ms)
-        else:
+        if not created:
             log.info("%s for meter %s joins command %s", new.action, new.meter_id, view.id)
+        elif window.hold:
+            log.warning(
+                "%s command %s waits for meter %s to wake (expected at %s)",
+                new.action,
+                view.id,
+                new.meter_id,
+                window.wake_expected_ms,
+            )
+        else:
+            self.publish(view, now_ms)
         return view
+
+    def on_uplinks(self, meter_ids: Collection[str], now_ms: int) -> None:
+        """Sleeping meters have just sent something: each listens for a while. Their
+        waiting commands go now, closes first; an arm or open waits while a close of the
+        meter is not finished (it never overtakes a pending close)."""
+        for meter_id in meter_ids:
+            self._uplinks[meter_id] = now_ms
+        waiting = self._store.waiting([m for m in meter_ids if self._owns(m)])
+        for meter_id in sorted({c.meter_id for c in waiting}):
+            mine = [c for c in waiting if c.meter_id == meter_id]
+            closing = any(c.action == "close" for c in mine)
+            for command in mine:
+                held = command.state in ("queued", "sent") and command.wake_expected_ms is not None
+                if held and (command.action == "close" or not closing):
+                    self.publish(command, now_ms)
 
     def publish(self, command: CommandView, now_ms: int) -> None:
         wire = self._store.signed(command)
@@ -74,11 +115,15 @@ class CommandDispatcher:
         except UndeliverableCommand as exc:  # it can never go as it is: it fails
             self.give_up(command, "failed", str(exc), now_ms, finish=True)
             return
-        if platform_ref is None:
+        window = self.window(command.meter_id, now_ms)
+        if platform_ref is not None:  # the platform holds it for the meter until it expires
+            retry_at, wake_ms = command.expires_ms, window.wake_expected_ms
+        elif self._sleeps_on_mqtt(command.meter_id):  # sent again at the next uplink
+            retry_at, wake_ms = command.expires_ms, self._next_wake(command.meter_id, now_ms)
+        else:
             retry_at = next_attempt_ms(command.attempts + 1, now_ms, self._timing)
-        else:  # the platform holds it for the meter until it expires: never sent twice
-            retry_at = command.expires_ms
-        self._store.mark_published(command.id, now_ms, retry_at, platform_ref)
+            wake_ms = None
+        self._store.mark_published(command.id, now_ms, retry_at, platform_ref, wake_ms)
         log.warning(
             "%s command %s to meter %s (attempt %d): %s",
             command.action,
@@ -87,6 +132,18 @@ class CommandDispatcher:
             command.attempts + 1,
             command.reason,
         )
+
+    def _sleeps_on_mqtt(self, meter_id: str) -> bool:
+        profile = self._profile_of(meter_id)
+        return profile is not None and profile.wakes_by_uplink
+
+    def _next_wake(self, meter_id: str, now_ms: int) -> int | None:
+        """After a command went out in the meter's window: its next wake-up, should it not
+        have taken it."""
+        profile = self._profile_of(meter_id)
+        if profile is None or not profile.wake_every_s:
+            return None
+        return next_wake_ms(self._uplinks.get(meter_id), profile.wake_every_s * 1000, now_ms)
 
     def run_now(self) -> None:
         """One poll at the clock's time (the lane's chores decide when: ingest.chores)."""

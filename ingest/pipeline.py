@@ -122,6 +122,7 @@ class Pipeline:
         letters, flooding = self.admit_dead_letters(letters, now_ms)
         events = [e for item in decoded for e in item.events]
         steps = [
+            *self.wake_steps(decoded, now_ms),
             *self.decision_steps([*decisions, *flooding], now_ms),
             self.dead_letters_step(letters),
             Step("events", lambda: self.registry.events.add(events, now_ms)),
@@ -133,6 +134,23 @@ class Pipeline:
         replies = (self.reply_step(item, now_ms) for item in decoded)
         steps.extend(step for step in replies if step is not None)
         return steps
+
+    def wake_steps(self, decoded: list[Decoded], now_ms: int) -> list[Step]:
+        """Sleeping meters of the batch just sent something and listen now: their waiting
+        commands go in that window (ingest.dispatch.on_uplinks). None for a batch of
+        always-connected meters (the usual one)."""
+        if self.profiles is None:
+            return []
+        awake = {
+            item.meter_id
+            for item in decoded
+            if item.meter_id is not None
+            and (profile := self.profiles.of(item.meter_id)) is not None
+            and profile.wakes_by_uplink
+        }
+        if not awake:
+            return []
+        return [Step("sleeping meters' windows", _bind(self.actuator.on_uplinks, awake, now_ms))]
 
     def reply_step(self, item: Decoded, now_ms: int) -> Step | None:
         """A meter's answer to a command, in whichever form its protocol gives it: a

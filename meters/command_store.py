@@ -5,7 +5,7 @@ stores). Each method is one transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +23,7 @@ from meters.command_policy import OpenFacts, open_refusal
 from meters.db import Transactions, changed_since_query, fetch
 from meters.errors import Conflict, NotFound
 from meters.models import Alarm, Command, Meter
-from meters.views import Actor, CommandView
+from meters.views import Actor, CommandView, CommandWindow
 
 ReplyOutcome = Literal["applied", "ignored", "unknown_command", "bad_signature"]
 ClosureKind = Literal["safety", "billing", "maintenance"]
@@ -57,10 +57,12 @@ def _apply_reply(
         command.next_attempt_ms = now_ms
     elif state == "delivered":
         command.delivered_ms = now_ms
+        command.wake_expected_ms = None  # the meter took it
         if command.action == "arm":
             meter.armed_ms = reply.ts_ms
     else:
         command.finished_ms, command.error = now_ms, reply.error or "rejected"
+        command.wake_expected_ms = None
     command.state = state
     if reply.valve is not None:
         record_valve(meter, reply.valve, reply.ts_ms)
@@ -90,6 +92,7 @@ def _view(command: Command) -> CommandView:
         error=command.error,
         closures=command.closures,
         platform_refs=tuple(command.platform_refs or ()),
+        wake_expected_ms=command.wake_expected_ms,
     )
 
 
@@ -173,14 +176,22 @@ class CommandStore:
         self._run = transactions.run
 
     def create(
-        self, new: NewCommand, actor: Actor, now_ms: int, ttl_ms: int
+        self,
+        new: NewCommand,
+        actor: Actor,
+        now_ms: int,
+        ttl_ms: int,
+        window: CommandWindow | None = None,
     ) -> tuple[CommandView, bool]:
         """Queue a command with the meter's next counter and an expiry, and audit it, in one
         transaction that holds the meter's row (two commands created at once wait for each
         other: counters are unique, and a join or a refusal sees the other's command). A
         command of the same action in flight for the meter is joined instead (returned with
         ``False``; a close adds its reason to the one it joins). A remote ``open`` that
-        ``command_policy.open_refusal`` refuses raises ``Conflict`` and is audited."""
+        ``command_policy.open_refusal`` refuses raises ``Conflict`` and is audited.
+        ``window``: a meter that sleeps (its lifetime is the profile's; a command held for
+        the meter's next uplink is not due before it expires: the uplink sends it)."""
+        window = window or CommandWindow(ttl_ms)
 
         def work(session: Session) -> tuple[CommandView, bool] | str:
             lock_meter(session, new.meter_id)
@@ -216,9 +227,10 @@ class CommandStore:
                 state="queued",
                 counter=next_counter(session, new.meter_id),
                 created_ms=now_ms,
-                expires_ms=now_ms + ttl_ms,
+                expires_ms=now_ms + window.ttl_ms,
                 attempts=0,
-                next_attempt_ms=now_ms,
+                next_attempt_ms=now_ms + window.ttl_ms if window.hold else now_ms,
+                wake_expected_ms=window.wake_expected_ms,
                 updated_ms=now_ms,
             )
             session.add(command)
@@ -288,6 +300,27 @@ class CommandStore:
         query = select(Command).where(may_be_due).order_by(Command.next_attempt_ms, Command.id)
         return self._run(lambda s: [_view(c) for c in s.scalars(query)])
 
+    def waiting(self, meter_ids: Collection[str]) -> list[CommandView]:
+        """The commands of these meters that wait for them to wake (queued, or sent and
+        not yet taken), closes first, then oldest first; and every close of theirs not
+        yet finished (the other commands may not overtake one)."""
+        if not meter_ids:
+            return []
+        query = (
+            select(Command)
+            .where(
+                Command.meter_id.in_(sorted(meter_ids)),
+                or_(
+                    and_(
+                        Command.state.in_(("queued", "sent")), Command.wake_expected_ms.is_not(None)
+                    ),
+                    and_(Command.action == "close", Command.state.in_(IN_FLIGHT)),
+                ),
+            )
+            .order_by(Command.meter_id, Command.action != "close", Command.created_ms)
+        )
+        return self._run(lambda s: [_view(c) for c in s.scalars(query)])
+
     def signed(self, command: CommandView) -> WireCommand:
         """The wire form of ``command``, signed with its meter's key."""
 
@@ -309,10 +342,16 @@ class CommandStore:
         return self._run(work)
 
     def mark_published(
-        self, command_id: str, now_ms: int, next_attempt_ms: int, platform_ref: str | None = None
+        self,
+        command_id: str,
+        now_ms: int,
+        next_attempt_ms: int,
+        platform_ref: str | None = None,
+        wake_expected_ms: int | None = None,
     ) -> None:
         """Sent (once more); ``platform_ref``: the operator platform's id for this hand-over,
-        by which its result will name the command."""
+        by which its result will name the command; ``wake_expected_ms``: a sleeping meter's
+        next wake-up, for a command it may not have taken yet."""
 
         def work(session: Session) -> None:
             command = session.get(Command, command_id)
@@ -320,6 +359,7 @@ class CommandStore:
                 return
             if platform_ref is not None:
                 command.platform_refs = [*(command.platform_refs or ()), platform_ref]
+            command.wake_expected_ms = wake_expected_ms
             command.state = "sent"
             command.sent_ms = command.sent_ms or now_ms
             command.attempts += 1
@@ -337,6 +377,7 @@ class CommandStore:
                 raise Conflict(f"command {command_id} is already {command.state}")
             command.state, command.error = state, error
             command.finished_ms = command.updated_ms = now_ms
+            command.wake_expected_ms = None
             return _view(command)
 
         return self._run(work)

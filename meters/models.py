@@ -174,6 +174,8 @@ class Command(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # each hand-over to an operator platform: the platform's id for it (docs/protocols.md)
     platform_refs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # a meter that sleeps: when it is next expected to wake, while the command waits for it
+    wake_expected_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     @property
     def closures(self) -> tuple[str, ...]:

@@ -153,6 +153,19 @@ class CommandView:
     error: str | None = None
     closures: tuple[str, ...] = ()  # a close: its reason and those of the closes it joined
     platform_refs: tuple[str, ...] = ()  # the operator platform's ids, when handed to one
+    wake_expected_ms: int | None = None  # waiting for a sleeping meter: its expected wake-up
+
+
+@dataclass(frozen=True, slots=True)
+class CommandWindow:
+    """When a command can reach its meter (devices.profiles.command_window): its lifetime,
+    and for a meter that sleeps when it is next expected to wake, and whether the command
+    is held for its next uplink (a meter on MQTT) or handed over at once (a platform
+    holds it)."""
+
+    ttl_ms: int
+    wake_expected_ms: int | None = None
+    hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)

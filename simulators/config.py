@@ -56,5 +56,11 @@ class SimulatorConfig(BaseModel):
     # day, compressed), uploads its reading through the platform's push to gasguard's
     # platform receiver, and takes the commands the platform cached for it.
     onenet_meters: int = Field(0, ge=0, le=10_000)
+    # ... and meters that sleep on MQTT (gasguard's JSON, profile sleeping_profile, ids
+    # SL000001 ...): each wakes every nb_wake_every_s, sends its reading, and hears
+    # commands only for sleeping_listen_s after it (the window its uplink opens).
+    sleeping_meters: int = Field(0, ge=0, le=10_000)
+    sleeping_profile: str = "gasguard-json-wakes"
+    sleeping_listen_s: float = Field(2.0, gt=0)
     ctwing_meters: int = Field(0, ge=0, le=10_000)
     nb_wake_every_s: float = Field(20.0, gt=0)

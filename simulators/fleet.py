@@ -83,18 +83,24 @@ def _mixed_fleet(config: SimulatorConfig) -> list[SimMeter]:
         "wmbus": [f"{WMBUS_FIRST_ID + n:08d}" for n in range(config.wmbus_meters)],
         "onenet": [f"{ONENET_FIRST_IMEI + n:015d}" for n in range(config.onenet_meters)],
         "ctwing": [f"ctsim{n + 1:06d}" for n in range(config.ctwing_meters)],
+        config.sleeping_profile: [f"SL{n + 1:06d}" for n in range(config.sleeping_meters)],
     }
     interval = max(1, round(config.report_interval_s))
     wakes = max(1, round(config.nb_wake_every_s))  # a sleeping meter reports when it wakes
     meters: list[SimMeter] = []
     for offset, (profile, meter_ids) in enumerate(ids.items()):
         rng = random.Random(config.seed + 188 + offset)
-        every = wakes if profile in ("onenet", "ctwing") else interval
+        sleeps = profile in ("onenet", "ctwing", config.sleeping_profile)
+        every = wakes if sleeps else interval
+        listen_ms = (
+            round(config.sleeping_listen_s * 1000) if profile == config.sleeping_profile else None
+        )
         meters.extend(
             SimMeter(
                 MeterProfile(meter_id, "G2.5", "residential", every, profile),
                 volume_m3=round(rng.uniform(10, 3000), 2),
                 battery_drain_pct_per_day=config.battery_drain_pct_per_day,
+                listen_ms=listen_ms,
             )
             for meter_id in meter_ids
         )

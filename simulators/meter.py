@@ -75,6 +75,8 @@ class SimMeter:
     clock_offset_ms: int = 0  # the meter's clock minus the true time
     battery_drain_pct_per_day: float = 0.0
     offline: tuple[int, int] | None = None  # (from, until) true ms: no network meanwhile
+    listen_ms: int | None = None  # a meter that sleeps: it hears commands this long after
+    last_uplink_ms: int | None = None  # each uplink (true time), and not otherwise
     readings_per_message: int = 1
     resend_every: int = 0
     rejected: list[str] = field(default_factory=list)
@@ -87,6 +89,14 @@ class SimMeter:
     def reachable(self, true_ms: int) -> bool:
         """Whether the meter has a network at ``true_ms`` (it measures either way)."""
         return self.offline is None or not self.offline[0] <= true_ms < self.offline[1]
+
+    def listening(self, true_ms: int) -> bool:
+        """Whether it hears a command at ``true_ms``: always, unless it sleeps, when only
+        in the window after an uplink."""
+        if self.listen_ms is None:
+            return True
+        last = self.last_uplink_ms
+        return last is not None and 0 <= true_ms - last <= self.listen_ms
 
     def clock(self, true_ms: int) -> int:
         """What the meter's own clock shows at ``true_ms``: its readings carry this."""

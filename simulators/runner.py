@@ -145,6 +145,9 @@ class FleetRunner:
         now_ms = self._clock()
         if not meter.reachable(now_ms):
             return  # out of network: it never hears it; the server retries
+        if not meter.listening(now_ms):
+            log.info("simulator: meter %s sleeps: it does not hear %s", meter_id, command.action)
+            return  # asleep: the server sends it again in the next window
         with self._lock:
             meter_now = meter.clock(now_ms)
             reply = meter.handle(command, meter_now)
@@ -276,6 +279,8 @@ class FleetRunner:
         else:
             body = {"seq": self.published, "readings": [reading_to_json(r) for r in readings]}
         payload = json.dumps(body).encode()
+        if meter.listen_ms is not None:  # a sleeping meter's uplink opens its window
+            meter.last_uplink_ms = self._clock()
         sent = self._sent[meter_id] = self._sent.get(meter_id, 0) + 1
         resend = meter.resend_every > 0 and sent % meter.resend_every == 0
         for _ in range(2 if resend else 1):

@@ -23,12 +23,18 @@ class DlmsMeterOnMqtt:
         self.probe = MqttProbe(url, (f"gas/v1/meters/{meter_id}/dlms-down",))
         self.litres = 4_200_000
         self._seen = 0
+        self._last_push: dt.datetime | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
     def push(self, status: int = 0) -> None:
+        """Its registers now (a second later than its last push at least: the clock has
+        whole seconds, and two pushes of one second are one reading)."""
         at = dt.datetime.now(CHINA).replace(microsecond=0) + dt.timedelta(seconds=1)
+        if self._last_push is not None and at <= self._last_push:
+            at = self._last_push + dt.timedelta(seconds=1)
+        self._last_push = at
         connected = bool(self.meter.valve.outputState)
         payload = meter_push(self.litres, connected, at, status=status)
         self.probe.publish(f"gas/v1/meters/{self.meter_id}/dlms", payload)

@@ -14,7 +14,8 @@ from api.schemas import CommandRequest
 from contract.protocol import METER_ID_PATTERN
 from meters.command_policy import role_refusal
 from meters.command_store import NewCommand
-from meters.views import CommandView
+from meters.command_windows import command_window
+from meters.views import CommandView, CommandWindow
 
 router = APIRouter(tags=["commands"])
 
@@ -52,9 +53,10 @@ def issue_command(
 ) -> CommandView:
     """Queue a signed command; the ingester publishes it within a second and follows it to
     the end (``GET /commands/{id}``, the live feed). A close while one is in flight joins
-    it (the same command comes back)."""
+    it (the same command comes back). A meter that sleeps gets it when it next wakes:
+    ``wake_expected_ms`` says when that is expected (docs/protocols.md)."""
     registry = context.registry
-    registry.meters.get(meter_id)  # 404 for an unknown meter
+    meter = registry.meters.get(meter_id)  # 404 for an unknown meter
     refused = role_refusal(body.action, actor.role)
     if refused is not None:
         detail = {"refused": refused, "role": actor.role}
@@ -63,8 +65,13 @@ def issue_command(
         registry.audit.record(actor, action, target, body.reason, detail, context.clock())
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refused)
     new = NewCommand(meter_id, body.action, body.reason, body.closure)
-    # a remote open the valve's closures forbid: Conflict (409), audited by the store
-    command, _created = registry.commands.create(
-        new, actor, context.clock(), int(context.command_ttl_s * 1000)
+    now_ms, default_ms = context.clock(), int(context.command_ttl_s * 1000)
+    profile = context.device_profiles.get(meter.device_profile)
+    window = (
+        command_window(profile, meter.last_seen_ms, now_ms, default_ms)
+        if profile is not None
+        else CommandWindow(default_ms)
     )
+    # a remote open the valve's closures forbid: Conflict (409), audited by the store
+    command, _created = registry.commands.create(new, actor, now_ms, window.ttl_ms, window)
     return command

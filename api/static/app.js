@@ -345,7 +345,7 @@ async function drawMeter() {
   chart("chart-volume", readings.map((r) => [r.ts, r.volume_m3]));
   rows("meter-commands", commands, (row, c) => {
     row.dataset.command = c.id;
-    cell(row, c.action); cell(row, c.state, "state"); cell(row, c.requested_by); cell(row, c.reason);
+    cell(row, c.action); cell(row, commandState(c), "state"); cell(row, c.requested_by); cell(row, c.reason);
     cell(row, fmtTime(c.created_ms));
   });
   rows("meter-alarms", alarms, (row, a) => {
@@ -354,6 +354,12 @@ async function drawMeter() {
     cell(row, fmtTime(a.opened_ts_ms));
   });
   showByRole(document.getElementById("meter-actions"));
+}
+
+// A command for a meter that sleeps waits for it: say so, and when it is expected to wake.
+function commandState(c) {
+  if (c.wake_expected_ms === null || c.wake_expected_ms === undefined) return c.state;
+  return `${c.state} · 等待表具唤醒 waiting for the meter (预计 expected ${fmtTime(c.wake_expected_ms)})`;
 }
 
 function showPage(id) {

@@ -159,3 +159,40 @@ def test_a_billing_close_after_a_leak_shutoff_does_not_make_the_valve_openable(
     )
     assert by_role.status_code == 403
     assert registry.audit.entries()[0].detail["role"] == "operator"
+
+
+def test_a_command_to_a_sleeping_meter_waits_for_its_wake_up_and_says_when(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """A meter of the built-in gasguard-json-wakes profile last heard an hour ago: the
+    close lives 48 h (the profile's), waits for its uplink (not due before it expires)
+    and gives the expected wake-up, a day after the last one. An NB-IoT meter of a
+    platform's profile is handed over at once (due now) with its wake-up."""
+    registry.meters.provision(
+        [
+            MeterProfile("SL1", device_profile="gasguard-json-wakes"),
+            MeterProfile("868000000000009", device_profile="onenet"),
+        ],
+        NOW,
+    )
+    seen = NOW - 3_600_000
+    registry.meters.record_sightings({"SL1": MeterSighting(seen, seen, "open")})
+    store = SqliteTelemetryStore(tmp_path / "t.sqlite3")
+    with TestClient(create_app(api_context(registry, store, lambda: NOW))) as client:
+        otto = bearer(client, "otto")
+        held = client.post(
+            "/api/v1/meters/SL1/commands", json={"action": "close", "reason": "leak"}, headers=otto
+        ).json()
+        handed = client.post(
+            "/api/v1/meters/868000000000009/commands",
+            json={"action": "close", "reason": "leak"},
+            headers=otto,
+        ).json()
+    store.close()
+    day = 86_400_000
+    assert (held["state"], held["wake_expected_ms"]) == ("queued", seen + day)
+    assert held["expires_ms"] == NOW + 2 * day
+    assert held["next_attempt_ms"] == held["expires_ms"]  # the uplink sends it, not a timer
+    assert handed["next_attempt_ms"] == NOW and handed["wake_expected_ms"] == NOW + day
+    due = {c.meter_id for c in registry.commands.due(NOW, NOW)}
+    assert due == {"868000000000009"}

@@ -13,7 +13,7 @@ from contract.decisions import Decision
 from contract.profiles import MeterProfile
 from contract.readings import Reading
 from meters.clock import wall_clock_ms
-from meters.registry import Registry
+from meters.registry import MeterSighting, Registry
 from meters.views import Actor
 from telemetry import SqliteTelemetryStore
 from tests.api.conftest import PASSWORD, LiveApi, add_user, serving
@@ -196,3 +196,29 @@ def test_the_dashboards_pause_reasons_are_the_apis() -> None:
     block = re.search(r"const PAUSE_REASONS = \{(.*?)\};", script, re.S)
     assert block is not None
     assert re.findall(r"(\w+): \"", block.group(1)) == list(PAUSE_REASONS)
+
+
+def test_a_close_to_a_sleeping_meter_shows_it_waits_for_the_meter_and_when(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    """A meter of the gasguard-json-wakes profile, last heard an hour ago: its close is
+    queued, waiting for the meter, expected a day after that uplink."""
+    now = wall_clock_ms()
+    registry.meters.provision([MeterProfile("SL1", device_profile="gasguard-json-wakes")], now)
+    seen = now - 3_600_000
+    registry.meters.record_sightings({"SL1": MeterSighting(seen, seen, "open")})
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
+        page.locator("#meters tr[data-meter=SL1]").click()
+        expect(page.locator("#meter-facts")).to_contain_text("协议 profile gasguard-json-wakes")
+        page.click("#meter-actions button[data-command=close]")
+        dialog = page.locator("#ask-dialog")
+        dialog.locator("textarea").fill("district leak search")
+        dialog.locator("button[value=ok]").click()
+        state = page.locator("#meter-commands tbody tr").first.locator("td.state")
+        expect(state).to_contain_text("等待表具唤醒 waiting for the meter")
+        expect(state).to_contain_text("预计 expected")
+        page.screenshot(path=str(artifacts / "dashboard-sleeping-meter.png"), full_page=True)
+    (command,) = registry.commands.find("SL1")
+    assert command.wake_expected_ms == seen + 86_400_000

@@ -118,7 +118,16 @@ def test_profiles_list_shows_the_built_in_and_the_configured_profiles(
     assert main(["--settings", str(settings_file), "profiles", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     names = [line.split("\t")[0] for line in lines[1:]]
-    assert names == ["acme-nb", "cjt188", "ctwing", "dlms", "gasguard-json", "onenet", "wmbus"]
+    assert names == [
+        "acme-nb",
+        "cjt188",
+        "ctwing",
+        "dlms",
+        "gasguard-json",
+        "gasguard-json-wakes",
+        "onenet",
+        "wmbus",
+    ]
     acme = lines[1].split("\t")
     assert acme[1:8] == [
         "onenet",

@@ -1,0 +1,31 @@
+"""When a command can reach its meter: the meter's device profile and its last uplink
+give the command's lifetime and, for a meter that sleeps, when it is next expected to
+wake and whether the command waits for that uplink. Pure."""
+
+from __future__ import annotations
+
+from devices.profiles import DeviceProfile, next_wake_ms
+from meters.views import CommandWindow
+
+
+def command_window(
+    profile: DeviceProfile, last_uplink_ms: int | None, now_ms: int, default_ttl_ms: int
+) -> CommandWindow:
+    """An always-connected meter's command lives ``default_ttl_ms`` (the settings'); a
+    sleeping meter's lives its profile's ``command_ttl_s`` and waits for its next wake-up
+    (held for the uplink on MQTT, unless the meter listens now; handed at once to a
+    platform, which holds it)."""
+    if not profile.sleeps or not profile.wake_every_s:
+        return CommandWindow(default_ttl_ms)
+    every_ms = profile.wake_every_s * 1000
+    ttl_ms = profile.command_ttl_s * 1000 or default_ttl_ms
+    if not profile.wakes_by_uplink:
+        return CommandWindow(ttl_ms, next_wake_ms(last_uplink_ms, every_ms, now_ms))
+    if listening(profile, last_uplink_ms, now_ms):
+        return CommandWindow(ttl_ms)  # awake now: it goes at once
+    return CommandWindow(ttl_ms, next_wake_ms(last_uplink_ms, every_ms, now_ms), hold=True)
+
+
+def listening(profile: DeviceProfile, last_uplink_ms: int | None, now_ms: int) -> bool:
+    """Whether a sleeping meter still listens after its last uplink."""
+    return last_uplink_ms is not None and 0 <= now_ms - last_uplink_ms <= profile.listen_s * 1000
