@@ -264,7 +264,7 @@ def build_lane(
         partition.owns,
         profiles.of,
     )
-    actuator = Actuator(registry, dispatcher)
+    actuator = Actuator(registry, dispatcher, int(config.late_data_s * 1000))
     sightings = SightingsBuffer(config.sightings_flush_s)
     gas_on = GasOnWatcher(registry)
     flood = FloodGuard(config.dead_letters_per_meter, config.dead_letters_window_s)

@@ -18,10 +18,23 @@ from meters.views import SAFETY_ACTOR, CommandView, NewDeadLetter
 log = logging.getLogger(__name__)
 
 
+def late_note(event_ms: int, learned_ms: int, late_after_ms: int) -> str:
+    """For a close decided on data that arrived late (a meter that reports once a day):
+    how old the data was, so the operator knows the leak may be a day old, or gone."""
+    late_ms = learned_ms - event_ms
+    if late_ms < late_after_ms:
+        return ""
+    hours, minutes = divmod(late_ms // 60_000, 60)
+    return f"; on data {hours} h {minutes} min old" if hours else f"; on data {minutes} min old"
+
+
 class Actuator:
-    def __init__(self, registry: Registry, dispatcher: CommandDispatcher) -> None:
+    def __init__(
+        self, registry: Registry, dispatcher: CommandDispatcher, late_after_ms: int = 600_000
+    ) -> None:
         self._registry = registry
         self._dispatcher = dispatcher
+        self._late_after_ms = late_after_ms  # a close on older data says how old
 
     def dispatch_due(self) -> None:
         """Publish, retry and expire the commands that are due (a chore between batches)."""
@@ -52,7 +65,12 @@ class Actuator:
         if len(recorded) > len(opened):
             log.info("%d decisions repeated alarms already open", len(recorded) - len(opened))
         return [
-            NewCommand(d.meter_id, "close", f"{d.rule} (alarm {alarm.id})", "safety")
+            NewCommand(
+                d.meter_id,
+                "close",
+                f"{d.rule} (alarm {alarm.id}){late_note(d.ts_ms, now_ms, self._late_after_ms)}",
+                "safety",
+            )
             for d, (alarm, _new) in recorded
             if d.action == "shutoff"
         ]

@@ -68,6 +68,9 @@ class IngestConfig(BaseModel):
     health_every_s: float = Field(5.0, gt=0)  # the overview's ingest health
     gas_on_refresh_s: float = Field(10.0, gt=0)  # how soon a commissioned meter is watched
     profiles_refresh_s: float = Field(10.0, gt=0)  # how soon a meter's new profile counts
+    # a shutoff decided on data older than this (a meter that reports once a day) says how
+    # old in the close's reason, for the operator: the leak may be a day old, or gone
+    late_data_s: float = Field(600.0, ge=0)
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     # A clear committed late (another process's clock, a slow transaction) may carry a time
     # before the newest one read: each poll re-reads this far back, applying each alarm once.

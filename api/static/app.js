@@ -219,7 +219,7 @@ function drawAlarms(alarms) {
     cell(row, a.meter_id);
     cell(row, a.rule);
     cell(row, SEVERITY[a.severity] + (a.action === "shutoff" ? " · 关阀 shutoff" : ""));
-    cell(row, fmtTime(a.opened_ts_ms));
+    cell(row, whenOpened(a));
     cell(row, a.repeat_count);
     cell(row, a.state === "active" ? "未确认 active" : "已确认 acknowledged · " + (a.acknowledged_by ?? ""));
     cell(row, a.assigned_to ?? "–", "assigned");
@@ -351,9 +351,20 @@ async function drawMeter() {
   rows("meter-alarms", alarms, (row, a) => {
     row.className = "severity-" + a.severity;
     cell(row, a.id); cell(row, a.rule); cell(row, SEVERITY[a.severity]); cell(row, a.state);
-    cell(row, fmtTime(a.opened_ts_ms));
+    cell(row, whenOpened(a));
   });
   showByRole(document.getElementById("meter-actions"));
+}
+
+// When the condition happened (the meter's event time) and, for data that came late (a
+// meter that reports once a day), when gasguard learned of it.
+const LATE_MS = 10 * 60_000;
+function whenOpened(a) {
+  const late = a.created_ms - a.opened_ts_ms;
+  if (late < LATE_MS) return fmtTime(a.opened_ts_ms);
+  const hours = Math.floor(late / 3_600_000), minutes = Math.floor((late % 3_600_000) / 60_000);
+  const by = hours ? `${hours} h ${minutes} min` : `${minutes} min`;
+  return `${fmtTime(a.opened_ts_ms)} · 获知 learned ${fmtTime(a.created_ms)} (晚到 late ${by})`;
 }
 
 // A command for a meter that sleeps waits for it: say so, and when it is expected to wake.

@@ -222,3 +222,18 @@ def test_a_close_to_a_sleeping_meter_shows_it_waits_for_the_meter_and_when(
         page.screenshot(path=str(artifacts / "dashboard-sleeping-meter.png"), full_page=True)
     (command,) = registry.commands.find("SL1")
     assert command.wake_expected_ms == seen + 86_400_000
+
+
+def test_an_alarm_on_late_data_shows_when_it_happened_and_when_gasguard_learned_of_it(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    happened = now - 20 * 3_600_000 - 5 * 60_000  # a day's upload: 20 h 5 min ago
+    registry.alarms.record(Decision(happened, "M1", "micro_flow", "alarm", {}), now)
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
+        row = page.locator("#alarms tbody tr").first
+        expect(row).to_contain_text("获知 learned")
+        expect(row).to_contain_text("晚到 late 20 h 5 min")
+        page.screenshot(path=str(artifacts / "dashboard-late-alarm.png"), full_page=True)

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from contract.decisions import Decision
 from contract.protocol import Command
-from ingest.actuator import Actuator
+from ingest.actuator import Actuator, late_note
 from ingest.config import DecodeLimits
 from ingest.durable import DurableWriter
 from ingest.gas_on import GasOnWatcher
@@ -112,3 +112,11 @@ def test_a_meter_heard_again_ends_its_offline_alarm_but_a_last_will_does_not(
         step.run()
     states = {a.meter_id: a.state for a in registry.alarms.find()}
     assert states == {"M1": "active", "M2": "cleared"}
+
+
+def test_a_close_on_late_data_says_how_old_the_data_was() -> None:
+    assert late_note(0, 599_999, 600_000) == ""
+    assert late_note(0, 600_000, 600_000) == "; on data 10 min old"
+    assert (
+        late_note(1000, 1000 + 19 * 3_600_000 + 5 * 60_000, 600_000) == "; on data 19 h 5 min old"
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.profiles import MeterProfile
 from contract.protocol import CommandAction
 from devices.profiles import DeviceProfile
 from gasguard import wiring
@@ -107,3 +108,43 @@ def test_a_close_waits_for_the_uplink_an_arm_never_overtakes_it_and_expiry_alarm
 
 def _sent_ids(probe: MqttProbe, meter_id: str) -> list[str]:
     return [json.loads(payload)["id"] for _topic, payload in probe.messages(meter_id)]
+
+
+def test_a_day_of_readings_at_once_is_judged_in_event_time_and_a_late_close_says_so(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    """A meter that reports once a day sends 24 hourly readings in one message; the
+    pressure fell below the limit 20 hours ago with the valve open. The engine judges the
+    day in order: the alarm opened at the event time (and was learned now), and the
+    shutoff's close tells the operator that it was decided on data 19 h old."""
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision(  # it reads hourly and uploads once a day
+        [MeterProfile("DAY1", report_interval_s=3600, device_profile="gasguard-json-wakes")],
+        now_ms(),
+    )
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    ingester = start_ingester(settings_for(mosquitto.url, tmp_path), registry, store)
+    meter = MqttProbe(mosquitto.url)
+    hour = 3_600_000
+    start = now_ms() // hour * hour - 23 * hour
+    readings = [
+        {
+            "ts": start + i * hour,
+            "volume_m3": 100 + i * 0.01,
+            "pressure_kpa": 0.5 if i in (3, 4) else 2.0,
+            "valve": "open",
+        }
+        for i in range(24)
+    ]
+    try:
+        meter.publish("gas/v1/meters/DAY1/telemetry", {"seq": 1, "readings": readings})
+        wait_until(lambda: store.count("DAY1") == 24, 20, "the day stored")
+        wait_until(lambda: registry.commands.find(meter_id="DAY1"), 20, "the close")
+    finally:
+        meter.close()
+        ingester.stop()
+    (alarm,) = [a for a in registry.alarms.find(meter_id="DAY1") if a.rule == "pressure_low"]
+    assert alarm.opened_ts_ms == start + 4 * hour  # below for an hour: the second reading
+    assert alarm.created_ms - alarm.opened_ts_ms > 18 * hour  # learned now, a day late
+    (close,) = registry.commands.find(meter_id="DAY1")
+    assert close.action == "close" and "; on data 19 h" in close.reason, close.reason
