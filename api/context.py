@@ -14,6 +14,7 @@ from connections.workdays import WorkCalendar
 from devices.profiles import BUILT_IN, DeviceProfile
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
+from safety.models import default_models
 from telemetry.base import TelemetryStore
 
 
@@ -35,6 +36,7 @@ class ApiContext:
     command_ttl_s: float = 3600.0
     # the device profiles in force (a sleeping meter's command waits for it: its window)
     device_profiles: Mapping[str, DeviceProfile] = field(default_factory=lambda: dict(BUILT_IN))
+    meter_models: tuple[str, ...] = tuple(default_models())  # the rules' models (imports)
     worker_stale_s: float = 15.0  # an ingest worker silent this long shows as stale
     completeness_min_share: float = 0.9  # a meter below it is incomplete (抄表率)
     policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))

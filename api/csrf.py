@@ -8,7 +8,9 @@ same host or a sibling subdomain (same site, different origin). Requests authent
 an ``Authorization`` header carry no ambient credential and are not checked.
 
 A request body must be JSON (``application/json``), except the sign-in form of the OAuth2
-password flow: anything else is 415, so no cross-site form or text body reaches a route.
+password flow and a file upload (``multipart/form-data``) to the few routes that take a
+file (the meters' delivery file): anything else is 415, so no cross-site form or text
+body reaches a route. An upload by cookie is still checked for its origin above.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from api.auth import COOKIE
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_PATHS = frozenset({"/api/v1/auth/token"})  # OAuth2 password flow: a form by the spec
+UPLOAD_PATHS = frozenset({"/api/v1/meters/import"})  # a file: multipart/form-data
 
 
 def _netloc(url: str) -> str:
@@ -52,6 +55,8 @@ def not_json(request: Request) -> bool:
         "transfer-encoding" in request.headers
     )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.url.path in UPLOAD_PATHS and content_type == "multipart/form-data":
+        return False
     return has_body and content_type != "application/json"
 
 

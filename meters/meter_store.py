@@ -3,7 +3,7 @@ sequence), pages and counts for the API. Each method is one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from contract.alarms import ALARM_OPEN_STATES
 from contract.profiles import DEFAULT_DEVICE_PROFILE, MeterProfile
+from meters.audit import add_audit
 from meters.command_store import ensure_key, meter_of
 from meters.completeness import MeterExpectation
 from meters.db import Transactions, as_view, in_chunks
+from meters.fleet_import import ImportedMeter, RowError
 from meters.models import VALVE_RANK, Alarm, Meter
-from meters.views import MeterCounts, MeterView
+from meters.views import Actor, ImportReport, MeterCounts, MeterView
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,42 @@ class MeterStore:
 
         self._run(work)
 
+    def import_meters(
+        self, meters: list[ImportedMeter], actor: Actor, now_ms: int, dry_run: bool = False
+    ) -> ImportReport:
+        """The factory's validated rows, in one transaction: each meter created in stock
+        (audited), or left as it is when it is already there as the row says. A meter
+        that is there otherwise, or an IMEI or address another meter has, refuses the
+        whole file (its line named): nothing is half-imported, and importing a file twice
+        changes nothing. ``dry_run``: the same checks, nothing written."""
+
+        def work(session: Session) -> ImportReport:
+            created, unchanged, errors = [], [], []
+            for chunk in in_chunks(meters):
+                existing = _existing(session, chunk)
+                for row in chunk:
+                    clash = _clash(row, existing)
+                    if clash is not None:
+                        errors.append(str(clash))
+                    elif row.profile.meter_id in existing["id"]:
+                        unchanged.append(row.profile.meter_id)
+                    else:
+                        created.append(row.profile.meter_id)
+            if errors:
+                return ImportReport(errors=tuple(errors), dry_run=dry_run)
+            if not dry_run:
+                made = set(created)
+                for row in (r for r in meters if r.profile.meter_id in made):
+                    session.add(_new_meter(row, now_ms))
+                    detail = {"line": row.line, "profile": row.profile.device_profile}
+                    target = f"meter:{row.profile.meter_id}"
+                    add_audit(
+                        session, actor, "meter.import", target, "delivery file", now_ms, detail
+                    )
+            return ImportReport(tuple(created), tuple(unchanged), dry_run=dry_run)
+
+        return self._run(work)
+
     def profiles(self) -> list[MeterProfile]:
         def work(session: Session) -> list[MeterProfile]:
             return [
@@ -266,3 +304,81 @@ class MeterStore:
 
     def get(self, meter_id: str) -> MeterView:
         return self._run(lambda s: as_view(MeterView, meter_of(s, meter_id)))
+
+
+def _existing(session: Session, chunk: Sequence[ImportedMeter]) -> dict[str, dict[str, Meter]]:
+    """The meters the rows name, by id, by IMEI and by address."""
+    ids = [r.profile.meter_id for r in chunk]
+    imeis = [r.imei for r in chunk if r.imei]
+    addresses = [r.address for r in chunk if r.address]
+    query = select(Meter).where(
+        or_(
+            Meter.id.in_(ids),
+            Meter.imei.in_(imeis),
+            Meter.network_address.in_(addresses),
+        )
+    )
+    found = list(session.scalars(query))
+    return {
+        "id": {m.id: m for m in found},
+        "imei": {m.imei: m for m in found if m.imei},
+        "address": {m.network_address: m for m in found if m.network_address},
+    }
+
+
+def _clash(row: ImportedMeter, existing: dict[str, dict[str, Meter]]) -> RowError | None:
+    """Why the row cannot be imported beside what the registry holds, or None."""
+    meter_id = row.profile.meter_id
+    for field, value in (("imei", row.imei), ("address", row.address)):
+        other = existing[field].get(value) if value else None
+        if other is not None and other.id != meter_id:
+            return RowError(row.line, field, f"{value} is meter {other.id}'s already")
+    meter = existing["id"].get(meter_id)
+    if meter is None:
+        return None
+    wanted: dict[str, object] = {
+        "model": row.profile.model,
+        "category": row.profile.category,
+        "report_interval_s": row.profile.report_interval_s,
+        "profile": row.profile.device_profile,
+        "imei": row.imei,
+        "address": row.address,
+        "iccid": row.iccid,
+        "location": row.location,
+    }
+    held: dict[str, object] = {
+        "model": meter.model,
+        "category": meter.category,
+        "report_interval_s": meter.report_interval_s,
+        "profile": meter.device_profile,
+        "imei": meter.imei,
+        "address": meter.network_address,
+        "iccid": meter.iccid,
+        "location": meter.location,
+    }
+    for name, in_file in wanted.items():
+        if held[name] != in_file:
+            message = (
+                f"meter {meter_id} is registered with {held[name]!r}, the file says {in_file!r}"
+            )
+            return RowError(row.line, name, message)
+    return None
+
+
+def _new_meter(row: ImportedMeter, now_ms: int) -> Meter:
+    profile = row.profile
+    meter = Meter(
+        id=profile.meter_id,
+        created_ms=now_ms,
+        model=profile.model,
+        category=profile.category,
+        report_interval_s=profile.report_interval_s,
+        device_profile=profile.device_profile,
+        imei=row.imei,
+        iccid=row.iccid,
+        network_address=row.address,
+        location=row.location,
+        secret_key=row.key,
+    )
+    ensure_key(meter)
+    return meter

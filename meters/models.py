@@ -35,7 +35,11 @@ VALVE_RANK = "(CASE valve WHEN 'closed' THEN 0 WHEN 'fault' THEN 1 WHEN 'open' T
 
 class Meter(Base):
     __tablename__ = "meters"
-    __table_args__ = (Index("ix_meters_valve_rank", text(VALVE_RANK), "id"),)
+    __table_args__ = (
+        Index("ix_meters_valve_rank", text(VALVE_RANK), "id"),
+        Index("uq_meters_imei", "imei", unique=True),
+        Index("uq_meters_network_address", "network_address", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     model: Mapped[str] = mapped_column(String(16), default="G2.5")
@@ -69,6 +73,11 @@ class Meter(Base):
     installed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     mqtt_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     mqtt_revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # what identifies it beside its id, from the factory's file (meters.fleet_import)
+    imei: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    iccid: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    network_address: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    location: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Alarm(Base):

@@ -26,6 +26,10 @@ class MeterView:
     last_seq: int | None = None  # the newest batch sequence number received
     missing_batches: int = 0  # batches it numbered that never arrived (gaps in seq)
     device_profile: str = "gasguard-json"  # what it speaks (devices.profiles)
+    imei: str | None = None  # what identifies it beside its id (meters.fleet_import)
+    iccid: str | None = None
+    network_address: str | None = None
+    location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,3 +190,14 @@ class NewDeadLetter:
     code: str
     reason: str
     payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did (or, a dry run, would do): the meters created, the ones already
+    there as the file says; nothing at all when ``errors`` (each naming a line and field)."""
+
+    created: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    dry_run: bool = False

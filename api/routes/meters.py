@@ -3,16 +3,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
 
-from api.auth import require
+from api.auth import Supervisor, require
 from api.deps import ContextDep, RegistryDep, StoreDep
 from api.params import Limit, Offset
 from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
 from contract.protocol import METER_ID_PATTERN
 from contract.readings import Reading
-from meters.views import MeterView
+from meters.delivery_files import DeliveryFileError, import_delivery
+from meters.views import ImportReport, MeterView
 
 # Reading any of this needs a signed-in viewer.
 router = APIRouter(prefix="/meters", tags=["meters"], dependencies=[Depends(require("viewer"))])
@@ -38,6 +40,41 @@ def list_meters(
     ] = "id",
 ) -> list[MeterView]:
     return registry.meters.find(offset, limit, valve, order)
+
+
+MAX_DELIVERY_BYTES = 20_000_000  # a delivery of 200,000 meters as CSV is some 20 MB
+
+
+@router.post("/import", response_model=ImportReport)
+async def import_meters(
+    file: UploadFile,
+    actor: Supervisor,
+    context: ContextDep,
+    dry_run: Annotated[bool, Query(description="check every row, change nothing")] = False,
+) -> ImportReport:
+    """The factory's delivery file (CSV or .xlsx, a header row: docs/meters.md), every row
+    checked; all of it imported, or nothing (422 naming each bad row's line and field).
+    Importing the same file twice changes nothing."""
+    content = await file.read(MAX_DELIVERY_BYTES + 1)
+    if len(content) > MAX_DELIVERY_BYTES:
+        raise HTTPException(413, f"a delivery file is at most {MAX_DELIVERY_BYTES} bytes")
+    try:
+        report = await run_in_threadpool(
+            import_delivery,
+            context.registry.meters,
+            content,
+            file.filename or "delivery.csv",
+            context.meter_models,
+            context.device_profiles,
+            actor,
+            context.clock(),
+            dry_run,
+        )
+    except DeliveryFileError as exc:
+        raise HTTPException(422, f"file: {exc}") from exc
+    if report.errors:
+        raise HTTPException(422, {"errors": list(report.errors), "imported": 0})
+    return report
 
 
 @router.get("/{meter_id}", response_model=MeterDetail)

@@ -13,6 +13,7 @@ from gasguard.cli import (
     calendar,
     checks,
     connections,
+    meters,
     mqtt_auth,
     profiles,
     rules,
@@ -23,7 +24,7 @@ from gasguard.errors import GasguardError
 from gasguard.secrets_check import refuse_example_secrets
 from gasguard.settings import load_settings
 
-GROUPS = (services, checks, rules, users, connections, calendar, mqtt_auth, profiles)
+GROUPS = (services, checks, rules, users, connections, calendar, mqtt_auth, profiles, meters)
 
 
 def build_parser() -> argparse.ArgumentParser:

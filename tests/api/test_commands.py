@@ -196,3 +196,32 @@ def test_a_command_to_a_sleeping_meter_waits_for_its_wake_up_and_says_when(
     assert handed["next_attempt_ms"] == NOW and handed["wake_expected_ms"] == NOW + day
     due = {c.meter_id for c in registry.commands.due(NOW, NOW)}
     assert due == {"868000000000009"}
+
+
+def test_a_supervisor_imports_a_delivery_file_and_an_operator_may_not(
+    client: TestClient, registry: Registry
+) -> None:
+    delivery = b"meter_id,model,profile,imei\nNB0001,G2.5,onenet,868000000000001\n"
+    files = {"file": ("delivery.csv", delivery, "text/csv")}
+    otto, sam = bearer(client, "otto"), bearer(client, "sam")
+    assert client.post("/api/v1/meters/import", files=files, headers=otto).status_code == 403
+    dry = client.post("/api/v1/meters/import?dry_run=true", files=files, headers=sam)
+    assert (dry.status_code, dry.json()["created"], dry.json()["dry_run"]) == (
+        200,
+        ["NB0001"],
+        True,
+    )
+    done = client.post("/api/v1/meters/import", files=files, headers=sam).json()
+    assert done["created"] == ["NB0001"] and registry.meters.get("NB0001").imei == "868000000000001"
+    twice = client.post("/api/v1/meters/import", files=files, headers=sam).json()
+    assert (twice["created"], twice["unchanged"]) == ([], ["NB0001"])
+    bad = {"file": ("d.csv", b"meter_id,model,profile,imei\nNB0002,G9,onenet,868000000000019\n")}
+    refused = client.post("/api/v1/meters/import", files=bad, headers=sam)
+    assert refused.status_code == 422
+    assert refused.json()["detail"]["errors"] == [
+        "line 2, model: 'G9' is not a model of the rules (G1.6, G10, G16, G2.5, G25, G4, G6)"
+    ]
+    broken = {"file": ("d.xlsx", b"not a workbook")}
+    assert client.post("/api/v1/meters/import", files=broken, headers=sam).status_code == 422
+    (entry,) = [e for e in registry.audit.entries() if e.action == "meter.import"]
+    assert (entry.actor, entry.target) == ("sam", "meter:NB0001")

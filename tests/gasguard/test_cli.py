@@ -158,3 +158,24 @@ def test_a_profile_whose_alarm_codes_name_no_rule_or_event_stops_the_start(
     )
     settings_file.write_text(profile + 'options = {alarm_codes = "ST1.0:micro_flow,ST1.1:tilt"}\n')
     assert main(["--settings", str(settings_file), "profiles", "list"]) == 0
+
+
+def test_meters_import_names_each_bad_row_and_imports_nothing_then_all_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    monkeypatch.setenv("GASGUARD_DATA_DIR", str(tmp_path / "data"))
+    delivery = tmp_path / "delivery.csv"
+    header = "meter_id,model,profile,imei\n"
+    delivery.write_text(header + "NB0001,G2.5,onenet,868000000000001\nNB0002,G9,onenet,1\n")
+    assert main(["meters", "import", str(delivery)]) == 1
+    out = capsys.readouterr().out
+    assert "line 3, model: 'G9' is not a model of the rules" in out
+    assert "line 3, imei: '1' is not 15 digits" in out and "nothing imported (2 problems)" in out
+    delivery.write_text(header + "NB0001,G2.5,onenet,868000000000001\n")
+    assert main(["meters", "import", str(delivery), "--dry-run"]) == 0
+    assert "would create 1 meters in stock" in capsys.readouterr().out
+    assert main(["meters", "import", str(delivery)]) == 0
+    assert "created 1 meters in stock, 0 already there" in capsys.readouterr().out
+    assert main(["meters", "import", str(delivery)]) == 0
+    assert "created 0 meters in stock, 1 already there as the file says" in capsys.readouterr().out
