@@ -36,7 +36,10 @@ class ApiContext:
     command_ttl_s: float = 3600.0
     # the device profiles in force (a sleeping meter's command waits for it: its window)
     device_profiles: Mapping[str, DeviceProfile] = field(default_factory=lambda: dict(BUILT_IN))
-    meter_models: tuple[str, ...] = tuple(default_models())  # the rules' models (imports)
+    # the rules' models and each one's over-flow limit, m³/h (imports; consumption)
+    meter_models: Mapping[str, float] = field(
+        default_factory=lambda: {n: m.over_flow_m3h for n, m in default_models().items()}
+    )
     worker_stale_s: float = 15.0  # an ingest worker silent this long shows as stale
     completeness_min_share: float = 0.9  # a meter below it is incomplete (抄表率)
     policies: Policies = field(default_factory=lambda: Policies(WorkCalendar()))

@@ -346,7 +346,7 @@ def build_api_context(
         feed_poll_s=settings.api_feed_poll_s,
         command_ttl_s=settings.ingest.commands.ttl_s,
         device_profiles=device_profiles(settings),
-        meter_models=tuple(rules_config(settings).models),
+        meter_models={n: m.over_flow_m3h for n, m in rules_config(settings).models.items()},
         worker_stale_s=3 * settings.ingest.health_every_s,
         completeness_min_share=settings.ingest.completeness_min_share,
         policies=connection_policies(settings),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Supervisor, require
@@ -13,6 +13,7 @@ from api.schemas import MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
 from contract.protocol import METER_ID_PATTERN
 from contract.readings import Reading
+from meters.consumption import Consumption, as_csv, consumption
 from meters.delivery_files import DeliveryFileError, import_delivery
 from meters.views import ImportReport, MeterView
 
@@ -82,6 +83,39 @@ def get_meter(meter_id: MeterId, registry: RegistryDep, store: StoreDep) -> Mete
     meter = registry.meters.get(meter_id)
     latest = store.latest(meter_id)
     return MeterDetail(**asdict(meter), latest=reading_out(latest) if latest else None)
+
+
+MAX_CONSUMPTION_READINGS = 600_000  # a year of 1-minute readings, or 10 years hourly
+
+
+@router.get("/{meter_id}/consumption", response_model=list[Consumption])
+def meter_consumption(
+    meter_id: MeterId,
+    context: ContextDep,
+    start: Annotated[str | None, Query(description="ISO time or epoch ms")] = None,
+    end: Annotated[str | None, Query(description="ISO time or epoch ms")] = None,
+    by: Literal["day", "month"] = "day",
+    format: Literal["json", "csv"] = "json",
+) -> list[Consumption] | Response:
+    """Gas used per day or month (local time, UTC+8) from the register, for billing: steps
+    the register cannot have made (a reset, a spike) are left out and counted
+    (``left_out``). Default the last 31 days; at most 31 days by day, 366 by month.
+    ``format=csv`` for a billing system."""
+    meter = context.registry.meters.get(meter_id)
+    now_ms = context.clock()
+    days = 31 if by == "day" else 366
+    if start is None and end is None:
+        start_ms, end_ms = now_ms - days * 86_400_000, now_ms
+    else:
+        start_ms, end_ms = bounded_range(start, end, now_ms, days)
+    readings = context.store.readings(meter_id, start_ms, end_ms, MAX_CONSUMPTION_READINGS)
+    max_flow = context.meter_models.get(meter.model, max(context.meter_models.values()))
+    periods = consumption(readings, by, max_flow)
+    if format == "csv":
+        name = f"consumption-{meter_id}-{by}.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(as_csv(meter_id, periods), media_type="text/csv", headers=headers)
+    return periods
 
 
 @router.get("/{meter_id}/readings", response_model=ReadingsPage)

@@ -324,13 +324,16 @@ async function drawMeter() {
   const hours = Number(document.getElementById("meter-range").value);
   const end = Date.now(), start = end - hours * 3600 * 1000;
   const id = encodeURIComponent(meterId);
-  const [meter, page, commands, alarms, connections] = await Promise.all([
+  const [meter, page, commands, alarms, connections, days] = await Promise.all([
     api(`/meters/${id}`),
     api(`/meters/${id}/readings?start=${start}&end=${end}`),
     api(`/commands?meter_id=${id}&limit=20`),
     api(`/alarms?meter_id=${id}&limit=20`),
     api(`/connections?meter_id=${id}`),
+    api(`/meters/${id}/consumption`),
   ]);
+  drawConsumption(days);
+  document.getElementById("consumption-csv").href = `${API}/meters/${id}/consumption?format=csv`;
   setText("meter-id", meter.id);
   setText("meter-facts",
     `${meter.model} · ${meter.category} · 协议 profile ${meter.device_profile} · 阀门 valve ${meter.valve ?? "–"} · ${meter.status ?? "–"} · ` +
@@ -365,6 +368,23 @@ function whenOpened(a) {
   const hours = Math.floor(late / 3_600_000), minutes = Math.floor((late % 3_600_000) / 60_000);
   const by = hours ? `${hours} h ${minutes} min` : `${minutes} min`;
   return `${fmtTime(a.opened_ts_ms)} · 获知 learned ${fmtTime(a.created_ms)} (晚到 late ${by})`;
+}
+
+// One bar a day, its height the gas used; a day with steps left out (a reset, a spike) is
+// marked, so nobody bills it unchecked.
+function drawConsumption(days) {
+  const box = document.getElementById("consumption-bars");
+  box.replaceChildren();
+  if (!days.length) { box.textContent = "无数据 no data"; return; }
+  const top = Math.max(...days.map((d) => d.volume_m3), 0.001);
+  for (const d of days) {
+    const bar = document.createElement("span");
+    bar.className = d.left_out ? "bar left-out" : "bar";
+    bar.style.height = `${Math.max(2, (d.volume_m3 / top) * 100)}%`;
+    bar.title = `${d.period}: ${d.volume_m3.toFixed(3)} m³` + (d.left_out ? ` (${d.left_out} 步未计 steps left out)` : "");
+    bar.dataset.period = d.period;
+    box.append(bar);
+  }
 }
 
 // A command for a meter that sleeps waits for it: say so, and when it is expected to wake.

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from contract.profiles import MeterProfile
 from contract.protocol import CommandReply
+from contract.readings import Reading
 from contract.signing import sign_reply
 from meters.registry import MeterSighting, Registry
 from telemetry import SqliteTelemetryStore
@@ -225,3 +226,28 @@ def test_a_supervisor_imports_a_delivery_file_and_an_operator_may_not(
     assert client.post("/api/v1/meters/import", files=broken, headers=sam).status_code == 422
     (entry,) = [e for e in registry.audit.entries() if e.action == "meter.import"]
     assert (entry.actor, entry.target) == ("sam", "meter:NB0001")
+
+
+def test_a_meters_consumption_by_day_as_json_and_csv_for_billing(
+    registry: Registry, tmp_path: Path
+) -> None:
+    store = SqliteTelemetryStore(tmp_path / "c.sqlite3")
+    hour = 3_600_000
+    store.write([Reading("M1", NOW - 30 * hour + i * hour, 10 + i * 0.2) for i in range(30)])
+    with TestClient(create_app(api_context(registry, store, lambda: NOW))) as client:
+        vera = bearer(client, "vera")  # a viewer may read it
+        days = client.get("/api/v1/meters/M1/consumption", headers=vera).json()
+        assert sum(d["volume_m3"] for d in days) == pytest.approx(29 * 0.2)
+        assert all(d["left_out"] == 0 for d in days) and len(days) == 2
+        csv = client.get("/api/v1/meters/M1/consumption?format=csv", headers=vera)
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert csv.text.splitlines()[0] == "meter_id,period,volume_m3,readings,left_out"
+        months = client.get("/api/v1/meters/M1/consumption?by=month", headers=vera).json()
+        assert [m["period"] for m in months] == ["2026-09"]
+        wide = client.get(
+            "/api/v1/meters/M1/consumption",
+            params={"start": NOW - 40 * 86_400_000, "end": NOW},
+            headers=vera,
+        )
+        assert wide.status_code == 422 and "31 days" in wide.text
+    store.close()

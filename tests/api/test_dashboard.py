@@ -3,6 +3,7 @@ appears live, acknowledge it, clear it with a reason."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,10 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         expect(page.locator("#meter-id")).to_have_text("M2")
         expect(page.locator("#meter-facts")).to_contain_text("协议 profile cjt188")
         expect(page.locator("#chart-flow polyline")).to_have_count(1)
+        bar = page.locator("#consumption-bars .bar").last  # the register's 30 readings
+        expect(bar).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d: \d+\.\d{3} m³$"))
+        csv = page.locator("#consumption-csv")
+        expect(csv).to_have_attribute("href", "/api/v1/meters/M2/consumption?format=csv")
         page.click("#meter-actions button[data-command=close]")
         dialog = page.locator("#ask-dialog")
         expect(dialog).to_be_visible()
