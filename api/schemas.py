@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from connections.applications import ApplicationView
 from connections.pauses import PauseReason
 from connections.timelimits import Category
+from contract.protocol import METER_ID_PATTERN
 from meters.overview import OverviewView, WorkerStatus
 from meters.severity import Severity
 from meters.views import AlarmCount, MeterView
@@ -152,6 +153,19 @@ class CommandRequest(BaseModel):
         description="for a close: why the valve is closed (only billing and "
         "maintenance closures may later be opened remotely)",
     )
+
+
+class LifecycleRequest(BaseModel):
+    """One step of a meter's life (docs/meters.md): install, commission, activate,
+    suspend, resume (an operator), remove, replace (a supervisor)."""
+
+    step: Literal["install", "commission", "activate", "suspend", "resume", "remove", "replace"]
+    reason: str = Field(..., min_length=3, max_length=500, description="required: why")
+    installer: str | None = Field(None, min_length=1, max_length=64)
+    location: str | None = Field(None, max_length=200)
+    register_m3: float | None = Field(None, ge=0, le=1e9, description="remove, replace")
+    new_meter_id: str | None = Field(None, pattern=METER_ID_PATTERN, description="replace")
+    new_register_m3: float | None = Field(None, ge=0, le=1e9, description="replace")
 
 
 class ApplicationIn(BaseModel):

@@ -200,9 +200,12 @@ class Pipeline:
             return []
         # a retained "offline" (the meter's last will) is the broker's word, not the meter's
         heard = {m: s.seen_ms for m, s in due.items() if s.status != "offline"}
+        # a reading accepted: an installed meter's first verified uplink commissions it
+        read = {m: s.reading_ms for m, s in due.items() if s.reading_ms is not None}
         return [
             Step("sightings", _bind(self.registry.meters.record_sightings, due)),
             Step("heard again", _bind(self._clear_offline, heard, now_ms)),
+            Step("commissioned", _bind(self.registry.meters.commission_seen, read, now_ms)),
         ]
 
     def _clear_offline(self, heard: dict[str, int], now_ms: int) -> None:

@@ -10,7 +10,7 @@ rise faster than the model can flow (a single-sample spike, a misread: at most
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -64,6 +64,17 @@ def consumption(readings: Iterable[Reading], by: Period, max_flow_m3h: float) ->
         Consumption(label, int(start), round(volume, 6), int(count), int(left_out))
         for label, (start, volume, count, left_out) in totals.items()
     ]
+
+
+def carried_over(
+    before: list[Reading], after: list[Reading], end_m3: float, start_m3: float
+) -> list[Reading]:
+    """One register across a replacement: the old meter's readings up to its removal
+    (its register ``end_m3`` then), and the new meter's from its start (``start_m3``)
+    moved up by the difference, so that the swap itself is no step."""
+    shift = end_m3 - start_m3
+    moved = [replace(r, volume_m3=r.volume_m3 + shift) for r in after]
+    return [*before, *moved]
 
 
 def as_csv(meter_id: str, periods: Iterable[Consumption]) -> str:

@@ -29,9 +29,11 @@ from meters.audit import add_audit
 from meters.command_store import ensure_key, meter_of
 from meters.completeness import MeterExpectation
 from meters.db import Transactions, as_view, in_chunks
+from meters.errors import Conflict
 from meters.fleet_import import ImportedMeter, RowError
+from meters.lifecycle import LifecycleStep, next_state, refusal
 from meters.models import VALVE_RANK, Alarm, Meter
-from meters.views import Actor, ImportReport, MeterCounts, MeterView
+from meters.views import INGEST_ACTOR, Actor, ImportReport, MeterCounts, MeterView
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,86 @@ class MeterStore:
                         session, actor, "meter.import", target, "delivery file", now_ms, detail
                     )
             return ImportReport(tuple(created), tuple(unchanged), dry_run=dry_run)
+
+        return self._run(work)
+
+    def lifecycle_step(
+        self, meter_id: str, request: LifecycleStep, actor: Actor, now_ms: int
+    ) -> MeterView:
+        """Take one step of the meter's life (meters.lifecycle), audited; ``Conflict`` when
+        it cannot follow the meter's state. A replacement moves the new meter (in stock)
+        to installed in its place, with both registers recorded; a removal or replacement
+        revokes the old meter's MQTT account."""
+
+        def work(session: Session) -> MeterView | str:
+            meter = meter_of(session, meter_id)
+            refused = refusal(meter.lifecycle, request)
+            if refused is not None:
+                return refused
+            detail: dict[str, Any] = {"from": meter.lifecycle}
+            if request.step == "replace":
+                assert request.new_meter_id is not None  # refusal() checked it
+                new = session.get(Meter, request.new_meter_id)
+                if new is None or new.lifecycle != "in_stock":
+                    state = "not registered" if new is None else new.lifecycle
+                    return f"the new meter {request.new_meter_id} is {state}, not in stock"
+                new.lifecycle, new.lifecycle_ms = "installed", now_ms
+                new.installer = actor.username
+                new.location = new.location or meter.location
+                new.replaces, new.register_start_m3 = meter.id, request.new_register_m3
+                meter.replaced_by = new.id
+                detail |= {"new_meter": new.id, "new_register_m3": request.new_register_m3}
+                add_audit(
+                    session,
+                    actor,
+                    "meter.install",
+                    f"meter:{new.id}",
+                    request.reason,
+                    now_ms,
+                    {"replaces": meter.id},
+                )
+            if request.step == "install":
+                meter.installer = request.installer
+                meter.location = request.location or meter.location
+                detail["installer"] = request.installer
+            if request.step in ("remove", "replace"):
+                meter.register_end_m3 = request.register_m3
+                meter.mqtt_revoked_ms = now_ms  # it can no longer log in (at the next export)
+                detail |= {"register_m3": request.register_m3, "mqtt": "revoked"}
+            meter.lifecycle, meter.lifecycle_ms = next_state(request), now_ms
+            detail["to"] = meter.lifecycle
+            target = f"meter:{meter.id}"
+            add_audit(
+                session, actor, f"meter.{request.step}", target, request.reason, now_ms, detail
+            )
+            return as_view(MeterView, meter)
+
+        outcome = self._run(work)
+        if isinstance(outcome, str):
+            raise Conflict(outcome)
+        return outcome
+
+    def commission_seen(self, seen: Mapping[str, int], now_ms: int) -> list[str]:
+        """Installed meters of ``seen`` (meter id -> the time of its first accepted
+        reading) are commissioned by it, audited; their ids."""
+
+        def work(session: Session) -> list[str]:
+            installed = set(session.scalars(select(Meter.id).where(Meter.lifecycle == "installed")))
+            done = sorted(installed & set(seen))
+            for meter in session.scalars(select(Meter).where(Meter.id.in_(done))):
+                meter.lifecycle, meter.lifecycle_ms = "commissioned", seen[meter.id]
+                detail = {"from": "installed", "to": "commissioned", "reading_ms": seen[meter.id]}
+                target = f"meter:{meter.id}"
+                add_audit(
+                    session,
+                    INGEST_ACTOR,
+                    "meter.commission",
+                    target,
+                    "first verified uplink",
+                    now_ms,
+                    detail,
+                )
+            return done
 
         return self._run(work)
 
@@ -370,6 +452,8 @@ def _new_meter(row: ImportedMeter, now_ms: int) -> Meter:
     meter = Meter(
         id=profile.meter_id,
         created_ms=now_ms,
+        lifecycle="in_stock",
+        lifecycle_ms=now_ms,
         model=profile.model,
         category=profile.category,
         report_interval_s=profile.report_interval_s,

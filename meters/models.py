@@ -39,6 +39,7 @@ class Meter(Base):
         Index("ix_meters_valve_rank", text(VALVE_RANK), "id"),
         Index("uq_meters_imei", "imei", unique=True),
         Index("uq_meters_network_address", "network_address", unique=True),
+        Index("ix_meters_lifecycle", "lifecycle"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -78,6 +79,14 @@ class Meter(Base):
     iccid: Mapped[str | None] = mapped_column(String(20), nullable=True)
     network_address: Mapped[str | None] = mapped_column(String(32), nullable=True)
     location: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # its life (meters.lifecycle); a replacement carries the register over
+    lifecycle: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    lifecycle_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    installer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    replaces: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    register_start_m3: Mapped[float | None] = mapped_column(Float, nullable=True)
+    register_end_m3: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Alarm(Base):

@@ -30,6 +30,13 @@ class MeterView:
     iccid: str | None = None
     network_address: str | None = None
     location: str | None = None
+    lifecycle: str = "active"  # in_stock, installed, commissioned, active, suspended, ...
+    lifecycle_ms: int | None = None  # since when
+    installer: str | None = None
+    replaces: str | None = None  # the meter it replaced, and
+    replaced_by: str | None = None  # the meter that replaced it
+    register_start_m3: float | None = None  # its register when it started (a replacement)
+    register_end_m3: float | None = None  # when it was removed or replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +127,7 @@ class Actor:
 
 
 SAFETY_ACTOR = Actor("gasguard-safety", "system", "ingest")
+INGEST_ACTOR = Actor("gasguard-ingest", "system", "ingest")  # what the ingester records
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,15 +6,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Supervisor, require
+from api.auth import Operator, Supervisor, require
 from api.deps import ContextDep, RegistryDep, StoreDep
 from api.params import Limit, Offset
-from api.schemas import MeterDetail, ReadingOut, ReadingsPage
+from api.schemas import LifecycleRequest, MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
 from contract.protocol import METER_ID_PATTERN
 from contract.readings import Reading
-from meters.consumption import Consumption, as_csv, consumption
+from contract.roles import role_at_least
+from meters.consumption import Consumption, as_csv, carried_over, consumption
 from meters.delivery_files import DeliveryFileError, import_delivery
+from meters.errors import Conflict
+from meters.lifecycle import LifecycleStep
 from meters.views import ImportReport, MeterView
 
 # Reading any of this needs a signed-in viewer.
@@ -100,7 +103,8 @@ def meter_consumption(
     """Gas used per day or month (local time, UTC+8) from the register, for billing: steps
     the register cannot have made (a reset, a spike) are left out and counted
     (``left_out``). Default the last 31 days; at most 31 days by day, 366 by month.
-    ``format=csv`` for a billing system."""
+    ``format=csv`` for a billing system. A meter that replaced another carries its
+    register on: the old meter's days count, and the swap itself is no step."""
     meter = context.registry.meters.get(meter_id)
     now_ms = context.clock()
     days = 31 if by == "day" else 366
@@ -109,6 +113,12 @@ def meter_consumption(
     else:
         start_ms, end_ms = bounded_range(start, end, now_ms, days)
     readings = context.store.readings(meter_id, start_ms, end_ms, MAX_CONSUMPTION_READINGS)
+    if meter.replaces and meter.register_start_m3 is not None:  # the register carries over
+        old = context.registry.meters.get(meter.replaces)
+        if old.register_end_m3 is not None and old.lifecycle_ms is not None:
+            until_ms = min(end_ms, old.lifecycle_ms)
+            before = context.store.readings(old.id, start_ms, until_ms, MAX_CONSUMPTION_READINGS)
+            readings = carried_over(before, readings, old.register_end_m3, meter.register_start_m3)
     max_flow = context.meter_models.get(meter.model, max(context.meter_models.values()))
     periods = consumption(readings, by, max_flow)
     if format == "csv":
@@ -116,6 +126,22 @@ def meter_consumption(
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(as_csv(meter_id, periods), media_type="text/csv", headers=headers)
     return periods
+
+
+@router.post("/{meter_id}/lifecycle", response_model=MeterView)
+def lifecycle(
+    meter_id: MeterId, body: LifecycleRequest, actor: Operator, context: ContextDep
+) -> MeterView:
+    """One step of the meter's life (docs/meters.md), audited: 409 when it cannot follow
+    the meter's state or lacks what it needs (the installer, the registers). Removing or
+    replacing a meter is a supervisor's; it revokes the meter's MQTT account."""
+    if body.step in ("remove", "replace") and not role_at_least(actor.role, "supervisor"):
+        raise HTTPException(403, f"{body.step} needs the supervisor role")
+    request = LifecycleStep(**body.model_dump())
+    try:
+        return context.registry.meters.lifecycle_step(meter_id, request, actor, context.clock())
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
 
 
 @router.get("/{meter_id}/readings", response_model=ReadingsPage)

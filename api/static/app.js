@@ -337,7 +337,8 @@ async function drawMeter() {
   setText("meter-id", meter.id);
   setText("meter-facts",
     `${meter.model} · ${meter.category} · 协议 profile ${meter.device_profile} · 阀门 valve ${meter.valve ?? "–"} · ${meter.status ?? "–"} · ` +
-    `最新读数 last reading ${fmtTime(meter.last_reading_ms)} · 安装 installed ${fmtTime(meter.installed_ms)}`);
+    `最新读数 last reading ${fmtTime(meter.last_reading_ms)} · 安装 installed ${fmtTime(meter.installed_ms)} · ` +
+    lifeText(meter));
   const link = connections[0];
   setText("meter-connection", link
     ? `报装 connection ${link.number} · 客户 customer ${link.applicant} · ${link.phone} · ${link.address} · ${TIME_STATE[link.time.state] ?? link.time.state}`
@@ -368,6 +369,20 @@ function whenOpened(a) {
   const hours = Math.floor(late / 3_600_000), minutes = Math.floor((late % 3_600_000) / 60_000);
   const by = hours ? `${hours} h ${minutes} min` : `${minutes} min`;
   return `${fmtTime(a.opened_ts_ms)} · 获知 learned ${fmtTime(a.created_ms)} (晚到 late ${by})`;
+}
+
+// Where the meter is in its life (docs/meters.md), and a replacement's other meter.
+const LIFE = {
+  in_stock: "库存 in stock", installed: "已安装 installed", commissioned: "已调试 commissioned",
+  active: "在用 active", suspended: "停用 suspended", removed: "已拆除 removed", replaced: "已更换 replaced",
+};
+function lifeText(meter) {
+  let text = `状态 life ${LIFE[meter.lifecycle] ?? meter.lifecycle}`;
+  if (meter.lifecycle_ms) text += ` (${fmtTime(meter.lifecycle_ms)})`;
+  if (meter.replaced_by) text += ` → ${meter.replaced_by}`;
+  if (meter.replaces) text += ` ← 替换 replaces ${meter.replaces}`;
+  if (meter.imei) text += ` · IMEI ${meter.imei}`;
+  return text;
 }
 
 // One bar a day, its height the gas used; a day with steps left out (a reset, a spike) is

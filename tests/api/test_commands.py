@@ -251,3 +251,46 @@ def test_a_meters_consumption_by_day_as_json_and_csv_for_billing(
         )
         assert wide.status_code == 422 and "31 days" in wide.text
     store.close()
+
+
+def test_a_meters_life_through_the_api_and_its_consumption_across_a_replacement(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """M1 (active) is replaced by NB9 from stock: an operator may not, a supervisor may;
+    NB9's register starts at 0.5 where M1's ended at 12.0, and NB9's consumption counts
+    M1's days before the swap and none for the swap itself."""
+    hour = 3_600_000
+    store = SqliteTelemetryStore(tmp_path / "c.sqlite3")
+    store.write([Reading("M1", NOW - 48 * hour + i * hour, 10 + i * 0.05) for i in range(40)])
+    delivery = b"meter_id,model,profile,imei\nNB9,G2.5,onenet,868000000000019\n"
+    with TestClient(create_app(api_context(registry, store, lambda: NOW - 8 * hour))) as client:
+        sam, otto = bearer(client, "sam"), bearer(client, "otto")
+        files = {"file": ("d.csv", delivery)}
+        assert client.post("/api/v1/meters/import", files=files, headers=sam).status_code == 200
+        swap = {
+            "step": "replace",
+            "reason": "display broken",
+            "register_m3": 11.95,
+            "new_meter_id": "NB9",
+            "new_register_m3": 0.5,
+        }
+        assert (
+            client.post("/api/v1/meters/M1/lifecycle", json=swap, headers=otto).status_code == 403
+        )
+        done = client.post("/api/v1/meters/M1/lifecycle", json=swap, headers=sam)
+        assert (done.status_code, done.json()["lifecycle"]) == (200, "replaced")
+        again = client.post("/api/v1/meters/M1/lifecycle", json=swap, headers=sam)
+        assert again.status_code == 409 and "cannot be replaced" in again.text
+        nb9 = client.get("/api/v1/meters/NB9", headers=otto).json()
+        assert (nb9["lifecycle"], nb9["replaces"], nb9["register_start_m3"]) == (
+            "installed",
+            "M1",
+            0.5,
+        )
+    store.write([Reading("NB9", NOW - 7 * hour + i * hour, 0.5 + 0.05 * (i + 1)) for i in range(6)])
+    with TestClient(create_app(api_context(registry, store, lambda: NOW))) as client:
+        days = client.get("/api/v1/meters/NB9/consumption", headers=bearer(client, "otto")).json()
+    used = sum(d["volume_m3"] for d in days)
+    assert used == pytest.approx(39 * 0.05 + 0.05 * 6 + (11.95 - (10 + 39 * 0.05)))
+    assert all(d["left_out"] == 0 for d in days)
+    store.close()

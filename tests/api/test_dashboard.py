@@ -217,6 +217,7 @@ def test_a_close_to_a_sleeping_meter_shows_it_waits_for_the_meter_and_when(
         sign_in(page, url, "otto")
         page.locator("#meters tr[data-meter=SL1]").click()
         expect(page.locator("#meter-facts")).to_contain_text("协议 profile gasguard-json-wakes")
+        expect(page.locator("#meter-facts")).to_contain_text("状态 life 在用 active")
         page.click("#meter-actions button[data-command=close]")
         dialog = page.locator("#ask-dialog")
         dialog.locator("textarea").fill("district leak search")

@@ -1,0 +1,98 @@
+"""A meter's life in the registry, on SQLite and PostgreSQL: each step from its state
+only, with what it needs, audited; a replacement installs the new meter with both
+registers; removal revokes the meter's MQTT account; its first uplink commissions an
+installed meter."""
+
+from __future__ import annotations
+
+import pytest
+
+from devices.profiles import BUILT_IN
+from meters.delivery_files import import_delivery
+from meters.errors import Conflict
+from meters.lifecycle import LifecycleStep, refusal
+from meters.registry import Registry
+from meters.views import Actor
+from safety.models import default_models
+
+T0 = 1_790_000_000_000
+OTTO = Actor("otto", "operator", "test")
+DELIVERY = (
+    b"meter_id,model,profile,imei\n"
+    b"NB1,G2.5,onenet,868000000000001\nNB2,G2.5,onenet,868000000000019\n"
+)
+
+
+def stock(registry: Registry) -> None:
+    report = import_delivery(
+        registry.meters, DELIVERY, "d.csv", tuple(default_models()), BUILT_IN, OTTO, T0
+    )
+    assert report.created == ("NB1", "NB2")
+
+
+def test_what_each_step_needs_and_follows_pure() -> None:
+    assert refusal("in_stock", LifecycleStep("install", "new home", installer="li")) is None
+    assert refusal("in_stock", LifecycleStep("install", "x")) == "install needs the installer"
+    assert refusal("active", LifecycleStep("install", "x", installer="li")) == (
+        "a meter active cannot be installed"
+    )
+    assert "register_m3" in (refusal("active", LifecycleStep("remove", "x")) or "")
+    assert "new_meter_id" in (refusal("active", LifecycleStep("replace", "x", register_m3=1)) or "")
+    assert refusal("removed", LifecycleStep("resume", "x")) == "a meter removed cannot be resumed"
+
+
+def test_a_meter_goes_from_stock_to_service_and_each_step_is_audited(registry: Registry) -> None:
+    stock(registry)
+    assert registry.meters.get("NB1").lifecycle == "in_stock"
+    step = registry.meters.lifecycle_step
+    installed = step(
+        "NB1",
+        LifecycleStep("install", "work order 7", installer="li", location="A-1"),
+        OTTO,
+        T0 + 1,
+    )
+    assert (installed.lifecycle, installed.installer, installed.location) == (
+        "installed",
+        "li",
+        "A-1",
+    )
+    assert registry.meters.commission_seen({"NB1": T0 + 5, "NB2": T0 + 5}, T0 + 6) == [
+        "NB1"
+    ]  # NB2: in stock
+    assert registry.meters.get("NB1").lifecycle == "commissioned"
+    step("NB1", LifecycleStep("activate", "gas on"), OTTO, T0 + 7)
+    step("NB1", LifecycleStep("suspend", "empty flat"), OTTO, T0 + 8)
+    assert step("NB1", LifecycleStep("resume", "tenant back"), OTTO, T0 + 9).lifecycle == "active"
+    with pytest.raises(Conflict, match="cannot be installed"):
+        step("NB1", LifecycleStep("install", "again", installer="li"), OTTO, T0 + 10)
+    actions = [e.action for e in registry.audit.entries() if e.target == "meter:NB1"]
+    assert sorted(actions) == sorted(
+        [
+            "meter.import",
+            "meter.install",
+            "meter.commission",
+            "meter.activate",
+            "meter.suspend",
+            "meter.resume",
+        ]
+    )
+
+
+def test_a_replacement_installs_the_new_meter_with_both_registers(registry: Registry) -> None:
+    stock(registry)
+    step = registry.meters.lifecycle_step
+    step("NB1", LifecycleStep("install", "wo 1", installer="li"), OTTO, T0)
+    step("NB1", LifecycleStep("commission", "by hand"), OTTO, T0 + 1)
+    itself = LifecycleStep("replace", "x", register_m3=1, new_meter_id="NB1", new_register_m3=0)
+    with pytest.raises(Conflict, match="the new meter NB1 is commissioned, not in stock"):
+        step("NB1", itself, OTTO, T0 + 2)
+    swap = LifecycleStep(
+        "replace", "broken display", register_m3=123.4, new_meter_id="NB2", new_register_m3=0.2
+    )
+    old = step("NB1", swap, OTTO, T0 + 2)
+    assert (old.lifecycle, old.replaced_by, old.register_end_m3) == ("replaced", "NB2", 123.4)
+    new = registry.meters.get("NB2")
+    assert (new.lifecycle, new.replaces, new.register_start_m3) == ("installed", "NB1", 0.2)
+    assert registry.mqtt_accounts.credentials() and "NB1" not in {
+        c.username for c in registry.mqtt_accounts.credentials()
+    }  # revoked: left out of the next export
