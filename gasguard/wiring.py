@@ -31,6 +31,7 @@ from devices.profiles import DeviceProfile, build_profiles
 from gasguard.settings import GuideSettings, Settings, SettingsError
 from ingest.actuator import Actuator
 from ingest.broker_watch import BrokerWatch
+from ingest.clock_watch import ClockWatch
 from ingest.commands import ProfileCommandPublisher
 from ingest.completeness_watch import CompletenessWatch
 from ingest.connection_watch import ConnectionWatch
@@ -279,6 +280,7 @@ def build_lane(
         gas_on,
         flood,
         profiles,
+        ClockWatch(int(config.clock_drift_s * 1000)),
     )
     snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)

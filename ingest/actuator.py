@@ -104,6 +104,10 @@ class Actuator:
         if outcome == "applied" and command is not None and command.state == "delivered":
             self._dispatcher.request_reading(reply.meter_id)
 
+    def set_clock(self, meter_id: str, now_ms: int) -> bool:
+        """Set the meter's clock to ``now_ms`` where its protocol can; whether it went."""
+        return self._dispatcher.set_clock(meter_id, now_ms)
+
     def on_uplinks(self, meter_ids: set[str], now_ms: int) -> None:
         """Sleeping meters listen after their uplink: their waiting commands go now."""
         self._dispatcher.on_uplinks(meter_ids, now_ms)

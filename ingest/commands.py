@@ -39,6 +39,10 @@ class CommandPublisher(Protocol):
         """A DLMS meter's answer in its command's exchange (ingest.dlms_commands): the
         command's reply once the meter answered the action."""
 
+    def set_clock(self, meter_id: str, now_ms: int) -> bool:
+        """Set the meter's clock to ``now_ms`` where its protocol has a time set (CJ/T
+        188); whether one went out."""
+
 
 def cjt188_frame(command: Command, edition: cjt188.Edition) -> bytes:
     """The CJ/T 188 valve control for a close or an open; the sequence number is the low
@@ -110,6 +114,15 @@ class ProfileCommandPublisher:
         self, meter_id: str, answer: bytes, now_ms: int
     ) -> SequenceReply | Literal["unknown_command"] | None:
         return self.dlms.on_answer(meter_id, answer, now_ms)
+
+    def set_clock(self, meter_id: str, now_ms: int) -> bool:
+        profile = self._profile(meter_id)
+        if profile is None or profile.codec != "cjt188":
+            return False
+        serial = (now_ms // 1000) % 256
+        request = cjt188.clock_request(meter_id, now_ms, serial, edition_of(profile))
+        self._session.publish(topic(meter_id, "cjt188-down"), cjt188.encode_frame(request), qos=1)
+        return True
 
     def request_reading(self, meter_id: str) -> None:
         profile = self._profile(meter_id)

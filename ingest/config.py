@@ -71,6 +71,9 @@ class IngestConfig(BaseModel):
     # a shutoff decided on data older than this (a meter that reports once a day) says how
     # old in the close's reason, for the operator: the leak may be a day old, or gone
     late_data_s: float = Field(600.0, ge=0)
+    # a meter's clock more than this off gasguard's, over its last uplinks, is flagged
+    # (clock_drift) and, where its protocol can, set (ingest.clock_watch)
+    clock_drift_s: float = Field(300.0, gt=0)
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     # A clear committed late (another process's clock, a slow transaction) may carry a time
     # before the newest one read: each poll re-reads this far back, applying each alarm once.

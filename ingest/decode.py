@@ -252,7 +252,9 @@ def _cjt188_answer(
         reply = SequenceReply(meter_id, None, "rejected", received_ms, error)
     elif ack.di == cjt188.DI_VALVE:
         reply = SequenceReply(meter_id, ack.serial, "done", received_ms)
-    else:  # gasguard sends no clock set yet (issue 22)
+    elif ack.di == cjt188.DI_CLOCK:  # the meter took the time set (ingest.clock_watch)
+        return Decoded(topic, meter_id, "replies")
+    else:
         reason = f"CJ/T 188: an answer to DI {ack.di or 0:04X}H, which gasguard did not send"
         return _refused(topic, meter_id, "replies", "unmatched_reply", reason, payload)
     return Decoded(topic, meter_id, "replies", sequence_reply=reply)

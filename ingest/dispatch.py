@@ -165,6 +165,15 @@ class CommandDispatcher:
                 reason = "the meter replied but its telemetry does not show the valve moved"
                 self.give_up(command, "timed_out", reason, now_ms)
 
+    def set_clock(self, meter_id: str, now_ms: int) -> bool:
+        """A time set to a meter whose clock drifted, where its protocol has one (CJ/T
+        188); whether it went. A refusal is logged: the drift stays flagged."""
+        try:
+            return self._publisher.set_clock(meter_id, now_ms)
+        except PublishRefused as exc:
+            log.error("time set to meter %s not sent: %s", meter_id, exc)
+            return False
+
     def request_reading(self, meter_id: str) -> None:
         """Ask a meter that answers requests for a reading now (CJ/T 188, after it took a
         valve command: the reading confirms the valve). A refusal is logged: the meter's

@@ -19,6 +19,7 @@ from contract.protocol import reading_to_json, topic
 from contract.readings import Reading
 from devices.alarm_codes import MeterAlarm
 from ingest.actuator import Actuator
+from ingest.clock_watch import ClockFinding, ClockWatch
 from ingest.config import DecodeLimits
 from ingest.decode import Decoded, decode
 from ingest.durable import DurableWriter, Refused
@@ -49,6 +50,14 @@ class Step:
     run: Callable[[], object]
 
 
+def clock_decision(found: ClockFinding, now_ms: int) -> Decision:
+    """A meter whose clock is off: flagged, so that nobody takes its readings' times (and
+    the rules' event times) at their word."""
+    way = "ahead" if found.offset_ms > 0 else "behind"
+    detail = {"offset_s": found.offset_ms // 1000, "clock": way}
+    return Decision(now_ms, found.meter_id, "clock_drift", "alarm", detail)
+
+
 def meter_decision(alarm: MeterAlarm) -> Decision:
     """An alarm the meter reported in its own code, as the rule's alarm (devices.alarm_codes):
     the control room sees one vocabulary, and the detail says who saw it."""
@@ -69,9 +78,11 @@ class Pipeline:
         gas_on: GasOnWatcher,
         flood: FloodGuard | None = None,
         profiles: MeterProfiles | None = None,
+        clock_watch: ClockWatch | None = None,
     ) -> None:
         self.flood = flood
         self.profiles = profiles
+        self.clock_watch = clock_watch
         self.sightings = sightings
         self.gas_on = gas_on
         self.writer = writer
@@ -121,9 +132,15 @@ class Pipeline:
         letters.extend(refused_letters(refused, now_ms))
         letters, flooding = self.admit_dead_letters(letters, now_ms)
         events = [e for item in decoded for e in item.events]
+        clocks = self.clock_findings(decoded, now_ms)
+        drifted = [clock_decision(f, now_ms) for f in clocks if f.change == "drifted"]
         steps = [
             *self.wake_steps(decoded, now_ms),
-            *self.decision_steps([*decisions, *flooding], now_ms),
+            *self.decision_steps([*decisions, *flooding, *drifted], now_ms),
+            *(
+                Step(f"time set {d.meter_id}", _bind(self.set_clock, d.meter_id, now_ms))
+                for d in drifted
+            ),
             self.dead_letters_step(letters),
             Step("events", lambda: self.registry.events.add(events, now_ms)),
         ]
@@ -134,6 +151,38 @@ class Pipeline:
         replies = (self.reply_step(item, now_ms) for item in decoded)
         steps.extend(step for step in replies if step is not None)
         return steps
+
+    def clock_findings(self, decoded: list[Decoded], now_ms: int) -> list[ClockFinding]:
+        """Each uplink's newest reading against the time it came (ingest.clock_watch): the
+        meters whose clock has just drifted or settled."""
+        if self.clock_watch is None:
+            return []
+        findings = []
+        for item in decoded:
+            meter_id = item.meter_id
+            if meter_id is None or not item.readings:
+                continue
+            offset_ms = item.readings[-1].ts_ms - now_ms  # the newest: readings are in order
+
+            def interval_ms(meter_id: str = meter_id) -> int:
+                return self.engine.profile(meter_id).report_interval_s * 1000
+
+            found = self.clock_watch.observe(meter_id, offset_ms, interval_ms)
+            if found is not None:
+                findings.append(found)
+                log.warning(
+                    "meter %s's clock %s: %+d s",
+                    found.meter_id,
+                    found.change,
+                    found.offset_ms // 1000,
+                )
+        return findings
+
+    def set_clock(self, meter_id: str, now_ms: int) -> None:
+        """Set a drifted meter's clock where its protocol can (CJ/T 188), then judge it
+        afresh."""
+        if self.actuator.set_clock(meter_id, now_ms) and self.clock_watch is not None:
+            self.clock_watch.reset(meter_id)
 
     def wake_steps(self, decoded: list[Decoded], now_ms: int) -> list[Step]:
         """Sleeping meters of the batch just sent something and listen now: their waiting

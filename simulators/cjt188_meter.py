@@ -41,6 +41,13 @@ def obey(meter: SimMeter, raw: bytes, meter_now_ms: int) -> bytes | None:
         return None
     if request.di == cjt188.DI_METER_DATA:
         return answer(meter.read(meter_now_ms), request.serial)
+    if request.di == cjt188.DI_CLOCK:  # a time set: its clock reads the time it was sent
+        sent_ms = cjt188.decode_time(request.values[:7])
+        if sent_ms is None:
+            return None
+        meter.clock_offset_ms += sent_ms - meter_now_ms
+        ack = cjt188.write_ack_frame(meter.meter_id, cjt188.DI_CLOCK, request.serial, 0, EDITION)
+        return cjt188.encode_frame(ack)
     if request.di == cjt188.DI_VALVE and request.values[:1] and request.values[0] in VALVE_ACTIONS:
         meter.read(meter_now_ms)  # the register up to the moment the valve moves
         meter.valve, meter.armed = VALVE_ACTIONS[request.values[0]], False

@@ -1,0 +1,73 @@
+"""A meter's clock against gasguard's, from its uplinks: the pure watch, and end to end on
+Mosquitto a CJ/T 188 meter whose clock runs 30 minutes ahead is flagged and its time set
+(the simulated meter obeys the CJ/T 188 clock set)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from gasguard import wiring
+from gasguard.servers import MosquittoServer
+from ingest.clock_watch import ClockFinding, ClockWatch
+from simulators.fleet import build_fleet
+from telemetry import SqliteTelemetryStore
+from tests.conftest import sqlite_registry
+from tests.helpers import MqttProbe, quiet_fleet, settings_for, start_ingester, wait_until
+
+MINUTE = 60_000
+
+
+def test_the_median_of_the_last_uplinks_says_where_the_clock_is() -> None:
+    watch = ClockWatch(tolerance_ms=5 * MINUTE, window=8, min_samples=4, judge_every=2)
+    hourly = lambda: 60 * MINUTE  # noqa: E731
+    findings = [watch.observe("M1", 31 * MINUTE, hourly) for _ in range(6)]
+    assert findings[:3] == [None, None, None]  # too few samples yet
+    assert findings[3] == ClockFinding("M1", "drifted", 31 * MINUTE)
+    assert findings[4:] == [None, None]  # flagged once
+    behind = [watch.observe("M2", -50 * MINUTE, hourly) for _ in range(4)]
+    assert behind == [None] * 4  # an hourly meter's buffered reading: within its interval
+    late = [watch.observe("M3", -70 * MINUTE, hourly) for _ in range(4)]
+    assert late[-1] == ClockFinding("M3", "drifted", -70 * MINUTE)
+    watch.reset("M1")
+    settled = [watch.observe("M1", -2000, hourly) for _ in range(4)]
+    assert settled[-1] == ClockFinding("M1", "settled", -2000)
+    one_bad = [watch.observe("M4", off, hourly) for off in (0, 0, 90 * MINUTE, 0)]
+    assert one_bad == [None] * 4  # one odd uplink moves no median
+
+
+@pytest.mark.integration
+def test_a_cjt188_meter_thirty_minutes_ahead_is_flagged_and_its_time_set(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    config = quiet_fleet(1, "CLK", cjt188_meters=1)
+    settings = settings_for(mosquitto.url, tmp_path, simulator=config)
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    plan = build_fleet(config, time.time_ns() // 1_000_000)
+    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
+    address = "20260000000001"
+    downs = MqttProbe(mosquitto.url, (f"gas/v1/meters/{address}/cjt188-down",))
+    ingester = start_ingester(settings, registry, store)
+    runner = wiring.build_fleet_runner(settings, plan)
+    runner.meter(address).clock_offset_ms = 30 * MINUTE
+    try:
+        runner.start()
+        assert runner.wait_connected(10)
+        wait_until(lambda: registry.alarms.find(meter_id=address), 40, "the clock flagged")
+        (alarm,) = registry.alarms.find(meter_id=address)
+        assert (alarm.rule, alarm.action, alarm.detail["clock"]) == (
+            "clock_drift",
+            "alarm",
+            "ahead",
+        )
+        assert 29 * 60 <= alarm.detail["offset_s"] <= 31 * 60
+        wait_until(lambda: downs.messages(), 10, "the time set")
+        wait_until(lambda: abs(runner.meter(address).clock_offset_ms) < 2000, 10, "its clock set")
+    finally:
+        runner.stop()
+        ingester.stop()
+        downs.close()
+    assert registry.dead_letters.count() == 0  # the meter's answer to the time set is taken
