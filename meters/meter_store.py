@@ -126,6 +126,9 @@ SIGHTING_UPDATE = (
 )
 
 
+MAX_KEYS_PER_ORDER = 500  # one installer's job, never the fleet
+
+
 class MeterStore:
     def __init__(self, transactions: Transactions) -> None:
         self._run = transactions.run
@@ -242,6 +245,44 @@ class MeterStore:
                 session, actor, f"meter.{request.step}", target, request.reason, now_ms, detail
             )
             return as_view(MeterView, meter)
+
+        outcome = self._run(work)
+        if isinstance(outcome, str):
+            raise Conflict(outcome)
+        return outcome
+
+    def export_keys(
+        self, meter_ids: list[str], work_order: str, actor: Actor, now_ms: int
+    ) -> dict[str, str]:
+        """The command keys of one work order's meters, for the installer's tool: at most
+        ``MAX_KEYS_PER_ORDER`` meters, each in stock or installed (a meter in service or
+        removed has no business in an installer's hands); each export audited with its
+        work order. ``Conflict`` names the first meter that may not go."""
+        if not 1 <= len(meter_ids) <= MAX_KEYS_PER_ORDER:
+            raise Conflict(f"a work order's export holds 1 to {MAX_KEYS_PER_ORDER} meters")
+        if not work_order.strip():
+            raise Conflict("the work order is needed: keys go to one installer's job")
+
+        def work(session: Session) -> dict[str, str] | str:
+            meters = [meter_of(session, meter_id) for meter_id in meter_ids]
+            for meter in meters:  # every one checked before anything is written
+                if meter.lifecycle not in ("in_stock", "installed"):
+                    return f"meter {meter.id} is {meter.lifecycle}: its key is not for an installer"
+            keys = {}
+            for meter in meters:
+                meter_id = meter.id
+                keys[meter_id] = ensure_key(meter)
+                detail = {"work_order": work_order}
+                add_audit(
+                    session,
+                    actor,
+                    "meter.key_export",
+                    f"meter:{meter_id}",
+                    work_order,
+                    now_ms,
+                    detail,
+                )
+            return keys
 
         outcome = self._run(work)
         if isinstance(outcome, str):

@@ -41,6 +41,23 @@ def cmd_meters_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_meters_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """One work order's command keys for the installer's tool, as JSON (0600)."""
+    import json
+
+    from gasguard import wiring
+    from gasguard.cli.mqtt_auth import write_private
+    from meters.clock import wall_clock_ms
+
+    registry = wiring.open_registry(settings)
+    meter_ids = [m for part in args.meters for m in part.split(",") if m]
+    keys = registry.meters.export_keys(meter_ids, args.work_order, console_actor(), wall_clock_ms())
+    body = {"work_order": args.work_order, "keys": keys}
+    write_private(args.out, json.dumps(body, indent=2) + "\n")
+    print(f"wrote {len(keys)} keys of work order {args.work_order} to {args.out} (0600)")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     meters = sub.add_parser("meters", help="the meters: bring a factory's delivery in")
     verbs = meters.add_subparsers(dest="meters_command", required=True)
@@ -48,3 +65,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     importing.add_argument("file", type=Path, help="CSV or .xlsx with a header row")
     importing.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
     importing.set_defaults(run=cmd_meters_import)
+    keys = verbs.add_parser("keys", help="one work order's command keys for the installer")
+    keys.add_argument("--work-order", required=True, help="the installer's job (audited)")
+    keys.add_argument(
+        "--meters", nargs="+", required=True, help="its meters (in stock or installed)"
+    )
+    keys.add_argument("--out", type=Path, required=True, help="JSON file, written 0600")
+    keys.set_defaults(run=cmd_meters_keys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,20 @@ def test_meters_import_names_each_bad_row_and_imports_nothing_then_all_once(
     assert "created 1 meters in stock, 0 already there" in capsys.readouterr().out
     assert main(["meters", "import", str(delivery)]) == 0
     assert "created 0 meters in stock, 1 already there as the file says" in capsys.readouterr().out
+
+
+def test_meters_keys_writes_one_work_orders_keys_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    monkeypatch.setenv("GASGUARD_DATA_DIR", str(tmp_path / "data"))
+    delivery = tmp_path / "delivery.csv"
+    delivery.write_text("meter_id,model,profile,imei\nNB0001,G2.5,onenet,868000000000001\n")
+    assert main(["meters", "import", str(delivery)]) == 0
+    out = tmp_path / "wo-7.json"
+    args = ["meters", "keys", "--work-order", "WO-7", "--meters", "NB0001", "--out", str(out)]
+    assert main(args) == 0
+    body = json.loads(out.read_text())
+    assert body["work_order"] == "WO-7" and len(body["keys"]["NB0001"]) == 64
+    assert out.stat().st_mode & 0o077 == 0
+    assert main([*args[:5], "NB9999", "--out", str(out)]) == 1  # not registered

@@ -96,3 +96,22 @@ def test_a_replacement_installs_the_new_meter_with_both_registers(registry: Regi
     assert registry.mqtt_accounts.credentials() and "NB1" not in {
         c.username for c in registry.mqtt_accounts.credentials()
     }  # revoked: left out of the next export
+
+
+def test_an_installers_keys_are_one_work_orders_and_never_a_meter_in_service(
+    registry: Registry,
+) -> None:
+    stock(registry)
+    keys = registry.meters.export_keys(["NB1", "NB2"], "WO-7", OTTO, T0)
+    assert set(keys) == {"NB1", "NB2"} and keys == registry.commands.meter_keys(["NB1", "NB2"])
+    exports = [e for e in registry.audit.entries() if e.action == "meter.key_export"]
+    assert {(e.target, e.reason) for e in exports} == {("meter:NB1", "WO-7"), ("meter:NB2", "WO-7")}
+    registry.meters.lifecycle_step("NB1", LifecycleStep("install", "x", installer="li"), OTTO, T0)
+    registry.meters.lifecycle_step("NB1", LifecycleStep("commission", "x"), OTTO, T0)
+    with pytest.raises(Conflict, match="NB1 is commissioned: its key is not for an installer"):
+        registry.meters.export_keys(["NB2", "NB1"], "WO-8", OTTO, T0)
+    assert len([e for e in registry.audit.entries() if e.action == "meter.key_export"]) == 2
+    with pytest.raises(Conflict, match="1 to 500 meters"):
+        registry.meters.export_keys([f"M{i}" for i in range(501)], "WO-9", OTTO, T0)
+    with pytest.raises(Conflict, match="work order is needed"):
+        registry.meters.export_keys(["NB2"], " ", OTTO, T0)
