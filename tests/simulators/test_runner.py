@@ -19,31 +19,17 @@ import pytest
 
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
-from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
 from tests.conftest import sqlite_registry
-from tests.helpers import MqttProbe, settings_for, wait_until
+from tests.helpers import MqttProbe, quiet_fleet, settings_for, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def quiet_fleet(prefix: str, **behaviour: object) -> SimulatorConfig:
-    return SimulatorConfig(
-        meters=3,
-        id_prefix=prefix,
-        client_id=f"{prefix.lower()}-sim",
-        report_interval_s=1,
-        leak_faults=0,
-        over_flow_faults=0,
-        micro_flow_faults=0,
-        **behaviour,  # type: ignore[arg-type]
-    )
 
 
 def test_batched_readings_skewed_clocks_and_resends(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
-    config = quiet_fleet("NETB", readings_per_message=3, clock_skew_s=3600, resend_every=2)
+    config = quiet_fleet(3, "NETB", readings_per_message=3, clock_skew_s=3600, resend_every=2)
     plan = build_fleet(config, time.time_ns() // 1_000_000)
     offsets = {m.meter_id: m.clock_offset_ms for m in plan.meters}
     assert all(abs(offset) <= 3_600_000 for offset in offsets.values())
@@ -163,7 +149,7 @@ def test_meters_on_their_own_connection_are_marked_offline_by_their_last_will(
 def test_a_meter_out_of_network_uploads_what_it_measured_when_it_is_back(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
-    config = quiet_fleet("GONE", offline_meters=1, offline_after_s=1, offline_for_s=4)
+    config = quiet_fleet(3, "GONE", offline_meters=1, offline_after_s=1, offline_for_s=4)
     plan = build_fleet(config, time.time_ns() // 1_000_000)
     (gone,) = [m.meter_id for m in plan.meters if m.offline is not None]
     probe = MqttProbe(mosquitto.url, ("gas/v1/meters/+/telemetry",))
