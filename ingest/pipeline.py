@@ -134,6 +134,7 @@ class Pipeline:
         events = [e for item in decoded for e in item.events]
         clocks = self.clock_findings(decoded, now_ms)
         drifted = [clock_decision(f, now_ms) for f in clocks if f.change == "drifted"]
+        settled = {f.meter_id: now_ms for f in clocks if f.change == "settled"}
         steps = [
             *self.wake_steps(decoded, now_ms),
             *self.decision_steps([*decisions, *flooding, *drifted], now_ms),
@@ -141,6 +142,7 @@ class Pipeline:
                 Step(f"time set {d.meter_id}", _bind(self.set_clock, d.meter_id, now_ms))
                 for d in drifted
             ),
+            *self.settled_steps(settled, now_ms),
             self.dead_letters_step(letters),
             Step("events", lambda: self.registry.events.add(events, now_ms)),
         ]
@@ -177,6 +179,14 @@ class Pipeline:
                     found.offset_ms // 1000,
                 )
         return findings
+
+    def settled_steps(self, settled: dict[str, int], now_ms: int) -> list[Step]:
+        """Meters whose clock is back on time: their clock_drift alarms end with it."""
+        if not settled:
+            return []
+        clear = self.registry.alarms.clear_when_over
+        reason = "the meter's clock is back on time"
+        return [Step("clocks settled", _bind(clear, "clock_drift", settled, now_ms, reason))]
 
     def set_clock(self, meter_id: str, now_ms: int) -> None:
         """Set a drifted meter's clock where its protocol can (CJ/T 188), then judge it

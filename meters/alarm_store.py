@@ -233,10 +233,18 @@ class AlarmStore:
         message of it was received; it counts at or after the alarm was recorded): cleared
         at ``now_ms`` by gasguard with that reason, audited, so the alarms of a network
         outage end with it. They stay in the alarm history."""
+        return self.clear_when_over("offline", heard, now_ms, HEARD_AGAIN)
 
+    def clear_when_over(
+        self, rule: str, over: Mapping[str, int], now_ms: int, reason: str
+    ) -> list[AlarmView]:
+        """Open alarms of ``rule`` whose condition gasguard saw end (``over``: meter id ->
+        when; it counts at or after the alarm was recorded), cleared by gasguard with
+        ``reason``, audited (a network outage over, a meter's clock back on time)."""
+        heard = over
         if not heard:
             return []
-        line = f"{now_ms} {SAFETY_ACTOR.username}: {HEARD_AGAIN}"
+        line = f"{now_ms} {SAFETY_ACTOR.username}: {reason}"
 
         def work(session: Session) -> list[AlarmView]:
             meters = sorted(heard)
@@ -246,7 +254,7 @@ class AlarmStore:
                 query = select(ALARMS.c.id, ALARMS.c.meter_id, ALARMS.c.created_ms, ALARMS.c.note)
                 query = query.where(
                     ALARMS.c.meter_id.in_(chunk),
-                    ALARMS.c.rule == "offline",
+                    ALARMS.c.rule == rule,
                     ALARMS.c.state.in_(ALARM_OPEN_STATES),
                 )
                 for alarm_id, meter_id, created_ms, note in session.execute(query):
@@ -256,9 +264,7 @@ class AlarmStore:
                         {"b_id": alarm_id, "b_note": f"{note}\n{line}" if note else line}
                     )
                     audits.append(
-                        audit_row(
-                            SAFETY_ACTOR, "alarm.clear", f"alarm:{alarm_id}", HEARD_AGAIN, now_ms
-                        )
+                        audit_row(SAFETY_ACTOR, "alarm.clear", f"alarm:{alarm_id}", reason, now_ms)
                     )
             if not changes:
                 return []

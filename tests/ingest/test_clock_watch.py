@@ -66,8 +66,15 @@ def test_a_cjt188_meter_thirty_minutes_ahead_is_flagged_and_its_time_set(
         assert 29 * 60 <= alarm.detail["offset_s"] <= 31 * 60
         wait_until(lambda: downs.messages(), 10, "the time set")
         wait_until(lambda: abs(runner.meter(address).clock_offset_ms) < 2000, 10, "its clock set")
+        wait_until(
+            lambda: registry.alarms.find(meter_id=address)[0].state == "cleared",
+            40,
+            "the alarm cleared once its clock is judged on time again",
+        )
     finally:
         runner.stop()
         ingester.stop()
         downs.close()
     assert registry.dead_letters.count() == 0  # the meter's answer to the time set is taken
+    (alarm,) = registry.alarms.find(meter_id=address)
+    assert alarm.cleared_by == "gasguard-safety"
