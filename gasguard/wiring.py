@@ -280,7 +280,10 @@ def build_lane(
         gas_on,
         flood,
         profiles,
-        ClockWatch(int(config.clock_drift_s * 1000)),
+        ClockWatch(
+            int(config.clock_drift_s * 1000),
+            sample_every_ms=int(config.clock_sample_every_s * 1000),
+        ),
     )
     snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)

@@ -33,16 +33,24 @@ class ClockWatch:
     window: int = 16
     min_samples: int = 8
     judge_every: int = 4  # the median every few uplinks: a clock drifts slowly
+    # one sample a meter per this much time received: a backlog uploaded in a burst of
+    # messages (after an outage, a day's history) is one sample, not a drifted clock
+    sample_every_ms: int = 60_000
     _samples: dict[str, deque[int]] = field(default_factory=dict)
+    _sampled_at: dict[str, int] = field(default_factory=dict)
     _seen: dict[str, int] = field(default_factory=dict)
     _drifted: set[str] = field(default_factory=set)
 
     def observe(
-        self, meter_id: str, offset_ms: int, interval_ms: Callable[[], int]
+        self, meter_id: str, offset_ms: int, interval_ms: Callable[[], int], now_ms: int
     ) -> ClockFinding | None:
-        """One uplink's sample (``interval_ms``: the meter's report interval, asked for
-        only when the samples are judged); a finding when the meter's clock has just
-        drifted or settled."""
+        """One uplink's sample, received at ``now_ms`` (``interval_ms``: the meter's report
+        interval, asked for only when the samples are judged); a finding when the meter's
+        clock has just drifted or settled."""
+        last = self._sampled_at.get(meter_id)
+        if last is not None and now_ms - last < self.sample_every_ms:
+            return None
+        self._sampled_at[meter_id] = now_ms
         samples = self._samples.setdefault(meter_id, deque(maxlen=self.window))
         samples.append(offset_ms)
         seen = self._seen[meter_id] = self._seen.get(meter_id, 0) + 1
@@ -63,3 +71,4 @@ class ClockWatch:
         """The meter's time was set: judge it afresh."""
         self._samples.pop(meter_id, None)
         self._seen.pop(meter_id, None)
+        self._sampled_at.pop(meter_id, None)

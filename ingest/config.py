@@ -74,6 +74,7 @@ class IngestConfig(BaseModel):
     # a meter's clock more than this off gasguard's, over its last uplinks, is flagged
     # (clock_drift) and, where its protocol can, set (ingest.clock_watch)
     clock_drift_s: float = Field(300.0, gt=0)
+    clock_sample_every_s: float = Field(60.0, ge=0)  # one clock sample a meter per this
     clears_lookback_s: float = Field(7 * 86_400, ge=0)  # clears made while ingest was down
     # A clear committed late (another process's clock, a slow transaction) may carry a time
     # before the newest one read: each poll re-reads this far back, applying each alarm once.

@@ -170,7 +170,7 @@ class CommandDispatcher:
         188); whether it went. A refusal is logged: the drift stays flagged."""
         try:
             return self._publisher.set_clock(meter_id, now_ms)
-        except PublishRefused as exc:
+        except (PublishRefused, UndeliverableCommand, NotFound) as exc:  # never stops a batch
             log.error("time set to meter %s not sent: %s", meter_id, exc)
             return False
 

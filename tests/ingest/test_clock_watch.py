@@ -21,21 +21,27 @@ MINUTE = 60_000
 
 
 def test_the_median_of_the_last_uplinks_says_where_the_clock_is() -> None:
-    watch = ClockWatch(tolerance_ms=5 * MINUTE, window=8, min_samples=4, judge_every=2)
+    watch = ClockWatch(
+        tolerance_ms=5 * MINUTE, window=8, min_samples=4, judge_every=2, sample_every_ms=0
+    )
     hourly = lambda: 60 * MINUTE  # noqa: E731
-    findings = [watch.observe("M1", 31 * MINUTE, hourly) for _ in range(6)]
+    findings = [watch.observe("M1", 31 * MINUTE, hourly, 0) for _ in range(6)]
     assert findings[:3] == [None, None, None]  # too few samples yet
     assert findings[3] == ClockFinding("M1", "drifted", 31 * MINUTE)
     assert findings[4:] == [None, None]  # flagged once
-    behind = [watch.observe("M2", -50 * MINUTE, hourly) for _ in range(4)]
+    behind = [watch.observe("M2", -50 * MINUTE, hourly, 0) for _ in range(4)]
     assert behind == [None] * 4  # an hourly meter's buffered reading: within its interval
-    late = [watch.observe("M3", -70 * MINUTE, hourly) for _ in range(4)]
+    late = [watch.observe("M3", -70 * MINUTE, hourly, 0) for _ in range(4)]
     assert late[-1] == ClockFinding("M3", "drifted", -70 * MINUTE)
     watch.reset("M1")
-    settled = [watch.observe("M1", -2000, hourly) for _ in range(4)]
+    settled = [watch.observe("M1", -2000, hourly, 0) for _ in range(4)]
     assert settled[-1] == ClockFinding("M1", "settled", -2000)
-    one_bad = [watch.observe("M4", off, hourly) for off in (0, 0, 90 * MINUTE, 0)]
+    one_bad = [watch.observe("M4", off, hourly, 0) for off in (0, 0, 90 * MINUTE, 0)]
     assert one_bad == [None] * 4  # one odd uplink moves no median
+    spaced = ClockWatch(tolerance_ms=5 * MINUTE, min_samples=2, judge_every=1)
+    burst = [spaced.observe("M5", -90 * MINUTE, hourly, t) for t in range(0, 20_000, 1000)]
+    assert burst == [None] * 20  # a backlog's burst of old readings is one sample
+    assert spaced.observe("M5", -90 * MINUTE, hourly, 60_000) is not None  # a minute on
 
 
 @pytest.mark.integration
@@ -44,6 +50,8 @@ def test_a_cjt188_meter_thirty_minutes_ahead_is_flagged_and_its_time_set(
 ) -> None:
     config = quiet_fleet(1, "CLK", cjt188_meters=1)
     settings = settings_for(mosquitto.url, tmp_path, simulator=config)
+    often = settings.ingest.model_copy(update={"clock_sample_every_s": 0.5})  # time compressed
+    settings = settings.model_copy(update={"ingest": often})
     registry = sqlite_registry(tmp_path)
     store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
     plan = build_fleet(config, time.time_ns() // 1_000_000)
