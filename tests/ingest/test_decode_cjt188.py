@@ -44,9 +44,6 @@ def test_frames_that_are_not_this_gas_meters_answer_are_refused_with_their_code(
         "bad_checksum": wire(answer())[:-2] + b"\x00\x16",
         "no_frame": b"\x00hello",
         "ts_past": wire(answer(meter_time_ms=NOW - 400 * 86_400_000)),
-        "unmatched_reply": cjt188.encode_frame(
-            cjt188.write_ack_frame(ADDRESS, cjt188.DI_CLOCK, 3, 1, "2004")  # none sent
-        ),
     }
     for code, payload in cases.items():
         decoded = decode(TOPIC, payload, NOW, DecodeLimits())
@@ -92,3 +89,11 @@ def test_the_battery_flag_and_mapped_vendor_bits_are_alarms_in_gasguards_vocabul
     old = answer(meter_time_ms=NOW - 400 * 86_400_000, battery_low=True)
     late = decode(TOPIC, wire(old), NOW, DecodeLimits())
     assert (late.rejections[0].code, late.meter_alarms) == ("ts_past", ())  # refused with it
+
+
+def test_the_answer_to_a_clock_set_is_taken_and_names_no_command() -> None:
+    """gasguard sets a drifted CJ/T 188 meter's clock (ingest.clock_watch): the meter's
+    answer (C = 84H, DI A015) is taken, with no reply to bind to a valve command."""
+    ack = cjt188.encode_frame(cjt188.write_ack_frame(ADDRESS, cjt188.DI_CLOCK, 3, 1, "2004"))
+    decoded = decode(TOPIC, ack, NOW, DecodeLimits())
+    assert (decoded.kind, decoded.rejections, decoded.sequence_reply) == ("replies", (), None)
