@@ -178,8 +178,9 @@ def test_a_meters_own_leak_bit_is_gasguards_leak_alarm_and_closes_it_in_cjt188(
         ack = cjt188.write_ack_frame(ADDRESS, cjt188.DI_VALVE, valve.serial, 0, "2018")
         dtu.publish(up, cjt188.encode_frame(ack))
         wait_until(lambda: len(requests(dtu)) == 2, what="a reading asked for")
+        after = now_ms() // 1000 * 1000 + 1000  # after its answer: whole seconds on the wire
         closed = cjt188.MeterData(
-            ADDRESS, 0, 21.5, 20.0, at + 6000, "closed", False, cjt188.status_bits("closed", False)
+            ADDRESS, 0, 21.5, 20.0, after, "closed", False, cjt188.status_bits("closed", False)
         )
         dtu.publish(up, cjt188.encode_frame(cjt188.meter_data_frame(closed, "2018")))
         (close,) = registry.commands.find(meter_id=ADDRESS)
