@@ -202,11 +202,4 @@ def create_command(
 
 def command_id(answer: bytes) -> str:
     """The commandId from the command API's answer; ``CodecError`` for a refusal."""
-    body = platforms.api_answer(answer)
-    if body.get("code") != 0:
-        raise CodecError("platform_refused", f"code {body.get('code')}: {body.get('msg')}")
-    result = body.get("result")
-    found = result.get("commandId") if isinstance(result, dict) else None
-    if isinstance(found, bool) or not isinstance(found, int | str) or found == "":
-        raise CodecError("bad_answer", "the command API's answer has no result.commandId")
-    return str(found)
+    return platforms.command_reference(answer, "code", "msg", ("result", "commandId"))

@@ -234,11 +234,4 @@ def execute_offline(
 
 def command_uuid(answer: bytes) -> str:
     """The uuid of a cached command from the API's answer; ``CodecError`` for a refusal."""
-    body = platforms.api_answer(answer)
-    if body.get("errno") != 0:
-        raise CodecError("platform_refused", f"errno {body.get('errno')}: {body.get('error')}")
-    data = body.get("data")
-    uuid = data.get("uuid") if isinstance(data, dict) else None
-    if not isinstance(uuid, str) or not uuid:
-        raise CodecError("bad_answer", "the command API's answer has no data.uuid")
-    return uuid
+    return platforms.command_reference(answer, "errno", "error", ("data", "uuid"))

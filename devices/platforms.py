@@ -66,6 +66,22 @@ def api_answer(answer: bytes) -> dict[str, Any]:
     return body
 
 
+def command_reference(answer: bytes, status: str, message: str, path: tuple[str, str]) -> str:
+    """The platform's reference of a command taken, from its command API's answer
+    (``status`` 0 and the reference at ``path``: OneNET's data.uuid, CTWing's
+    result.commandId); ``CodecError`` ``platform_refused`` for a refusal, ``bad_answer`` for
+    an answer without it."""
+    body = api_answer(answer)
+    if body.get(status) != 0:
+        raise CodecError("platform_refused", f"{status} {body.get(status)}: {body.get(message)}")
+    holder, key = path
+    held = body.get(holder)
+    found = held.get(key) if isinstance(held, dict) else None
+    if isinstance(found, bool) or not isinstance(found, int | str) or found == "":
+        raise CodecError("bad_answer", f"the command API's answer has no {holder}.{key}")
+    return str(found)
+
+
 def field_names(options: Mapping[str, str]) -> dict[str, str]:
     """The platform's name of each reading field -> the field."""
     return {options.get(field, field): field for field in READING_FIELDS}

@@ -283,6 +283,7 @@ def build_lane(
         ClockWatch(
             int(config.clock_drift_s * 1000),
             sample_every_ms=int(config.clock_sample_every_s * 1000),
+            interval_of=lambda meter_id: engine.profile(meter_id).report_interval_s * 1000,
         ),
     )
     snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"

@@ -36,17 +36,16 @@ class ClockWatch:
     # one sample a meter per this much time received: a backlog uploaded in a burst of
     # messages (after an outage, a day's history) is one sample, not a drifted clock
     sample_every_ms: int = 60_000
+    # a meter's report interval (asked for only when its samples are judged)
+    interval_of: Callable[[str], int] = lambda _meter_id: 3_600_000
     _samples: dict[str, deque[int]] = field(default_factory=dict)
     _sampled_at: dict[str, int] = field(default_factory=dict)
     _seen: dict[str, int] = field(default_factory=dict)
     _drifted: set[str] = field(default_factory=set)
 
-    def observe(
-        self, meter_id: str, offset_ms: int, interval_ms: Callable[[], int], now_ms: int
-    ) -> ClockFinding | None:
-        """One uplink's sample, received at ``now_ms`` (``interval_ms``: the meter's report
-        interval, asked for only when the samples are judged); a finding when the meter's
-        clock has just drifted or settled."""
+    def observe(self, meter_id: str, offset_ms: int, now_ms: int) -> ClockFinding | None:
+        """One uplink's sample, received at ``now_ms``; a finding when the meter's clock
+        has just drifted or settled."""
         last = self._sampled_at.get(meter_id)
         if last is not None and now_ms - last < self.sample_every_ms:
             return None
@@ -57,7 +56,7 @@ class ClockWatch:
         if len(samples) < self.min_samples or seen % self.judge_every:
             return None
         median = int(statistics.median(samples))
-        limit_ms = interval_ms() + self.tolerance_ms
+        limit_ms = self.interval_of(meter_id) + self.tolerance_ms
         off = median > self.tolerance_ms or median < -limit_ms
         if off and meter_id not in self._drifted:
             self._drifted.add(meter_id)

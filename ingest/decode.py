@@ -229,7 +229,7 @@ def _decode_cjt188(
             raise CodecError("not_gas", f"meter type {frame.meter_type:02X}H: gas meters are 30H")
         uplink = cjt188.parse_uplink(frame)
         if isinstance(uplink, cjt188.WriteAck):
-            return _cjt188_answer(topic, meter_id, uplink, payload, received_ms)
+            return _cjt188_answer(topic, meter_id, uplink, received_ms)
         item = {"ts": uplink.meter_time_ms or received_ms}
         ts_ms = _timestamp(item, window)
     except (CodecError, InvalidItem) as exc:
@@ -242,9 +242,7 @@ def _decode_cjt188(
     return with_codes(decoded, codes, "cjt188", options)
 
 
-def _cjt188_answer(
-    topic: str, meter_id: str, ack: cjt188.WriteAck, payload: bytes, received_ms: int
-) -> Decoded:
+def _cjt188_answer(topic: str, meter_id: str, ack: cjt188.WriteAck, received_ms: int) -> Decoded:
     """A meter's answer to a valve command (or an abnormal answer, which names none):
     a reply matched to the command by its sequence number."""
     if ack.abnormal:
@@ -252,11 +250,8 @@ def _cjt188_answer(
         reply = SequenceReply(meter_id, None, "rejected", received_ms, error)
     elif ack.di == cjt188.DI_VALVE:
         reply = SequenceReply(meter_id, ack.serial, "done", received_ms)
-    elif ack.di == cjt188.DI_CLOCK:  # the meter took the time set (ingest.clock_watch)
+    else:  # DI_CLOCK (parse_uplink knows no other write): the meter took the time set
         return Decoded(topic, meter_id, "replies")
-    else:
-        reason = f"CJ/T 188: an answer to DI {ack.di or 0:04X}H, which gasguard did not send"
-        return _refused(topic, meter_id, "replies", "unmatched_reply", reason, payload)
     return Decoded(topic, meter_id, "replies", sequence_reply=reply)
 
 

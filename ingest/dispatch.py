@@ -13,11 +13,11 @@ from typing import Literal
 from contract.decisions import Decision
 from contract.lifecycle import CommandTiming, Progress, due_step, next_attempt_ms
 from contract.protocol import SequenceReply
-from devices.profiles import DeviceProfile, next_wake_ms
+from devices.profiles import DeviceProfile
 from ingest.commands import CommandPublisher
 from ingest.errors import UndeliverableCommand
 from meters.command_store import CommandStore, NewCommand
-from meters.command_windows import command_window
+from meters.command_windows import command_window, expected_wake
 from meters.errors import Conflict, NotFound
 from meters.registry import Registry
 from meters.views import Actor, CommandView, CommandWindow
@@ -61,10 +61,11 @@ class CommandDispatcher:
         profile = self._profile_of(meter_id)
         if profile is None or not profile.sleeps:
             return CommandWindow(default_ms)
+        return command_window(profile, self._last_uplink(meter_id), now_ms, default_ms)
+
+    def _last_uplink(self, meter_id: str) -> int | None:
         last = self._uplinks.get(meter_id)
-        if last is None:
-            last = self._registry.meters.get(meter_id).last_seen_ms
-        return command_window(profile, last, now_ms, default_ms)
+        return self._registry.meters.get(meter_id).last_seen_ms if last is None else last
 
     def request(self, new: NewCommand, actor: Actor, now_ms: int) -> CommandView | None:
         """Queue a command and publish it at once (a command in flight is joined), or,
@@ -115,14 +116,7 @@ class CommandDispatcher:
         except UndeliverableCommand as exc:  # it can never go as it is: it fails
             self.give_up(command, "failed", str(exc), now_ms, finish=True)
             return
-        window = self.window(command.meter_id, now_ms)
-        if platform_ref is not None:  # the platform holds it for the meter until it expires
-            retry_at, wake_ms = command.expires_ms, window.wake_expected_ms
-        elif self._sleeps_on_mqtt(command.meter_id):  # sent again at the next uplink
-            retry_at, wake_ms = command.expires_ms, self._next_wake(command.meter_id, now_ms)
-        else:
-            retry_at = next_attempt_ms(command.attempts + 1, now_ms, self._timing)
-            wake_ms = None
+        retry_at, wake_ms = self._after_sending(command, platform_ref is not None, now_ms)
         self._store.mark_published(command.id, now_ms, retry_at, platform_ref, wake_ms)
         log.warning(
             "%s command %s to meter %s (attempt %d): %s",
@@ -133,17 +127,21 @@ class CommandDispatcher:
             command.reason,
         )
 
-    def _sleeps_on_mqtt(self, meter_id: str) -> bool:
-        profile = self._profile_of(meter_id)
-        return profile is not None and profile.wakes_by_uplink
-
-    def _next_wake(self, meter_id: str, now_ms: int) -> int | None:
-        """After a command went out in the meter's window: its next wake-up, should it not
-        have taken it."""
-        profile = self._profile_of(meter_id)
-        if profile is None or not profile.wake_every_s:
-            return None
-        return next_wake_ms(self._uplinks.get(meter_id), profile.wake_every_s * 1000, now_ms)
+    def _after_sending(
+        self, command: CommandView, platform_holds: bool, now_ms: int
+    ) -> tuple[int, int | None]:
+        """When a command just sent is due again, and the meter's next expected wake-up: a
+        platform holds it for the meter until it expires; a sleeping meter on MQTT gets it
+        again at its next uplink, should it not have taken it; a connected meter, after
+        the retry backoff."""
+        profile = self._profile_of(command.meter_id)
+        sleeps_on_mqtt = profile is not None and profile.wakes_by_uplink
+        if not (platform_holds or sleeps_on_mqtt):
+            return next_attempt_ms(command.attempts + 1, now_ms, self._timing), None
+        if profile is None:
+            return command.expires_ms, None
+        last = self._last_uplink(command.meter_id)
+        return command.expires_ms, expected_wake(profile, last, now_ms)
 
     def run_now(self) -> None:
         """One poll at the clock's time (the lane's chores decide when: ingest.chores)."""

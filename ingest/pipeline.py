@@ -165,11 +165,7 @@ class Pipeline:
             if meter_id is None or not item.readings:
                 continue
             offset_ms = item.readings[-1].ts_ms - now_ms  # the newest: readings are in order
-
-            def interval_ms(meter_id: str = meter_id) -> int:
-                return self.engine.profile(meter_id).report_interval_s * 1000
-
-            found = self.clock_watch.observe(meter_id, offset_ms, interval_ms, now_ms)
+            found = self.clock_watch.observe(meter_id, offset_ms, now_ms)
             if found is not None:
                 findings.append(found)
                 log.warning(

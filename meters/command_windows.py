@@ -15,15 +15,23 @@ def command_window(
     sleeping meter's lives its profile's ``command_ttl_s`` and waits for its next wake-up
     (held for the uplink on MQTT, unless the meter listens now; handed at once to a
     platform, which holds it)."""
-    if not profile.sleeps or not profile.wake_every_s:
+    wake_ms = expected_wake(profile, last_uplink_ms, now_ms)
+    if wake_ms is None:
         return CommandWindow(default_ttl_ms)
-    every_ms = profile.wake_every_s * 1000
     ttl_ms = profile.command_ttl_s * 1000 or default_ttl_ms
     if not profile.wakes_by_uplink:
-        return CommandWindow(ttl_ms, next_wake_ms(last_uplink_ms, every_ms, now_ms))
+        return CommandWindow(ttl_ms, wake_ms)
     if listening(profile, last_uplink_ms, now_ms):
         return CommandWindow(ttl_ms)  # awake now: it goes at once
-    return CommandWindow(ttl_ms, next_wake_ms(last_uplink_ms, every_ms, now_ms), hold=True)
+    return CommandWindow(ttl_ms, wake_ms, hold=True)
+
+
+def expected_wake(profile: DeviceProfile, last_uplink_ms: int | None, now_ms: int) -> int | None:
+    """A sleeping meter's next expected wake-up after ``now_ms``; None for a meter that
+    is always connected."""
+    if not profile.sleeps or not profile.wake_every_s:
+        return None
+    return next_wake_ms(last_uplink_ms, profile.wake_every_s * 1000, now_ms)
 
 
 def listening(profile: DeviceProfile, last_uplink_ms: int | None, now_ms: int) -> bool:

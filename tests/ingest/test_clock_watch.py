@@ -22,26 +22,30 @@ MINUTE = 60_000
 
 def test_the_median_of_the_last_uplinks_says_where_the_clock_is() -> None:
     watch = ClockWatch(
-        tolerance_ms=5 * MINUTE, window=8, min_samples=4, judge_every=2, sample_every_ms=0
+        tolerance_ms=5 * MINUTE,
+        window=8,
+        min_samples=4,
+        judge_every=2,
+        sample_every_ms=0,
+        interval_of=lambda _meter_id: 60 * MINUTE,  # hourly meters
     )
-    hourly = lambda: 60 * MINUTE  # noqa: E731
-    findings = [watch.observe("M1", 31 * MINUTE, hourly, 0) for _ in range(6)]
+    findings = [watch.observe("M1", 31 * MINUTE, 0) for _ in range(6)]
     assert findings[:3] == [None, None, None]  # too few samples yet
     assert findings[3] == ClockFinding("M1", "drifted", 31 * MINUTE)
     assert findings[4:] == [None, None]  # flagged once
-    behind = [watch.observe("M2", -50 * MINUTE, hourly, 0) for _ in range(4)]
+    behind = [watch.observe("M2", -50 * MINUTE, 0) for _ in range(4)]
     assert behind == [None] * 4  # an hourly meter's buffered reading: within its interval
-    late = [watch.observe("M3", -70 * MINUTE, hourly, 0) for _ in range(4)]
+    late = [watch.observe("M3", -70 * MINUTE, 0) for _ in range(4)]
     assert late[-1] == ClockFinding("M3", "drifted", -70 * MINUTE)
     watch.reset("M1")
-    settled = [watch.observe("M1", -2000, hourly, 0) for _ in range(4)]
+    settled = [watch.observe("M1", -2000, 0) for _ in range(4)]
     assert settled[-1] == ClockFinding("M1", "settled", -2000)
-    one_bad = [watch.observe("M4", off, hourly, 0) for off in (0, 0, 90 * MINUTE, 0)]
+    one_bad = [watch.observe("M4", off, 0) for off in (0, 0, 90 * MINUTE, 0)]
     assert one_bad == [None] * 4  # one odd uplink moves no median
     spaced = ClockWatch(tolerance_ms=5 * MINUTE, min_samples=2, judge_every=1)
-    burst = [spaced.observe("M5", -90 * MINUTE, hourly, t) for t in range(0, 20_000, 1000)]
+    burst = [spaced.observe("M5", -90 * MINUTE, t) for t in range(0, 20_000, 1000)]
     assert burst == [None] * 20  # a backlog's burst of old readings is one sample
-    assert spaced.observe("M5", -90 * MINUTE, hourly, 60_000) is not None  # a minute on
+    assert spaced.observe("M5", -90 * MINUTE, 60_000) is not None  # a minute on
 
 
 @pytest.mark.integration
