@@ -22,6 +22,7 @@ from api.routes import (
     feed,
     health,
     meters,
+    thresholds,
     users,
 )
 from api.schemas import ErrorOut
@@ -59,6 +60,7 @@ def create_app(context: ApiContext) -> FastAPI:
         audit,
         completeness,
         users,
+        thresholds,
     )
     for module in routers:
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)

@@ -155,6 +155,18 @@ class CommandRequest(BaseModel):
     )
 
 
+class ThresholdsRequest(BaseModel):
+    """A meter's own firmware thresholds (contract.thresholds: m³/h, minutes, kPa), over
+    its device profile's; each one left out (or null) follows the profile."""
+
+    thresholds: dict[str, float | None] = Field(..., description="name -> value or null")
+    reason: str = Field(..., min_length=3, max_length=500, description="required: why")
+
+
+class DownloadRequest(BaseModel):
+    reason: str = Field(..., min_length=3, max_length=500, description="required: why")
+
+
 class LifecycleRequest(BaseModel):
     """One step of a meter's life (docs/meters.md): install, commission, activate,
     suspend, resume (an operator), remove, replace (a supervisor)."""

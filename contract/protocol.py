@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeGuard, get_args
 from contract.errors import ProtocolError
 from contract.json_text import parse_json
 from contract.readings import MEASURED, Reading
+from contract.thresholds import ThresholdError, parse_thresholds
 
 TOPIC_PREFIX = "gas/v1/meters"
 # Checked with fullmatch only: re's "$" also matches before a final newline ("M1\n").
@@ -51,8 +52,10 @@ TopicKind = Literal[
 # meter-alarms (devices.alarm_codes).
 TOPIC_KINDS: frozenset[str] = frozenset(get_args(TopicKind))
 
-CommandAction = Literal["close", "arm", "open"]
-COMMAND_ACTIONS: frozenset[str] = frozenset({"close", "arm", "open"})
+CommandAction = Literal["close", "arm", "open", "params"]
+VALVE_ACTIONS: frozenset[str] = frozenset({"close", "arm", "open"})
+# "params": a parameter download (contract.thresholds), command format 2 revision 1
+COMMAND_ACTIONS: frozenset[str] = VALVE_ACTIONS | {"params"}
 REPLY_RESULTS: frozenset[str] = frozenset({"done", "rejected"})
 
 
@@ -100,7 +103,9 @@ COMMAND_FORMAT = 2  # docs/protocol.md; version 1 was unsigned
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A valve command from the server to one meter (docs/protocol.md, format 2).
+    """A command from the server to one meter (docs/protocol.md, format 2): a valve
+    command, or (revision 1) a parameter download, whose ``params`` are the thresholds'
+    canonical JSON (contract.thresholds).
 
     ``counter`` grows by one for every command to the meter; the meter acts on a counter
     above the last it accepted, re-confirms the same counter, and refuses anything older.
@@ -115,10 +120,12 @@ class Command:
     counter: int = 0
     expires_ms: int = 0
     signature: str = ""
+    params: str = ""  # a parameter download: the thresholds' canonical JSON
 
     def canonical(self) -> bytes:
         """What the signature covers: every field, the free-text reason last (so a line
-        break in it cannot shift the others)."""
+        break in it cannot shift the others); a parameter download's thresholds (one line
+        of canonical JSON) before it. A valve command's form is that of format 2."""
         fields = (
             f"gasguard-command-v{COMMAND_FORMAT}",
             self.command_id,
@@ -127,24 +134,25 @@ class Command:
             str(self.counter),
             str(self.issued_ms),
             str(self.expires_ms),
+            *((self.params,) if self.action == "params" else ()),
             self.reason,
         )
         return "\n".join(fields).encode()
 
     def to_payload(self) -> bytes:
-        return json.dumps(
-            {
-                "v": COMMAND_FORMAT,
-                "id": self.command_id,
-                "action": self.action,
-                "counter": self.counter,
-                "ts": self.issued_ms,
-                "expires": self.expires_ms,
-                "reason": self.reason,
-                "sig": self.signature,
-            },
-            separators=(",", ":"),
-        ).encode()
+        body: dict[str, Any] = {
+            "v": COMMAND_FORMAT,
+            "id": self.command_id,
+            "action": self.action,
+            "counter": self.counter,
+            "ts": self.issued_ms,
+            "expires": self.expires_ms,
+            "reason": self.reason,
+            "sig": self.signature,
+        }
+        if self.action == "params":
+            body["params"] = json.loads(self.params)
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +265,14 @@ def parse_command(meter_id: str, payload: bytes) -> Command:
         raise ProtocolError(f"command: unknown action {action!r}")
     if body.get("v") != COMMAND_FORMAT:
         raise ProtocolError(f"command: format {body.get('v')!r}, expected {COMMAND_FORMAT}")
+    params = ""
+    if action == "params":
+        try:  # the canonical form again: the signature covers exactly that
+            params = parse_thresholds(_field(body, "params", dict, "command")).canonical()
+        except ThresholdError as exc:
+            raise ProtocolError(f"command: params: {exc}") from exc
     return Command(
+        params=params,
         command_id=_field(body, "id", str, "command"),
         meter_id=meter_id,
         action=action,

@@ -47,6 +47,7 @@ COMMAND_DEFAULTS = {
     "command_param": "valve",
     "close_value": "0",
     "open_value": "1",
+    "params_service": "threshold_set",  # a parameter download: the thresholds as its params
 }
 MAX_TTL_S = 864_000  # the platform keeps a command for at most 10 days
 
@@ -163,19 +164,25 @@ def create_command(
     account: Mapping[str, str],
     ttl_s: int,
     now_ms: int,
+    params: str = "",
 ) -> HttpCall:
-    """The command that closes or opens a meter's valve, signed. ``account``: the
-    application's ``app_key``, ``app_secret``, ``master_key`` and the ``product_id``."""
+    """The command that closes or opens a meter's valve, or (``params``) downloads its
+    firmware thresholds (the profile's ``params_service`` with the thresholds as its
+    parameters), signed. ``account``: the application's ``app_key``, ``app_secret``,
+    ``master_key`` and the ``product_id``."""
     if options.get("meter_key") == "IMEI":
         raise CodecError("no_device_id", "CTWing commands name the deviceId: keep meter_key")
-    if action not in ("close", "open"):
+    if action not in ("close", "open", "params"):
         raise CodecError("no_such_command", f"a CTWing meter has no {action!r}: it opens or closes")
     settings = {**COMMAND_DEFAULTS, **options}
-    value = settings[f"{action}_value"]
-    content = {
-        "params": {settings["command_param"]: int(value) if value.isdigit() else value},
-        "serviceIdentifier": settings["command_service"],
-    }
+    if action == "params":
+        content = {"params": json.loads(params), "serviceIdentifier": settings["params_service"]}
+    else:
+        value = settings[f"{action}_value"]
+        content = {
+            "params": {settings["command_param"]: int(value) if value.isdigit() else value},
+            "serviceIdentifier": settings["command_service"],
+        }
     body = compact(
         {
             "content": content,

@@ -204,22 +204,33 @@ def to_contract(
 
 
 def execute_offline(
-    meter_id: str, action: str, options: Mapping[str, str], api_key: str, expires_ms: int
+    meter_id: str,
+    action: str,
+    options: Mapping[str, str],
+    api_key: str,
+    expires_ms: int,
+    params: str = "",
 ) -> HttpCall:
-    """The cached command that closes or opens a meter's valve: the meter's IMEI is its
-    id without the profile's prefix (``meter_key = "imei"``). ``CodecError`` when the
-    profile cannot say it."""
+    """The cached command that closes or opens a meter's valve, or (``params``) downloads
+    its firmware thresholds (their JSON as the arguments of the profile's
+    ``params_resource``, an executable resource of the meter's object model): the meter's
+    IMEI is its id without the profile's prefix (``meter_key = "imei"``). ``CodecError``
+    when the profile cannot say it."""
     if options.get("meter_key") != "imei":
         raise CodecError("no_imei", "OneNET commands name the IMEI: set meter_key = imei")
-    if action not in ("close", "open"):
+    if action not in ("close", "open", "params"):
         raise CodecError("no_such_command", f"a OneNET meter has no {action!r}: it opens or closes")
-    settings = {**COMMAND_DEFAULTS, **options}
-    resource = settings["command_resource"]
+    if action == "params" and "params_resource" not in options:
+        raise CodecError(
+            "no_params_resource", "the profile names no params_resource for the thresholds"
+        )
+    settings = {**COMMAND_DEFAULTS, **options, "params_args": params}
+    resource = settings["params_resource" if action == "params" else "command_resource"]
     parts = resource.split("_")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise CodecError("bad_resource", f"command_resource {resource!r} is not obj_inst_res")
+        raise CodecError("bad_resource", f"resource {resource!r} is not obj_inst_res")
     imei = meter_id.removeprefix(options.get("meter_prefix", ""))
-    params = (
+    query = (
         ("imei", imei),
         ("obj_id", parts[0]),
         ("obj_inst_id", parts[1]),
@@ -229,7 +240,7 @@ def execute_offline(
     )
     headers = (("api-key", api_key), ("Content-Type", "application/json"))
     body = compact({"args": settings[f"{action}_args"]}).encode()
-    return HttpCall("POST", EXECUTE_OFFLINE, params, headers, body)
+    return HttpCall("POST", EXECUTE_OFFLINE, query, headers, body)
 
 
 def command_uuid(answer: bytes) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from contract.profiles import DEFAULT_DEVICE_PROFILE
+from contract.thresholds import Thresholds
 from devices.errors import ProfileError
 
 Codec = Literal["gasguard-json", "cjt188", "onenet", "ctwing", "dlms", "wmbus"]
@@ -39,6 +40,8 @@ class DeviceProfile:
     command_ttl_s: int = HOUR_S  # a command not carried out by then expires (an alarm)
     max_flow_m3h: float | None = None  # the model's limits, when the profile knows them
     options: dict[str, str] = field(default_factory=dict)  # the codec's own settings
+    # the firmware thresholds its meters should hold (parameter download)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     description: str = ""
 
     @property

@@ -106,6 +106,8 @@ class DeviceProfileSettings(BaseModel):
     command_ttl_s: int = Field(3600, ge=0, le=31 * 86_400)
     max_flow_m3h: float | None = Field(None, gt=0)
     options: dict[str, str] = Field(default_factory=dict)
+    # the firmware thresholds its meters should hold (contract.thresholds; per meter over it)
+    thresholds: dict[str, float] = Field(default_factory=dict)
     description: str = ""
 
 

@@ -24,6 +24,7 @@ from connections.policies import Policies, build_policies
 from connections.timelimits import Policy
 from connections.workdays import WorkCalendar, load_holiday_file
 from contract.events import EVENT_NAMES
+from contract.thresholds import ThresholdError, parse_thresholds
 from devices import alarm_codes, onenet
 from devices.dtu import DtuAccount
 from devices.errors import CodecError, ProfileError
@@ -443,10 +444,17 @@ def platform_commands(settings: Settings) -> PlatformCommands | None:
 
 def device_profiles(settings: Settings) -> dict[str, DeviceProfile]:
     """The device profiles in force: built-in and configured (``devices.profiles``)."""
-    configured = {
-        name: DeviceProfile(name=name, **spec.model_dump())
-        for name, spec in settings.device_profiles.items()
-    }
+    try:
+        configured = {
+            name: DeviceProfile(
+                name=name,
+                **spec.model_dump(exclude={"thresholds"}),
+                thresholds=parse_thresholds(spec.thresholds),
+            )
+            for name, spec in settings.device_profiles.items()
+        }
+    except ThresholdError as exc:
+        raise SettingsError(f"device profile thresholds: {exc}") from exc
     try:
         profiles = build_profiles(configured)
     except ProfileError as exc:

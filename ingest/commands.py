@@ -47,6 +47,11 @@ class CommandPublisher(Protocol):
 def cjt188_frame(command: Command, edition: cjt188.Edition) -> bytes:
     """The CJ/T 188 valve control for a close or an open; the sequence number is the low
     byte of the command's counter (a resend carries the same one)."""
+    if command.action == "params":
+        raise UnsupportedCommand(
+            "CJ/T 188 defines no write of firmware thresholds (its vendors' own data "
+            "identifiers differ): set them at the meter's installation"
+        )
     if command.action not in CJT188_VALVE:
         raise UnsupportedCommand(
             f"CJ/T 188 has no {command.action!r}: the valve opens or closes by command only"

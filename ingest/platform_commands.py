@@ -70,12 +70,23 @@ class PlatformCommands:
         if profile.codec == "onenet":
             secret = account.secrets["api_key"]
             return onenet.execute_offline(
-                command.meter_id, command.action, options, secret, command.expires_ms
+                command.meter_id,
+                command.action,
+                options,
+                secret,
+                command.expires_ms,
+                command.params,
             )
         now_ms = self._clock()
         ttl_s = max(0, (command.expires_ms - now_ms) // 1000)
         return ctwing.create_command(
-            command.meter_id, command.action, options, account.secrets, ttl_s, now_ms
+            command.meter_id,
+            command.action,
+            options,
+            account.secrets,
+            ttl_s,
+            now_ms,
+            command.params,
         )
 
     def _request(self, account: PlatformAccount, call: HttpCall, meter_id: str) -> bytes:

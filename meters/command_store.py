@@ -1,9 +1,10 @@
-"""Valve commands in the registry: creation (counter, expiry, audit), signing with the
-meter's key, and every lifecycle transition (``contract.lifecycle`` decides; this module
-stores). Each method is one transaction."""
+"""Commands in the registry (valve commands and parameter downloads): creation (counter,
+expiry, audit), signing with the meter's key, and every lifecycle transition
+(``contract.lifecycle`` decides; this module stores). Each method is one transaction."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class NewCommand:
     action: str
     reason: str
     kind: ClosureKind = "safety"
+    params: str = ""  # a parameter download: the thresholds' canonical JSON
 
 
 def _apply_reply(
@@ -60,6 +62,10 @@ def _apply_reply(
         command.wake_expected_ms = None  # the meter took it
         if command.action == "arm":
             meter.armed_ms = reply.ts_ms
+        elif command.action == "params":  # the meter holds them: nothing more to see
+            meter.held_thresholds = json.loads(command.params)
+            meter.thresholds_confirmed_ms = reply.ts_ms
+            state, command.finished_ms = "succeeded", now_ms
     else:
         command.finished_ms, command.error = now_ms, reply.error or "rejected"
         command.wake_expected_ms = None
@@ -93,6 +99,7 @@ def _view(command: Command) -> CommandView:
         closures=command.closures,
         platform_refs=tuple(command.platform_refs or ()),
         wake_expected_ms=command.wake_expected_ms,
+        params=command.params,
     )
 
 
@@ -207,6 +214,11 @@ class CommandStore:
                     Command.state.in_(IN_FLIGHT),
                 )
             ).first()
+            if in_flight is not None and in_flight.params != new.params:
+                return (  # the meter must take the first first: the second says otherwise
+                    f"a parameter download (command {in_flight.id}) with other thresholds "
+                    "is in flight for the meter: it must finish or expire first"
+                )
             if in_flight is not None:
                 _join(session, in_flight, new, actor, now_ms)
                 return _view(in_flight), False
@@ -224,6 +236,7 @@ class CommandStore:
                 source=actor.source,
                 kind=new.kind,
                 closures_text=new.kind if new.action == "close" else "",
+                params=new.params,
                 state="queued",
                 counter=next_counter(session, new.meter_id),
                 created_ms=now_ms,
@@ -264,6 +277,7 @@ class CommandStore:
         state: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        action: str | None = None,
     ) -> list[CommandView]:
         """Newest first."""
         query = (
@@ -276,6 +290,8 @@ class CommandStore:
             query = query.where(Command.meter_id == meter_id)
         if state is not None:
             query = query.where(Command.state == state)
+        if action is not None:
+            query = query.where(Command.action == action)
         return self._run(lambda s: [_view(c) for c in s.scalars(query)])
 
     def changed_since(self, since_ms: int, limit: int = 500) -> list[CommandView]:
@@ -336,6 +352,7 @@ class CommandStore:
                 reason=command.reason,
                 counter=command.counter,
                 expires_ms=command.expires_ms,
+                params=command.params,
             )
             return sign_command(key, wire)
 

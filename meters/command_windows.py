@@ -4,8 +4,10 @@ wake and whether the command waits for that uplink. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from devices.profiles import DeviceProfile, next_wake_ms
-from meters.views import CommandWindow
+from meters.views import CommandWindow, MeterView
 
 
 def command_window(
@@ -37,3 +39,14 @@ def expected_wake(profile: DeviceProfile, last_uplink_ms: int | None, now_ms: in
 def listening(profile: DeviceProfile, last_uplink_ms: int | None, now_ms: int) -> bool:
     """Whether a sleeping meter still listens after its last uplink."""
     return last_uplink_ms is not None and 0 <= now_ms - last_uplink_ms <= profile.listen_s * 1000
+
+
+def window_for(
+    profiles: Mapping[str, DeviceProfile], meter: MeterView, now_ms: int, default_ttl_ms: int
+) -> CommandWindow:
+    """A new command's window for ``meter``, from its device profile and last uplink (a
+    profile not in force: always connected)."""
+    profile = profiles.get(meter.device_profile)
+    if profile is None:
+        return CommandWindow(default_ttl_ms)
+    return command_window(profile, meter.last_seen_ms, now_ms, default_ttl_ms)

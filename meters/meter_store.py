@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from contract.alarms import ALARM_OPEN_STATES
 from contract.profiles import DEFAULT_DEVICE_PROFILE, MeterProfile
+from contract.thresholds import Thresholds
 from meters.audit import add_audit
 from meters.command_store import ensure_key, meter_of
 from meters.completeness import MeterExpectation
@@ -250,6 +251,23 @@ class MeterStore:
         if isinstance(outcome, str):
             raise Conflict(outcome)
         return outcome
+
+    def set_thresholds(
+        self, meter_id: str, own: Thresholds, actor: Actor, reason: str, now_ms: int
+    ) -> MeterView:
+        """The meter's own firmware thresholds, over its profile's (replacing those it had;
+        empty: the profile's alone), audited. The meter holds them once a parameter
+        download carried them and it confirmed."""
+
+        def work(session: Session) -> MeterView:
+            meter = meter_of(session, meter_id)
+            detail = {"from": meter.thresholds or {}, "to": own.as_dict()}
+            meter.thresholds = own.as_dict() or None
+            target = f"meter:{meter_id}"
+            add_audit(session, actor, "meter.thresholds", target, reason, now_ms, detail)
+            return as_view(MeterView, meter)
+
+        return self._run(work)
 
     def export_keys(
         self, meter_ids: list[str], work_order: str, actor: Actor, now_ms: int

@@ -87,6 +87,11 @@ class Meter(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     register_start_m3: Mapped[float | None] = mapped_column(Float, nullable=True)
     register_end_m3: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # parameter download (contract.thresholds): its own thresholds over its profile's, and
+    # those it confirmed it holds (a reply to a "params" command), when
+    thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    held_thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    thresholds_confirmed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Alarm(Base):
@@ -194,6 +199,8 @@ class Command(Base):
     platform_refs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # a meter that sleeps: when it is next expected to wake, while the command waits for it
     wake_expected_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # a parameter download: the thresholds it carries (canonical JSON, signed)
+    params: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @property
     def closures(self) -> tuple[str, ...]:

@@ -37,6 +37,9 @@ class MeterView:
     replaced_by: str | None = None  # the meter that replaced it
     register_start_m3: float | None = None  # its register when it started (a replacement)
     register_end_m3: float | None = None  # when it was removed or replaced
+    thresholds: dict[str, Any] | None = None  # its own firmware thresholds, over its profile's
+    held_thresholds: dict[str, Any] | None = None  # those it confirmed it holds, and when
+    thresholds_confirmed_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,7 @@ class CommandView:
     closures: tuple[str, ...] = ()  # a close: its reason and those of the closes it joined
     platform_refs: tuple[str, ...] = ()  # the operator platform's ids, when handed to one
     wake_expected_ms: int | None = None  # waiting for a sleeping meter: its expected wake-up
+    params: str = ""  # a parameter download: the thresholds' canonical JSON
 
 
 @dataclass(frozen=True, slots=True)

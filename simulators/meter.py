@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -80,6 +81,7 @@ class SimMeter:
     readings_per_message: int = 1
     resend_every: int = 0
     rejected: list[str] = field(default_factory=list)
+    thresholds: dict[str, float] = field(default_factory=dict)  # its firmware's, downloaded
     _events_sent: set[FaultKind] = field(default_factory=set)
 
     @property
@@ -186,6 +188,8 @@ class SimMeter:
         elif command.action == "open":
             self.read(now_ms)
             self.valve = "open"
+        elif command.action == "params":  # a parameter download: it holds them from now
+            self.thresholds = json.loads(command.params)
         return self._reply(command, now_ms, "done")
 
     def press_button(self, now_ms: int) -> MeterEvent | None:

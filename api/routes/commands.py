@@ -14,8 +14,8 @@ from api.schemas import CommandRequest
 from contract.protocol import METER_ID_PATTERN
 from meters.command_policy import role_refusal
 from meters.command_store import NewCommand
-from meters.command_windows import command_window
-from meters.views import CommandView, CommandWindow
+from meters.command_windows import window_for
+from meters.views import CommandView
 
 router = APIRouter(tags=["commands"])
 
@@ -66,12 +66,7 @@ def issue_command(
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refused)
     new = NewCommand(meter_id, body.action, body.reason, body.closure)
     now_ms, default_ms = context.clock(), int(context.command_ttl_s * 1000)
-    profile = context.device_profiles.get(meter.device_profile)
-    window = (
-        command_window(profile, meter.last_seen_ms, now_ms, default_ms)
-        if profile is not None
-        else CommandWindow(default_ms)
-    )
+    window = window_for(context.device_profiles, meter, now_ms, default_ms)
     # a remote open the valve's closures forbid: Conflict (409), audited by the store
     command, _created = registry.commands.create(new, actor, now_ms, window.ttl_ms, window)
     return command

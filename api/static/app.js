@@ -333,6 +333,7 @@ async function drawMeter() {
     api(`/meters/${id}/consumption`),
   ]);
   drawConsumption(days);
+  drawThresholds(await api(`/meters/${id}/thresholds`));
   document.getElementById("consumption-csv").href = `${API}/meters/${id}/consumption?format=csv`;
   setText("meter-id", meter.id);
   setText("meter-facts",
@@ -357,7 +358,41 @@ async function drawMeter() {
     cell(row, a.id); cell(row, a.rule); cell(row, SEVERITY[a.severity]); cell(row, a.state);
     cell(row, whenOpened(a));
   });
-  showByRole(document.getElementById("meter-actions"));
+  showByRole(document.getElementById("meter"));  // its actions, the thresholds' send
+}
+
+// The firmware thresholds (parameter download, docs/meters.md): configured for the meter
+// (its profile's, then its own) against those the meter confirmed it holds.
+const THRESHOLD_NAMES = {
+  micro_flow_m3h: "微小流量 micro-flow m³/h", micro_flow_min: "微小流量时长 micro-flow min",
+  prolonged_use_min: "超时用气 prolonged use min", over_flow_m3h: "过流 over-flow m³/h",
+  pressure_low_kpa: "欠压 pressure low kPa", pressure_high_kpa: "超压 pressure high kPa",
+};
+function drawThresholds(status) {
+  const names = Object.keys(THRESHOLD_NAMES).filter((n) => n in status.configured || (status.held && n in status.held));
+  rows("meter-thresholds", names, (row, name) => {
+    const wanted = status.configured[name], held = status.held ? status.held[name] : undefined;
+    const differs = status.differs.includes(name);
+    row.className = differs ? "differs" : "";
+    cell(row, THRESHOLD_NAMES[name]);
+    cell(row, wanted ?? "–");
+    cell(row, held ?? "–");
+    cell(row, wanted === undefined ? "" : differs ? "✗ 不一致 differs" : "✓ 一致 matches", "match");
+  });
+  let summary = !names.length ? "未配置 none configured"
+    : status.differs.length ? `${status.differs.length} 项不一致 differ` : "全部一致 all match";
+  if (status.confirmed_ms) summary += ` · 表计确认 confirmed ${fmtTime(status.confirmed_ms)}`;
+  const d = status.download;
+  if (d && !["succeeded"].includes(d.state)) summary += ` · 下发 download ${commandState(d)}`;
+  setText("thresholds-summary", summary);
+  document.getElementById("send-thresholds").disabled = !names.length;
+}
+
+function askThresholds() {
+  ask({ title: `下发阈值 Send the configured thresholds to ${meterId}?`,
+    warning: "表计按这些阈值自行关阀 The meter closes its valve by itself at these limits.",
+    label: "原因（必填）Reason (required)", okLabel: "确认下发 Confirm and send", required: true },
+  ({ text }) => postJson(`/meters/${encodeURIComponent(meterId)}/thresholds/send`, { reason: text }));
 }
 
 // When the condition happened (the meter's event time) and, for data that came late (a
@@ -859,6 +894,7 @@ document.getElementById("ask-cancel").addEventListener("click", () => document.g
 document.getElementById("fee-cancel").addEventListener("click", () => document.getElementById("fee-dialog").close());
 document.querySelectorAll(".back").forEach((b) => b.addEventListener("click", back));
 document.getElementById("meter-range").addEventListener("change", () => drawMeter());
+document.getElementById("send-thresholds").addEventListener("click", askThresholds);
 document.querySelectorAll("#meter-actions button[data-command]").forEach((b) =>
   b.addEventListener("click", () => askCommand(b.dataset.command)));
 document.querySelectorAll("#connection-actions button[data-step]").forEach((b) =>

@@ -12,8 +12,12 @@ from playwright.sync_api import Browser, Page, expect
 from connections.applications import NewApplication
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
+from contract.protocol import CommandReply
 from contract.readings import Reading
+from contract.signing import sign_reply
+from contract.thresholds import Thresholds
 from meters.clock import wall_clock_ms
+from meters.parameters import download_command
 from meters.registry import MeterSighting, Registry
 from meters.views import Actor
 from telemetry import SqliteTelemetryStore
@@ -243,3 +247,54 @@ def test_an_alarm_on_late_data_shows_when_it_happened_and_when_gasguard_learned_
         expect(row).to_contain_text("获知 learned")
         expect(row).to_contain_text("晚到 late 20 h 5 min")
         page.screenshot(path=str(artifacts / "dashboard-late-alarm.png"), full_page=True)
+
+
+def test_the_meter_page_shows_which_firmware_thresholds_the_meter_holds_and_sends_them(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    """The meter confirmed a download of two thresholds; one has been changed since: the
+    page marks it, and a supervisor sends the configured ones again."""
+    now = wall_clock_ms()
+    sam = Actor("sam", "supervisor", "test")
+    add_user(registry, "sam", "supervisor", now)
+    registry.meters.set_thresholds(
+        "M1", Thresholds(micro_flow_m3h=0.02, over_flow_m3h=4.0), sam, "fit", now
+    )
+    first = download_command(Thresholds(), registry.meters.get("M1"), "first fit")
+    command, _ = registry.commands.create(first, sam, now, 3_600_000)
+    registry.commands.mark_published(command.id, now, now + 20_000, None, None)
+    key = registry.commands.meter_keys(["M1"])["M1"]
+    registry.commands.apply_reply(sign_reply(key, CommandReply(command.id, "M1", "done", now)), now)
+    registry.meters.set_thresholds(
+        "M1", Thresholds(micro_flow_m3h=0.02, over_flow_m3h=6.0), sam, "a bigger flat", now
+    )
+    page = browser.new_page(viewport={"width": 1600, "height": 1600})
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "sam")
+        page.locator("#meters tr[data-meter=M1]").click()
+        table = page.locator("#meter-thresholds tbody")
+        expect(table.locator("tr")).to_have_count(2)
+        expect(table.locator("tr.differs")).to_contain_text("过流 over-flow m³/h")
+        expect(table.locator("tr.differs")).to_contain_text("✗ 不一致 differs")
+        expect(table.locator("tr").first).to_contain_text("✓ 一致 matches")
+        expect(page.locator("#thresholds-summary")).to_contain_text("1 项不一致 differ")
+        page.click("#send-thresholds")
+        dialog = page.locator("#ask-dialog")
+        dialog.locator("textarea").fill("over-flow for the new flat")
+        dialog.locator("button[value=ok]").click()
+        expect(page.locator("#thresholds-summary")).to_contain_text("下发 download queued")
+        page.screenshot(path=str(artifacts / "dashboard-thresholds.png"), full_page=True)
+    newest = registry.commands.find("M1", action="params", limit=1)[0]
+    assert newest.id != command.id and newest.requested_by == "sam"
+    assert newest.params == '{"micro_flow_m3h":0.02,"over_flow_m3h":6.0}'
+
+
+def test_an_operator_sees_the_thresholds_without_the_send_button(
+    browser: Browser, registry: Registry, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
+        page.locator("#meters tr[data-meter=M1]").click()
+        expect(page.locator("#thresholds-summary")).to_contain_text("未配置 none configured")
+        expect(page.locator("#send-thresholds")).to_be_hidden()

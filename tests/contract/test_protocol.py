@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -17,6 +18,8 @@ from contract.protocol import (
     subscription,
     topic,
 )
+from contract.signing import sign_command, signature_ok
+from contract.thresholds import Thresholds
 
 VALID_ID = re.compile(r"\A[A-Za-z0-9_-]{1,32}\Z")
 
@@ -66,3 +69,22 @@ def test_command_and_reply_round_trip() -> None:
 def test_bad_commands_are_refused(payload: bytes) -> None:
     with pytest.raises(ProtocolError):
         parse_command("M1", payload)
+
+
+def test_a_parameter_download_signs_its_thresholds_and_a_valve_command_keeps_format_2() -> None:
+    key = "11" * 32
+    close = Command("c-1", "M1", "close", 1000, "leak", counter=3, expires_ms=2000)
+    assert close.canonical() == b"gasguard-command-v2\nc-1\nM1\nclose\n3\n1000\n2000\nleak"
+    params = Thresholds(micro_flow_m3h=0.02, prolonged_use_min=240).canonical()
+    download = sign_command(key, Command("c-2", "M1", "params", 1000, "fit", 4, 2000, "", params))
+    assert download.canonical().split(b"\n")[-2] == params.encode()
+    parsed = parse_command("M1", download.to_payload())
+    assert parsed == download and signature_ok(key, parsed)
+    body = json.loads(download.to_payload())
+    assert body["params"] == {"micro_flow_m3h": 0.02, "prolonged_use_min": 240}
+    body["params"]["prolonged_use_min"] = 600  # altered on the way: the meter refuses it
+    altered = parse_command("M1", json.dumps(body).encode())
+    assert not signature_ok(key, altered)
+    body["params"] = {"prolonged_use_min": -1}
+    with pytest.raises(ProtocolError, match="prolonged_use_min"):
+        parse_command("M1", json.dumps(body).encode())
