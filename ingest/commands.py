@@ -41,7 +41,7 @@ class CommandPublisher(Protocol):
 
     def set_clock(self, meter_id: str, now_ms: int) -> bool:
         """Set the meter's clock to ``now_ms`` where its protocol has a time set (CJ/T
-        188); whether one went out."""
+        188, DLMS); whether one went out."""
 
 
 def cjt188_frame(command: Command, edition: cjt188.Edition) -> bytes:
@@ -122,6 +122,8 @@ class ProfileCommandPublisher:
 
     def set_clock(self, meter_id: str, now_ms: int) -> bool:
         profile = self._profile(meter_id)
+        if profile is not None and profile.codec == "dlms":
+            return self.dlms.set_clock(meter_id, now_ms, profile)
         if profile is None or profile.codec != "cjt188":
             return False
         serial = (now_ms // 1000) % 256

@@ -1,8 +1,10 @@
-"""Valve commands to DLMS/COSEM meters over MQTT: the association, the action on the
-disconnect control and the release (the pure exchange: devices.dlms_commands), one
-exchange in flight per meter. Requests go on the meter's ``dlms-down``; its answers come
-on ``dlms`` beside its pushes. The exchange lives in memory: after a restart the
-dispatcher's resend of the command begins a new one."""
+"""Commands to DLMS/COSEM meters over MQTT: the association, the action on the disconnect
+control (or the SETs of a parameter download or a time set) and the release (the pure
+exchange: devices.dlms_commands), one exchange in flight per meter. Requests go on the
+meter's ``dlms-down``; its answers come on ``dlms`` beside its pushes. The exchange lives
+in memory: after a restart the dispatcher's resend of the command begins a new one. A
+time set is no command: its outcome is logged, and the meter's clock is judged afresh
+from its next uplinks."""
 
 from __future__ import annotations
 
@@ -27,18 +29,49 @@ class DlmsCommands:
     def __init__(self, session: MqttSession) -> None:
         self._session = session
         self._exchanges: dict[str, Exchange] = {}
+        self._time_sets: set[str] = set()  # meters whose exchange is a time set
         self._lock = threading.Lock()
 
     def send(self, command: Command, profile: DeviceProfile) -> None:
         """Begin the command's exchange (a resend begins it again): the AARQ."""
         try:
             association = dlms_commands.association_of(profile.options)
-            exchange, request = dlms_commands.start(command.action, association)
+            if command.action == "params":
+                writes = dlms_commands.threshold_writes(command.params, profile.options)
+                exchange, request = dlms_commands.start_writes(writes, association)
+            else:
+                exchange, request = dlms_commands.start(command.action, association)
         except CodecError as exc:
             raise UnsupportedCommand(f"meter {command.meter_id}: {exc}") from exc
         with self._lock:
             self._exchanges[command.meter_id] = exchange
+            self._time_sets.discard(command.meter_id)
         self._session.publish(topic(command.meter_id, "dlms-down"), request, qos=1)
+
+    def set_clock(self, meter_id: str, now_ms: int, profile: DeviceProfile) -> bool:
+        """Begin a time set (a SET of the meter's clock to ``now_ms``), unless a command's
+        exchange is in flight for the meter (the time set would break it off: the drift
+        stays flagged, and a later finding sets it). Whether it began."""
+        try:
+            association = dlms_commands.association_of(profile.options)
+        except CodecError as exc:
+            log.error("meter %s: no time set: %s", meter_id, exc)
+            return False
+        exchange, request = dlms_commands.start_writes(
+            dlms_commands.clock_write(now_ms), association
+        )
+        with self._lock:
+            if meter_id in self._exchanges and meter_id not in self._time_sets:
+                return False
+            self._exchanges[meter_id] = exchange
+            self._time_sets.add(meter_id)
+        self._session.publish(topic(meter_id, "dlms-down"), request, qos=1)
+        return True
+
+    def _end(self, meter_id: str) -> None:
+        """The meter's exchange is over (or broken off); under the lock."""
+        self._exchanges.pop(meter_id, None)
+        self._time_sets.discard(meter_id)
 
     def on_answer(
         self, meter_id: str, answer: bytes, now_ms: int
@@ -50,13 +83,14 @@ class DlmsCommands:
             exchange = self._exchanges.get(meter_id)
             if exchange is None:
                 return NO_EXCHANGE
+            time_set = meter_id in self._time_sets
             try:
                 after, request, outcome = dlms_commands.advance(exchange, answer)
             except CodecError:
-                self._exchanges.pop(meter_id, None)
+                self._end(meter_id)
                 raise
             if after is None:
-                self._exchanges.pop(meter_id, None)
+                self._end(meter_id)
             else:
                 self._exchanges[meter_id] = after
         if request is not None:
@@ -67,4 +101,7 @@ class DlmsCommands:
         if outcome is None:
             return None
         result, error = outcome
+        if time_set:  # no command's: the clock watch sees whether it took
+            log.warning("meter %s: DLMS time set %s %s", meter_id, result, error or "")
+            return None
         return SequenceReply(meter_id, None, result, now_ms, error)

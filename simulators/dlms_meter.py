@@ -8,8 +8,14 @@ Gurux's Python meter side (gurux-dlms 1.0.203) does not run as shipped: ``initia
 appends the object collection into the association's list instead of its objects (a
 TypeError later), ``handleRequest`` calls ``setReply`` and ``getConnectionInfo``, which
 ``GXServerReply`` does not have, and the method handler builds ``list(e)`` from one event
-argument. The three shims below fill exactly those gaps; what the meter answers is the
-library's own encoding."""
+argument, and a SET request's handler asks its parameters for ``isMultipleBlocks()`` and
+``setStatus()``, which ``GXDLMSLNParameters`` does not have (every SET answered
+hardware-fault). The shims below fill exactly those gaps; what the meter answers is the
+library's own encoding.
+
+Beside the disconnect control the meter has a clock and the threshold objects of a
+parameter download (``devices.dlms_commands.THRESHOLD_OBIS``), both writable: ``writes``
+records each value a SET gave it."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from gurux_dlms.enums import (
     SourceDiagnostic,
     Unit,
 )
+from gurux_dlms.GXDLMSLNParameters import GXDLMSLNParameters
 from gurux_dlms.objects import (
     GXDLMSAssociationLogicalName,
     GXDLMSCaptureObject,
@@ -37,6 +44,8 @@ from gurux_dlms.objects import (
 from gurux_dlms.objects.enums import ControlState
 
 from contract.readings import Reading
+from devices.dlms_commands import CLOCK, THRESHOLD_OBIS
+from simulators.meter import SimMeter
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 DISCONNECT = 1  # remote_disconnect
@@ -51,10 +60,14 @@ class _Reply(GXServerReply):
         return self.connectionInfo
 
 
-def _fill_the_method_handlers_gap() -> None:
-    """The library's method handler calls ``list(e)`` on one event argument."""
+def _fill_the_handlers_gaps() -> None:
+    """The library's method handler calls ``list(e)`` on one event argument; its SET
+    handler calls two methods its parameters lack."""
     if not hasattr(ValueEventArgs, "__iter__"):
         ValueEventArgs.__iter__ = lambda self: iter([self])
+    if not hasattr(GXDLMSLNParameters, "isMultipleBlocks"):
+        GXDLMSLNParameters.isMultipleBlocks = lambda self: self.multipleBlocks
+        GXDLMSLNParameters.setStatus = lambda self, status: setattr(self, "status", status)
 
 
 class DlmsMeter(GXDLMSServer):
@@ -62,7 +75,7 @@ class DlmsMeter(GXDLMSServer):
     the low-level security password."""
 
     def __init__(self, password: str | None = None) -> None:
-        _fill_the_method_handlers_gap()
+        _fill_the_handlers_gaps()
         super().__init__(True, InterfaceType.WRAPPER)
         self.valve = GXDLMSDisconnectControl("0.0.96.3.10.255")
         self.valve.outputState = True
@@ -71,11 +84,21 @@ class DlmsMeter(GXDLMSServer):
         if password:
             association.authenticationMechanismName.mechanismId = Authentication.LOW
             association.secret = password.encode()
-        self.items.append(self.valve)
+        self.clock = GXDLMSClock(CLOCK)
+        self.clock.time = GXDateTime(dt.datetime.now(CHINA))
+        thresholds = []
+        for obis, _factor in THRESHOLD_OBIS.values():
+            data = GXDLMSData(obis)
+            data.value = 0
+            thresholds.append(data)
+        objects = [self.valve, self.clock, *thresholds]
+        for obj in objects:  # one at a time: the collection's extend wants a collection
+            self.items.append(obj)
+            association.objectList.append(obj)  # so initialize() leaves the list alone
         self.items.append(association)
-        association.objectList.append(self.valve)  # so initialize() leaves the list alone
         self.initialize()
         self.actions: list[int] = []
+        self.writes: list[tuple[str, int | dt.datetime]] = []  # (OBIS, value) each SET
         self.password = password
 
     def answer(self, request: bytes) -> bytes:
@@ -117,11 +140,27 @@ class DlmsMeter(GXDLMSServer):
     def onPreRead(self, args: Any) -> None: ...
     def onPostRead(self, args: Any) -> None: ...
     def onPreWrite(self, args: Any) -> None: ...
-    def onPostWrite(self, args: Any) -> None: ...
+
+    def onPostWrite(self, args: Any) -> None:
+        for e in args:
+            target = e.target
+            value = target.time.value if target is self.clock else target.value
+            self.writes.append((target.logicalName, value))
+
     def onPostAction(self, args: Any) -> None: ...
     def onConnected(self, info: Any) -> None: ...
     def onInvalidConnection(self, info: Any) -> None: ...
     def onDisconnected(self, info: Any) -> None: ...
+
+
+def take_writes(meter: SimMeter, writes: list[tuple[str, int | dt.datetime]], true_ms: int) -> None:
+    """What SETs did to the simulated meter: a time set moves its clock (it reads the set
+    time now), a threshold is held (by its OBIS code, in the meter's units)."""
+    for obis, value in writes:
+        if isinstance(value, dt.datetime):
+            meter.clock_offset_ms = int(value.timestamp() * 1000) - true_ms
+        else:
+            meter.thresholds[obis] = value
 
 
 def meter_push(

@@ -193,8 +193,9 @@ class FleetRunner:
         with self._lock:
             side = self._dlms.setdefault(meter_id, dlms_meter.DlmsMeter())
             side.valve.outputState = meter.valve != "closed"
-            acted = len(side.actions)
+            acted, written = len(side.actions), len(side.writes)
             answer = side.answer(message.payload)
+            dlms_meter.take_writes(meter, side.writes[written:], now_ms)
             reading = None
             if len(side.actions) > acted:
                 meter_now = meter.clock(now_ms)

@@ -4,19 +4,30 @@ a wrong password, a meter that cannot act and answers out of turn. Pure: no brok
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from gurux_dlms.objects.enums import ControlState
 
+from contract.thresholds import Thresholds
 from devices import dlms_commands
 from devices.dlms_commands import Association, Exchange
 from devices.errors import CodecError
-from tests.dlms_meter import DISCONNECT, RECONNECT, DlmsMeter
+from tests.dlms_meter import CHINA, DISCONNECT, RECONNECT, DlmsMeter
 
 
-def run(meter: DlmsMeter, action: str, association: Association) -> list[object]:
-    """The whole exchange; the outcomes it gave."""
+def run(
+    meter: DlmsMeter,
+    action: str,
+    association: Association,
+    writes: tuple[dlms_commands.Write, ...] = (),
+) -> list[object]:
+    """The whole exchange (``writes``: SETs instead of the action); the outcomes it gave."""
     exchange: Exchange | None
-    exchange, request = dlms_commands.start(action, association)
+    if writes:
+        exchange, request = dlms_commands.start_writes(writes, association)
+    else:
+        exchange, request = dlms_commands.start(action, association)
     outcomes: list[object] = []
     while exchange is not None:
         exchange, next_request, outcome = dlms_commands.advance(exchange, meter.answer(request))
@@ -65,3 +76,39 @@ def test_an_open_is_not_sent_and_answers_out_of_turn_are_refused() -> None:
         dlms_commands.association_of({"client_address": "sixteen"})
     assert dlms_commands.apdu_tag(b"\x00\x01") is None
     assert dlms_commands.apdu_tag(aare) == dlms_commands.AARE
+
+
+def test_a_parameter_download_sets_each_threshold_in_the_meters_units() -> None:
+    meter = DlmsMeter()
+    params = Thresholds(micro_flow_m3h=0.02, prolonged_use_min=240, pressure_low_kpa=1.2)
+    options = {"obis_prolonged_use_min": "7.0.128.0.3.255"}
+    writes = dlms_commands.threshold_writes(params.canonical(), options)
+    assert run(meter, "params", Association(), writes) == [("done", None)]
+    assert meter.writes == [  # in the canonical form's (sorted) order
+        ("7.0.128.0.1.255", 20),  # litres an hour
+        ("7.0.128.0.5.255", 1200),  # pascals
+        ("7.0.128.0.3.255", 240),  # minutes
+    ]
+    vendor = dlms_commands.threshold_writes(params.canonical(), {"obis_micro_flow_m3h": "x"})
+    assert vendor[0].obis == "x"  # the profile names its vendor's object
+
+
+def test_a_set_the_meter_refuses_stops_the_download_and_says_which() -> None:
+    meter = DlmsMeter()
+    writes = (
+        dlms_commands.Write("7.0.128.0.1.255", 20),
+        dlms_commands.Write("7.0.199.0.9.255", 5),  # an object this meter does not have
+        dlms_commands.Write("7.0.128.0.3.255", 240),
+    )
+    (outcome,) = run(meter, "params", Association(), writes)
+    assert outcome[0] == "rejected" and "7.0.199.0.9.255" in str(outcome[1])  # type: ignore[index]
+    assert [obis for obis, _ in meter.writes] == ["7.0.128.0.1.255"]  # the rest never went
+
+
+def test_a_time_set_sets_the_meters_clock() -> None:
+    meter = DlmsMeter()
+    at = dt.datetime(2026, 12, 4, 18, 30, 5, tzinfo=CHINA)
+    writes = dlms_commands.clock_write(int(at.timestamp() * 1000))
+    assert run(meter, "clock", Association(), writes) == [("done", None)]
+    ((obis, value),) = meter.writes
+    assert obis == dlms_commands.CLOCK and value == at

@@ -90,3 +90,39 @@ def test_a_cjt188_meter_thirty_minutes_ahead_is_flagged_and_its_time_set(
     assert registry.dead_letters.count() == 0  # the meter's answer to the time set is taken
     (alarm,) = registry.alarms.find(meter_id=address)
     assert alarm.cleared_by == "gasguard-safety"
+
+
+@pytest.mark.integration
+def test_a_dlms_meter_behind_is_flagged_and_its_clock_set_through_an_association(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    """The clock's SET (Gurux's own meter side answers it), not bound to any command."""
+    config = quiet_fleet(1, "CLD", dlms_meters=1)
+    settings = settings_for(mosquitto.url, tmp_path, simulator=config)
+    often = settings.ingest.model_copy(update={"clock_sample_every_s": 0.5})  # time compressed
+    settings = settings.model_copy(update={"ingest": often})
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    plan = build_fleet(config, time.time_ns() // 1_000_000)
+    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
+    meter_id = "DL000001"
+    ingester = start_ingester(settings, registry, store)
+    runner = wiring.build_fleet_runner(settings, plan)
+    runner.meter(meter_id).clock_offset_ms = -2 * 3_600_000  # two hours behind
+    try:
+        runner.start()
+        assert runner.wait_connected(10)
+        wait_until(lambda: registry.alarms.find(meter_id=meter_id), 60, "the clock flagged")
+        (alarm,) = registry.alarms.find(meter_id=meter_id)
+        assert alarm.rule == "clock_drift" and alarm.detail["clock"] == "behind"
+        wait_until(lambda: abs(runner.meter(meter_id).clock_offset_ms) < 2000, 15, "its clock set")
+        wait_until(
+            lambda: registry.alarms.find(meter_id=meter_id)[0].state == "cleared",
+            60,
+            "the alarm cleared once its clock is judged on time again",
+        )
+    finally:
+        runner.stop()
+        ingester.stop()
+    assert registry.dead_letters.count() == 0  # the association's answers are all taken
+    assert registry.commands.find(meter_id) == []  # a time set is no command

@@ -2,7 +2,8 @@
 firmware thresholds configured for a device profile, one overridden for one meter, go to
 an always-connected meter at once and to a sleeping meter in the window its next uplink
 opens; each meter's signed ``done`` records what it holds, and the status then matches.
-A meter whose protocol cannot carry thresholds (CJ/T 188) gets a failed command with an
+A DLMS meter takes them as SETs of its threshold objects (Gurux's own meter side). A
+meter whose protocol cannot carry thresholds (CJ/T 188) gets a failed command with an
 alarm, never a silent drop."""
 
 from __future__ import annotations
@@ -59,7 +60,13 @@ def test_thresholds_reach_connected_and_sleeping_meters_and_cjt188_fails_visibly
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
     config = quiet_fleet(
-        1, "PRM", sleeping_meters=1, sleeping_profile="sleepy", nb_wake_every_s=3, cjt188_meters=1
+        1,
+        "PRM",
+        sleeping_meters=1,
+        sleeping_profile="sleepy",
+        nb_wake_every_s=3,
+        cjt188_meters=1,
+        dlms_meters=1,
     )
     config = config.model_copy(update={"sleeping_listen_s": 1.0})
     device_profiles = {"sleepy": SLEEPY, "gasguard-json": CONNECTED_THRESHOLDS}
@@ -82,12 +89,20 @@ def test_thresholds_reach_connected_and_sleeping_meters_and_cjt188_fails_visibly
         assert runner.wait_connected(10)
         wait_until(lambda: registry.meters.get("SL000001").last_seen_ms, 30, "a sighting")
         wait_until(lambda: registry.meters.get("PRM000001").last_seen_ms, 30, "a sighting")
+        registry.meters.set_thresholds(
+            "DL000001",
+            Thresholds(over_flow_m3h=4.0, prolonged_use_min=300),
+            SUPERVISOR,
+            "t",
+            now_ms(),
+        )
+        dlms = download(registry, profiles, "DL000001")
         time.sleep(1.5)  # the sleeping meter's window has closed
         sleeping = download(registry, profiles, "SL000001")
         assert sleeping.state == "queued" and sleeping.wake_expected_ms is not None
         connected = download(registry, profiles, "PRM000001")
         cjt188 = download_cjt188(registry, profiles)
-        for command in (sleeping, connected):
+        for command in (sleeping, connected, dlms):
             wait_until(
                 lambda c=command: registry.commands.get(c.id).state == "succeeded", 30, "held"
             )
@@ -98,7 +113,8 @@ def test_thresholds_reach_connected_and_sleeping_meters_and_cjt188_fails_visibly
         sent.close()
     assert runner.meter("SL000001").thresholds == {**PROFILE_THRESHOLDS, "over_flow_m3h": 4.0}
     assert runner.meter("PRM000001").thresholds == {"pressure_low_kpa": 1.2}
-    for meter_id in ("SL000001", "PRM000001"):
+    assert runner.meter("DL000001").thresholds == {"7.0.128.0.4.255": 4000, "7.0.128.0.3.255": 300}
+    for meter_id in ("SL000001", "PRM000001", "DL000001"):
         meter = registry.meters.get(meter_id)
         status = threshold_status(profiles[meter.device_profile].thresholds, meter)
         assert status.matches and status.held == status.configured
@@ -107,7 +123,7 @@ def test_thresholds_reach_connected_and_sleeping_meters_and_cjt188_fails_visibly
     failed = [a for a in registry.alarms.find() if a.rule == "command_failed"]
     assert [a.detail["command"] for a in failed] == [cjt188.id]
     actions = [a.action for a in registry.audit.entries(limit=50)]
-    assert actions.count("command.params") == 3 and "meter.thresholds" in actions
+    assert actions.count("command.params") == 4 and "meter.thresholds" in actions
 
 
 def download_cjt188(registry: Registry, profiles: dict) -> CommandView:

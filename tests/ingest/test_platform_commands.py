@@ -4,10 +4,13 @@ them, raises the alarm, and hands the close to the platform's command API as a c
 command (never sent twice); the meter wakes, the platform delivers it and pushes the
 result, which delivers gasguard's command; the meter's next reading shows the valve
 closed and the command succeeds. A platform that refuses a command fails it with an
-alarm naming the platform's answer."""
+alarm naming the platform's answer. A parameter download goes the same way: the
+thresholds as the cached command's arguments (OneNET) or as a service's parameters
+(CTWing), held once the platform says the meter took them."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,11 +19,14 @@ from pathlib import Path
 import pytest
 
 from contract.profiles import MeterProfile
+from contract.thresholds import Thresholds
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
 from gasguard.settings import Settings
 from ingest.platform_receiver import create_receiver_app
 from meters.command_store import NewCommand
+from meters.command_windows import window_for
+from meters.parameters import download_command, threshold_status
 from meters.registry import Registry
 from meters.views import Actor
 from simulators.platform import SimulatedPlatform
@@ -46,6 +52,7 @@ ONENET_OPTIONS = {
     "valve": "3200_0_5500",
     "volume_m3": "3200_0_5700",
     "command_resource": "3201_0_5850",
+    "params_resource": "3202_0_5850",  # the vendor's executable resource for thresholds
 }
 CTWING_OPTIONS = {"volume_m3": "gas_total", "pressure_kpa": "pressure", "valve": "valve_state"}
 
@@ -221,5 +228,47 @@ def test_a_command_the_platform_refuses_fails_with_an_alarm_naming_its_answer(
         rules = [a.rule for a in registry.alarms.find()]
         assert rules.count("command_failed") == 2
         assert fake.refused == ["onenet: api-key"] and fake.cached == []
+    finally:
+        ingester.stop()
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.name)
+def test_thresholds_go_to_the_platforms_cache_and_are_held_once_the_meter_takes_them(
+    mosquitto: MosquittoServer,
+    influx_store: InfluxTelemetryStore,
+    stand_in: tuple[SimulatedPlatform, str],
+    receiver_url: str,
+    tmp_path: Path,
+    platform: Platform,
+) -> None:
+    fake, api_url = stand_in
+    registry = sqlite_registry(tmp_path)
+    provision(registry)
+    settings = platform_settings(mosquitto, tmp_path, api_url)
+    profiles = wiring.device_profiles(settings)
+    sara = Actor("sara", "supervisor", "test")
+    wanted = Thresholds(micro_flow_m3h=0.02, over_flow_m3h=4.0)
+    registry.meters.set_thresholds(platform.meter_id, wanted, sara, "fit", now_ms())
+    ingester = start_ingester(settings, registry, influx_store)
+    try:
+        meter = registry.meters.get(platform.meter_id)
+        profile = profiles[meter.device_profile]
+        new = download_command(profile.thresholds, meter, "fit the new model")
+        window = window_for(profiles, meter, now_ms(), 3_600_000)
+        download, _ = registry.commands.create(new, sara, now_ms(), window.ttl_ms, window)
+        wait_until(lambda: fake.pending(platform.device), what="the download in the cache")
+        (cached,) = fake.pending(platform.device)
+        if platform.name == "onenet":
+            assert json.loads(cached.request["args"]) == wanted.as_dict()
+            assert (cached.request["obj_id"], cached.request["res_id"]) == (3202, 5850)
+        else:
+            content = cached.request["content"]
+            assert content == {"params": wanted.as_dict(), "serviceIdentifier": "threshold_set"}
+        wait_until(lambda: registry.commands.get(download.id).state == "sent", what="sent")
+        fake.wake(platform.device, now_ms())
+        wait_until(lambda: registry.commands.get(download.id).state == "succeeded", what="held")
+        status = threshold_status(profile.thresholds, registry.meters.get(platform.meter_id))
+        assert status.matches and status.held == wanted.as_dict()
+        assert fake.refused == [] and registry.dead_letters.count() == 0
     finally:
         ingester.stop()
