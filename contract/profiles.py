@@ -23,3 +23,6 @@ class MeterProfile:
     category: Category = DEFAULT_CATEGORY
     report_interval_s: int = DEFAULT_REPORT_INTERVAL_S
     device_profile: str = DEFAULT_DEVICE_PROFILE
+    # a meter that sleeps: the time between its uploads (its device profile's wake-ups);
+    # 0 for one that sends each reading as it reads it
+    upload_every_s: int = 0

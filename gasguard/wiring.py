@@ -47,6 +47,7 @@ from ingest.metrics import IngestMetrics
 from ingest.pipeline import Pipeline
 from ingest.platform_commands import PlatformAccount, PlatformCommands
 from ingest.platform_receiver import PushAccount, Receiver
+from ingest.rule_profiles import RuleProfiles
 from ingest.service import MqttIngester, ingest_subscriptions, session_options
 from ingest.sightings import SightingsBuffer
 from ingest.snapshots import SnapshotKeeper
@@ -255,9 +256,10 @@ def build_lane(
         config.retry_max_s,
         partition=partition.text,
     )
-    own = {p.meter_id: p for p in registry.meters.profiles() if partition.owns(p.meter_id)}
-    engine = SafetyEngine(rules_config(settings), own)
-    profiles = MeterProfiles(registry, device_profiles(settings))
+    engine = SafetyEngine(rules_config(settings))
+    in_force = device_profiles(settings)
+    rule_profiles = RuleProfiles(engine, registry.meters, in_force, partition.owns)
+    profiles = MeterProfiles(registry, in_force)
     dispatcher = CommandDispatcher(
         registry,
         ProfileCommandPublisher(session, profiles.for_command, platform_commands(settings)),
@@ -290,6 +292,8 @@ def build_lane(
     snapshot_path = settings.data_dir / f"engine-snapshot{partition.suffix}.npz"
     snapshots = SnapshotKeeper(snapshot_path, engine, config.snapshot_every_s)
     snapshots.restore()
+    rule_profiles.refresh()  # every meter's profile and life, over what the snapshot had
+    pipeline.rule_profiles = rule_profiles
     watch = ConnectionWatch(registry, connection_policies(settings), wall_clock_ms)
     # Connection time limits and data completeness are not per partition: the lane of
     # partition 0 watches them.

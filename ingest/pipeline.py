@@ -28,6 +28,7 @@ from ingest.gas_on import GasOnWatcher
 from ingest.log_burst import log_burst
 from ingest.meter_profiles import MeterProfiles
 from ingest.metrics import IngestMetrics
+from ingest.rule_profiles import RuleProfiles
 from ingest.sightings import SightingsBuffer
 from meters.command_store import NewCommand
 from meters.registry import Registry
@@ -82,6 +83,7 @@ class Pipeline:
     ) -> None:
         self.flood = flood
         self.profiles = profiles
+        self.rule_profiles: RuleProfiles | None = None  # the rules follow the registry
         self.clock_watch = clock_watch
         self.sightings = sightings
         self.gas_on = gas_on

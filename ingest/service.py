@@ -196,6 +196,9 @@ class MqttIngester:
         if pipeline.profiles is not None:
             refresh = pipeline.profiles.refresh
             chores.append(Chore("meter profiles", refresh, config.profiles_refresh_s))
+        if pipeline.rule_profiles is not None:
+            follow = pipeline.rule_profiles.refresh
+            chores.append(Chore("rule profiles", follow, config.profiles_refresh_s))
         if self._connection_watch is not None:
             watch = self._connection_watch
             chores.append(Chore("connection watch", watch.run_now, config.connection_check_s))

@@ -32,8 +32,8 @@ from meters.completeness import MeterExpectation
 from meters.db import Transactions, as_view, in_chunks
 from meters.errors import Conflict
 from meters.fleet_import import ImportedMeter, RowError
-from meters.lifecycle import LifecycleStep, next_state, refusal
-from meters.models import VALVE_RANK, Alarm, Meter
+from meters.lifecycle import ENDED, LifecycleStep, next_state, refusal
+from meters.models import VALVE_RANK, Alarm, ConnectionApplication, Meter
 from meters.views import INGEST_ACTOR, Actor, ImportReport, MeterCounts, MeterView
 
 
@@ -54,6 +54,19 @@ class MeterSighting:
 
 
 METERS: Table = Meter.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    profile: MeterProfile
+    lifecycle: str
+    changed_ms: int
+
+    @property
+    def in_service(self) -> bool:
+        return self.lifecycle not in ENDED
+
+
 METER_DEFAULTS = {"model": "G2.5", "category": "residential", "report_interval_s": 60}
 _reading = bindparam("b_reading", type_=BigInteger)
 _valve = bindparam("b_valve", type_=String)
@@ -156,6 +169,7 @@ class MeterStore:
                 meter.category = profile.category
                 meter.report_interval_s = profile.report_interval_s
                 meter.device_profile = profile.device_profile
+                meter.profile_ms = now_ms
                 ensure_key(meter)
 
         self._run(work)
@@ -217,11 +231,17 @@ class MeterStore:
                     state = "not registered" if new is None else new.lifecycle
                     return f"the new meter {request.new_meter_id} is {state}, not in stock"
                 new.lifecycle, new.lifecycle_ms = "installed", now_ms
+                new.category = meter.category  # the customer's, not the meter's: the rules'
+                new.profile_ms = now_ms  # bands go on across the swap
                 new.installer = actor.username
                 new.location = new.location or meter.location
                 new.replaces, new.register_start_m3 = meter.id, request.new_register_m3
                 meter.replaced_by = new.id
-                detail |= {"new_meter": new.id, "new_register_m3": request.new_register_m3}
+                detail |= {
+                    "new_meter": new.id,
+                    "new_register_m3": request.new_register_m3,
+                    "connections": _move_connections(session, meter.id, new.id),
+                }
                 add_audit(
                     session,
                     actor,
@@ -240,6 +260,7 @@ class MeterStore:
                 meter.mqtt_revoked_ms = now_ms  # it can no longer log in (at the next export)
                 detail |= {"register_m3": request.register_m3, "mqtt": "revoked"}
             meter.lifecycle, meter.lifecycle_ms = next_state(request), now_ms
+            meter.profile_ms = now_ms
             detail["to"] = meter.lifecycle
             target = f"meter:{meter.id}"
             add_audit(
@@ -331,15 +352,6 @@ class MeterStore:
 
         return self._run(work)
 
-    def profiles(self) -> list[MeterProfile]:
-        def work(session: Session) -> list[MeterProfile]:
-            return [
-                MeterProfile(m.id, m.model, m.category, m.report_interval_s, m.device_profile)  # type: ignore[arg-type]
-                for m in session.scalars(select(Meter))
-            ]
-
-        return self._run(work)
-
     def device_profiles(self) -> dict[str, str]:
         """The meters that speak another profile than gasguard's JSON, and theirs."""
         query = select(Meter.id, Meter.device_profile).where(
@@ -347,12 +359,34 @@ class MeterStore:
         )
         return self._run(lambda s: {row[0]: row[1] for row in s.execute(query).all()})
 
+    def profile_changes(self, since_ms: int) -> list[ProfileChange]:
+        """The meters whose profile for the rules or whose life changed at or after
+        ``since_ms`` (0: every meter), for a running engine to follow."""
+        query = select(
+            Meter.id,
+            Meter.model,
+            Meter.category,
+            Meter.report_interval_s,
+            Meter.device_profile,
+            Meter.lifecycle,
+            Meter.profile_ms,
+        ).where(Meter.profile_ms >= since_ms)
+
+        def work(session: Session) -> list[ProfileChange]:
+            return [
+                ProfileChange(MeterProfile(*row[:5]), row[5], row[6])  # type: ignore[arg-type]
+                for row in session.execute(query).all()
+            ]
+
+        return self._run(work)
+
     def expectations(self) -> list[MeterExpectation]:
-        """The report interval and join time of every meter heard at least once (for data
-        completeness: a meter provisioned but never heard is not in service yet)."""
+        """The report interval and join time of every meter heard at least once and in
+        service (for data completeness: a meter provisioned but never heard is not in
+        service yet; one removed or replaced, no longer)."""
         query = select(
             Meter.id, Meter.report_interval_s, Meter.created_ms, Meter.missing_batches
-        ).where(Meter.last_seen_ms.is_not(None))
+        ).where(Meter.last_seen_ms.is_not(None), Meter.lifecycle.not_in(ENDED))
         return self._run(lambda s: [MeterExpectation(*row) for row in s.execute(query).all()])
 
     def record_sightings(self, sightings: Mapping[str, MeterSighting]) -> list[str]:
@@ -506,6 +540,17 @@ def _clash(row: ImportedMeter, existing: dict[str, dict[str, Meter]]) -> RowErro
     return None
 
 
+def _move_connections(session: Session, old_id: str, new_id: str) -> list[str]:
+    """The connection records (报装) of the meter replaced now name the meter that took
+    its place (the customer gets gas through it); their numbers."""
+    records = session.scalars(
+        select(ConnectionApplication).where(ConnectionApplication.meter_id == old_id)
+    ).all()
+    for record in records:
+        record.meter_id = new_id
+    return [record.number for record in records]
+
+
 def _new_meter(row: ImportedMeter, now_ms: int) -> Meter:
     profile = row.profile
     meter = Meter(
@@ -513,6 +558,7 @@ def _new_meter(row: ImportedMeter, now_ms: int) -> Meter:
         created_ms=now_ms,
         lifecycle="in_stock",
         lifecycle_ms=now_ms,
+        profile_ms=now_ms,
         model=profile.model,
         category=profile.category,
         report_interval_s=profile.report_interval_s,

@@ -40,6 +40,7 @@ class Meter(Base):
         Index("uq_meters_imei", "imei", unique=True),
         Index("uq_meters_network_address", "network_address", unique=True),
         Index("ix_meters_lifecycle", "lifecycle"),
+        Index("ix_meters_profile_ms", "profile_ms"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -92,6 +93,8 @@ class Meter(Base):
     thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     held_thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     thresholds_confirmed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # when its profile for the rules or its life last changed (a running engine follows)
+    profile_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Alarm(Base):

@@ -21,6 +21,7 @@ from safety.batch import Batch, from_items
 from safety.codes import ACTIONS, CATEGORIES, CATEGORY_CODE
 from safety.config import RulesConfig
 from safety.index import MeterIndex, encode
+from safety.layout import SCHEDULED
 from safety.models import model_table
 from safety.params import compile_params
 from safety.rulebook import CATEGORY_FIELDS, RULE_CODE, RULES, blank_states
@@ -76,23 +77,25 @@ class SafetyEngine:
         self.set_profiles([profile])
 
     def set_profiles(self, profiles: list[MeterProfile]) -> None:
-        """Model, category and report interval of these meters (all at once: a fleet's
-        profiles at start-up)."""
+        """Model, category, report interval and upload interval of these meters (all at
+        once: a fleet's profiles at start-up)."""
         if not profiles:
             return
         slots = self.slots(encode([p.meter_id for p in profiles]))
         categories = np.array([CATEGORY_CODE[p.category] for p in profiles], dtype=np.uint8)
         models = np.array([self.model_code(p.model) for p in profiles], dtype=np.uint16)
         intervals = np.array([p.report_interval_s for p in profiles], dtype=np.int32)
+        uploads = np.array([p.upload_every_s for p in profiles], dtype=np.int32)
         records = self.states[slots]
         moved = records["category"] != categories
         for field in CATEGORY_FIELDS:  # counted against another category's table
             records[field.name][moved] = field.blank
-        if np.any(records["interval"] != intervals):
+        if np.any(records["interval"] != intervals) or np.any(records["upload"] != uploads):
             self.watermark.recheck_deadlines()  # a deadline may now be earlier
         records["category"] = categories
         records["model"] = models
         records["interval"] = intervals
+        records["upload"] = uploads
         self.states[slots] = records
 
     def profile(self, meter_id: str) -> MeterProfile:
@@ -105,7 +108,16 @@ class SafetyEngine:
             self.models[int(record["model"])],
             CATEGORIES[int(record["category"])],
             int(record["interval"]),
+            upload_every_s=int(record["upload"]),
         )
+
+    def retire(self, meter_id: str) -> None:
+        """The meter is out of service (removed, or replaced by another): its silence is
+        no longer a fault, so its offline deadline stops. Should it speak again, it is
+        judged again."""
+        slot = self.index.find(meter_id)
+        if slot is not None:
+            self.states[slot]["flags"] &= ~SCHEDULED & 0xFF
 
     def clear(self, meter_id: str, rule: str) -> None:
         """An operator cleared the alarm: the rule may fire again for this meter. An alarm

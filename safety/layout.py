@@ -15,7 +15,8 @@ The kernel's own:
 * ``open_rules``: one bit per rule (its code) whose episode fired and has not ended; as
   wide as the number of rules needs.
 * ``valve``: the valve state last reported; ``flags``: the bits below.
-* ``model``/``category``/``interval``: the meter's profile, as codes.
+* ``model``/``category``/``interval``/``upload``: the meter's profile, as codes (``upload``:
+  the time between a sleeping meter's uploads, 0 for a meter that sends as it reads).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ CORE_FIELDS = (
     time_field("streak_ts"),
     volume_field("last_vol"),
     Field("interval", "<i4", DEFAULT_REPORT_INTERVAL_S),
+    Field("upload", "<i4", 0),  # a meter that sleeps: seconds between uploads (0: it does not)
     Field("model", "<u2"),  # code 0: the default model (SafetyEngine.models)
     Field("streak_n", "u1"),
     Field("valve", "u1"),

@@ -25,7 +25,7 @@ from safety.index import ID_BYTES
 from safety.rulebook import RULES, STATE, blank_states
 
 VERSION = 2
-PROFILE_FIELDS = ("model", "category", "interval")
+PROFILE_FIELDS = ("model", "category", "interval", "upload")
 
 
 class SnapshotError(SafetyError):

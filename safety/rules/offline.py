@@ -1,5 +1,14 @@
 """``offline``: no message from a meter for ``intervals`` report intervals, measured
-against the fleet watermark (event time), never the wall clock.
+against the fleet watermark (event time), never the wall clock. A meter that sleeps and
+uploads what it read at each wake-up (its profile's ``upload_every_s``: a day for an
+NB-IoT meter reading hourly) is offline only after ``uploads`` of its wake-up intervals
+too, whichever is longer: its newest reading is up to a day old before every upload.
+
+Data already older than the limit when it comes (a day's backlog, a meter back after an
+outage uploading its buffer) while the meter's offline alarm is raised neither ends that
+silence nor sets a deadline: one would be due at once and raise another alarm for each
+of its readings. The silence ends with data within the limit. (Old data from a meter not
+yet alarmed does set its deadline, due at once: it is offline, once.)
 
 A meter's deadline runs from its newest message (flag ``SCHEDULED``); when the watermark
 passes it the meter is silent: one alarm, and no new deadline until it is heard again.
@@ -24,7 +33,7 @@ from contract.decisions import Action
 from safety.jit import compiled
 from safety.layout import NO_TS, SCHEDULED, Record
 from safety.rule import Param, Rule, RuleUnit
-from safety.rules.episodes import end_episode
+from safety.rules.episodes import end_episode, is_open
 from safety.watermark import NEXT_DEADLINE, VALUE
 
 OFFLINE = 12
@@ -38,21 +47,26 @@ class OfflineConfig:
     ahead cannot move it (and raise mass offline alarms)."""
 
     intervals: float = 10.0
+    uploads: float = 3.0  # a meter that sleeps: its wake-up intervals without a message
     watermark_quorum: int = 3
     action: Action = "alarm"
 
 
 @compiled
-def limit_ms(interval_s: int, p: Record) -> int:
-    return int(interval_s * p.offline_intervals * 1000)
+def limit_ms(s: Record, p: Record) -> int:
+    return int(max(s.interval * p.offline_intervals, s.upload * p.offline_uploads) * 1000)
 
 
 @compiled
 def seen(s: Record, meta: np.ndarray, p: Record) -> None:
-    """A message from the meter: its silence ends and a deadline runs."""
+    """A message from the meter: its silence ends and a deadline runs, unless the meter is
+    alarmed offline and its newest data is still past the limit (a backlog coming in)."""
     if not s.flags & SCHEDULED and s.last_seen != NO_TS:
+        deadline = s.last_seen + limit_ms(s, p)
+        if is_open(s, OFFLINE) and meta[VALUE] != NO_TS and deadline <= meta[VALUE]:
+            return
         s.flags |= SCHEDULED
-        meta[NEXT_DEADLINE] = min(meta[NEXT_DEADLINE], s.last_seen + limit_ms(s.interval, p))
+        meta[NEXT_DEADLINE] = min(meta[NEXT_DEADLINE], deadline)
     end_episode(s, OFFLINE)
 
 
@@ -74,7 +88,7 @@ def due(states: np.ndarray, count: int, meta: np.ndarray, p: Record) -> np.ndarr
         s = states[slot]
         if not s.flags & SCHEDULED:
             continue
-        deadline = s.last_seen + limit_ms(s.interval, p)
+        deadline = s.last_seen + limit_ms(s, p)
         if deadline <= watermark:
             s.flags &= ~SCHEDULED & 0xFF
             silent.append(slot)
@@ -96,5 +110,8 @@ UNIT = RuleUnit(
     name="offline",
     rules=(Rule("offline", OFFLINE, SECTION, lambda c: c.action, 3, _detail),),
     sections={SECTION: OfflineConfig},
-    params=(Param("offline_intervals", SECTION, lambda c: c.intervals),),
+    params=(
+        Param("offline_intervals", SECTION, lambda c: c.intervals),
+        Param("offline_uploads", SECTION, lambda c: c.uploads),
+    ),
 )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from connections.applications import NewApplication
+from contract.profiles import MeterProfile
 from devices.profiles import BUILT_IN
 from meters.delivery_files import import_delivery
 from meters.errors import Conflict
@@ -79,7 +81,16 @@ def test_a_meter_goes_from_stock_to_service_and_each_step_is_audited(registry: R
 
 
 def test_a_replacement_installs_the_new_meter_with_both_registers(registry: Registry) -> None:
+    """... and the customer's: the new meter takes the old one's category (the rules' bands
+    are the customer's) and its connection record; both changes reach a running engine
+    (``profile_changes``), the old meter out of service."""
     stock(registry)
+    restaurant = MeterProfile("NB1", "G2.5", "commercial", 3600, "onenet")
+    registry.meters.provision([restaurant], T0)
+    record = registry.connections.create(
+        NewApplication("lingbao", "A", "counter", "王先生", "13712345678", "函谷路 8 号"), OTTO, T0
+    )
+    registry.connections.commission(record.id, "NB1", OTTO, T0)
     step = registry.meters.lifecycle_step
     step("NB1", LifecycleStep("install", "wo 1", installer="li"), OTTO, T0)
     step("NB1", LifecycleStep("commission", "by hand"), OTTO, T0 + 1)
@@ -93,6 +104,14 @@ def test_a_replacement_installs_the_new_meter_with_both_registers(registry: Regi
     assert (old.lifecycle, old.replaced_by, old.register_end_m3) == ("replaced", "NB2", 123.4)
     new = registry.meters.get("NB2")
     assert (new.lifecycle, new.replaces, new.register_start_m3) == ("installed", "NB1", 0.2)
+    assert new.category == "commercial"
+    assert registry.connections.get(record.id).meter_id == "NB2"
+    changes = {c.profile.meter_id: c for c in registry.meters.profile_changes(T0 + 2)}
+    assert set(changes) == {"NB1", "NB2"}
+    assert not changes["NB1"].in_service and changes["NB2"].in_service
+    assert changes["NB2"].profile.category == "commercial"
+    (audit,) = [e for e in registry.audit.entries() if e.action == "meter.replace"]
+    assert audit.detail["connections"] == [record.number]
     assert registry.mqtt_accounts.credentials() and "NB1" not in {
         c.username for c in registry.mqtt_accounts.credentials()
     }  # revoked: left out of the next export

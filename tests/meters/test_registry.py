@@ -53,11 +53,15 @@ def test_meters_in_valve_order_closed_first_across_pages(registry: Registry) -> 
 def test_provisioned_meters_and_their_profiles(registry: Registry) -> None:
     registry.meters.provision([MeterProfile("M2", "G4", "commercial", 300), MeterProfile("M1")], T0)
     registry.meters.provision([MeterProfile("M1", "G6", "industrial", 30, "cjt188")], T0 + 1)
-    assert set(registry.meters.profiles()) == set(
-        [
-            MeterProfile("M1", "G6", "industrial", 30, "cjt188"),
-            MeterProfile("M2", "G4", "commercial", 300),
-        ]
+    assert {c.profile for c in registry.meters.profile_changes(0)} == {
+        MeterProfile("M1", "G6", "industrial", 30, "cjt188"),
+        MeterProfile("M2", "G4", "commercial", 300),
+    }
+    (changed,) = registry.meters.profile_changes(T0 + 1)  # what changed since
+    assert (changed.profile.meter_id, changed.changed_ms, changed.in_service) == (
+        "M1",
+        T0 + 1,
+        True,
     )
     assert registry.meters.get("M1").device_profile == "cjt188"
     assert registry.meters.get("M2").device_profile == "gasguard-json"  # the default

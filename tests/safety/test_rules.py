@@ -216,6 +216,63 @@ def test_a_meter_silent_for_ten_intervals_is_offline_once() -> None:
     assert later[0].detail["last_seen_ms"] == T0 + 29 * MIN
 
 
+def test_a_meter_out_of_service_falls_silent_without_an_offline_alarm() -> None:
+    """D was replaced at minute 4: its silence is no fault. Should it speak again, its
+    deadline runs again."""
+    engine = SafetyEngine()
+    decisions = []
+    for minute in range(30):
+        meters = ["A", "B", "C", "D"] if minute < 5 else ["A", "B", "C"]
+        decisions += engine.process(fleet_minute(minute, meters))
+        if minute == 4:
+            engine.retire("D")
+    assert decisions == []
+    decisions = engine.process(fleet_minute(31, ["A", "B", "C", "D"]))
+    for minute in range(32, 45):
+        decisions += engine.process(fleet_minute(minute, ["A", "B", "C"]))
+    assert rules_of(decisions) == [("offline", "alarm", T0 + 41 * MIN)]
+    engine.retire("never-seen")  # a meter the engine does not know: nothing to stop
+
+
+def _hourly_day(meter: str, day: int) -> list[Reading]:
+    """A day of hourly readings, as a sleeping meter uploads them at its wake-up."""
+    return [Reading(meter, T0 + day * DAY + h * HOUR, 1.0, 0.0) for h in range(24)]
+
+
+def test_a_meter_that_uploads_daily_is_offline_only_after_three_missed_uploads() -> None:
+    """Hourly readings uploaded once a day: its newest reading is up to a day old before
+    each upload, which is no silence; three days without an upload is."""
+    sleepy = MeterProfile("S", report_interval_s=3600, upload_every_s=86_400)
+    engine = SafetyEngine(profiles={"S": sleepy, **{m: MeterProfile(m) for m in "ABC"}})
+    decisions = []
+    for minute in range(0, 8 * 24 * 60, 10):
+        decisions += engine.process(fleet_minute(minute, ["A", "B", "C"]))
+        day, rest = divmod(minute, 24 * 60)
+        if rest == 0 and 1 <= day <= 3:  # the uploads of days 0-2, then none
+            decisions += engine.process(_hourly_day("S", day - 1))
+    last = T0 + 2 * DAY + 23 * HOUR  # its newest reading, uploaded on day 3
+    assert rules_of(decisions) == [("offline", "alarm", last + 3 * DAY)]
+
+
+def test_a_backlog_older_than_the_limit_raises_no_alarm_per_reading() -> None:
+    """A meter silent for a day (one alarm) uploads the day it buffered: the alarm stays
+    the only one (each old reading would have set a deadline already past), and its
+    fresh readings after the backlog end the silence."""
+    engine = SafetyEngine()
+    decisions = []
+    for minute in range(25 * 60):
+        decisions += engine.process(
+            fleet_minute(minute, ["A", "B", "C", "D"][: 4 if minute < 5 else 3])
+        )
+    buffered = [Reading("D", T0 + m * MIN, 1.0, 0.0) for m in range(5, 24 * 60)]
+    decisions += engine.process(buffered)  # a day old to a few minutes old
+    assert rules_of(decisions) == [("offline", "alarm", T0 + 14 * MIN)]
+    for minute in range(25 * 60 + 1, 25 * 60 + 40):  # D is back, then silent again
+        meters = ["A", "B", "C", "D"] if minute < 25 * 60 + 20 else ["A", "B", "C"]
+        decisions += engine.process(fleet_minute(minute, meters))
+    assert rules_of(decisions)[1:] == [("offline", "alarm", T0 + 25 * HOUR + 29 * MIN)]
+
+
 def test_one_meter_with_a_clock_a_day_ahead_does_not_make_the_fleet_offline() -> None:
     engine = SafetyEngine()
     decisions = []
