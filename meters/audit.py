@@ -74,3 +74,14 @@ class AuditLog:
     def entries(self, offset: int = 0, limit: int = 100) -> list[AuditView]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
         return self._run(lambda s: [as_view(AuditView, e) for e in s.scalars(query)])
+
+    def history(self, target: str, prefix: str, limit: int = 100) -> list[AuditView]:
+        """The entries about ``target`` whose action starts with ``prefix`` (a meter's
+        life: ``meter.``), newest first."""
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.target == target, AuditEntry.action.startswith(prefix))
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+        return self._run(lambda s: [as_view(AuditView, e) for e in s.scalars(query)])

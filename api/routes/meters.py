@@ -18,7 +18,7 @@ from meters.consumption import Consumption, as_csv, carried_over, consumption
 from meters.delivery_files import DeliveryFileError, import_delivery
 from meters.errors import Conflict
 from meters.lifecycle import LifecycleStep
-from meters.views import ImportReport, MeterView
+from meters.views import AuditView, ImportReport, MeterView
 
 # Reading any of this needs a signed-in viewer.
 router = APIRouter(prefix="/meters", tags=["meters"], dependencies=[Depends(require("viewer"))])
@@ -142,6 +142,14 @@ def lifecycle(
         return context.registry.meters.lifecycle_step(meter_id, request, actor, context.clock())
     except Conflict as exc:
         raise HTTPException(409, str(exc)) from exc
+
+
+@router.get("/{meter_id}/history", response_model=list[AuditView])
+def history(meter_id: MeterId, registry: RegistryDep, limit: Limit = 100) -> list[AuditView]:
+    """The meter's life as the audit log has it (import, install, commission, ..., remove
+    or replace; threshold changes, key exports), newest first: who, when, why."""
+    registry.meters.get(meter_id)  # 404 for an unknown meter
+    return registry.audit.history(f"meter:{meter_id}", "meter.", limit)
 
 
 @router.get("/{meter_id}/readings", response_model=ReadingsPage)

@@ -332,8 +332,10 @@ async function drawMeter() {
     api(`/connections?meter_id=${id}`),
     api(`/meters/${id}/consumption`),
   ]);
+  lifecycleNow = meter.lifecycle;  // the steps that can follow (askLifecycle)
   drawConsumption(days);
   drawThresholds(await api(`/meters/${id}/thresholds`));
+  drawHistory(await api(`/meters/${id}/history?limit=50`));
   document.getElementById("consumption-csv").href = `${API}/meters/${id}/consumption?format=csv`;
   setText("meter-id", meter.id);
   setText("meter-facts",
@@ -386,6 +388,75 @@ function drawThresholds(status) {
   if (d && !["succeeded"].includes(d.state)) summary += ` · 下发 download ${commandState(d)}`;
   setText("thresholds-summary", summary);
   document.getElementById("send-thresholds").disabled = !names.length;
+}
+
+// The meter's life as the audit log has it, and the steps an operator records
+// (meters/lifecycle.py: which step follows which; remove and replace are a supervisor's).
+const STEP_TEXT = {
+  "meter.import": "入库 imported", "meter.install": "安装 installed", "meter.commission": "调试 commissioned",
+  "meter.activate": "启用 activated", "meter.suspend": "停用 suspended", "meter.resume": "恢复 resumed",
+  "meter.remove": "拆除 removed", "meter.replace": "更换 replaced", "meter.thresholds": "阈值 thresholds",
+  "meter.key_export": "密钥导出 key export",
+};
+const STEPS = {  // step: [label, from which states, role]
+  install: ["安装 Install", ["in_stock"], "operator"],
+  commission: ["调试 Commission", ["installed"], "operator"],
+  activate: ["启用 Activate", ["commissioned"], "operator"],
+  suspend: ["停用 Suspend", ["active"], "operator"],
+  resume: ["恢复 Resume", ["suspended"], "operator"],
+  remove: ["拆除 Remove", ["installed", "commissioned", "active", "suspended"], "supervisor"],
+  replace: ["更换 Replace", ["commissioned", "active", "suspended"], "supervisor"],
+};
+let lifecycleNow = null;
+
+function drawHistory(entries) {
+  rows("meter-history", entries, (row, e) => {
+    cell(row, fmtTime(e.at_ms)); cell(row, STEP_TEXT[e.action] ?? e.action, "step");
+    cell(row, e.actor); cell(row, e.reason);
+    const d = e.detail || {};
+    const facts = [];
+    if (d.to) facts.push(`→ ${LIFE[d.to] ?? d.to}`);
+    if (d.installer) facts.push(`安装 ${d.installer}`);
+    if (d.register_m3 !== undefined && d.register_m3 !== null) facts.push(`读数 register ${d.register_m3} m³`);
+    if (d.new_meter) facts.push(`新表 new ${d.new_meter} (${d.new_register_m3} m³)`);
+    if (d.replaces) facts.push(`替换 replaces ${d.replaces}`);
+    cell(row, facts.join(" · "));
+  });
+}
+
+function askLifecycle() {
+  const dialog = document.getElementById("life-dialog");
+  const form = document.getElementById("life-form");
+  const select = document.getElementById("life-step");
+  const possible = Object.entries(STEPS).filter(([, [, from, role]]) => from.includes(lifecycleNow) && may(role));
+  select.replaceChildren(...possible.map(([step, [label]]) => {
+    const option = document.createElement("option");
+    option.value = step; option.textContent = label;
+    return option;
+  }));
+  form.reset();
+  select.value = possible.length ? possible[0][0] : "";
+  const fit = () => form.querySelectorAll("label[data-for]").forEach((l) => {
+    l.hidden = !l.dataset.for.split(" ").includes(select.value);
+  });
+  select.onchange = fit;
+  fit();
+  document.getElementById("life-error").textContent = possible.length ? "" : "无可记录的步骤 no step can follow";
+  onSubmit(dialog, document.getElementById("life-error"), () => {
+    const data = new FormData(form);
+    const body = { step: select.value, reason: String(data.get("reason") || "").trim() };
+    for (const name of ["installer", "location", "new_meter_id"]) {
+      const value = String(data.get(name) || "").trim();
+      if (value && !form.querySelector(`[name=${name}]`).closest("label").hidden) body[name] = value;
+    }
+    for (const name of ["register_m3", "new_register_m3"]) {
+      const value = String(data.get(name) || "");
+      if (value && !form.querySelector(`[name=${name}]`).closest("label").hidden) body[name] = Number(value);
+    }
+    return postJson(`/meters/${encodeURIComponent(meterId)}/lifecycle`, body);
+  });
+  dialog.showModal();
+  select.focus();
 }
 
 function askThresholds() {
@@ -895,6 +966,8 @@ document.getElementById("fee-cancel").addEventListener("click", () => document.g
 document.querySelectorAll(".back").forEach((b) => b.addEventListener("click", back));
 document.getElementById("meter-range").addEventListener("change", () => drawMeter());
 document.getElementById("send-thresholds").addEventListener("click", askThresholds);
+document.getElementById("life-step-button").addEventListener("click", askLifecycle);
+document.getElementById("life-cancel").addEventListener("click", () => document.getElementById("life-dialog").close());
 document.querySelectorAll("#meter-actions button[data-command]").forEach((b) =>
   b.addEventListener("click", () => askCommand(b.dataset.command)));
 document.querySelectorAll("#connection-actions button[data-step]").forEach((b) =>

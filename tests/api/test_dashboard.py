@@ -16,10 +16,13 @@ from contract.protocol import CommandReply
 from contract.readings import Reading
 from contract.signing import sign_reply
 from contract.thresholds import Thresholds
+from devices.profiles import BUILT_IN
 from meters.clock import wall_clock_ms
+from meters.delivery_files import import_delivery
 from meters.parameters import download_command
 from meters.registry import MeterSighting, Registry
 from meters.views import Actor
+from safety.models import default_models
 from telemetry import SqliteTelemetryStore
 from tests.api.conftest import PASSWORD, LiveApi, add_user, serving
 from tests.conftest import sqlite_registry
@@ -298,3 +301,57 @@ def test_an_operator_sees_the_thresholds_without_the_send_button(
         page.locator("#meters tr[data-meter=M1]").click()
         expect(page.locator("#thresholds-summary")).to_contain_text("未配置 none configured")
         expect(page.locator("#send-thresholds")).to_be_hidden()
+
+
+def test_a_meters_life_is_recorded_from_its_page_and_shown_as_its_history(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    """From the factory's file to a replacement: each step recorded in the dialog (only
+    the steps that can follow, the fields each needs), each in the meter's history."""
+    now = wall_clock_ms()
+    add_user(registry, "sam", "supervisor", now)
+    delivery = (
+        b"meter_id,model,profile,imei\n"
+        b"NB1,G2.5,gasguard-json,868000000000001\nNB2,G2.5,gasguard-json,868000000000019\n"
+    )
+    actor = Actor("sam", "supervisor", "test")
+    models = tuple(default_models())
+    report = import_delivery(registry.meters, delivery, "d.csv", models, BUILT_IN, actor, now)
+    assert report.created == ("NB1", "NB2"), report.errors
+    page = browser.new_page(viewport={"width": 1600, "height": 1800})
+
+    def step(step: str, reason: str, then: str, **fields: str) -> None:
+        page.click("#life-step-button")
+        dialog = page.locator("#life-dialog")
+        dialog.locator("#life-step").select_option(step)
+        for name, value in fields.items():
+            dialog.locator(f"[name={name}]").fill(value)
+        dialog.locator("textarea[name=reason]").fill(reason)
+        dialog.locator("button[value=ok]").click()
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#meter-facts")).to_contain_text(then)
+
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "sam")
+        page.locator("#meters tr[data-meter=NB1]").click()
+        expect(page.locator("#meter-facts")).to_contain_text("库存 in stock")
+        page.click("#life-step-button")
+        options = page.locator("#life-step option")
+        expect(options).to_have_count(1)  # from stock, only an installation
+        expect(page.locator("#life-dialog [name=installer]")).to_be_visible()
+        expect(page.locator("#life-dialog [name=new_meter_id]")).to_be_hidden()
+        page.click("#life-cancel")
+        step("install", "work order 7", "已安装 installed", installer="li", location="函谷路 8 号")
+        step("commission", "first uplink checked by hand", "已调试 commissioned")
+        step("activate", "customer signed", "在用 active")
+        swap = {"register_m3": "123.4", "new_meter_id": "NB2", "new_register_m3": "0.2"}
+        step("replace", "broken display", "已更换 replaced", **swap)
+        history = page.locator("#meter-history tbody tr")
+        expect(history).to_have_count(5)
+        expect(history.first).to_contain_text("更换 replaced")
+        expect(history.first).to_contain_text("新表 new NB2 (0.2 m³)")
+        expect(history.last).to_contain_text("入库 imported")
+        expect(page.locator("#meter-history")).to_contain_text("安装 li")
+        page.screenshot(path=str(artifacts / "dashboard-meter-life.png"), full_page=True)
+    assert registry.meters.get("NB2").lifecycle == "installed"
+    assert registry.meters.get("NB1").register_end_m3 == 123.4
