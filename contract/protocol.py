@@ -52,10 +52,13 @@ TopicKind = Literal[
 # meter-alarms (devices.alarm_codes).
 TOPIC_KINDS: frozenset[str] = frozenset(get_args(TopicKind))
 
-CommandAction = Literal["close", "arm", "open", "params"]
+CommandAction = Literal["close", "arm", "open", "params", "time"]
 VALVE_ACTIONS: frozenset[str] = frozenset({"close", "arm", "open"})
-# "params": a parameter download (contract.thresholds), command format 2 revision 1
-COMMAND_ACTIONS: frozenset[str] = VALVE_ACTIONS | {"params"}
+# command format 2 revision 1: "params", a parameter download (contract.thresholds);
+# "time", a time set (the meter's clock to the command's ts, ingest.clock_watch)
+COMMAND_ACTIONS: frozenset[str] = VALVE_ACTIONS | {"params", "time"}
+# what the meter acts on at once, with no telemetry to follow: its done is all there is
+SETTINGS_ACTIONS: frozenset[str] = frozenset({"params", "time"})
 REPLY_RESULTS: frozenset[str] = frozenset({"done", "rejected"})
 
 

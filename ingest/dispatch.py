@@ -20,7 +20,7 @@ from meters.command_store import CommandStore, NewCommand
 from meters.command_windows import command_window, expected_wake
 from meters.errors import Conflict, NotFound
 from meters.registry import Registry
-from meters.views import Actor, CommandView, CommandWindow
+from meters.views import SAFETY_ACTOR, Actor, CommandView, CommandWindow
 from transport.errors import PublishRefused
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class CommandDispatcher:
                     self.publish(command, now_ms)
 
     def publish(self, command: CommandView, now_ms: int) -> None:
-        wire = self._store.signed(command)
+        wire = self._store.signed(command, now_ms)
         try:
             platform_ref = self._publisher.publish(wire)
         except PublishRefused as exc:  # not marked published: the next poll sends it again
@@ -164,13 +164,21 @@ class CommandDispatcher:
                 self.give_up(command, "timed_out", reason, now_ms)
 
     def set_clock(self, meter_id: str, now_ms: int) -> bool:
-        """A time set to a meter whose clock drifted, where its protocol has one (CJ/T
-        188); whether it went. A refusal is logged: the drift stays flagged."""
+        """A time set to a meter whose clock drifted, where its protocol has one: in its
+        own (CJ/T 188, DLMS), or for gasguard's JSON a signed ``time`` command, queued as
+        any command is (a sleeping meter gets it in its window); whether it went or was
+        queued. A refusal is logged: the drift stays flagged."""
         try:
-            return self._publisher.set_clock(meter_id, now_ms)
+            if self._publisher.set_clock(meter_id, now_ms):
+                return True
         except (PublishRefused, UndeliverableCommand, NotFound) as exc:  # never stops a batch
             log.error("time set to meter %s not sent: %s", meter_id, exc)
             return False
+        profile = self._profile_of(meter_id)
+        if profile is not None and profile.codec != "gasguard-json":
+            return False  # a platform's meter takes the network's time
+        new = NewCommand(meter_id, "time", "the meter's clock drifted (clock watch)")
+        return self.request(new, SAFETY_ACTOR, now_ms) is not None
 
     def request_reading(self, meter_id: str) -> None:
         """Ask a meter that answers requests for a reading now (CJ/T 188, after it took a

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from contract.alarms import ALARM_OPEN_STATES
 from contract.lifecycle import IN_FLIGHT, after_reply, telemetry_agrees
+from contract.protocol import SETTINGS_ACTIONS, CommandReply, PlatformReply, SequenceReply
 from contract.protocol import Command as WireCommand
-from contract.protocol import CommandReply, PlatformReply, SequenceReply
 from contract.signing import new_key, sign_command, signature_ok
 from meters.audit import add_audit
 from meters.closures import closures_text
@@ -62,9 +62,10 @@ def _apply_reply(
         command.wake_expected_ms = None  # the meter took it
         if command.action == "arm":
             meter.armed_ms = reply.ts_ms
-        elif command.action == "params":  # the meter holds them: nothing more to see
+        elif command.action == "params":  # the meter holds them
             meter.held_thresholds = json.loads(command.params)
             meter.thresholds_confirmed_ms = reply.ts_ms
+        if command.action in SETTINGS_ACTIONS:  # done: no telemetry to follow
             state, command.finished_ms = "succeeded", now_ms
     else:
         command.finished_ms, command.error = now_ms, reply.error or "rejected"
@@ -337,8 +338,9 @@ class CommandStore:
         )
         return self._run(lambda s: [_view(c) for c in s.scalars(query)])
 
-    def signed(self, command: CommandView) -> WireCommand:
-        """The wire form of ``command``, signed with its meter's key."""
+    def signed(self, command: CommandView, now_ms: int | None = None) -> WireCommand:
+        """The wire form of ``command``, signed with its meter's key; a time set carries
+        the time it is sent (``now_ms``), which the meter sets its clock to."""
 
         def work(session: Session) -> WireCommand:
             key = meter_of(session, command.meter_id).secret_key
@@ -348,7 +350,7 @@ class CommandStore:
                 command_id=command.id,
                 meter_id=command.meter_id,
                 action=command.action,  # type: ignore[arg-type]
-                issued_ms=command.created_ms,
+                issued_ms=now_ms if command.action == "time" and now_ms else command.created_ms,
                 reason=command.reason,
                 counter=command.counter,
                 expires_ms=command.expires_ms,

@@ -190,6 +190,8 @@ class SimMeter:
             self.valve = "open"
         elif command.action == "params":  # a parameter download: it holds them from now
             self.thresholds = json.loads(command.params)
+        elif command.action == "time":  # its clock reads the command's time from now
+            self.clock_offset_ms += command.issued_ms - now_ms
         return self._reply(command, now_ms, "done")
 
     def press_button(self, now_ms: int) -> MeterEvent | None:

@@ -126,3 +126,43 @@ def test_a_dlms_meter_behind_is_flagged_and_its_clock_set_through_an_association
         ingester.stop()
     assert registry.dead_letters.count() == 0  # the association's answers are all taken
     assert registry.commands.find(meter_id) == []  # a time set is no command
+
+
+@pytest.mark.integration
+def test_a_json_meter_ahead_gets_a_signed_time_command_and_its_alarm_clears(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    """gasguard's own contract: a ``time`` command (format 2 revision 1), signed, sent at
+    once to a connected meter; the meter sets its clock to the command's time and says
+    done; the command succeeds without telemetry to follow."""
+    config = quiet_fleet(1, "CLJ")
+    settings = settings_for(mosquitto.url, tmp_path, simulator=config)
+    often = settings.ingest.model_copy(update={"clock_sample_every_s": 0.5})  # time compressed
+    settings = settings.model_copy(update={"ingest": often})
+    registry = sqlite_registry(tmp_path)
+    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
+    plan = build_fleet(config, time.time_ns() // 1_000_000)
+    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
+    meter_id = "CLJ000001"
+    ingester = start_ingester(settings, registry, store)
+    runner = wiring.build_fleet_runner(settings, plan)
+    runner.meter(meter_id).clock_offset_ms = 30 * MINUTE
+    try:
+        runner.start()
+        assert runner.wait_connected(10)
+        wait_until(lambda: registry.commands.find(meter_id), 40, "the time command")
+        (command,) = registry.commands.find(meter_id)
+        assert (command.action, command.requested_by) == ("time", "gasguard-safety")
+        wait_until(lambda: registry.commands.get(command.id).state == "succeeded", 15, "done")
+        assert abs(runner.meter(meter_id).clock_offset_ms) < 2000
+        wait_until(
+            lambda: registry.alarms.find(meter_id=meter_id)[0].state == "cleared",
+            40,
+            "the alarm cleared once its clock is judged on time again",
+        )
+    finally:
+        runner.stop()
+        ingester.stop()
+    (alarm,) = registry.alarms.find(meter_id=meter_id)
+    assert alarm.rule == "clock_drift" and alarm.detail["clock"] == "ahead"
+    assert registry.dead_letters.count() == 0

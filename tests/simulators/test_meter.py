@@ -16,6 +16,7 @@ from simulators.meter import Fault, SimMeter
 
 T0 = 1_790_000_000_000
 MIN = 60_000
+DAY = 24 * 60 * MIN
 KEY = new_key()
 
 
@@ -79,6 +80,17 @@ def test_forged_altered_replayed_expired_or_misaddressed_commands_are_refused() 
         "expired",
         "replayed",
     ]
+
+
+def test_a_time_set_moves_the_clock_even_past_its_expiry_but_never_when_replayed() -> None:
+    """A meter two hours ahead judges every command expired by its own clock: a time set
+    is not refused as expired (the clock is what is wrong); its counter refuses a replay."""
+    meter = SimMeter(MeterProfile("S1"), key=KEY, clock_offset_ms=120 * MIN)
+    time_set = signed("t1", "S1", "time", T0, counter=1)
+    reply = meter.handle(time_set, meter.clock(T0))
+    assert reply.result == "done" and meter.clock(T0) == T0
+    again = meter.handle(signed("t0", "S1", "time", T0 - DAY, counter=0), meter.clock(T0))
+    assert (again.result, again.error, meter.clock(T0)) == ("rejected", "replayed", T0)
 
 
 def test_the_leak_event_is_reported_once() -> None:
