@@ -130,6 +130,9 @@ def run_demo(
             # and NB-IoT meters asleep behind OneNET and CTWing, waking every 20 s
             "onenet_meters": settings.simulator.onenet_meters or max(1, meters // 40),
             "ctwing_meters": settings.simulator.ctwing_meters or max(1, meters // 40),
+            # and as many asleep on MQTT (gasguard-json-wakes): their commands wait for
+            # the window each upload opens
+            "sleeping_meters": settings.simulator.sleeping_meters or max(1, meters // 40),
         }
     )
     protocol = "3.1.1" if isinstance(broker, AmqttServer) else settings.mqtt_protocol
