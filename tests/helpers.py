@@ -156,6 +156,19 @@ def gas_on(registry: Registry, application_id: int, meter_id: str, at_ms: int) -
     )
 
 
+# A device profile of meters asleep on MQTT, time compressed: they wake every 3 s and
+# listen 1 s after each uplink (the simulator's sleeping meters, sleeping_listen_s = 1)
+SLEEPY_PROFILE: dict[str, Any] = {
+    "codec": "gasguard-json",
+    "transport": "mqtt",
+    "report_interval_s": 3,
+    "window": "wakes",
+    "wake_every_s": 3,
+    "listen_s": 1,
+    "command_ttl_s": 60,
+}
+
+
 def quiet_fleet(meters: int, prefix: str, **more: Any) -> SimulatorConfig:
     """A fleet reporting every second with no injected faults, plus ``more`` (the mixed
     fleets' meters of other profiles)."""

@@ -1,10 +1,13 @@
 """A meter's clock against gasguard's, from its uplinks: the pure watch, and end to end on
-Mosquitto a CJ/T 188 meter whose clock runs 30 minutes ahead is flagged and its time set
-(the simulated meter obeys the CJ/T 188 clock set)."""
+Mosquitto a meter whose clock is off is flagged and its time set in its own protocol (a
+CJ/T 188 clock set, a DLMS SET of the clock, gasguard's signed time command; the simulated
+meters obey each), and the alarm clears once its clock is judged on time again."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,10 @@ import pytest
 from gasguard import wiring
 from gasguard.servers import MosquittoServer
 from ingest.clock_watch import ClockFinding, ClockWatch
+from meters.registry import Registry
+from simulators.config import SimulatorConfig
 from simulators.fleet import build_fleet
+from simulators.runner import FleetRunner
 from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
 from tests.helpers import MqttProbe, quiet_fleet, settings_for, start_ingester, wait_until
@@ -48,26 +54,51 @@ def test_the_median_of_the_last_uplinks_says_where_the_clock_is() -> None:
     assert spaced.observe("M5", -90 * MINUTE, 60_000) is not None  # a minute on
 
 
+@contextlib.contextmanager
+def drifted_fleet(
+    mosquitto: MosquittoServer,
+    folder: Path,
+    config: SimulatorConfig,
+    meter_id: str,
+    offset_ms: int,
+) -> Iterator[tuple[Registry, FleetRunner]]:
+    """The fleet running on Mosquitto with an ingester that samples clocks every 0.5 s
+    (time compressed), ``meter_id``'s clock off by ``offset_ms``."""
+    settings = settings_for(mosquitto.url, folder, simulator=config)
+    often = settings.ingest.model_copy(update={"clock_sample_every_s": 0.5})
+    settings = settings.model_copy(update={"ingest": often})
+    registry = sqlite_registry(folder)
+    store = SqliteTelemetryStore(folder / "telemetry.sqlite3")
+    plan = build_fleet(config, time.time_ns() // 1_000_000)
+    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
+    ingester = start_ingester(settings, registry, store)
+    runner = wiring.build_fleet_runner(settings, plan)
+    runner.meter(meter_id).clock_offset_ms = offset_ms
+    try:
+        runner.start()
+        assert runner.wait_connected(10)
+        yield registry, runner
+    finally:
+        runner.stop()
+        ingester.stop()
+
+
+def cleared_again(registry: Registry, meter_id: str) -> None:
+    wait_until(
+        lambda: registry.alarms.find(meter_id=meter_id)[0].state == "cleared",
+        60,
+        "the alarm cleared once its clock is judged on time again",
+    )
+
+
 @pytest.mark.integration
 def test_a_cjt188_meter_thirty_minutes_ahead_is_flagged_and_its_time_set(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
-    config = quiet_fleet(1, "CLK", cjt188_meters=1)
-    settings = settings_for(mosquitto.url, tmp_path, simulator=config)
-    often = settings.ingest.model_copy(update={"clock_sample_every_s": 0.5})  # time compressed
-    settings = settings.model_copy(update={"ingest": often})
-    registry = sqlite_registry(tmp_path)
-    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
-    plan = build_fleet(config, time.time_ns() // 1_000_000)
-    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
     address = "20260000000001"
     downs = MqttProbe(mosquitto.url, (f"gas/v1/meters/{address}/cjt188-down",))
-    ingester = start_ingester(settings, registry, store)
-    runner = wiring.build_fleet_runner(settings, plan)
-    runner.meter(address).clock_offset_ms = 30 * MINUTE
-    try:
-        runner.start()
-        assert runner.wait_connected(10)
+    config = quiet_fleet(1, "CLK", cjt188_meters=1)
+    with drifted_fleet(mosquitto, tmp_path, config, address, 30 * MINUTE) as (registry, runner):
         wait_until(lambda: registry.alarms.find(meter_id=address), 40, "the clock flagged")
         (alarm,) = registry.alarms.find(meter_id=address)
         assert (alarm.rule, alarm.action, alarm.detail["clock"]) == (
@@ -78,15 +109,8 @@ def test_a_cjt188_meter_thirty_minutes_ahead_is_flagged_and_its_time_set(
         assert 29 * 60 <= alarm.detail["offset_s"] <= 31 * 60
         wait_until(lambda: downs.messages(), 10, "the time set")
         wait_until(lambda: abs(runner.meter(address).clock_offset_ms) < 2000, 10, "its clock set")
-        wait_until(
-            lambda: registry.alarms.find(meter_id=address)[0].state == "cleared",
-            40,
-            "the alarm cleared once its clock is judged on time again",
-        )
-    finally:
-        runner.stop()
-        ingester.stop()
-        downs.close()
+        cleared_again(registry, address)
+    downs.close()
     assert registry.dead_letters.count() == 0  # the meter's answer to the time set is taken
     (alarm,) = registry.alarms.find(meter_id=address)
     assert alarm.cleared_by == "gasguard-safety"
@@ -97,33 +121,17 @@ def test_a_dlms_meter_behind_is_flagged_and_its_clock_set_through_an_association
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
     """The clock's SET (Gurux's own meter side answers it), not bound to any command."""
-    config = quiet_fleet(1, "CLD", dlms_meters=1)
-    settings = settings_for(mosquitto.url, tmp_path, simulator=config)
-    often = settings.ingest.model_copy(update={"clock_sample_every_s": 0.5})  # time compressed
-    settings = settings.model_copy(update={"ingest": often})
-    registry = sqlite_registry(tmp_path)
-    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
-    plan = build_fleet(config, time.time_ns() // 1_000_000)
-    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
     meter_id = "DL000001"
-    ingester = start_ingester(settings, registry, store)
-    runner = wiring.build_fleet_runner(settings, plan)
-    runner.meter(meter_id).clock_offset_ms = -2 * 3_600_000  # two hours behind
-    try:
-        runner.start()
-        assert runner.wait_connected(10)
+    config = quiet_fleet(1, "CLD", dlms_meters=1)
+    with drifted_fleet(mosquitto, tmp_path, config, meter_id, -2 * 3_600_000) as (
+        registry,
+        runner,
+    ):
         wait_until(lambda: registry.alarms.find(meter_id=meter_id), 60, "the clock flagged")
         (alarm,) = registry.alarms.find(meter_id=meter_id)
         assert alarm.rule == "clock_drift" and alarm.detail["clock"] == "behind"
         wait_until(lambda: abs(runner.meter(meter_id).clock_offset_ms) < 2000, 15, "its clock set")
-        wait_until(
-            lambda: registry.alarms.find(meter_id=meter_id)[0].state == "cleared",
-            60,
-            "the alarm cleared once its clock is judged on time again",
-        )
-    finally:
-        runner.stop()
-        ingester.stop()
+        cleared_again(registry, meter_id)
     assert registry.dead_letters.count() == 0  # the association's answers are all taken
     assert registry.commands.find(meter_id) == []  # a time set is no command
 
@@ -135,34 +143,15 @@ def test_a_json_meter_ahead_gets_a_signed_time_command_and_its_alarm_clears(
     """gasguard's own contract: a ``time`` command (format 2 revision 1), signed, sent at
     once to a connected meter; the meter sets its clock to the command's time and says
     done; the command succeeds without telemetry to follow."""
-    config = quiet_fleet(1, "CLJ")
-    settings = settings_for(mosquitto.url, tmp_path, simulator=config)
-    often = settings.ingest.model_copy(update={"clock_sample_every_s": 0.5})  # time compressed
-    settings = settings.model_copy(update={"ingest": often})
-    registry = sqlite_registry(tmp_path)
-    store = SqliteTelemetryStore(tmp_path / "telemetry.sqlite3")
-    plan = build_fleet(config, time.time_ns() // 1_000_000)
-    wiring.provision_fleet(registry, plan, time.time_ns() // 1_000_000)
     meter_id = "CLJ000001"
-    ingester = start_ingester(settings, registry, store)
-    runner = wiring.build_fleet_runner(settings, plan)
-    runner.meter(meter_id).clock_offset_ms = 30 * MINUTE
-    try:
-        runner.start()
-        assert runner.wait_connected(10)
+    config = quiet_fleet(1, "CLJ")
+    with drifted_fleet(mosquitto, tmp_path, config, meter_id, 30 * MINUTE) as (registry, runner):
         wait_until(lambda: registry.commands.find(meter_id), 40, "the time command")
         (command,) = registry.commands.find(meter_id)
         assert (command.action, command.requested_by) == ("time", "gasguard-safety")
         wait_until(lambda: registry.commands.get(command.id).state == "succeeded", 15, "done")
         assert abs(runner.meter(meter_id).clock_offset_ms) < 2000
-        wait_until(
-            lambda: registry.alarms.find(meter_id=meter_id)[0].state == "cleared",
-            40,
-            "the alarm cleared once its clock is judged on time again",
-        )
-    finally:
-        runner.stop()
-        ingester.stop()
+        cleared_again(registry, meter_id)
     (alarm,) = registry.alarms.find(meter_id=meter_id)
     assert alarm.rule == "clock_drift" and alarm.detail["clock"] == "ahead"
     assert registry.dead_letters.count() == 0

@@ -23,20 +23,18 @@ from meters.views import Actor, CommandView
 from simulators.fleet import build_fleet
 from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
-from tests.helpers import MqttProbe, quiet_fleet, settings_for, start_ingester, wait_until
+from tests.helpers import (
+    SLEEPY_PROFILE,
+    MqttProbe,
+    quiet_fleet,
+    settings_for,
+    start_ingester,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 PROFILE_THRESHOLDS = {"micro_flow_m3h": 0.02, "micro_flow_min": 240, "over_flow_m3h": 6.0}
-SLEEPY = {
-    "codec": "gasguard-json",
-    "transport": "mqtt",
-    "report_interval_s": 3,
-    "window": "wakes",
-    "wake_every_s": 3,
-    "listen_s": 1,
-    "command_ttl_s": 60,
-    "thresholds": PROFILE_THRESHOLDS,
-}
+SLEEPY = {**SLEEPY_PROFILE, "thresholds": PROFILE_THRESHOLDS}
 CONNECTED = {"codec": "gasguard-json", "transport": "mqtt", "report_interval_s": 1}
 CONNECTED_THRESHOLDS = {**CONNECTED, "thresholds": {"pressure_low_kpa": 1.2}}
 SUPERVISOR = Actor("sara", "supervisor", "test")

@@ -24,18 +24,16 @@ from meters.views import Actor, CommandView, CommandWindow
 from simulators.fleet import build_fleet
 from telemetry import SqliteTelemetryStore
 from tests.conftest import sqlite_registry
-from tests.helpers import MqttProbe, quiet_fleet, settings_for, start_ingester, wait_until
+from tests.helpers import (
+    SLEEPY_PROFILE,
+    MqttProbe,
+    quiet_fleet,
+    settings_for,
+    start_ingester,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
-SLEEPY = {
-    "codec": "gasguard-json",
-    "transport": "mqtt",
-    "report_interval_s": 3,
-    "window": "wakes",
-    "wake_every_s": 3,
-    "listen_s": 1,
-    "command_ttl_s": 60,
-}
 METER = "SL000001"
 
 
@@ -59,7 +57,7 @@ def test_a_close_waits_for_the_uplink_an_arm_never_overtakes_it_and_expiry_alarm
 ) -> None:
     config = quiet_fleet(1, "AWK", sleeping_meters=2, sleeping_profile="sleepy", nb_wake_every_s=3)
     config = config.model_copy(update={"sleeping_listen_s": 1.0})
-    profiles = {"sleepy": SLEEPY}
+    profiles = {"sleepy": SLEEPY_PROFILE}
     settings = settings_for(mosquitto.url, tmp_path, simulator=config, device_profiles=profiles)
     sleepy = wiring.device_profiles(settings)["sleepy"]
     registry = sqlite_registry(tmp_path)
