@@ -98,6 +98,7 @@ def test_every_chore_failing_is_counted_and_detection_goes_on(
         "clears",
         "gas-on",
         "meter profiles",
+        "rule profiles",
         "connection watch",
         "completeness",
         "dead-letter expiry",
