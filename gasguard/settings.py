@@ -22,6 +22,7 @@ from connections.timelimits import CATEGORIES, DEFAULT_STAGE_NAMES, Category
 from devices.profiles import Codec, Transport, Window
 from gasguard.errors import GasguardError
 from ingest.config import IngestConfig
+from notify.channels import Kind as ChannelKind
 from simulators.config import SimulatorConfig
 
 
@@ -209,6 +210,57 @@ class PlatformApiConfig(BaseModel):
     ctwing: dict[str, CtwingApiSettings] = Field(default_factory=dict)
 
 
+class ChannelSettings(BaseModel):
+    """A notification channel (``[notifications.channels.<name>]``, notify/channels.py)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    kind: ChannelKind
+    url: str = Field(
+        ..., min_length=1, max_length=2000
+    )  # smtp: smtp://[user@]host:port[?starttls=1]
+    secret: SecretStr = SecretStr("")  # webhook, dingtalk, feishu: signing; smtp: password
+    to: list[str] = Field(default_factory=list)  # smtp: addresses; sms, robots: phones
+    sender: str = "gasguard@localhost"  # smtp
+    method: Literal["POST", "GET"] = "POST"  # sms
+    headers: dict[str, str] = Field(default_factory=dict)  # sms
+    body_template: str = ""  # sms: with {phone} and {text}
+
+
+class RouteSettings(BaseModel):
+    """Which alarms go to which channels (``[[notifications.routes]]``)."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    channels: list[str] = Field(..., min_length=1)
+    min_severity: Literal["critical", "warning", "info"] = "critical"
+    rules: list[str] = Field(default_factory=list)
+    quiet_hours: tuple[int, int] | None = None  # (from, to) local hours: only critical then
+
+
+class NotificationSettings(BaseModel):
+    """Notifications (issue 23, docs/operations.md): ``gasguard notify`` sends them."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
+    routes: list[RouteSettings] = Field(default_factory=list)
+    dashboard_url: str = ""  # links in the messages: https://gasguard.example/
+    poll_s: float = Field(1.0, gt=0)
+    retry_initial_s: float = Field(2.0, gt=0)
+    retry_max_s: float = Field(300.0, gt=0)
+    max_attempts: int = Field(8, ge=1, le=100)
+    timeout_s: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _routes_name_channels(self) -> NotificationSettings:
+        for route in self.routes:
+            unknown = [c for c in route.channels if c not in self.channels]
+            if unknown:
+                raise ValueError(f"a route names channels that are not configured: {unknown}")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GASGUARD_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -272,6 +324,7 @@ class Settings(BaseSettings):
     dtu_gateway: DtuGatewayConfig = DtuGatewayConfig()
     platform_receiver: PlatformReceiverConfig = PlatformReceiverConfig()
     platform_api: PlatformApiConfig = PlatformApiConfig()
+    notifications: NotificationSettings = NotificationSettings()
     mqtt_concentrators: dict[
         Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")], ConcentratorSettings
     ] = Field(default_factory=dict)

@@ -58,6 +58,10 @@ from meters.db import make_engine, migrate
 from meters.mqtt_auth import SERVICE_ACCOUNTS
 from meters.partition import Partition
 from meters.registry import Registry
+from notifier.senders import Sender
+from notifier.service import Notifier, NotifyTiming
+from notify.channels import Channel
+from notify.routing import Route
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
 from safety.rulebook import RULE_IDS
@@ -561,3 +565,41 @@ def build_fleet_runner(
     own = [m.meter_id for m in plan.meters[: settings.simulator.own_connections]]
     sessions = {meter_id: meter_session(endpoint, client_id, meter_id) for meter_id in own}
     return FleetRunner(plan, session, own_sessions=sessions, platform=platform)
+
+
+def notification_channels(settings: Settings) -> dict[str, Channel]:
+    return {
+        name: Channel(
+            name,
+            spec.kind,
+            spec.url,
+            spec.secret.get_secret_value(),
+            tuple(spec.to),
+            spec.sender,
+            spec.method,
+            tuple(spec.headers.items()),
+            spec.body_template,
+        )
+        for name, spec in settings.notifications.channels.items()
+    }
+
+
+def build_notifier(settings: Settings, registry: Registry) -> Notifier:
+    """The notifier of the settings' channels and routes (notifier.service)."""
+    config = settings.notifications
+    routes = [
+        Route(tuple(r.channels), r.min_severity, tuple(r.rules), r.quiet_hours)
+        for r in config.routes
+    ]
+    timing = NotifyTiming(
+        config.poll_s, config.retry_initial_s, config.retry_max_s, config.max_attempts
+    )
+    return Notifier(
+        registry,
+        notification_channels(settings),
+        routes,
+        Sender(config.timeout_s),
+        wall_clock_ms,
+        timing,
+        config.dashboard_url,
+    )

@@ -362,3 +362,22 @@ class ConnectionPause(Base):
     end_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reason: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class Notification(Base):
+    """One alarm's message on one channel (issue 23) and where it stands: queued (due at
+    ``next_attempt_ms``), sent (the channel took it: its answer), failed (given up)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("uq_notifications_alarm_channel", "alarm_id", "channel", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alarm_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_ms: Mapped[int] = mapped_column(BigInteger)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    sent_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    answer: Mapped[str] = mapped_column(Text, default="")

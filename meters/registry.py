@@ -21,6 +21,7 @@ from meters.event_store import EventStore
 from meters.leases import LeaseStore
 from meters.meter_store import MeterSighting, MeterStore
 from meters.mqtt_accounts import MqttAccounts
+from meters.notification_store import NotificationStore
 from meters.worker_health import WorkerHealthStore
 
 __all__ = ["MeterSighting", "Registry"]
@@ -42,3 +43,4 @@ class Registry:
         self.workers = WorkerHealthStore(transactions)
         self.leases = LeaseStore(transactions)
         self.mqtt_accounts = MqttAccounts(transactions)
+        self.notifications = NotificationStore(transactions)

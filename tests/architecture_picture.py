@@ -16,12 +16,14 @@ PACKAGES = (
     "api",
     "ingest",
     "simulators",
+    "notifier",
     "meters",
     "transport",
     "telemetry",
     "safety",
     "connections",
     "devices",
+    "notify",
     "contract",
 )
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"

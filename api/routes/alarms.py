@@ -12,6 +12,7 @@ from api.deps import ContextDep, RegistryDep
 from api.params import Limit, Offset, RecordId
 from api.schemas import AlarmAck, AlarmAssign, AlarmClear, AlarmComment
 from contract.protocol import METER_ID_PATTERN
+from meters.notification_store import NotificationView
 from meters.views import AlarmView
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
@@ -45,6 +46,16 @@ def list_alarms(
 @router.get("/{alarm_id}", response_model=AlarmView)
 def get_alarm(alarm_id: AlarmId, _viewer: Viewer, registry: RegistryDep) -> AlarmView:
     return registry.alarms.get(alarm_id)
+
+
+@router.get("/{alarm_id}/notifications", response_model=list[NotificationView])
+def alarm_notifications(
+    alarm_id: AlarmId, _viewer: Viewer, registry: RegistryDep
+) -> list[NotificationView]:
+    """Each message of the alarm and where it stands: queued, sent (with the channel's
+    answer) or failed (with why), and how many attempts (``gasguard notify``)."""
+    registry.alarms.get(alarm_id)  # 404 for an unknown alarm
+    return registry.notifications.for_alarm(alarm_id)
 
 
 @router.post("/{alarm_id}/ack", response_model=AlarmView)

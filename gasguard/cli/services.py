@@ -105,6 +105,26 @@ def cmd_platform_receiver(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(settings: Settings, _args: argparse.Namespace) -> int:
+    """The alarms' messages to the configured channels (docs/operations.md)."""
+    from gasguard import wiring
+    from gasguard.runtime import wait_for_signal
+
+    config = settings.notifications
+    if not config.channels:
+        print("gasguard notify: no channels configured ([notifications.channels])", flush=True)
+        return 2
+    registry = wiring.open_registry(settings)
+    notifier = wiring.build_notifier(settings, registry)
+    notifier.start()
+    print(f"gasguard notify: channels {sorted(config.channels)}", flush=True)
+    try:
+        wait_for_signal()
+    finally:
+        notifier.stop()
+    return 0
+
+
 def with_partition(settings: Settings, partition: Partition) -> Settings:
     ingest = settings.ingest.model_copy(
         update={"partition": partition.index, "partitions": partition.count}
@@ -225,6 +245,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     sub.add_parser(
         "platform-receiver", help="the operator platforms' pushes (OneNET) -> MQTT"
     ).set_defaults(run=cmd_platform_receiver)
+    sub.add_parser(
+        "notify", help="send the alarms' messages to the configured channels"
+    ).set_defaults(run=cmd_notify)
     simulate = sub.add_parser(
         "simulate", help="publish a simulated fleet to the broker, or write it to a replay file"
     )

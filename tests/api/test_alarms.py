@@ -208,3 +208,22 @@ def test_the_live_feed_carries_new_and_changed_alarms(registry: Registry, tmp_pa
         ("alarm", "M2", "active"),
         ("alarm", "M1", "acknowledged"),
     ]
+
+
+def test_an_alarms_notifications_show_where_each_stands(
+    client: TestClient, registry: Registry
+) -> None:
+    (alarm,) = registry.alarms.find()
+    registry.notifications.enqueue(alarm.id, ["soc", "pager"], NOW)
+    soc, pager = registry.notifications.for_alarm(alarm.id)
+    registry.notifications.record(soc.id, True, "HTTP 204: ", NOW + 100, None)
+    registry.notifications.record(pager.id, False, "HTTP 503: maintenance", NOW + 100, NOW + 2100)
+    registry.notifications.enqueue(alarm.id, ["soc"], NOW + 200)  # once per channel
+    answer = client.get(f"/api/v1/alarms/{alarm.id}/notifications")
+    assert answer.status_code == 200
+    assert [(n["channel"], n["state"], n["attempts"]) for n in answer.json()] == [
+        ("soc", "sent", 1),
+        ("pager", "queued", 1),
+    ]
+    assert answer.json()[1]["next_attempt_ms"] == NOW + 2100
+    assert client.get("/api/v1/alarms/999/notifications").status_code == 404

@@ -1,0 +1,148 @@
+"""The notifier loop: every ``poll_s``, the alarms raised since its last look go to the
+channels their routes name (queued once each), and every notification due is sent, its
+outcome recorded: sent, queued again after a backoff (doubling from ``retry_initial_s``
+to ``retry_max_s``), or failed after ``max_attempts`` or a refusal that trying again does
+not mend. One failing notification never stops the others."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from meters.registry import Registry
+from meters.views import AlarmView
+from notifier.senders import Sender
+from notify.channels import Channel, build
+from notify.errors import ChannelError
+from notify.notice import Notice
+from notify.routing import Route, channels_for
+
+log = logging.getLogger(__name__)
+DETAIL_KEYS = ("flow_m3h", "pressure_kpa", "limit", "offset_s", "why", "state")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyTiming:
+    poll_s: float = 1.0
+    retry_initial_s: float = 2.0
+    retry_max_s: float = 300.0
+    max_attempts: int = 8
+    look_back_s: float = 3600.0  # at start: alarms raised this long ago still notify
+
+
+def notice_of(alarm: AlarmView, dashboard_url: str = "") -> Notice:
+    detail = tuple((k, alarm.detail[k]) for k in DETAIL_KEYS if k in alarm.detail)
+    url = f"{dashboard_url.rstrip('/')}/#alarm-{alarm.id}" if dashboard_url else ""
+    return Notice(
+        alarm.id,
+        alarm.meter_id,
+        alarm.rule,
+        alarm.action,
+        alarm.severity,
+        alarm.opened_ts_ms,
+        alarm.created_ms,
+        detail,
+        url,
+    )
+
+
+class Notifier:
+    def __init__(
+        self,
+        registry: Registry,
+        channels: Mapping[str, Channel],
+        routes: Sequence[Route],
+        sender: Sender,
+        clock: Callable[[], int],
+        timing: NotifyTiming = NotifyTiming(),
+        dashboard_url: str = "",
+    ) -> None:
+        self._registry = registry
+        self._channels = channels
+        self._routes = routes
+        self._sender = sender
+        self._clock = clock
+        self._timing = timing
+        self._dashboard_url = dashboard_url
+        self._since_ms = clock() - int(timing.look_back_s * 1000)
+        self._looked: dict[int, int] = {}  # alarm -> the change looked at (the cursor's ms)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="notifier", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._sender.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # an outage of the registry: the next turn tries again
+                log.exception("notifier turn failed")
+            self._stop.wait(self._timing.poll_s)
+
+    def run_once(self) -> None:
+        now_ms = self._clock()
+        self.enqueue_new(now_ms)
+        for notification in self._registry.notifications.due(now_ms):
+            self._send(
+                notification.id,
+                notification.alarm_id,
+                notification.channel,
+                notification.attempts,
+                now_ms,
+            )
+
+    def enqueue_new(self, now_ms: int) -> None:
+        """The alarms raised (still active) since the last look, to their routes' channels."""
+        while True:
+            changed = self._registry.alarms.changed_since(self._since_ms, 500)
+            for alarm in changed:
+                if alarm.state != "active" or self._looked.get(alarm.id) == alarm.updated_ms:
+                    continue
+                self._looked[alarm.id] = alarm.updated_ms
+                chosen = channels_for(notice_of(alarm), self._routes, now_ms)
+                known = [c for c in chosen if c in self._channels]
+                if known:
+                    queued = self._registry.notifications.enqueue(alarm.id, known, now_ms)
+                    if queued:
+                        log.info("alarm %d to %s", alarm.id, ", ".join(queued))
+            if changed:  # changes at the cursor's ms are read again: one committed late
+                self._since_ms = max(self._since_ms, changed[-1].updated_ms)
+                self._looked = {a: ms for a, ms in self._looked.items() if ms >= self._since_ms}
+            if len(changed) < 500:
+                return
+            if changed[0].updated_ms == changed[-1].updated_ms:  # a full page of one ms
+                self._since_ms += 1
+
+    def _send(
+        self, notification_id: int, alarm_id: int, channel_name: str, attempts: int, now_ms: int
+    ) -> None:
+        channel = self._channels.get(channel_name)
+        if channel is None:  # the channel left the settings: nothing can send it
+            self._registry.notifications.record(
+                notification_id, False, "no such channel", now_ms, None
+            )
+            return
+        alarm = self._registry.alarms.get(alarm_id)
+        try:
+            built = build(channel, notice_of(alarm, self._dashboard_url), now_ms)
+        except ChannelError as exc:
+            self._registry.notifications.record(notification_id, False, str(exc), now_ms, None)
+            return
+        outcome = self._sender.send(channel, built)
+        retry_at = None
+        if not outcome.ok and outcome.retry and attempts + 1 < self._timing.max_attempts:
+            wait_s = min(self._timing.retry_max_s, self._timing.retry_initial_s * 2**attempts)
+            retry_at = now_ms + int(wait_s * 1000)
+        if not outcome.ok:
+            log.warning("alarm %d on %s: %s", alarm_id, channel_name, outcome.answer)
+        self._registry.notifications.record(
+            notification_id, outcome.ok, outcome.answer, now_ms, retry_at
+        )

@@ -1,0 +1,176 @@
+"""The notifier end to end: a critical alarm recorded in the registry reaches a signed
+webhook, a real SMTP server (aiosmtpd) and a DingTalk-style robot stand-in that checks the
+signature as DingTalk documents it, within seconds; each notification is tracked and
+audited; a channel that keeps failing is retried with backoff and then failed with its
+answer; a warning goes only where a warning route sends it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI, Request, Response
+
+from contract.decisions import Decision
+from contract.profiles import MeterProfile
+from gasguard.servers import HttpAppThread, free_port
+from meters.clock import wall_clock_ms
+from meters.registry import Registry
+from notifier.senders import Sender
+from notifier.service import Notifier, NotifyTiming
+from notify.channels import Channel, webhook_signature
+from notify.routing import Route
+from tests.conftest import sqlite_registry
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+HOOK_SECRET, DING_SECRET = "hook-secret", "SECding"
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.mails: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append(envelope)
+        return "250 OK"
+
+
+class StandIn:
+    """A SOC's webhook, a DingTalk robot and a channel that is down."""
+
+    def __init__(self) -> None:
+        self.hooks: list[dict[str, Any]] = []
+        self.robots: list[dict[str, Any]] = []
+        self.down_calls = 0
+        app = FastAPI()
+
+        @app.post("/hook")
+        async def hook(request: Request) -> Response:
+            body = await request.body()
+            stamp = request.headers["X-Gasguard-Timestamp"]
+            if request.headers["X-Gasguard-Signature"] != webhook_signature(
+                HOOK_SECRET, stamp, body
+            ):
+                return Response(status_code=401)
+            self.hooks.append(await request.json())
+            return Response(status_code=204)
+
+        @app.post("/robot/send")
+        async def robot(request: Request) -> dict[str, Any]:
+            stamp, sign = request.query_params["timestamp"], request.query_params["sign"]
+            text = f"{stamp}\n{DING_SECRET}".encode()
+            wanted = base64.b64encode(hmac.new(DING_SECRET.encode(), text, hashlib.sha256).digest())
+            if sign != wanted.decode():
+                return {"errcode": 310000, "errmsg": "sign not match"}
+            self.robots.append(await request.json())
+            return {"errcode": 0, "errmsg": "ok"}
+
+        @app.post("/down")
+        async def down() -> Response:
+            self.down_calls += 1
+            return Response("maintenance", status_code=503)
+
+        self.server = HttpAppThread(app)
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    stand = StandIn()
+    yield stand
+    stand.server.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+def notifier_for(registry: Registry, stand: StandIn, smtp_port: int) -> Notifier:
+    base = stand.server.url
+    channels = {
+        "soc": Channel("soc", "webhook", f"{base}/hook", HOOK_SECRET),
+        "ops-mail": Channel(
+            "ops-mail",
+            "smtp",
+            f"smtp://127.0.0.1:{smtp_port}",
+            to=("ops@gas.example",),
+            sender="gasguard@gas.example",
+        ),
+        "duty-robot": Channel(
+            "duty-robot",
+            "dingtalk",
+            f"{base}/robot/send?access_token=t",
+            DING_SECRET,
+            ("13800000000",),
+        ),
+        "pager": Channel("pager", "webhook", f"{base}/down", "x"),
+    }
+    routes = [
+        Route(("soc", "ops-mail", "duty-robot", "pager"), "critical"),
+        Route(("duty-robot",), "warning"),
+    ]
+    timing = NotifyTiming(poll_s=0.1, retry_initial_s=0.1, retry_max_s=0.3, max_attempts=3)
+    return Notifier(registry, channels, routes, Sender(5.0), wall_clock_ms, timing)
+
+
+def test_a_critical_alarm_reaches_every_channel_within_seconds_and_is_tracked(
+    tmp_path: Path, stand_in: StandIn, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, smtp_port = mailbox
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], wall_clock_ms())
+    notifier = notifier_for(registry, stand_in, smtp_port)
+    notifier.start()
+    try:
+        now = wall_clock_ms()
+        leak, _ = registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff"), now)
+        wait_until(lambda: stand_in.hooks and box.mails and stand_in.robots, 10, "every channel")
+        tamper, _ = registry.alarms.record(Decision(now, "M2", "tamper", "alarm"), now)
+        wait_until(lambda: len(stand_in.robots) == 2, 10, "the warning on the robot")
+        states = lambda: {n.channel: n.state for n in registry.notifications.for_alarm(leak.id)}  # noqa: E731
+        wait_until(lambda: states()["pager"] == "failed", 10, "the pager given up")
+    finally:
+        notifier.stop()
+    assert stand_in.hooks[0]["alarm"] == leak.id and stand_in.hooks[0]["severity"] == "critical"
+    (mail,) = box.mails
+    assert mail.rcpt_tos == ["ops@gas.example"] and b"leak_detector" in mail.content
+    assert "M1" in stand_in.robots[0]["text"]["content"]
+    assert "tamper" in stand_in.robots[1]["text"]["content"]
+    assert states() == {"soc": "sent", "ops-mail": "sent", "duty-robot": "sent", "pager": "failed"}
+    (pager,) = [n for n in registry.notifications.for_alarm(leak.id) if n.channel == "pager"]
+    assert pager.attempts == 3 and stand_in.down_calls == 3 and "503" in pager.answer
+    assert [n.channel for n in registry.notifications.for_alarm(tamper.id)] == ["duty-robot"]
+    audit = [(e.action, e.target) for e in registry.audit.entries(limit=50)]
+    assert ("notification.sent", f"alarm:{leak.id}") in audit
+    assert ("notification.failed", f"alarm:{leak.id}") in audit
+
+
+def test_a_restarted_notifier_sends_what_was_raised_while_it_was_down_and_nothing_twice(
+    tmp_path: Path, stand_in: StandIn, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, smtp_port = mailbox
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile("M1")], wall_clock_ms())
+    now = wall_clock_ms()
+    registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff"), now)  # none running
+    for _turn in range(2):  # started, stopped, started again
+        notifier = notifier_for(registry, stand_in, smtp_port)
+        notifier.start()
+        try:
+            wait_until(lambda: stand_in.hooks and box.mails, 10, "the alarm raised meanwhile")
+            time.sleep(0.5)
+        finally:
+            notifier.stop()
+    assert len(stand_in.hooks) == 1 and len(box.mails) == 1  # once, though started twice
