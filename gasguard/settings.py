@@ -238,6 +238,32 @@ class RouteSettings(BaseModel):
     quiet_hours: tuple[int, int] | None = None  # (from, to) local hours: only critical then
 
 
+class ShiftSettings(BaseModel):
+    """One shift of the on-call rota (``[[notifications.rota]]``): who, which channel
+    reaches them, on which weekdays (0 Monday) between which local hours."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    person: str = Field(..., min_length=1, max_length=64)  # a username
+    channel: str
+    start_hour: int = Field(0, ge=0, le=23)
+    end_hour: int = Field(24, ge=1, le=24)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(default=[0, 1, 2, 3, 4, 5, 6])
+
+
+class EscalationSettings(BaseModel):
+    """``[[notifications.escalation]]``: a critical alarm still not acknowledged
+    ``after_min`` minutes after it was raised goes to ``channels`` too."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    after_min: float = Field(..., gt=0)
+    channels: list[str] = Field(..., min_length=1)
+
+
+PSEUDO_CHANNELS = ("on-call", "on-call-next")  # notify.rota: whoever is on duty
+
+
 class NotificationSettings(BaseModel):
     """Notifications (issue 23, docs/operations.md): ``gasguard notify`` sends them."""
 
@@ -245,6 +271,9 @@ class NotificationSettings(BaseModel):
 
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     routes: list[RouteSettings] = Field(default_factory=list)
+    rota: list[ShiftSettings] = Field(default_factory=list)
+    escalation: list[EscalationSettings] = Field(default_factory=list)
+    escalation_check_s: float = Field(10.0, gt=0)
     dashboard_url: str = ""  # links in the messages: https://gasguard.example/
     poll_s: float = Field(1.0, gt=0)
     retry_initial_s: float = Field(2.0, gt=0)
@@ -253,11 +282,17 @@ class NotificationSettings(BaseModel):
     timeout_s: float = Field(10.0, gt=0)
 
     @model_validator(mode="after")
-    def _routes_name_channels(self) -> NotificationSettings:
-        for route in self.routes:
-            unknown = [c for c in route.channels if c not in self.channels]
-            if unknown:
-                raise ValueError(f"a route names channels that are not configured: {unknown}")
+    def _channels_are_configured(self) -> NotificationSettings:
+        named = [
+            *(("route", c) for r in self.routes for c in r.channels),
+            *(("escalation", c) for e in self.escalation for c in e.channels),
+        ]
+        for where, channel in named:
+            if channel not in self.channels and channel not in PSEUDO_CHANNELS:
+                raise ValueError(f"a {where} names channel {channel!r}, which is not configured")
+        for shift in self.rota:
+            if shift.channel not in self.channels:
+                raise ValueError(f"the rota's {shift.person} has no channel {shift.channel!r}")
         return self
 
 

@@ -61,6 +61,7 @@ from meters.registry import Registry
 from notifier.senders import Sender
 from notifier.service import Notifier, NotifyTiming
 from notify.channels import Channel
+from notify.rota import Shift, Step
 from notify.routing import Route
 from safety.config import RulesConfig
 from safety.engine import SafetyEngine
@@ -592,8 +593,16 @@ def build_notifier(settings: Settings, registry: Registry) -> Notifier:
         for r in config.routes
     ]
     timing = NotifyTiming(
-        config.poll_s, config.retry_initial_s, config.retry_max_s, config.max_attempts
+        config.poll_s,
+        config.retry_initial_s,
+        config.retry_max_s,
+        config.max_attempts,
+        escalation_check_s=config.escalation_check_s,
     )
+    rota = [
+        Shift(s.person, s.channel, s.start_hour, s.end_hour, tuple(s.weekdays)) for s in config.rota
+    ]
+    steps = [Step(e.after_min * 60, tuple(e.channels)) for e in config.escalation]
     return Notifier(
         registry,
         notification_channels(settings),
@@ -602,4 +611,6 @@ def build_notifier(settings: Settings, registry: Registry) -> Notifier:
         wall_clock_ms,
         timing,
         config.dashboard_url,
+        rota,
+        steps,
     )

@@ -1,8 +1,8 @@
 """How urgent an alarm is, for the control room's ordering and counts. Pure.
 
 critical: gas was (or should have been) shut off: every shutoff, and every valve command
-  that failed, expired, timed out or was refused; and the broker dropping messages (readings
-  lost before gasguard could store them).
+  that failed, expired, timed out or was refused; the broker dropping messages (readings
+  lost before gasguard could store them); a notification that could not be delivered.
 warning: something needs a person (flow while closed, tamper, no zero-flow window, a
   connection record overdue...).
 info: housekeeping (battery, silence, a connection record nearing its limit).
@@ -16,7 +16,8 @@ Severity = Literal["critical", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
 COMMAND_RULE_PREFIX = "command_"
 INFO_RULES: frozenset[str] = frozenset({"low_battery", "offline", "connection_warning"})
-CRITICAL_RULES: frozenset[str] = frozenset({"broker_dropped"})
+# the broker dropped messages; a notification could not reach its channel (the notifier)
+CRITICAL_RULES: frozenset[str] = frozenset({"broker_dropped", "notification_failed"})
 
 
 def severity_of(rule: str, action: str) -> Severity:

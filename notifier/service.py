@@ -1,8 +1,12 @@
 """The notifier loop: every ``poll_s``, the alarms raised since its last look go to the
-channels their routes name (queued once each), and every notification due is sent, its
-outcome recorded: sent, queued again after a backoff (doubling from ``retry_initial_s``
-to ``retry_max_s``), or failed after ``max_attempts`` or a refusal that trying again does
-not mend. One failing notification never stops the others."""
+channels their routes name (queued once each; ``on-call`` is whoever the rota has on
+duty), and every notification due is sent, its outcome recorded: sent, queued again
+after a backoff (doubling from ``retry_initial_s`` to ``retry_max_s``), or failed after
+``max_attempts`` or a refusal that trying again does not mend. A failed one raises the
+critical ``notification_failed`` health alarm (meter id ``notifier``): a channel that
+does not work must be seen. Every ``escalation_check_s``, a critical alarm still not
+acknowledged goes to each escalation step whose time has come (the next person on call,
+then the supervisor). One failing notification never stops the others."""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from contract.decisions import Decision
 from meters.registry import Registry
 from meters.views import AlarmView
 from notifier.senders import Sender
 from notify.channels import Channel, build
 from notify.errors import ChannelError
 from notify.notice import Notice
+from notify.rota import Shift, Step, due_steps, resolve
 from notify.routing import Route, channels_for
 
 log = logging.getLogger(__name__)
@@ -30,6 +36,10 @@ class NotifyTiming:
     retry_max_s: float = 300.0
     max_attempts: int = 8
     look_back_s: float = 3600.0  # at start: alarms raised this long ago still notify
+    escalation_check_s: float = 10.0
+
+
+HEALTH_METER, HEALTH_RULE = "notifier", "notification_failed"
 
 
 def notice_of(alarm: AlarmView, dashboard_url: str = "") -> Notice:
@@ -58,7 +68,12 @@ class Notifier:
         clock: Callable[[], int],
         timing: NotifyTiming = NotifyTiming(),
         dashboard_url: str = "",
+        rota: Sequence[Shift] = (),
+        escalation: Sequence[Step] = (),
     ) -> None:
+        self._rota = rota
+        self._escalation = escalation
+        self._escalated_at = 0
         self._registry = registry
         self._channels = channels
         self._routes = routes
@@ -90,6 +105,12 @@ class Notifier:
     def run_once(self) -> None:
         now_ms = self._clock()
         self.enqueue_new(now_ms)
+        if (
+            self._escalation
+            and now_ms - self._escalated_at >= self._timing.escalation_check_s * 1000
+        ):
+            self._escalated_at = now_ms
+            self.escalate(now_ms)
         for notification in self._registry.notifications.due(now_ms):
             self._send(
                 notification.id,
@@ -107,12 +128,9 @@ class Notifier:
                 if alarm.state != "active" or self._looked.get(alarm.id) == alarm.updated_ms:
                     continue
                 self._looked[alarm.id] = alarm.updated_ms
-                chosen = channels_for(notice_of(alarm), self._routes, now_ms)
-                known = [c for c in chosen if c in self._channels]
-                if known:
-                    queued = self._registry.notifications.enqueue(alarm.id, known, now_ms)
-                    if queued:
-                        log.info("alarm %d to %s", alarm.id, ", ".join(queued))
+                self._enqueue(
+                    alarm.id, channels_for(notice_of(alarm), self._routes, now_ms), now_ms
+                )
             if changed:  # changes at the cursor's ms are read again: one committed late
                 self._since_ms = max(self._since_ms, changed[-1].updated_ms)
                 self._looked = {a: ms for a, ms in self._looked.items() if ms >= self._since_ms}
@@ -121,28 +139,56 @@ class Notifier:
             if changed[0].updated_ms == changed[-1].updated_ms:  # a full page of one ms
                 self._since_ms += 1
 
+    def _enqueue(self, alarm_id: int, channels: Sequence[str], now_ms: int) -> None:
+        known = [c for c in resolve(channels, self._rota, now_ms) if c in self._channels]
+        if known:
+            queued = self._registry.notifications.enqueue(alarm_id, known, now_ms)
+            if queued:
+                log.info("alarm %d to %s", alarm_id, ", ".join(queued))
+
+    def escalate(self, now_ms: int) -> None:
+        """Critical alarms nobody has acknowledged: to each escalation step now due."""
+        active = self._registry.alarms.find(state="active", limit=1000, critical_first=True)
+        for alarm in active:
+            if alarm.severity != "critical":
+                break  # critical first: the rest are not
+            for step in due_steps(self._escalation, alarm.created_ms, now_ms):
+                self._enqueue(alarm.id, step.channels, now_ms)
+
     def _send(
         self, notification_id: int, alarm_id: int, channel_name: str, attempts: int, now_ms: int
     ) -> None:
         channel = self._channels.get(channel_name)
         if channel is None:  # the channel left the settings: nothing can send it
-            self._registry.notifications.record(
-                notification_id, False, "no such channel", now_ms, None
-            )
+            self._give_up(notification_id, alarm_id, channel_name, "no such channel", now_ms)
             return
         alarm = self._registry.alarms.get(alarm_id)
         try:
             built = build(channel, notice_of(alarm, self._dashboard_url), now_ms)
         except ChannelError as exc:
-            self._registry.notifications.record(notification_id, False, str(exc), now_ms, None)
+            self._give_up(notification_id, alarm_id, channel_name, str(exc), now_ms)
             return
         outcome = self._sender.send(channel, built)
-        retry_at = None
-        if not outcome.ok and outcome.retry and attempts + 1 < self._timing.max_attempts:
-            wait_s = min(self._timing.retry_max_s, self._timing.retry_initial_s * 2**attempts)
-            retry_at = now_ms + int(wait_s * 1000)
-        if not outcome.ok:
-            log.warning("alarm %d on %s: %s", alarm_id, channel_name, outcome.answer)
-        self._registry.notifications.record(
-            notification_id, outcome.ok, outcome.answer, now_ms, retry_at
-        )
+        record = self._registry.notifications.record
+        if outcome.ok:
+            record(notification_id, True, outcome.answer, now_ms, None)
+            return
+        log.warning("alarm %d on %s: %s", alarm_id, channel_name, outcome.answer)
+        if not outcome.retry or attempts + 1 >= self._timing.max_attempts:
+            self._give_up(notification_id, alarm_id, channel_name, outcome.answer, now_ms)
+            return
+        wait_s = min(self._timing.retry_max_s, self._timing.retry_initial_s * 2**attempts)
+        record(notification_id, False, outcome.answer, now_ms, now_ms + int(wait_s * 1000))
+
+    def _give_up(
+        self, notification_id: int, alarm_id: int, channel: str, answer: str, now_ms: int
+    ) -> None:
+        """The notification failed: recorded, and the critical health alarm raised (one
+        open at a time; a repeat updates it), naming the channel and its answer. The
+        health alarm's own messages do not raise it again."""
+        self._registry.notifications.record(notification_id, False, answer, now_ms, None)
+        if self._registry.alarms.get(alarm_id).rule == HEALTH_RULE:
+            return
+        detail = {"channel": channel, "alarm": alarm_id, "why": answer[:200]}
+        decision = Decision(now_ms, HEALTH_METER, HEALTH_RULE, "alarm", detail)
+        self._registry.alarms.record(decision, now_ms)

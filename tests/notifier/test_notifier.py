@@ -23,9 +23,11 @@ from contract.profiles import MeterProfile
 from gasguard.servers import HttpAppThread, free_port
 from meters.clock import wall_clock_ms
 from meters.registry import Registry
+from meters.views import Actor
 from notifier.senders import Sender
 from notifier.service import Notifier, NotifyTiming
 from notify.channels import Channel, webhook_signature
+from notify.rota import Shift, Step
 from notify.routing import Route
 from tests.conftest import sqlite_registry
 from tests.helpers import wait_until
@@ -60,7 +62,7 @@ class StandIn:
                 HOOK_SECRET, stamp, body
             ):
                 return Response(status_code=401)
-            self.hooks.append(await request.json())
+            self.hooks.append({**await request.json(), "who": request.query_params.get("who")})
             return Response(status_code=204)
 
         @app.post("/robot/send")
@@ -155,6 +157,13 @@ def test_a_critical_alarm_reaches_every_channel_within_seconds_and_is_tracked(
     audit = [(e.action, e.target) for e in registry.audit.entries(limit=50)]
     assert ("notification.sent", f"alarm:{leak.id}") in audit
     assert ("notification.failed", f"alarm:{leak.id}") in audit
+    (health,) = registry.alarms.find(meter_id="notifier")  # the pager that does not work
+    assert (health.rule, health.severity, health.detail["channel"]) == (
+        "notification_failed",
+        "critical",
+        "pager",
+    )
+    assert "503" in health.detail["why"] and health.detail["alarm"] == leak.id
 
 
 def test_a_restarted_notifier_sends_what_was_raised_while_it_was_down_and_nothing_twice(
@@ -164,7 +173,7 @@ def test_a_restarted_notifier_sends_what_was_raised_while_it_was_down_and_nothin
     registry = sqlite_registry(tmp_path)
     registry.meters.provision([MeterProfile("M1")], wall_clock_ms())
     now = wall_clock_ms()
-    registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff"), now)  # none running
+    leak, _ = registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff"), now)
     for _turn in range(2):  # started, stopped, started again
         notifier = notifier_for(registry, stand_in, smtp_port)
         notifier.start()
@@ -173,4 +182,50 @@ def test_a_restarted_notifier_sends_what_was_raised_while_it_was_down_and_nothin
             time.sleep(0.5)
         finally:
             notifier.stop()
-    assert len(stand_in.hooks) == 1 and len(box.mails) == 1  # once, though started twice
+    # once, though started twice (beside it, the health alarm of the pager, which is down)
+    assert [h["alarm"] for h in stand_in.hooks].count(leak.id) == 1
+    assert sum(b"leak_detector" in m.content for m in box.mails) == 1
+
+
+def test_an_unacknowledged_critical_alarm_escalates_on_time_and_an_acknowledged_one_does_not(
+    tmp_path: Path, stand_in: StandIn
+) -> None:
+    """li is on call, wang after her, the supervisor last: compressed, wang is told 1.2 s
+    after the alarm, the supervisor 3 s after; the alarm acknowledged at once goes to li
+    alone."""
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], wall_clock_ms())
+    base = stand_in.server.url
+    channels = {
+        who: Channel(who, "webhook", f"{base}/hook?who={who}", HOOK_SECRET)
+        for who in ("li", "wang", "boss")
+    }
+    rota = [Shift("li", "li"), Shift("wang", "wang")]  # both all week: li first
+    steps = [Step(1.2, ("on-call-next",)), Step(3.0, ("boss",))]
+    timing = NotifyTiming(poll_s=0.1, escalation_check_s=0.1)
+    notifier = Notifier(
+        registry,
+        channels,
+        [Route(("on-call",))],
+        Sender(5.0),
+        wall_clock_ms,
+        timing,
+        rota=rota,
+        escalation=steps,
+    )
+    otto = Actor("otto", "operator", "test")
+    notifier.start()
+    try:
+        now = wall_clock_ms()
+        leak, _ = registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff"), now)
+        other, _ = registry.alarms.record(Decision(now, "M2", "over_flow", "shutoff"), now)
+        wait_until(lambda: len(stand_in.hooks) >= 2, 10, "li told of both")
+        registry.alarms.acknowledge(other.id, otto, "on my way", wall_clock_ms())
+        wait_until(lambda: any(h["who"] == "boss" for h in stand_in.hooks), 15, "the boss told")
+        time.sleep(0.5)
+    finally:
+        notifier.stop()
+    told = sorted((h["alarm"], h["who"]) for h in stand_in.hooks)
+    assert told == sorted([(leak.id, "li"), (other.id, "li"), (leak.id, "wang"), (leak.id, "boss")])
+    sent = {n.channel: n.created_ms for n in registry.notifications.for_alarm(leak.id)}
+    assert sent["wang"] - leak.created_ms >= 1200 and sent["boss"] - leak.created_ms >= 3000
