@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from api import csrf, errors, headers
 from api.context import ApiContext
 from api.routes import (
+    ack_links,
     alarms,
     audit,
     auth,
@@ -61,6 +62,7 @@ def create_app(context: ApiContext) -> FastAPI:
         completeness,
         users,
         thresholds,
+        ack_links,
     )
     for module in routers:
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)

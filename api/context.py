@@ -33,6 +33,7 @@ class ApiContext:
     # (api.csrf): a dashboard served from another address, through a proxy
     allowed_origins: tuple[str, ...] = ()
     feed_poll_s: float = 1.0
+    ack_link_secret: str = ""  # acknowledgement links in notifications (notify.links)
     command_ttl_s: float = 3600.0
     # the device profiles in force (a sleeping meter's command waits for it: its window)
     device_profiles: Mapping[str, DeviceProfile] = field(default_factory=lambda: dict(BUILT_IN))

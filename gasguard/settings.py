@@ -225,6 +225,7 @@ class ChannelSettings(BaseModel):
     method: Literal["POST", "GET"] = "POST"  # sms
     headers: dict[str, str] = Field(default_factory=dict)  # sms
     body_template: str = ""  # sms: with {phone} and {text}
+    ack_as: str = ""  # the username its messages' acknowledgement link acts as
 
 
 class RouteSettings(BaseModel):
@@ -274,6 +275,10 @@ class NotificationSettings(BaseModel):
     rota: list[ShiftSettings] = Field(default_factory=list)
     escalation: list[EscalationSettings] = Field(default_factory=list)
     escalation_check_s: float = Field(10.0, gt=0)
+    # signs the acknowledgement links in messages (notify.links), for the notifier and the
+    # API alike; empty: no links
+    link_secret: SecretStr = SecretStr("")
+    link_ttl_s: float = Field(3600.0, gt=0, le=7 * 86_400)
     dashboard_url: str = ""  # links in the messages: https://gasguard.example/
     poll_s: float = Field(1.0, gt=0)
     retry_initial_s: float = Field(2.0, gt=0)

@@ -366,6 +366,7 @@ def build_api_context(
         worker_stale_s=3 * settings.ingest.health_every_s,
         completeness_min_share=settings.ingest.completeness_min_share,
         policies=connection_policies(settings),
+        ack_link_secret=settings.notifications.link_secret.get_secret_value(),
     )
 
 
@@ -580,6 +581,7 @@ def notification_channels(settings: Settings) -> dict[str, Channel]:
             spec.method,
             tuple(spec.headers.items()),
             spec.body_template,
+            spec.ack_as,
         )
         for name, spec in settings.notifications.channels.items()
     }
@@ -598,6 +600,7 @@ def build_notifier(settings: Settings, registry: Registry) -> Notifier:
         config.retry_max_s,
         config.max_attempts,
         escalation_check_s=config.escalation_check_s,
+        link_ttl_s=config.link_ttl_s,
     )
     rota = [
         Shift(s.person, s.channel, s.start_hour, s.end_hour, tuple(s.weekdays)) for s in config.rota
@@ -613,4 +616,5 @@ def build_notifier(settings: Settings, registry: Registry) -> Notifier:
         config.dashboard_url,
         rota,
         steps,
+        config.link_secret.get_secret_value(),
     )

@@ -10,6 +10,7 @@ from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contract.alarms import ALARM_OPEN_STATES, AlarmAction, AlarmRefused, after
@@ -18,8 +19,8 @@ from contract.roles import role_at_least
 from meters.accounts import Accounts
 from meters.audit import AuditLog, add_audit, add_audits, audit_row
 from meters.db import Transactions, as_view, changed_since_query, fetch, in_chunks
-from meters.errors import Conflict
-from meters.models import Alarm
+from meters.errors import Conflict, RegistryError
+from meters.models import Alarm, UsedLink
 from meters.severity import (
     COMMAND_RULE_PREFIX,
     CRITICAL_RULES,
@@ -218,6 +219,29 @@ class AlarmStore:
 
         return self._change_alarm(alarm_id, actor, "alarm.acknowledge", note, now_ms, acknowledge)
 
+    def acknowledge_by_link(
+        self, alarm_id: int, nonce: str, actor: Actor, now_ms: int
+    ) -> AlarmView:
+        """The acknowledgement of a link in a notification (notify.links), as ``actor``:
+        the link's nonce is spent in the same transaction, so a link acts once; a second
+        use is ``Conflict`` (and audited as a refusal)."""
+
+        def acknowledge(alarm: Alarm) -> None:
+            state = _after(alarm, "acknowledge")
+            if state != alarm.state:
+                alarm.state = state
+                alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
+
+        note = "by the link in a notification"
+        try:
+            return self._change_alarm(
+                alarm_id, actor, "alarm.acknowledge", note, now_ms, acknowledge, spend=nonce
+            )
+        except RegistryError as exc:  # spent at the same moment by another request
+            if isinstance(exc.__cause__, IntegrityError):
+                raise Conflict("this link has been used already") from exc
+            raise
+
     def clear(self, alarm_id: int, actor: Actor, reason: str, now_ms: int) -> AlarmView:
         """active or acknowledged -> cleared (who, when, why), audited in the same
         transaction. The ingester then lets the rule fire again for the meter."""
@@ -318,12 +342,22 @@ class AlarmStore:
         text: str,
         now_ms: int,
         change: Callable[[Alarm], None],
+        spend: str | None = None,
     ) -> AlarmView:
         """One operator change of an alarm: the change, the note and the audit entry in
-        one transaction."""
+        one transaction (``spend``: an acknowledgement link's nonce, spent in it)."""
 
         def work(session: Session) -> AlarmView:
             alarm = _alarm(session, alarm_id)
+            if spend is not None:
+                if session.get(UsedLink, spend) is not None:
+                    raise Conflict("this link has been used already")
+                session.add(
+                    UsedLink(
+                        nonce=spend, alarm_id=alarm_id, username=actor.username, used_ms=now_ms
+                    )
+                )
+                session.flush()
             change(alarm)
             _change(session, alarm, actor, action, text, now_ms)
             session.flush()

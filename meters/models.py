@@ -381,3 +381,14 @@ class Notification(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
     sent_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     answer: Mapped[str] = mapped_column(Text, default="")
+
+
+class UsedLink(Base):
+    """An acknowledgement link's nonce, spent (notify.links: each link acts once)."""
+
+    __tablename__ = "used_links"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    used_ms: Mapped[int] = mapped_column(BigInteger)

@@ -10,7 +10,9 @@ then the supervisor). One failing notification never stops the others."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from meters.views import AlarmView
 from notifier.senders import Sender
 from notify.channels import Channel, build
 from notify.errors import ChannelError
+from notify.links import AckClaim, sign_link
 from notify.notice import Notice
 from notify.rota import Shift, Step, due_steps, resolve
 from notify.routing import Route, channels_for
@@ -37,6 +40,7 @@ class NotifyTiming:
     max_attempts: int = 8
     look_back_s: float = 3600.0  # at start: alarms raised this long ago still notify
     escalation_check_s: float = 10.0
+    link_ttl_s: float = 3600.0  # an acknowledgement link acts within this long
 
 
 HEALTH_METER, HEALTH_RULE = "notifier", "notification_failed"
@@ -70,7 +74,9 @@ class Notifier:
         dashboard_url: str = "",
         rota: Sequence[Shift] = (),
         escalation: Sequence[Step] = (),
+        link_secret: str = "",
     ) -> None:
+        self._link_secret = link_secret
         self._rota = rota
         self._escalation = escalation
         self._escalated_at = 0
@@ -163,8 +169,11 @@ class Notifier:
             self._give_up(notification_id, alarm_id, channel_name, "no such channel", now_ms)
             return
         alarm = self._registry.alarms.get(alarm_id)
+        notice = dataclasses.replace(
+            notice_of(alarm, self._dashboard_url), ack_url=self._ack_url(channel, alarm_id, now_ms)
+        )
         try:
-            built = build(channel, notice_of(alarm, self._dashboard_url), now_ms)
+            built = build(channel, notice, now_ms)
         except ChannelError as exc:
             self._give_up(notification_id, alarm_id, channel_name, str(exc), now_ms)
             return
@@ -179,6 +188,19 @@ class Notifier:
             return
         wait_s = min(self._timing.retry_max_s, self._timing.retry_initial_s * 2**attempts)
         record(notification_id, False, outcome.answer, now_ms, now_ms + int(wait_s * 1000))
+
+    def _ack_url(self, channel: Channel, alarm_id: int, now_ms: int) -> str:
+        """A link acknowledging as the channel's person (its ``ack_as``, or the rota's
+        person it reaches), when the settings have a link secret and the dashboard's URL."""
+        person = channel.ack_as or next(
+            (s.person for s in self._rota if s.channel == channel.name), ""
+        )
+        if not (person and self._link_secret and self._dashboard_url):
+            return ""
+        expires_ms = now_ms + int(self._timing.link_ttl_s * 1000)
+        claim = AckClaim(alarm_id, person, expires_ms, secrets.token_hex(16))
+        token = sign_link(self._link_secret, claim)
+        return f"{self._dashboard_url.rstrip('/')}/api/v1/ack-links/{token}"
 
     def _give_up(
         self, notification_id: int, alarm_id: int, channel: str, answer: str, now_ms: int

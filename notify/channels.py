@@ -49,6 +49,7 @@ class Channel:
     method: str = "POST"  # sms
     headers: tuple[tuple[str, str], ...] = ()  # sms: e.g. the gateway's key
     body_template: str = ""  # sms: with {phone} and {text}
+    ack_as: str = ""  # the username its messages' acknowledgement link acts as (none: no link)
 
 
 @dataclass(frozen=True, slots=True)

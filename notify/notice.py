@@ -23,6 +23,7 @@ class Notice:
     created_ms: int  # when gasguard learned of it
     detail: tuple[tuple[str, Any], ...] = ()  # a few of the alarm's facts, in order
     dashboard_url: str = ""  # the alarm in the dashboard, when the settings name it
+    ack_url: str = ""  # a signed, single-use link that acknowledges it (notify.links)
 
     @property
     def title(self) -> str:
@@ -41,6 +42,8 @@ class Notice:
             lines.append(" · ".join(f"{key} {value}" for key, value in self.detail))
         if self.dashboard_url:
             lines.append(self.dashboard_url)
+        if self.ack_url:
+            lines.append(f"确认 Acknowledge: {self.ack_url}")
         return "\n".join(lines)
 
     def as_json(self) -> dict[str, Any]:
@@ -56,4 +59,5 @@ class Notice:
             "detail": dict(self.detail),
             "text": self.text(),
             "url": self.dashboard_url or None,
+            "ack_url": self.ack_url or None,
         }

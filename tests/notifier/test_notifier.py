@@ -27,6 +27,7 @@ from meters.views import Actor
 from notifier.senders import Sender
 from notifier.service import Notifier, NotifyTiming
 from notify.channels import Channel, webhook_signature
+from notify.links import read_link
 from notify.rota import Shift, Step
 from notify.routing import Route
 from tests.conftest import sqlite_registry
@@ -210,8 +211,10 @@ def test_an_unacknowledged_critical_alarm_escalates_on_time_and_an_acknowledged_
         Sender(5.0),
         wall_clock_ms,
         timing,
+        "https://gasguard.example/",
         rota=rota,
         escalation=steps,
+        link_secret="link-secret",
     )
     otto = Actor("otto", "operator", "test")
     notifier.start()
@@ -227,5 +230,11 @@ def test_an_unacknowledged_critical_alarm_escalates_on_time_and_an_acknowledged_
         notifier.stop()
     told = sorted((h["alarm"], h["who"]) for h in stand_in.hooks)
     assert told == sorted([(leak.id, "li"), (other.id, "li"), (leak.id, "wang"), (leak.id, "boss")])
+    first = next(h for h in stand_in.hooks if h["who"] == "li" and h["alarm"] == leak.id)
+    token = first["ack_url"].rsplit("/", 1)[1]  # li's message acknowledges as li
+    claim = read_link("link-secret", token, wall_clock_ms())
+    assert (claim.alarm_id, claim.username) == (leak.id, "li") and token in first["text"]
+    boss = next(h for h in stand_in.hooks if h["who"] == "boss")
+    assert boss["ack_url"] is None  # the boss is on no rota and the channel names nobody
     sent = {n.channel: n.created_ms for n in registry.notifications.for_alarm(leak.id)}
     assert sent["wang"] - leak.created_ms >= 1200 and sent["boss"] - leak.created_ms >= 3000
