@@ -202,6 +202,7 @@ function button(td, label, action, onClick) {
 }
 
 function alarmButtons(td, alarm) {
+  button(td, "通知 Notified", "notices", () => showNotices(alarm));
   if (!may("operator")) return;
   if (alarm.state === "active") button(td, "确认 Ack", "ack", () => acknowledge(alarm.id));
   button(td, "指派 Assign", "assign", () => askAssign(alarm));
@@ -235,6 +236,27 @@ function alarmKey(event, alarm) {
   const act = { a: () => alarm.state === "active" && acknowledge(alarm.id), s: () => askAssign(alarm),
     m: () => askComment(alarm), c: () => askClear(alarm), Enter: () => openMeter(alarm.meter_id) }[event.key];
   if (act) { event.preventDefault(); act(); }
+}
+
+// Each message of the alarm (gasguard notify): the channel, where it stands, the channel's
+// answer, attempts.
+const NOTICE_STATE = { queued: "排队 queued", sent: "已送达 sent", failed: "失败 failed" };
+async function showNotices(alarm) {
+  let notices;
+  try {
+    notices = await api(`/alarms/${alarm.id}/notifications`);
+  } catch (error) {
+    if (error instanceof SignedOut) return showLogin();
+    return alert(error.message);
+  }
+  setText("notices-title", `通知 Notifications of ${alarmName(alarm)}`);
+  rows("notices", notices, (row, n) => {
+    row.className = `notice-${n.state}`;
+    cell(row, n.channel); cell(row, NOTICE_STATE[n.state] ?? n.state, "state"); cell(row, n.attempts);
+    cell(row, fmtTime(n.sent_ms ?? n.updated_ms)); cell(row, n.answer, "answer");
+  });
+  document.getElementById("notices-empty").hidden = notices.length > 0;
+  document.getElementById("notices-dialog").showModal();
 }
 
 async function acknowledge(id) {
@@ -967,6 +989,7 @@ document.querySelectorAll(".back").forEach((b) => b.addEventListener("click", ba
 document.getElementById("meter-range").addEventListener("change", () => drawMeter());
 document.getElementById("send-thresholds").addEventListener("click", askThresholds);
 document.getElementById("life-step-button").addEventListener("click", askLifecycle);
+document.getElementById("notices-close").addEventListener("click", () => document.getElementById("notices-dialog").close());
 document.getElementById("life-cancel").addEventListener("click", () => document.getElementById("life-dialog").close());
 document.querySelectorAll("#meter-actions button[data-command]").forEach((b) =>
   b.addEventListener("click", () => askCommand(b.dataset.command)));

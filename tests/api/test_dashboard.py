@@ -92,7 +92,8 @@ def test_a_viewer_sees_alarms_without_the_buttons_that_change_them(
         sign_in(page, url, "vera")
         row = page.locator("#alarms tr[data-meter=M1]")
         expect(row).to_be_visible()
-        expect(row.locator("button")).to_have_count(0)
+        expect(row.locator("button")).to_have_count(1)  # only to read its notifications
+        expect(row.locator("button[data-action=notices]")).to_be_visible()
         page.click("#sign-out")
         expect(page.locator("#login")).to_be_visible()
 
@@ -355,3 +356,29 @@ def test_a_meters_life_is_recorded_from_its_page_and_shown_as_its_history(
         page.screenshot(path=str(artifacts / "dashboard-meter-life.png"), full_page=True)
     assert registry.meters.get("NB2").lifecycle == "installed"
     assert registry.meters.get("NB1").register_end_m3 == 123.4
+
+
+def test_an_alarms_notifications_show_each_channel_and_its_answer(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    alarm, _ = registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff", {}), now)
+    registry.notifications.enqueue(alarm.id, ["soc", "oncall-sms"], now)
+    soc, sms = registry.notifications.for_alarm(alarm.id)
+    registry.notifications.record(soc.id, True, "HTTP 204: ", now + 300, None)
+    refused = 'HTTP 200: {"errcode":310000,"errmsg":"sign not match"}'
+    registry.notifications.record(sms.id, False, refused, now + 300, None)
+    page = browser.new_page(viewport={"width": 1600, "height": 900})
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "vera")
+        page.locator("#alarms tr[data-meter=M1] button[data-action=notices]").click()
+        dialog = page.locator("#notices-dialog")
+        expect(dialog).to_be_visible()
+        rows = dialog.locator("#notices tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text("已送达 sent")
+        expect(rows.last).to_contain_text("失败 failed")
+        expect(rows.last).to_contain_text("sign not match")
+        page.screenshot(path=str(artifacts / "dashboard-notifications.png"))
+        page.click("#notices-close")
+        expect(dialog).to_be_hidden()
