@@ -62,13 +62,27 @@ class Sender:
                 if "starttls=1" in where.query:
                     smtp.starttls(context=self._tls)
                 if where.username:
-                    smtp.login(urllib.parse.unquote(where.username), channel.secret)
+                    _log_in(smtp, urllib.parse.unquote(where.username), channel.secret)
                 refused = smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
-            permanent = (
+            # the server refuses what the channel asks (no AUTH without STARTTLS, a 5xx):
+            # trying again does not mend it
+            permanent = isinstance(exc, smtplib.SMTPNotSupportedError) or (
                 isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
             )
             return Outcome(False, f"SMTP {type(exc).__name__}: {exc}", retry=not permanent)
         if refused:
             return Outcome(False, f"SMTP refused {sorted(refused)}", retry=False)
         return Outcome(True, f"SMTP accepted for {len(mail.to)}")
+
+
+def _log_in(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH PLAIN where the server offers it (one attempt, its answer final), else
+    smtplib's own choice among the mechanisms the server offers."""
+    smtp.ehlo_or_helo_if_needed()
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    if "PLAIN" not in offered:
+        smtp.login(user, password)
+        return
+    smtp.user, smtp.password = user, password
+    smtp.auth("PLAIN", smtp.auth_plain)
