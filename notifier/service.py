@@ -77,6 +77,7 @@ class Notifier:
         link_secret: str = "",
     ) -> None:
         self._link_secret = link_secret
+        self._failing: set[str] = set()  # channels given up on since the health alarm
         self._rota = rota
         self._escalation = escalation
         self._escalated_at = 0
@@ -181,6 +182,7 @@ class Notifier:
         record = self._registry.notifications.record
         if outcome.ok:
             record(notification_id, True, outcome.answer, now_ms, None)
+            self._delivered_on(channel_name, now_ms)
             return
         log.warning("alarm %d on %s: %s", alarm_id, channel_name, outcome.answer)
         if not outcome.retry or attempts + 1 >= self._timing.max_attempts:
@@ -188,6 +190,19 @@ class Notifier:
             return
         wait_s = min(self._timing.retry_max_s, self._timing.retry_initial_s * 2**attempts)
         record(notification_id, False, outcome.answer, now_ms, now_ms + int(wait_s * 1000))
+
+    def _delivered_on(self, channel: str, now_ms: int) -> None:
+        """A channel that failed delivers again: once every one does, the health alarm
+        ends (cleared by gasguard, audited). (One that failed before a restart is not
+        known here: its alarm waits for an operator.)"""
+        if channel not in self._failing:
+            return
+        self._failing.discard(channel)
+        if not self._failing:
+            reason = "every notification channel delivers again"
+            self._registry.alarms.clear_when_over(
+                HEALTH_RULE, {HEALTH_METER: now_ms}, now_ms, reason
+            )
 
     def _ack_url(self, channel: Channel, alarm_id: int, now_ms: int) -> str:
         """A link acknowledging as the channel's person (its ``ack_as``, or the rota's
@@ -209,6 +224,7 @@ class Notifier:
         open at a time; a repeat updates it), naming the channel and its answer. The
         health alarm's own messages do not raise it again."""
         self._registry.notifications.record(notification_id, False, answer, now_ms, None)
+        self._failing.add(channel)
         if self._registry.alarms.get(alarm_id).rule == HEALTH_RULE:
             return
         detail = {"channel": channel, "alarm": alarm_id, "why": answer[:200]}

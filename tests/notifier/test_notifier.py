@@ -53,6 +53,7 @@ class StandIn:
         self.hooks: list[dict[str, Any]] = []
         self.robots: list[dict[str, Any]] = []
         self.down_calls = 0
+        self.pager_up = False
         app = FastAPI()
 
         @app.post("/hook")
@@ -79,7 +80,7 @@ class StandIn:
         @app.post("/down")
         async def down() -> Response:
             self.down_calls += 1
-            return Response("maintenance", status_code=503)
+            return Response(status_code=204 if self.pager_up else 503)
 
         self.server = HttpAppThread(app)
 
@@ -165,6 +166,31 @@ def test_a_critical_alarm_reaches_every_channel_within_seconds_and_is_tracked(
         "pager",
     )
     assert "503" in health.detail["why"] and health.detail["alarm"] == leak.id
+
+
+def test_the_health_alarm_ends_once_the_failed_channel_delivers_again(
+    tmp_path: Path, stand_in: StandIn, mailbox: tuple[Mailbox, int]
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile("M1"), MeterProfile("M2")], wall_clock_ms())
+    notifier = notifier_for(registry, stand_in, mailbox[1])
+    notifier.start()
+    try:
+        now = wall_clock_ms()
+        registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff"), now)
+        wait_until(lambda: registry.alarms.find(meter_id="notifier"), 10, "the health alarm")
+        stand_in.pager_up = True  # the paging service is back
+        now = wall_clock_ms()
+        registry.alarms.record(Decision(now, "M2", "over_flow", "shutoff"), now)
+        wait_until(
+            lambda: registry.alarms.find(meter_id="notifier")[0].state == "cleared",
+            10,
+            "the health alarm cleared",
+        )
+    finally:
+        notifier.stop()
+    (health,) = registry.alarms.find(meter_id="notifier")
+    assert health.cleared_by == "gasguard-safety" and "delivers again" in health.note
 
 
 def test_a_restarted_notifier_sends_what_was_raised_while_it_was_down_and_nothing_twice(
