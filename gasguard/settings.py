@@ -226,6 +226,14 @@ class ChannelSettings(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)  # sms
     body_template: str = ""  # sms: with {phone} and {text}
     ack_as: str = ""  # the username its messages' acknowledgement link acts as
+    # a cloud SMS API's (aliyun-sms, tencent-sms): key_id, sign_name, template, app_id, ...
+    options: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _url_unless_a_cloud(self) -> ChannelSettings:
+        if not self.url and self.kind not in ("aliyun-sms", "tencent-sms"):
+            raise ValueError(f"a {self.kind} channel needs its url")
+        return self
 
 
 class RouteSettings(BaseModel):

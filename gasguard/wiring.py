@@ -582,6 +582,7 @@ def notification_channels(settings: Settings) -> dict[str, Channel]:
             tuple(spec.headers.items()),
             spec.body_template,
             spec.ack_as,
+            tuple(spec.options.items()),
         )
         for name, spec in settings.notifications.channels.items()
     }

@@ -13,6 +13,10 @@ channel's secrets are passed in; the notifier package sends what these build.
 * ``sms``: an SMS gateway through the channel's template (method, URL, headers and a body
   with ``{phone}`` and ``{text}``; ``{text}`` JSON-escaped in a JSON body), one request
   per phone.
+* ``aliyun-sms``, ``tencent-sms``: the clouds' SendSms, signed as each documents
+  (notify.sms_clouds), the channel's ``options`` naming ``key_id``, ``sign_name``,
+  ``template`` (and Tencent's ``app_id``, ``region``; ``fields``, the template's
+  variables in order, default ``meter,rule,time``), ``secret`` the key's secret.
 * ``smtp``: a mail (the notifier's SMTP session sends it).
 
 Each robot answers ``{"errcode": 0}`` (WeCom, DingTalk) or ``{"code": 0}`` (Feishu) when it
@@ -26,13 +30,15 @@ import hmac
 import json
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
+from notify import sms_clouds
 from notify.errors import ChannelError
 from notify.notice import Notice
 
-Kind = Literal["webhook", "wecom", "dingtalk", "feishu", "sms", "smtp"]
-KINDS: tuple[Kind, ...] = ("webhook", "wecom", "dingtalk", "feishu", "sms", "smtp")
+Kind = Literal["webhook", "wecom", "dingtalk", "feishu", "sms", "aliyun-sms", "tencent-sms", "smtp"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+CLOUD_SMS = frozenset({"aliyun-sms", "tencent-sms"})
 SMS_TEXT_LIMIT = 300  # characters: a long SMS is split by the network, and costs more
 
 
@@ -50,6 +56,10 @@ class Channel:
     headers: tuple[tuple[str, str], ...] = ()  # sms: e.g. the gateway's key
     body_template: str = ""  # sms: with {phone} and {text}
     ack_as: str = ""  # the username its messages' acknowledgement link acts as (none: no link)
+    options: tuple[tuple[str, str], ...] = ()  # a cloud SMS API's: key_id, sign_name, ...
+
+    def option(self, name: str, default: str = "") -> str:
+        return dict(self.options).get(name, default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,8 @@ def build(channel: Channel, notice: Notice, now_ms: int) -> Built:
         return Built((feishu(channel, notice, now_ms),))
     if channel.kind == "sms":
         return Built(tuple(sms(channel, phone, notice) for phone in channel.to))
+    if channel.kind in CLOUD_SMS:
+        return Built((cloud_sms(channel, notice, now_ms),))
     return Built(mails=(Mail(channel.sender, channel.to, notice.title, notice.text()),))
 
 
@@ -167,6 +179,44 @@ def sms(channel: Channel, phone: str, notice: Notice) -> HttpRequest:
     )
 
 
+def cloud_sms(channel: Channel, notice: Notice, now_ms: int) -> HttpRequest:
+    """SendSms at Aliyun or Tencent Cloud, for every phone of the channel at once."""
+    fields = tuple(channel.option("fields", ",".join(sms_clouds.DEFAULT_FIELDS)).split(","))
+    values = sms_clouds.template_values(notice, fields)
+    key_id, sign_name, template = (
+        channel.option(name) for name in ("key_id", "sign_name", "template")
+    )
+    if not (key_id and sign_name and template):
+        raise ChannelError(f"channel {channel.name}: options need key_id, sign_name, template")
+    if channel.kind == "aliyun-sms":
+        url = sms_clouds.aliyun_send_sms(
+            key_id,
+            channel.secret,
+            channel.to,
+            sign_name,
+            template,
+            dict(zip(fields, values, strict=True)),
+            now_ms,
+            f"gasguard-{notice.alarm_id}-{now_ms}",  # unique per request, as the API wants
+            channel.url or sms_clouds.ALIYUN_ENDPOINT,
+        )
+        return HttpRequest("GET", url, (), b"")
+    url = channel.url or f"https://{sms_clouds.TENCENT_HOST}/"
+    headers, body = sms_clouds.tencent_send_sms(
+        key_id,
+        channel.secret,
+        channel.option("app_id"),
+        channel.to,
+        sign_name,
+        template,
+        values,
+        now_ms,
+        channel.option("region", "ap-guangzhou"),
+        urllib.parse.urlsplit(url).netloc,
+    )
+    return HttpRequest("POST", url, headers, body)
+
+
 def judge(channel: Channel, status: int, body: bytes) -> Outcome:
     """Whether the channel took it, from its answer: HTTP 2xx and, for a robot, its code 0.
     A 4xx (but 429) or a robot's refusal is not retried the same way: the request itself
@@ -176,6 +226,8 @@ def judge(channel: Channel, status: int, body: bytes) -> Outcome:
         return Outcome(False, answer)
     if status >= 400:
         return Outcome(False, answer, retry=False)
+    if channel.kind in CLOUD_SMS:  # a refusal may be a rate limit: tried again, later
+        return Outcome(sms_clouds.cloud_answer_ok(channel.kind, body), answer)
     if channel.kind in ("wecom", "dingtalk", "feishu"):
         try:
             parsed = json.loads(body or b"{}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,8 @@ from notify.channels import Channel, webhook_signature
 from notify.links import read_link
 from notify.rota import Shift, Step
 from notify.routing import Route
+from notify.sms_clouds import aliyun_signature
+from tests.cloud_sms import tc3_as_the_demo
 from tests.conftest import sqlite_registry
 from tests.helpers import wait_until
 
@@ -54,6 +57,7 @@ class StandIn:
         self.robots: list[dict[str, Any]] = []
         self.down_calls = 0
         self.pager_up = False
+        self.sms: list[tuple[str, str, str]] = []
         app = FastAPI()
 
         @app.post("/hook")
@@ -76,6 +80,28 @@ class StandIn:
                 return {"errcode": 310000, "errmsg": "sign not match"}
             self.robots.append(await request.json())
             return {"errcode": 0, "errmsg": "ok"}
+
+        @app.get("/aliyun/")
+        async def aliyun(request: Request) -> dict[str, Any]:
+            query = dict(request.query_params)
+            if query.pop("Signature") != aliyun_signature("ali-secret", "GET", query):
+                return {"Code": "SignatureDoesNotMatch"}
+            self.sms.append(("aliyun", query["PhoneNumbers"], query["TemplateParam"]))
+            return {"Code": "OK", "Message": "OK", "BizId": "1"}
+
+        @app.post("/tencent/")
+        async def tencent(request: Request) -> dict[str, Any]:
+            body = await request.body()
+            headers = {k.title(): v for k, v in request.headers.items()}
+            headers["X-TC-Timestamp"] = request.headers["x-tc-timestamp"]
+            wanted = tc3_as_the_demo("tc-secret", headers, body, request.headers["x-tc-action"])
+            if request.headers["authorization"].rsplit("Signature=", 1)[1] != wanted:
+                return {"Response": {"Error": {"Code": "AuthFailure.SignatureFailure"}}}
+            sent = json.loads(body)
+            self.sms.append(
+                ("tencent", ",".join(sent["PhoneNumberSet"]), json.dumps(sent["TemplateParamSet"]))
+            )
+            return {"Response": {"SendStatusSet": [{"Code": "Ok"}], "RequestId": "r"}}
 
         @app.post("/down")
         async def down() -> Response:
@@ -264,3 +290,49 @@ def test_an_unacknowledged_critical_alarm_escalates_on_time_and_an_acknowledged_
     assert boss["ack_url"] is None  # the boss is on no rota and the channel names nobody
     sent = {n.channel: n.created_ms for n in registry.notifications.for_alarm(leak.id)}
     assert sent["wang"] - leak.created_ms >= 1200 and sent["boss"] - leak.created_ms >= 3000
+
+
+def test_a_critical_alarm_goes_by_sms_through_aliyun_and_tencent_cloud(
+    tmp_path: Path, stand_in: StandIn
+) -> None:
+    """Both stand-ins check the signature as their cloud documents it."""
+    registry = sqlite_registry(tmp_path)
+    registry.meters.provision([MeterProfile("M1")], wall_clock_ms())
+    base = stand_in.server.url
+    common = (("sign_name", "燃气公司"), ("template", "SMS_1"))
+    channels = {
+        "ali": Channel(
+            "ali",
+            "aliyun-sms",
+            f"{base}/aliyun/",
+            "ali-secret",
+            ("13800000000",),
+            options=(("key_id", "LTAI-test"), *common),
+        ),
+        "tc": Channel(
+            "tc",
+            "tencent-sms",
+            f"{base}/tencent/",
+            "tc-secret",
+            ("13900000000",),
+            options=(("key_id", "AKID-test"), ("app_id", "1400000000"), *common),
+        ),
+    }
+    timing = NotifyTiming(poll_s=0.1)
+    notifier = Notifier(
+        registry, channels, [Route(("ali", "tc"))], Sender(5.0), wall_clock_ms, timing
+    )
+    notifier.start()
+    try:
+        now = wall_clock_ms()
+        leak, _ = registry.alarms.record(Decision(now, "M1", "leak_detector", "shutoff"), now)
+        wait_until(lambda: len(stand_in.sms) == 2, 10, "both SMS")
+    finally:
+        notifier.stop()
+    sent = {cloud: (phones, values) for cloud, phones, values in stand_in.sms}
+    assert sent["aliyun"][0] == "13800000000" and json.loads(sent["aliyun"][1])["meter"] == "M1"
+    assert sent["tencent"][0] == "+8613900000000" and json.loads(sent["tencent"][1])[:2] == [
+        "M1",
+        "leak_detector",
+    ]
+    assert {n.state for n in registry.notifications.for_alarm(leak.id)} == {"sent"}
