@@ -245,6 +245,7 @@ class RouteSettings(BaseModel):
     min_severity: Literal["critical", "warning", "info"] = "critical"
     rules: list[str] = Field(default_factory=list)
     quiet_hours: tuple[int, int] | None = None  # (from, to) local hours: only critical then
+    districts: list[str] = Field(default_factory=list)  # the meters' districts; empty: all
 
 
 class ShiftSettings(BaseModel):

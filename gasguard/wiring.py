@@ -592,7 +592,7 @@ def build_notifier(settings: Settings, registry: Registry) -> Notifier:
     """The notifier of the settings' channels and routes (notifier.service)."""
     config = settings.notifications
     routes = [
-        Route(tuple(r.channels), r.min_severity, tuple(r.rules), r.quiet_hours)
+        Route(tuple(r.channels), r.min_severity, tuple(r.rules), r.quiet_hours, tuple(r.districts))
         for r in config.routes
     ]
     timing = NotifyTiming(

@@ -11,22 +11,35 @@ Columns (a header row; case and surrounding spaces do not matter):
   own bus or radio address: CJ/T 188 14 hex digits, wM-Bus 8 digits): one at least;
 * optional: ``category`` (residential, commercial, industrial), ``report_interval_s`` (how
   often it reads), ``iccid`` (19-20 digits), ``key`` (the meter's 64-hex-digit command key
-  from the factory: otherwise gasguard makes one), ``location`` (free text, at most 200).
+  from the factory: otherwise gasguard makes one), ``location`` (free text, at most 200),
+  and where it is (meters.places): ``district``, ``street``, ``building``, ``latitude`` and
+  ``longitude`` (degrees, both or neither), ``pressure_zone``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contract.profiles import CATEGORIES, MeterProfile
 from contract.protocol import is_meter_id
 from devices.profiles import DeviceProfile
+from meters.places import PLACE_FIELDS, Place, parse_place
 
 REQUIRED = ("meter_id", "model", "profile")
 KNOWN = frozenset(
-    {*REQUIRED, "imei", "address", "category", "report_interval_s", "iccid", "key", "location"}
+    {
+        *REQUIRED,
+        "imei",
+        "address",
+        "category",
+        "report_interval_s",
+        "iccid",
+        "key",
+        "location",
+        *PLACE_FIELDS,
+    }
 )
 ADDRESS_OF_CODEC = {
     "cjt188": (re.compile(r"[0-9A-F]{14}"), "14 hex digits (a CJ/T 188 address)"),
@@ -47,6 +60,7 @@ class ImportedMeter:
     iccid: str | None = None
     key: str | None = None
     location: str | None = None
+    place: Place = field(default_factory=Place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +160,11 @@ def _row(
     location = cells.get("location") or None
     if location is not None and len(location) > 200:
         bad("location", "at most 200 characters")
+    place = parse_place(cells, bad)
     if errors:
         return None, errors
     meter_profile = MeterProfile(meter_id, model, category, interval, profile_name)  # type: ignore[arg-type]
-    return ImportedMeter(line, meter_profile, imei, address, iccid, key, location), []
+    return ImportedMeter(line, meter_profile, imei, address, iccid, key, location, place), []
 
 
 def _interval(text: str, profile: DeviceProfile | None, bad: Callable[[str, str], None]) -> int:

@@ -34,6 +34,7 @@ from meters.errors import Conflict
 from meters.fleet_import import ImportedMeter, RowError
 from meters.lifecycle import ENDED, LifecycleStep, next_state, refusal
 from meters.models import VALVE_RANK, Alarm, ConnectionApplication, Meter
+from meters.places import PLACE_FIELDS
 from meters.views import INGEST_ACTOR, Actor, ImportReport, MeterCounts, MeterView
 
 
@@ -235,6 +236,9 @@ class MeterStore:
                 new.profile_ms = now_ms  # bands go on across the swap
                 new.installer = actor.username
                 new.location = new.location or meter.location
+                for name in PLACE_FIELDS:  # the new meter hangs where the old one did
+                    if getattr(new, name) is None:
+                        setattr(new, name, getattr(meter, name))
                 new.replaces, new.register_start_m3 = meter.id, request.new_register_m3
                 meter.replaced_by = new.id
                 detail |= {
@@ -520,6 +524,7 @@ def _clash(row: ImportedMeter, existing: dict[str, dict[str, Meter]]) -> RowErro
         "address": row.address,
         "iccid": row.iccid,
         "location": row.location,
+        **row.place.as_dict(),
     }
     held: dict[str, object] = {
         "model": meter.model,
@@ -530,6 +535,7 @@ def _clash(row: ImportedMeter, existing: dict[str, dict[str, Meter]]) -> RowErro
         "address": meter.network_address,
         "iccid": meter.iccid,
         "location": meter.location,
+        **{name: getattr(meter, name) for name in PLACE_FIELDS},
     }
     for name, in_file in wanted.items():
         if held[name] != in_file:
@@ -568,6 +574,7 @@ def _new_meter(row: ImportedMeter, now_ms: int) -> Meter:
         network_address=row.address,
         location=row.location,
         secret_key=row.key,
+        **row.place.as_dict(),
     )
     ensure_key(meter)
     return meter

@@ -41,6 +41,8 @@ class Meter(Base):
         Index("uq_meters_network_address", "network_address", unique=True),
         Index("ix_meters_lifecycle", "lifecycle"),
         Index("ix_meters_profile_ms", "profile_ms"),
+        Index("ix_meters_district", "district"),
+        Index("ix_meters_pressure_zone", "pressure_zone"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -93,6 +95,13 @@ class Meter(Base):
     thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     held_thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     thresholds_confirmed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # where it is (meters.places): the area view, routes by district, incidents
+    district: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    street: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    building: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pressure_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # when its profile for the rules or its life last changed (a running engine follows)
     profile_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 

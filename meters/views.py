@@ -40,6 +40,12 @@ class MeterView:
     thresholds: dict[str, Any] | None = None  # its own firmware thresholds, over its profile's
     held_thresholds: dict[str, Any] | None = None  # those it confirmed it holds, and when
     thresholds_confirmed_ms: int | None = None
+    district: str | None = None  # where it is (meters.places)
+    street: str | None = None
+    building: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    pressure_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

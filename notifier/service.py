@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from contract.decisions import Decision
+from meters.errors import NotFound
 from meters.registry import Registry
 from meters.views import AlarmView
 from notifier.senders import Sender
@@ -46,7 +47,7 @@ class NotifyTiming:
 HEALTH_METER, HEALTH_RULE = "notifier", "notification_failed"
 
 
-def notice_of(alarm: AlarmView, dashboard_url: str = "") -> Notice:
+def notice_of(alarm: AlarmView, dashboard_url: str = "", district: str | None = None) -> Notice:
     detail = tuple((k, alarm.detail[k]) for k in DETAIL_KEYS if k in alarm.detail)
     url = f"{dashboard_url.rstrip('/')}/#alarm-{alarm.id}" if dashboard_url else ""
     return Notice(
@@ -59,6 +60,7 @@ def notice_of(alarm: AlarmView, dashboard_url: str = "") -> Notice:
         alarm.created_ms,
         detail,
         url,
+        district=district,
     )
 
 
@@ -135,9 +137,8 @@ class Notifier:
                 if alarm.state != "active" or self._looked.get(alarm.id) == alarm.updated_ms:
                     continue
                 self._looked[alarm.id] = alarm.updated_ms
-                self._enqueue(
-                    alarm.id, channels_for(notice_of(alarm), self._routes, now_ms), now_ms
-                )
+                notice = notice_of(alarm, district=self._district(alarm.meter_id))
+                self._enqueue(alarm.id, channels_for(notice, self._routes, now_ms), now_ms)
             if changed:  # changes at the cursor's ms are read again: one committed late
                 self._since_ms = max(self._since_ms, changed[-1].updated_ms)
                 self._looked = {a: ms for a, ms in self._looked.items() if ms >= self._since_ms}
@@ -145,6 +146,15 @@ class Notifier:
                 return
             if changed[0].updated_ms == changed[-1].updated_ms:  # a full page of one ms
                 self._since_ms += 1
+
+    def _district(self, meter_id: str) -> str | None:
+        """The meter's district, looked up only where a route asks for one."""
+        if not any(route.districts for route in self._routes):
+            return None
+        try:
+            return self._registry.meters.get(meter_id).district
+        except NotFound:  # a health alarm's "meter" (notifier, broker)
+            return None
 
     def _enqueue(self, alarm_id: int, channels: Sequence[str], now_ms: int) -> None:
         known = [c for c in resolve(channels, self._rota, now_ms) if c in self._channels]
@@ -171,7 +181,8 @@ class Notifier:
             return
         alarm = self._registry.alarms.get(alarm_id)
         notice = dataclasses.replace(
-            notice_of(alarm, self._dashboard_url), ack_url=self._ack_url(channel, alarm_id, now_ms)
+            notice_of(alarm, self._dashboard_url, self._district(alarm.meter_id)),
+            ack_url=self._ack_url(channel, alarm_id, now_ms),
         )
         try:
             built = build(channel, notice, now_ms)

@@ -24,6 +24,7 @@ class Notice:
     detail: tuple[tuple[str, Any], ...] = ()  # a few of the alarm's facts, in order
     dashboard_url: str = ""  # the alarm in the dashboard, when the settings name it
     ack_url: str = ""  # a signed, single-use link that acknowledges it (notify.links)
+    district: str | None = None  # where the meter is (routes by district)
 
     @property
     def title(self) -> str:
@@ -35,7 +36,8 @@ class Notice:
         when = dt.datetime.fromtimestamp(self.opened_ts_ms / 1000, CHINA)
         lines = [
             self.title,
-            f"{ACTION_TEXT.get(self.action, self.action)} · 报警 alarm #{self.alarm_id}",
+            f"{ACTION_TEXT.get(self.action, self.action)} · 报警 alarm #{self.alarm_id}"
+            + (f" · {self.district}" if self.district else ""),
             f"发生 at {when:%Y-%m-%d %H:%M:%S} (UTC+8)",
         ]
         if self.detail:
@@ -57,6 +59,7 @@ class Notice:
             "opened_ts_ms": self.opened_ts_ms,
             "created_ms": self.created_ms,
             "detail": dict(self.detail),
+            "district": self.district,
             "text": self.text(),
             "url": self.dashboard_url or None,
             "ack_url": self.ack_url or None,

@@ -1,6 +1,6 @@
-"""Which channels an alarm goes to: routes by severity, rule and the time of day (local,
-UTC+8). A route's quiet hours hold back what is not critical; they never silence a
-shutoff or any critical alarm. Pure."""
+"""Which channels an alarm goes to: routes by severity, rule, the meter's district and the
+time of day (local, UTC+8). A route's quiet hours hold back what is not critical; they
+never silence a shutoff or any critical alarm. Pure."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Route:
     min_severity: str = "critical"
     rules: tuple[str, ...] = ()  # empty: every rule
     quiet: tuple[int, int] | None = None  # (from hour, to hour), local: only critical then
+    districts: tuple[str, ...] = ()  # empty: everywhere
 
 
 def quiet_now(quiet: tuple[int, int] | None, at_ms: int) -> bool:
@@ -37,6 +38,8 @@ def channels_for(notice: Notice, routes: Sequence[Route], now_ms: int) -> tuple[
         if RANK.get(notice.severity, 0) < RANK.get(route.min_severity, 2):
             continue
         if route.rules and notice.rule not in route.rules:
+            continue
+        if route.districts and notice.district not in route.districts:
             continue
         if not urgent and quiet_now(route.quiet, now_ms):
             continue

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 
 from devices.profiles import BUILT_IN
 from meters.delivery_files import DeliveryFileError, import_delivery, read_rows
+from meters.lifecycle import LifecycleStep
 from meters.registry import Registry
 from meters.views import Actor, ImportReport
 from safety.models import default_models
@@ -92,3 +93,37 @@ def test_excel_with_numbers_where_text_was_meant_and_semicolon_csv() -> None:
     for content, name in ((b"", "x.csv"), (b"not a zip", "x.xlsx"), (b"\xff\xfe", "x.csv")):
         with pytest.raises(DeliveryFileError):
             read_rows(content, name)
+
+
+def test_a_meters_place_is_imported_compared_on_the_second_import_and_kept_by_its_successor(
+    registry: Registry,
+) -> None:
+    placed = (
+        b"meter_id,model,profile,imei,district,street,building,latitude,longitude,pressure_zone\n"
+        b"NB0001,G2.5,onenet,868000000000001,Tianhe,Tiyu Xi Lu,1,23.1372,113.3214,RS-07\n"
+        b"NB0002,G2.5,onenet,868000000000019,,,,,,\n"
+    )
+    assert run(registry, placed).created == ("NB0001", "NB0002")
+    nb = registry.meters.get("NB0001")
+    assert (nb.district, nb.street, nb.building, nb.pressure_zone) == (
+        "Tianhe",
+        "Tiyu Xi Lu",
+        "1",
+        "RS-07",
+    )
+    assert (nb.latitude, nb.longitude) == (23.1372, 113.3214)
+    moved = run(registry, placed.replace(b"RS-07", b"RS-08"))
+    assert moved.created == () and "pressure_zone" in moved.errors[0]  # twice: the same, or refused
+    step = registry.meters.lifecycle_step
+    step("NB0001", LifecycleStep("install", "wo", installer="li"), SAM, T0)
+    step("NB0001", LifecycleStep("commission", "by hand"), SAM, T0)
+    swap = LifecycleStep(
+        "replace", "broken", register_m3=1.0, new_meter_id="NB0002", new_register_m3=0.0
+    )
+    step("NB0001", swap, SAM, T0)
+    successor = registry.meters.get("NB0002")
+    assert (successor.district, successor.pressure_zone, successor.latitude) == (
+        "Tianhe",
+        "RS-07",
+        23.1372,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from devices.profiles import BUILT_IN
 from meters.fleet_import import check_header, luhn_ok, validate
+from meters.places import Place
 from safety.models import default_models
 
 MODELS = tuple(default_models())
@@ -80,11 +81,34 @@ def test_the_header_needs_the_required_columns_and_no_unknown_ones() -> None:
     assert problems == [
         "line 1, model: the column is missing",
         "line 1, imei: an imei or an address column is needed",
-        "line 1, modell: unknown column (known: address, category, iccid, imei, key, "
-        "location, meter_id, model, profile, report_interval_s)",
+        "line 1, modell: unknown column (known: address, building, category, district, "
+        "iccid, imei, key, latitude, location, longitude, meter_id, model, pressure_zone, "
+        "profile, report_interval_s, street)",
     ]
 
 
 def test_the_imei_check_digit_is_luhns() -> None:
     assert luhn_ok("868000000000001") and luhn_ok("490154203237518")
     assert not luhn_ok("490154203237519")
+
+
+def test_where_a_meter_is_comes_with_it_and_bad_places_are_named() -> None:
+    where = {
+        "district": "天河区",
+        "street": "体育西路",
+        "building": "1 号楼",
+        "latitude": "23.1372",
+        "longitude": "113.3214",
+        "pressure_zone": "RS-07",
+    }
+    (meter,), errors = validate([(2, {**GOOD, **where})], MODELS, BUILT_IN)
+    assert errors == []
+    assert meter.place == Place("天河区", "体育西路", "1 号楼", 23.1372, 113.3214, "RS-07")
+    assert errors_of(latitude="95") == ["latitude: '95' is not a number of degrees from -90 to 90"]
+    assert errors_of(latitude="23.1") == ["latitude: latitude and longitude come together"]
+    assert errors_of(district="区" * 65) == ["district: at most 64 characters"]
+    assert errors_of(longitude="east", latitude="23") == [
+        "longitude: 'east' is not a number of degrees from -180 to 180",
+        "latitude: latitude and longitude come together",
+    ]
+    assert check_header([*GOOD, *where]) == []  # the place's columns are known

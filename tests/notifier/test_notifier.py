@@ -21,8 +21,10 @@ from fastapi import FastAPI, Request, Response
 
 from contract.decisions import Decision
 from contract.profiles import MeterProfile
+from devices.profiles import BUILT_IN
 from gasguard.servers import HttpAppThread, free_port
 from meters.clock import wall_clock_ms
+from meters.delivery_files import import_delivery
 from meters.registry import Registry
 from meters.views import Actor
 from notifier.senders import Sender
@@ -32,6 +34,7 @@ from notify.links import read_link
 from notify.rota import Shift, Step
 from notify.routing import Route
 from notify.sms_clouds import aliyun_signature
+from safety.models import default_models
 from tests.cloud_sms import tc3_as_the_demo
 from tests.conftest import sqlite_registry
 from tests.helpers import wait_until
@@ -336,3 +339,40 @@ def test_a_critical_alarm_goes_by_sms_through_aliyun_and_tencent_cloud(
         "leak_detector",
     ]
     assert {n.state for n in registry.notifications.for_alarm(leak.id)} == {"sent"}
+
+
+def test_a_route_by_district_reaches_the_districts_team_only(
+    tmp_path: Path, stand_in: StandIn
+) -> None:
+    registry = sqlite_registry(tmp_path)
+    delivery = (
+        b"meter_id,model,profile,imei,district\n"
+        b"NB1,G2.5,gasguard-json,868000000000001,Tianhe\nNB2,G2.5,gasguard-json,868000000000019,Yuexiu\n"
+    )
+    actor = Actor("sam", "supervisor", "test")
+    report = import_delivery(
+        registry.meters,
+        delivery,
+        "d.csv",
+        tuple(default_models()),
+        BUILT_IN,
+        actor,
+        wall_clock_ms(),
+    )
+    assert report.created == ("NB1", "NB2")
+    base = stand_in.server.url
+    team = Channel("tianhe", "webhook", f"{base}/hook?who=tianhe", HOOK_SECRET)
+    routes = [Route(("tianhe",), "warning", districts=("Tianhe",))]
+    notifier = Notifier(
+        registry, {"tianhe": team}, routes, Sender(5.0), wall_clock_ms, NotifyTiming(poll_s=0.1)
+    )
+    notifier.start()
+    try:
+        now = wall_clock_ms()
+        registry.alarms.record(Decision(now, "NB2", "tamper", "alarm"), now)
+        near, _ = registry.alarms.record(Decision(now, "NB1", "tamper", "alarm"), now)
+        wait_until(lambda: stand_in.hooks, 10, "the district's team told")
+        time.sleep(0.5)
+    finally:
+        notifier.stop()
+    assert [(h["alarm"], h["district"]) for h in stand_in.hooks] == [(near.id, "Tianhe")]

@@ -128,3 +128,9 @@ def test_routes_choose_by_severity_and_rule_and_quiet_hours_never_hold_a_shutoff
     assert channels_for(tamper, routes, noon) == ("robot", "mail", "tamper-team")
     battery = Notice(9, "M3", "low_battery", "alarm", "info", noon, noon)
     assert channels_for(battery, routes, noon) == ()
+    by_district = [Route(("tianhe-team",), "warning", districts=("天河区",)), *routes]
+    here = Notice(10, "M4", "tamper", "alarm", "warning", noon, noon, district="天河区")
+    there = Notice(11, "M5", "tamper", "alarm", "warning", noon, noon, district="越秀区")
+    assert channels_for(here, by_district, noon)[0] == "tianhe-team"
+    assert "tianhe-team" not in channels_for(there, by_district, noon)
+    assert "越秀区" in there.text()
