@@ -318,29 +318,6 @@ function openable(row, open) {
 
 let meterId = null;
 
-function chart(svgId, points) {
-  const svg = document.getElementById(svgId);
-  svg.replaceChildren();
-  const ns = "http://www.w3.org/2000/svg";
-  if (points.length < 2) {
-    const text = document.createElementNS(ns, "text");
-    text.setAttribute("x", "10"); text.setAttribute("y", "80");
-    text.textContent = "无数据 no data";
-    svg.appendChild(text);
-    return;
-  }
-  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(0, ...ys), y1 = Math.max(...ys) || 1;
-  const line = document.createElementNS(ns, "polyline");
-  line.setAttribute("points", points.map(([x, y]) =>
-    `${(10 + 580 * (x - x0) / (x1 - x0 || 1)).toFixed(1)},${(150 - 130 * (y - y0) / (y1 - y0 || 1)).toFixed(1)}`).join(" "));
-  svg.appendChild(line);
-  const label = document.createElementNS(ns, "text");
-  label.setAttribute("x", "10"); label.setAttribute("y", "14");
-  label.textContent = `max ${y1.toFixed(3)}`;
-  svg.appendChild(label);
-}
-
 async function drawMeter() {
   if (!meterId) return;
   const hours = Number(document.getElementById("meter-range").value);
@@ -369,9 +346,16 @@ async function drawMeter() {
     ? `报装 connection ${link.number} · 客户 customer ${link.applicant} · ${link.phone} · ${link.address} · ${TIME_STATE[link.time.state] ?? link.time.state}`
     : "无关联报装 no linked connection record");
   const readings = page.readings;
-  chart("chart-flow", readings.filter((r) => r.flow_m3h !== null).map((r) => [r.ts, r.flow_m3h]));
-  chart("chart-pressure", readings.filter((r) => r.pressure_kpa !== null).map((r) => [r.ts, r.pressure_kpa]));
-  chart("chart-volume", readings.map((r) => [r.ts, r.volume_m3]));
+  const xs = readings.map((r) => r.ts);
+  const marks = [
+    ...alarms.map((a) => ({ ts: a.opened_ts_ms, kind: "alarm" })),
+    ...commands.filter((c) => c.sent_ms).map((c) => ({ ts: c.sent_ms, kind: "command" })),
+  ];
+  timeChart("chart-flow", xs, [
+    { label: "流量 flow m³/h", scale: "m³/h", values: readings.map((r) => r.flow_m3h) },
+    { label: "压力 pressure kPa", scale: "kPa", values: readings.map((r) => r.pressure_kpa) },
+  ], marks);
+  timeChart("chart-volume", xs, [{ label: "累计 volume m³", scale: "m³", values: readings.map((r) => r.volume_m3) }], marks);
   rows("meter-commands", commands, (row, c) => {
     row.dataset.command = c.id;
     cell(row, c.action); cell(row, commandState(c), "state"); cell(row, c.requested_by); cell(row, c.reason);

@@ -18,6 +18,7 @@ from contract.signing import sign_reply
 from contract.thresholds import Thresholds
 from devices.profiles import BUILT_IN
 from meters.clock import wall_clock_ms
+from meters.command_store import NewCommand
 from meters.delivery_files import import_delivery
 from meters.parameters import download_command
 from meters.registry import MeterSighting, Registry
@@ -146,7 +147,7 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         page.locator("#meters tr[data-meter=M2]").click()
         expect(page.locator("#meter-id")).to_have_text("M2")
         expect(page.locator("#meter-facts")).to_contain_text("协议 profile cjt188")
-        expect(page.locator("#chart-flow polyline")).to_have_count(1)
+        expect(page.locator("#chart-flow canvas")).to_have_count(1)  # uPlot's
         bar = page.locator("#consumption-bars .bar").last  # the register's 30 readings
         expect(bar).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d: \d+\.\d{3} m³$"))
         csv = page.locator("#consumption-csv")
@@ -382,3 +383,63 @@ def test_an_alarms_notifications_show_each_channel_and_its_answer(
         page.screenshot(path=str(artifacts / "dashboard-notifications.png"))
         page.click("#notices-close")
         expect(dialog).to_be_hidden()
+
+
+def test_the_meter_charts_have_local_time_zoom_pan_and_the_alarm_and_command_marks(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    store = SqliteTelemetryStore(tmp_path / "live.sqlite3")
+    store.write(
+        [
+            Reading("M1", now - i * 300_000, 200 - i / 50, 0.2 + (i % 5) / 20, 1.8 + (i % 4) / 10)
+            for i in range(60)  # five hours, every five minutes
+        ]
+    )
+    store.close()
+    opened = now - 2 * 3_600_000
+    registry.alarms.record(Decision(opened, "M1", "pressure_low", "shutoff", {}), now)
+    otto = Actor("otto", "operator", "test")
+    close, _ = registry.commands.create(
+        NewCommand("M1", "close", "pressure low"), otto, now, 3_600_000
+    )
+    registry.commands.mark_published(close.id, now - 3_600_000, now + 20_000, None, None)
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "otto")
+        page.locator("#meters tr[data-meter=M1]").click()
+        flow = page.locator("#chart-flow")
+        expect(flow.locator("canvas")).to_have_count(1)
+        expect(flow.locator(".u-legend")).to_contain_text("流量 flow m³/h")
+        expect(flow.locator(".u-legend")).to_contain_text("压力 pressure kPa")
+        expect(flow).to_have_attribute("data-marks", "2")  # the alarm and the command
+        full = int(flow.get_attribute("data-xmax")) - int(flow.get_attribute("data-xmin"))
+        box = flow.locator(".u-over").bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        when = flow.locator(".u-legend .u-series").first.locator(".u-value")
+        expect(when).to_contain_text(re.compile(r"\d{1,2}:\d\d"))  # the cursor's local time
+        page.mouse.wheel(0, -300)  # zoom in about the cursor
+        page.wait_for_function(
+            "full => { const b = document.getElementById('chart-flow');"
+            " return b.dataset.xmax - b.dataset.xmin < full; }",
+            arg=full,
+        )
+        zoomed_min = int(flow.get_attribute("data-xmin"))
+        flow.focus()
+        page.keyboard.press("ArrowRight")  # pan later
+        page.wait_for_function(
+            "m => Number(document.getElementById('chart-flow').dataset.xmin) > m", arg=zoomed_min
+        )
+        page.screenshot(path=str(artifacts / "dashboard-charts.png"), full_page=True)
+        flow.locator(".u-over").dblclick()  # everything again
+        page.wait_for_function(
+            "full => { const b = document.getElementById('chart-flow');"
+            " return b.dataset.xmax - b.dataset.xmin >= full; }",
+            arg=full,
+        )
+    assert not [e for e in errors if "Content Security Policy" in e or "uPlot" in e], errors
