@@ -14,6 +14,7 @@ from api.context import ApiContext
 from api.routes import (
     ack_links,
     alarms,
+    areas,
     audit,
     auth,
     commands,
@@ -63,6 +64,7 @@ def create_app(context: ApiContext) -> FastAPI:
         users,
         thresholds,
         ack_links,
+        areas,
     )
     for module in routers:
         app.include_router(module.router, prefix=PREFIX, responses=ERROR_RESPONSES)

@@ -438,6 +438,8 @@ class MeterStore:
         limit: int = 100,
         valve: str | None = None,
         order: Literal["id", "valve"] = "id",
+        district: str | None = None,
+        pressure_zone: str | None = None,
     ) -> list[MeterView]:
         """A page of meters by id, or with ``order="valve"`` closed valves first, then
         faulted, open and never reported (by id within each; read from an index)."""
@@ -447,6 +449,10 @@ class MeterStore:
         query = select(Meter).order_by(*keys).offset(offset).limit(limit)
         if valve is not None:
             query = query.where(Meter.valve == valve)
+        if district is not None:
+            query = query.where(Meter.district == district)
+        if pressure_zone is not None:
+            query = query.where(Meter.pressure_zone == pressure_zone)
         return self._run(lambda s: [as_view(MeterView, m) for m in s.scalars(query)])
 
     def counts(self) -> MeterCounts:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from meters.accounts import Accounts
 from meters.alarm_store import AlarmStore
 from meters.application_store import ConnectionStore
+from meters.area_store import AreaStore
 from meters.attempt_limits import AttemptLimits
 from meters.audit import AuditLog
 from meters.command_store import CommandStore
@@ -44,3 +45,4 @@ class Registry:
         self.leases = LeaseStore(transactions)
         self.mqtt_accounts = MqttAccounts(transactions)
         self.notifications = NotificationStore(transactions)
+        self.areas = AreaStore(transactions)

@@ -42,8 +42,11 @@ def list_meters(
         Literal["id", "valve"],
         Query(description="id, or valve: closed first, then fault, open, never reported"),
     ] = "id",
+    district: Annotated[str | None, Query(max_length=64)] = None,
+    pressure_zone: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[MeterView]:
-    return registry.meters.find(offset, limit, valve, order)
+    """A page of meters; ``district``, ``pressure_zone``: those of one area only."""
+    return registry.meters.find(offset, limit, valve, order, district, pressure_zone)
 
 
 MAX_DELIVERY_BYTES = 20_000_000  # a delivery of 200,000 meters as CSV is some 20 MB

@@ -520,6 +520,46 @@ function commandState(c) {
   return `${c.state} · 等待表具唤醒 waiting for the meter (预计 expected ${fmtTime(c.wake_expected_ms)})`;
 }
 
+// The city by area (districts or pressure zones): a tile each, coloured by its worst open
+// alarm (no map tiles: the control room may be offline); one chosen lists its meters.
+const AREA_NONE = "未定位 not placed";
+let areaChosen = null;
+function drawAreas(areas) {
+  const box = document.getElementById("areas");
+  box.replaceChildren(...areas.map((a) => {
+    const tile = document.createElement("button");
+    tile.type = "button";
+    tile.className = `area worst-${a.worst}`;
+    tile.setAttribute("role", "listitem");
+    tile.dataset.area = a.area ?? "";
+    const name = document.createElement("strong");
+    name.textContent = a.area ?? AREA_NONE;
+    const facts = document.createElement("span");
+    facts.textContent = `${a.meters} 表 meters · 严重 ${a.critical} · 警告 ${a.warning} · 关阀 closed ${a.valves_closed}`;
+    tile.append(name, facts);
+    tile.addEventListener("click", () => showArea(a.area));
+    return tile;
+  }));
+  if (!areas.length) box.textContent = "无表计 no meters";
+}
+
+async function showArea(area) {
+  areaChosen = area;
+  const by = document.getElementById("areas-by").value;
+  const filter = area === null ? "" : `&${by}=${encodeURIComponent(area)}`;
+  const meters = await api(`/meters?limit=500${filter}`);
+  const shown = area === null ? meters.filter((m) => m[by] === null) : meters;
+  setText("area-name", area ?? AREA_NONE);
+  document.getElementById("area-meters-h").hidden = false;
+  document.getElementById("area-meters").hidden = false;
+  rows("area-meters", shown, (row, m) => {
+    row.dataset.meter = m.id;
+    cell(row, m.id); cell(row, m.model); cell(row, m.valve ?? "–", "valve-" + (m.valve ?? "unknown"));
+    cell(row, m.status ?? "–"); cell(row, m.street ?? "–"); cell(row, m.building ?? "–");
+    openable(row, () => openMeter(m.id));
+  });
+}
+
 function showPage(id) {
   for (const page of ["main", "meter", "connection"]) document.getElementById(page).hidden = page !== id;
 }
@@ -836,6 +876,7 @@ async function refresh() {
     drawAlarms(alarms);
     drawMeters(meters);
     drawConnections(connections);
+    drawAreas(await api(`/areas?by=${document.getElementById("areas-by").value}`));
     pill.textContent = "在线 live · " + new Date().toLocaleTimeString("zh-CN", ZONE);
     pill.className = "pill ok";
   } catch (error) {
@@ -856,7 +897,7 @@ function listen() {
 
 // -- keyboard -----------------------------------------------------------------------------
 
-const VIEWS = ["overview", "alarms-section", "connections-section", "report-section", "meters-section"];
+const VIEWS = ["overview", "alarms-section", "connections-section", "report-section", "meters-section", "areas-section"];
 
 function showView(id) {
   back();
@@ -971,6 +1012,11 @@ document.getElementById("ask-cancel").addEventListener("click", () => document.g
 document.getElementById("fee-cancel").addEventListener("click", () => document.getElementById("fee-dialog").close());
 document.querySelectorAll(".back").forEach((b) => b.addEventListener("click", back));
 document.getElementById("meter-range").addEventListener("change", () => drawMeter());
+document.getElementById("areas-by").addEventListener("change", async () => {
+  areaChosen = null;
+  document.getElementById("area-meters").hidden = document.getElementById("area-meters-h").hidden = true;
+  drawAreas(await api(`/areas?by=${document.getElementById("areas-by").value}`));
+});
 document.getElementById("send-thresholds").addEventListener("click", askThresholds);
 document.getElementById("life-step-button").addEventListener("click", askLifecycle);
 document.getElementById("notices-close").addEventListener("click", () => document.getElementById("notices-dialog").close());

@@ -443,3 +443,46 @@ def test_the_meter_charts_have_local_time_zoom_pan_and_the_alarm_and_command_mar
             arg=full,
         )
     assert not [e for e in errors if "Content Security Policy" in e or "uPlot" in e], errors
+
+
+def test_the_area_view_colours_each_district_by_its_worst_alarm_and_drills_down(
+    browser: Browser, registry: Registry, tmp_path: Path, artifacts: Path
+) -> None:
+    now = wall_clock_ms()
+    delivery = (
+        "meter_id,model,profile,imei,district,street,pressure_zone\n"
+        "TH1,G2.5,gasguard-json,868000000000001,天河区,体育西路,RS-07\n"
+        "TH2,G2.5,gasguard-json,868000000000019,天河区,天河路,RS-07\n"
+        "YX1,G2.5,gasguard-json,868000000000027,越秀区,中山五路,RS-02\n"
+    ).encode()
+    actor = Actor("sam", "supervisor", "test")
+    report = import_delivery(
+        registry.meters, delivery, "d.csv", tuple(default_models()), BUILT_IN, actor, now
+    )
+    assert report.created == ("TH1", "TH2", "YX1"), report.errors
+    registry.alarms.record(Decision(now, "TH1", "pressure_low", "shutoff", {}), now)
+    registry.alarms.record(Decision(now, "YX1", "tamper", "alarm", {}), now)
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    with serving(registry, tmp_path, page) as url:
+        sign_in(page, url, "vera")
+        page.keyboard.press("6")
+        tiles = page.locator("#areas .area")
+        expect(tiles).to_have_count(3)  # two districts and the meters nobody placed
+        expect(tiles.first).to_have_attribute("data-area", "天河区")  # the worst first
+        expect(tiles.first).to_have_class(re.compile("worst-critical"))
+        expect(page.locator('#areas .area[data-area="越秀区"]')).to_have_class(
+            re.compile("worst-warning")
+        )
+        tiles.first.click()
+        meters = page.locator("#area-meters tbody tr")
+        expect(meters).to_have_count(2)
+        expect(page.locator("#area-meters")).to_contain_text("体育西路")
+        page.screenshot(path=str(artifacts / "dashboard-areas.png"), full_page=True)
+        page.select_option("#areas-by", "pressure_zone")
+        expect(page.locator('#areas .area[data-area="RS-07"]')).to_have_class(
+            re.compile("worst-critical")
+        )
+        page.locator('#areas .area[data-area="RS-02"]').click()
+        expect(page.locator("#area-meters tbody tr")).to_have_count(1)
+        page.locator("#area-meters tbody tr").first.click()
+        expect(page.locator("#meter-id")).to_have_text("YX1")
