@@ -38,18 +38,10 @@ from safety.models import default_models
 from tests.cloud_sms import tc3_as_the_demo
 from tests.conftest import sqlite_registry
 from tests.helpers import wait_until
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.integration
 HOOK_SECRET, DING_SECRET = "hook-secret", "SECding"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append(envelope)
-        return "250 OK"
 
 
 class StandIn:

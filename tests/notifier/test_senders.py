@@ -17,19 +17,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from gasguard.servers import free_port
 from notifier.senders import Sender
 from notify.channels import Built, Channel, Mail
+from tests.smtp import Mailbox
 from tests.tls import Authority, make_ca
 
 pytestmark = pytest.mark.integration
 USER, PASSWORD = "alerts@gas.example", "s3cret-pass"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append(envelope)
-        return "250 OK"
 
 
 def check_login(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> AuthResult:
