@@ -121,13 +121,16 @@ class Notifier:
             self._escalated_at = now_ms
             self.escalate(now_ms)
         for notification in self._registry.notifications.due(now_ms):
-            self._send(
-                notification.id,
-                notification.alarm_id,
-                notification.channel,
-                notification.attempts,
-                now_ms,
-            )
+            try:
+                self._send(
+                    notification.id,
+                    notification.alarm_id,
+                    notification.channel,
+                    notification.attempts,
+                    now_ms,
+                )
+            except Exception:  # one notification that breaks never holds back the others
+                log.exception("notification %d on %s failed", notification.id, notification.channel)
 
     def enqueue_new(self, now_ms: int) -> None:
         """The alarms raised (still active) since the last look, to their routes' channels."""
