@@ -216,9 +216,8 @@ class ChannelSettings(BaseModel):
     model_config = {"frozen": True, "extra": "forbid"}
 
     kind: ChannelKind
-    url: str = Field(
-        ..., min_length=1, max_length=2000
-    )  # smtp: smtp://[user@]host:port[?starttls=1]
+    # smtp: smtp://[user@]host:port[?starttls=1]; a cloud SMS API: empty for its endpoint
+    url: str = Field("", max_length=2000)
     secret: SecretStr = SecretStr("")  # webhook, dingtalk, feishu: signing; smtp: password
     to: list[str] = Field(default_factory=list)  # smtp: addresses; sms, robots: phones
     sender: str = "gasguard@localhost"  # smtp

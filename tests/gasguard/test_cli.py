@@ -197,3 +197,54 @@ def test_meters_keys_writes_one_work_orders_keys_private(
     assert body["work_order"] == "WO-7" and len(body["keys"]["NB0001"]) == 64
     assert out.stat().st_mode & 0o077 == 0
     assert main([*args[:5], "NB9999", "--out", str(out)]) == 1  # not registered
+
+
+def test_notify_without_channels_says_so_and_a_route_to_an_unknown_channel_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GASGUARD_DB_URL", f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    assert main(["notify"]) == 2
+    assert "no channels configured" in capsys.readouterr().out
+    from gasguard.settings import NotificationSettings
+
+    with pytest.raises(ValueError, match="names channel 'pager', which is not configured"):
+        NotificationSettings.model_validate({"routes": [{"channels": ["pager"]}]})
+    with pytest.raises(ValueError, match="a webhook channel needs its url"):
+        NotificationSettings.model_validate({"channels": {"soc": {"kind": "webhook"}}})
+    cloud = {"kind": "aliyun-sms", "options": {"key_id": "k"}}  # its own endpoint
+    on_call = {"channels": ["on-call"]}  # the rota's: no channel of that name needed
+    assert NotificationSettings.model_validate({"channels": {"sms": cloud}, "routes": [on_call]})
+
+
+def test_the_notification_settings_become_the_notifiers_channels_rota_and_steps(
+    tmp_path: Path,
+) -> None:
+    from gasguard import wiring
+    from gasguard.settings import Settings
+    from tests.conftest import sqlite_registry
+
+    notifications = {
+        "channels": {
+            "li-sms": {
+                "kind": "tencent-sms",
+                "to": ["13800000000"],
+                "secret": "s",
+                "options": {"key_id": "AKID", "app_id": "1400", "sign_name": "x", "template": "1"},
+            },
+            "soc": {"kind": "webhook", "url": "https://soc.example/", "ack_as": "otto"},
+        },
+        "routes": [{"channels": ["on-call", "soc"], "districts": ["天河区"]}],
+        "rota": [{"person": "li", "channel": "li-sms", "start_hour": 20, "end_hour": 8}],
+        "escalation": [{"after_min": 10, "channels": ["soc"]}],
+        "link_secret": "link",
+    }
+    settings = Settings(data_dir=tmp_path, notifications=notifications)
+    channels = wiring.notification_channels(settings)
+    assert channels["li-sms"].option("app_id") == "1400" and channels["soc"].ack_as == "otto"
+    notifier = wiring.build_notifier(settings, sqlite_registry(tmp_path))
+    assert notifier._rota[0].person == "li" and notifier._escalation[0].after_s == 600
+    assert notifier._routes[0].districts == ("天河区",)
+    assert (
+        wiring.build_api_context(settings, sqlite_registry(tmp_path), None, None).ack_link_secret
+        == "link"
+    )  # type: ignore[arg-type]
