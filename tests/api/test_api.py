@@ -243,7 +243,10 @@ def test_dashboard_is_served_and_loads_nothing_from_outside(client: TestClient) 
     page = client.get("/")
     assert page.status_code == 200 and "gasguard" in page.text
     assert client.get("/static/app.js").status_code == 200
-    for asset in STATIC_DIR.iterdir():
+    assert client.get("/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+    assets = [path for path in STATIC_DIR.rglob("*") if path.is_file()]
+    assert any(path.name == "uPlot.iife.min.js" for path in assets)  # the vendored charts
+    for asset in assets:
         assert not re.search(
             r"(src|href)=\"https?://|url\(https?://|fetch\(\"https?://", asset.read_text()
         ), asset.name
