@@ -329,13 +329,14 @@ async function drawMeter() {
     api(`/commands?meter_id=${id}&limit=20`),
     api(`/alarms?meter_id=${id}&limit=20`),
     api(`/connections?meter_id=${id}`),
-    api(`/meters/${id}/consumption`),
+    api(`/meters/${id}/consumption?by=${consumptionBy()}`),
   ]);
   lifecycleNow = meter.lifecycle;  // the steps that can follow (askLifecycle)
   drawConsumption(days);
   drawThresholds(await api(`/meters/${id}/thresholds`));
   drawHistory(await api(`/meters/${id}/history?limit=50`));
-  document.getElementById("consumption-csv").href = `${API}/meters/${id}/consumption?format=csv`;
+  document.getElementById("consumption-csv").href = `${API}/meters/${id}/consumption?by=${consumptionBy()}&format=csv`;
+  setText("consumption-span", consumptionBy() === "month" ? "(近一年 last year, m³)" : "(近 31 天 last 31 days, m³)");
   setText("meter-id", meter.id);
   setText("meter-facts",
     `${meter.model} · ${meter.category} · 协议 profile ${meter.device_profile} · 阀门 valve ${meter.valve ?? "–"} · ${meter.status ?? "–"} · ` +
@@ -497,8 +498,12 @@ function lifeText(meter) {
   return text;
 }
 
-// One bar a day, its height the gas used; a day with steps left out (a reset, a spike) is
-// marked, so nobody bills it unchecked.
+function consumptionBy() {
+  return document.getElementById("consumption-by").value;
+}
+
+// One bar a day (or a month), its height the gas used; a period with steps left out (a
+// reset, a spike) is marked, so nobody bills it unchecked.
 function drawConsumption(days) {
   const box = document.getElementById("consumption-bars");
   box.replaceChildren();
@@ -1012,6 +1017,7 @@ document.getElementById("ask-cancel").addEventListener("click", () => document.g
 document.getElementById("fee-cancel").addEventListener("click", () => document.getElementById("fee-dialog").close());
 document.querySelectorAll(".back").forEach((b) => b.addEventListener("click", back));
 document.getElementById("meter-range").addEventListener("change", () => drawMeter());
+document.getElementById("consumption-by").addEventListener("change", () => drawMeter());
 document.getElementById("areas-by").addEventListener("change", async () => {
   areaChosen = null;
   document.getElementById("area-meters").hidden = document.getElementById("area-meters-h").hidden = true;

@@ -151,7 +151,12 @@ def test_an_operator_closes_a_valve_from_the_meter_page_with_a_reason(
         bar = page.locator("#consumption-bars .bar").last  # the register's 30 readings
         expect(bar).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d: \d+\.\d{3} m³$"))
         csv = page.locator("#consumption-csv")
-        expect(csv).to_have_attribute("href", "/api/v1/meters/M2/consumption?format=csv")
+        expect(csv).to_have_attribute("href", "/api/v1/meters/M2/consumption?by=day&format=csv")
+        page.select_option("#consumption-by", "month")  # monthly bars, for billing
+        month = page.locator("#consumption-bars .bar").last
+        expect(month).to_have_attribute("title", re.compile(r"^\d{4}-\d\d: \d+\.\d{3} m³$"))
+        expect(csv).to_have_attribute("href", "/api/v1/meters/M2/consumption?by=month&format=csv")
+        expect(page.locator("#consumption-span")).to_contain_text("last year")
         page.click("#meter-actions button[data-command=close]")
         dialog = page.locator("#ask-dialog")
         expect(dialog).to_be_visible()
