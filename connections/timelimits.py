@@ -41,9 +41,9 @@ from connections.errors import CalendarMissing
 from connections.guide import ServiceGuide
 from connections.pauses import max_days
 from connections.workdays import WorkCalendar
+from contract.local_time import CHINA as LOCAL  # China Standard Time, no daylight saving
 
 DAY_MS = 86_400_000
-LOCAL = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no daylight saving
 
 Unit = Literal["natural", "working"]
 Category = Literal["none", "A", "B"]

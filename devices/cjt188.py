@@ -36,6 +36,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from contract.local_time import CHINA
 from contract.readings import ValveState
 from devices.errors import CodecError
 
@@ -73,7 +74,6 @@ VOLUME_DECIMALS = 2
 MAX_VOLUME = 999_999.99  # 4 bytes BCD, two decimals
 VALVE_BITS = {0b00: "open", 0b01: "closed", 0b11: "fault", 0b10: "fault"}
 BATTERY_LOW = 0x04  # ST0, D2
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from gurux_dlms import GXByteBuffer, GXDateTime, GXDLMSClient, GXReplyData
 from gurux_dlms.enums import Authentication, DataType, InterfaceType
 from gurux_dlms.objects import GXDLMSClock, GXDLMSData, GXDLMSDisconnectControl, GXDLMSObject
 
+from contract.local_time import CHINA
 from devices.errors import CodecError
 
 DISCONNECT_CONTROL = "0.0.96.3.10.255"
@@ -58,7 +59,6 @@ THRESHOLD_OBIS = {
     "pressure_low_kpa": ("7.0.128.0.5.255", 1000),
     "pressure_high_kpa": ("7.0.128.0.6.255", 1000),
 }
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
+from contract.local_time import CHINA
 from contract.protocol import PlatformReply
 from devices import alarm_codes
 from devices.errors import CodecError
 
 READING_FIELDS = ("volume_m3", "flow_m3h", "pressure_kpa", "temperature_c", "battery_pct", "valve")
 VALVE_WORDS = {1: "open", 0: "closed", "open": "open", "closed": "closed"}
-CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)

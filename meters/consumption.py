@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Literal
 
+from contract.local_time import CHINA
 from contract.readings import Reading
 
-CHINA = timezone(timedelta(hours=8))
 Period = Literal["day", "month"]
 MARGIN = 1.5  # a register may read a little ahead of the flow the model allows (rounding)
 MIN_STEP_M3 = 0.01  # what a register's last digit can move between two close readings

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
+from contract.local_time import CHINA
+
 SEVERITY_TEXT = {"critical": "紧急 CRITICAL", "warning": "警告 WARNING", "info": "提示 INFO"}
 ACTION_TEXT = {"shutoff": "已关阀 valve shut off", "alarm": "报警 alarm"}
 

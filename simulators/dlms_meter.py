@@ -43,11 +43,11 @@ from gurux_dlms.objects import (
 )
 from gurux_dlms.objects.enums import ControlState
 
+from contract.local_time import CHINA
 from contract.readings import Reading
 from devices.dlms_commands import CLOCK, THRESHOLD_OBIS
 from simulators.meter import SimMeter
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 DISCONNECT = 1  # remote_disconnect
 RECONNECT = 2  # remote_reconnect
 

@@ -4,8 +4,9 @@ inside what the safety rules allow for its meter."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from contract.local_time import CHINA
 from safety.config import RulesConfig, model_limits
 from simulators.household import (
     QMAX_M3H,
@@ -15,7 +16,7 @@ from simulators.household import (
     local_month,
 )
 
-GUANGZHOU = timezone(timedelta(hours=8))
+GUANGZHOU = CHINA
 MIN = 60_000
 
 
