@@ -36,3 +36,9 @@ def parse_json(data: bytes | str) -> Any:
         return json.loads(text)
     except RecursionError as exc:
         raise NotJson("nested too deeply") from exc
+
+
+def compact_json(value: Any) -> str:
+    """JSON as gasguard writes it to the platforms and the notification channels: compact,
+    UTF-8 characters as they are."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contract.json_text import compact_json as compact  # as the platforms send it
 from contract.local_time import CHINA
 from contract.protocol import PlatformReply
 from devices import alarm_codes
@@ -47,11 +48,6 @@ class HttpCall:
     params: tuple[tuple[str, str], ...]
     headers: tuple[tuple[str, str], ...]
     body: bytes
-
-
-def compact(value: Any) -> str:
-    """JSON as the platforms send it: compact, UTF-8."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def api_answer(answer: bytes) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from contract.json_text import compact_json
 from notify import sms_clouds
 from notify.errors import ChannelError
 from notify.notice import Notice
@@ -95,7 +96,7 @@ JSON = (("Content-Type", "application/json; charset=utf-8"),)
 
 
 def _json(body: object) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return compact_json(body).encode()
 
 
 def build(channel: Channel, notice: Notice, now_ms: int) -> Built:

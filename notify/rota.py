@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from notify.notice import CHINA
+from contract.local_time import CHINA
 
 ON_CALL, ON_CALL_NEXT = "on-call", "on-call-next"
 EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)  # Monday 0

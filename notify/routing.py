@@ -8,7 +8,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from notify.notice import CHINA, Notice
+from contract.local_time import CHINA
+from notify.notice import Notice
 
 RANK = {"info": 0, "warning": 1, "critical": 2}
 

@@ -17,7 +17,9 @@ import json
 import urllib.parse
 from collections.abc import Mapping, Sequence
 
-from notify.notice import CHINA, Notice
+from contract.json_text import compact_json
+from contract.local_time import CHINA
+from notify.notice import Notice
 
 ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 TENCENT_HOST = "sms.tencentcloudapi.com"
@@ -74,7 +76,7 @@ def aliyun_send_sms(
         "SignatureNonce": nonce,
         "SignatureVersion": "1.0",
         "TemplateCode": template,
-        "TemplateParam": json.dumps(dict(values), ensure_ascii=False, separators=(",", ":")),
+        "TemplateParam": compact_json(dict(values)),
         "Timestamp": stamp,
         "Version": "2017-05-25",
     }
@@ -137,16 +139,14 @@ def tencent_send_sms(
     host: str = TENCENT_HOST,
 ) -> tuple[tuple[tuple[str, str], ...], bytes]:
     """The headers and body of SendSms (phones in E.164: +86 is added to a bare number)."""
-    body = json.dumps(
+    body = compact_json(
         {
             "PhoneNumberSet": [p if p.startswith("+") else f"+86{p}" for p in phones],
             "SmsSdkAppId": app_id,
             "SignName": sign_name,
             "TemplateId": template,
             "TemplateParamSet": list(values),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
+        }
     ).encode()
     timestamp = now_ms // 1000
     headers = (

@@ -12,9 +12,10 @@ import urllib.parse
 
 import pytest
 
+from contract.local_time import CHINA
 from notify.channels import Channel, build, judge, webhook_signature
 from notify.errors import ChannelError
-from notify.notice import CHINA, Notice
+from notify.notice import Notice
 from notify.routing import Route, channels_for
 
 NOW = 1_790_000_000_000

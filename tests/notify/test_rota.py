@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from notify.notice import CHINA
+from contract.local_time import CHINA
 from notify.rota import Shift, Step, due_steps, next_on_duty, on_duty, resolve
 
 DAY_SHIFT = Shift("li", "li-sms", 8, 20, (0, 1, 2, 3, 4))  # weekdays 08-20
