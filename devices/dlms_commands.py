@@ -130,6 +130,11 @@ class Exchange:
     step: Step = "associating"
     aare: bytes = b""  # the meter's answer to the association: the next steps need it
 
+    @property
+    def time_set(self) -> bool:
+        """A SET of the clock: no command's exchange (its outcome answers no command)."""
+        return any(write.clock for write in self.writes)
+
 
 def apdu_tag(raw: bytes) -> int | None:
     """The APDU's first byte after the wrapper header (None when there is none)."""

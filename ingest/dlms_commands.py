@@ -29,7 +29,6 @@ class DlmsCommands:
     def __init__(self, session: MqttSession) -> None:
         self._session = session
         self._exchanges: dict[str, Exchange] = {}
-        self._time_sets: set[str] = set()  # meters whose exchange is a time set
         self._lock = threading.Lock()
 
     def send(self, command: Command, profile: DeviceProfile) -> None:
@@ -45,7 +44,6 @@ class DlmsCommands:
             raise UnsupportedCommand(f"meter {command.meter_id}: {exc}") from exc
         with self._lock:
             self._exchanges[command.meter_id] = exchange
-            self._time_sets.discard(command.meter_id)
         self._session.publish(topic(command.meter_id, "dlms-down"), request, qos=1)
 
     def set_clock(self, meter_id: str, now_ms: int, profile: DeviceProfile) -> bool:
@@ -61,17 +59,12 @@ class DlmsCommands:
             dlms_commands.clock_write(now_ms), association
         )
         with self._lock:
-            if meter_id in self._exchanges and meter_id not in self._time_sets:
+            in_flight = self._exchanges.get(meter_id)
+            if in_flight is not None and not in_flight.time_set:
                 return False
             self._exchanges[meter_id] = exchange
-            self._time_sets.add(meter_id)
         self._session.publish(topic(meter_id, "dlms-down"), request, qos=1)
         return True
-
-    def _end(self, meter_id: str) -> None:
-        """The meter's exchange is over (or broken off); under the lock."""
-        self._exchanges.pop(meter_id, None)
-        self._time_sets.discard(meter_id)
 
     def on_answer(
         self, meter_id: str, answer: bytes, now_ms: int
@@ -83,14 +76,13 @@ class DlmsCommands:
             exchange = self._exchanges.get(meter_id)
             if exchange is None:
                 return NO_EXCHANGE
-            time_set = meter_id in self._time_sets
             try:
                 after, request, outcome = dlms_commands.advance(exchange, answer)
             except CodecError:
-                self._end(meter_id)
+                self._exchanges.pop(meter_id, None)
                 raise
             if after is None:
-                self._end(meter_id)
+                self._exchanges.pop(meter_id, None)
             else:
                 self._exchanges[meter_id] = after
         if request is not None:
@@ -101,7 +93,7 @@ class DlmsCommands:
         if outcome is None:
             return None
         result, error = outcome
-        if time_set:  # no command's: the clock watch sees whether it took
+        if exchange.time_set:  # no command's: the clock watch sees whether it took
             log.warning("meter %s: DLMS time set %s %s", meter_id, result, error or "")
             return None
         return SequenceReply(meter_id, None, result, now_ms, error)
