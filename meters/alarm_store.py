@@ -46,6 +46,19 @@ SEVERITY_RANK = case(
 )
 
 
+def _acknowledged_by(actor: Actor, now_ms: int) -> Callable[[Alarm], None]:
+    """The change an acknowledgement makes: an active alarm becomes acknowledged, by whom
+    and when (an acknowledged one keeps both)."""
+
+    def acknowledge(alarm: Alarm) -> None:
+        state = _after(alarm, "acknowledge")
+        if state != alarm.state:  # it was active: who acknowledged it, and when
+            alarm.state = state
+            alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
+
+    return acknowledge
+
+
 def _alarm(session: Session, alarm_id: int) -> Alarm:
     return fetch(session, Alarm, alarm_id, f"alarm {alarm_id} does not exist")
 
@@ -211,12 +224,7 @@ class AlarmStore:
         """active -> acknowledged (who, when, an optional note), audited in the same
         transaction. Acknowledging an acknowledged alarm again only adds the note."""
 
-        def acknowledge(alarm: Alarm) -> None:
-            state = _after(alarm, "acknowledge")
-            if state != alarm.state:  # it was active: who acknowledged it, and when
-                alarm.state = state
-                alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
-
+        acknowledge = _acknowledged_by(actor, now_ms)
         return self._change_alarm(alarm_id, actor, "alarm.acknowledge", note, now_ms, acknowledge)
 
     def acknowledge_by_link(
@@ -226,12 +234,7 @@ class AlarmStore:
         the link's nonce is spent in the same transaction, so a link acts once; a second
         use is ``Conflict`` (and audited as a refusal)."""
 
-        def acknowledge(alarm: Alarm) -> None:
-            state = _after(alarm, "acknowledge")
-            if state != alarm.state:
-                alarm.state = state
-                alarm.acknowledged_by, alarm.acknowledged_ms = actor.username, now_ms
-
+        acknowledge = _acknowledged_by(actor, now_ms)
         note = "by the link in a notification"
         try:
             return self._change_alarm(
