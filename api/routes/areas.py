@@ -3,6 +3,7 @@ alarms by severity (viewer); the area's meters are ``GET /meters?district=…``.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter
@@ -30,15 +31,4 @@ def areas(
 ) -> list[AreaOut]:
     """The worst first (most critical alarms, then warnings), then by name; ``area`` null:
     the meters that no delivery file placed."""
-    return [
-        AreaOut(
-            area=v.area,
-            meters=v.meters,
-            valves_closed=v.valves_closed,
-            critical=v.critical,
-            warning=v.warning,
-            info=v.info,
-            worst=v.worst,
-        )
-        for v in registry.areas.summary(by)
-    ]
+    return [AreaOut(**asdict(v), worst=v.worst) for v in registry.areas.summary(by)]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api.auth import Operator, Viewer
 from api.deps import ContextDep, RegistryDep
-from api.params import Limit, Offset
+from api.params import Limit, MeterId, Offset
 from api.schemas import CommandRequest
 from contract.protocol import METER_ID_PATTERN
 from meters.command_policy import role_refusal
@@ -19,7 +19,6 @@ from meters.views import CommandView
 
 router = APIRouter(tags=["commands"])
 
-MeterId = Annotated[str, Path(pattern=METER_ID_PATTERN)]
 CommandState = Literal["queued", "sent", "delivered", "succeeded", "failed", "expired", "timed_out"]
 
 

@@ -3,15 +3,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Operator, Supervisor, require
 from api.deps import ContextDep, RegistryDep, StoreDep
-from api.params import Limit, Offset
+from api.params import Limit, MeterId, Offset
 from api.schemas import LifecycleRequest, MeterDetail, ReadingOut, ReadingsPage
 from api.timeparams import bounded_range
-from contract.protocol import METER_ID_PATTERN
 from contract.readings import Reading
 from contract.roles import role_at_least
 from meters.consumption import Consumption, as_csv, carried_over, consumption
@@ -22,8 +21,6 @@ from meters.views import AuditView, ImportReport, MeterView
 
 # Reading any of this needs a signed-in viewer.
 router = APIRouter(prefix="/meters", tags=["meters"], dependencies=[Depends(require("viewer"))])
-
-MeterId = Annotated[str, Path(pattern=METER_ID_PATTERN)]
 
 
 def reading_out(reading: Reading) -> ReadingOut:

@@ -4,15 +4,13 @@ they decide when the meter closes its valve by itself). Both audited."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from api.auth import Supervisor, require
 from api.deps import ContextDep
 from api.errors import field_error
+from api.params import MeterId
 from api.schemas import DownloadRequest, ThresholdsRequest
-from contract.protocol import METER_ID_PATTERN
 from contract.thresholds import ThresholdError, Thresholds, parse_thresholds
 from meters.command_windows import window_for
 from meters.errors import Conflict
@@ -24,8 +22,6 @@ router = APIRouter(
     tags=["meters"],
     dependencies=[Depends(require("viewer"))],
 )
-
-MeterId = Annotated[str, Path(pattern=METER_ID_PATTERN)]
 
 
 def _profile_thresholds(context: ContextDep, meter: MeterView) -> Thresholds:
