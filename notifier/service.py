@@ -178,11 +178,11 @@ class Notifier:
     def _send(
         self, notification_id: int, alarm_id: int, channel_name: str, attempts: int, now_ms: int
     ) -> None:
+        alarm = self._registry.alarms.get(alarm_id)
         channel = self._channels.get(channel_name)
         if channel is None:  # the channel left the settings: nothing can send it
-            self._give_up(notification_id, alarm_id, channel_name, "no such channel", now_ms)
+            self._give_up(notification_id, alarm, channel_name, "no such channel", now_ms)
             return
-        alarm = self._registry.alarms.get(alarm_id)
         notice = dataclasses.replace(
             notice_of(alarm, self._dashboard_url, self._district(alarm.meter_id)),
             ack_url=self._ack_url(channel, alarm_id, now_ms),
@@ -190,7 +190,7 @@ class Notifier:
         try:
             built = build(channel, notice, now_ms)
         except ChannelError as exc:
-            self._give_up(notification_id, alarm_id, channel_name, str(exc), now_ms)
+            self._give_up(notification_id, alarm, channel_name, str(exc), now_ms)
             return
         outcome = self._sender.send(channel, built)
         record = self._registry.notifications.record
@@ -200,7 +200,7 @@ class Notifier:
             return
         log.warning("alarm %d on %s: %s", alarm_id, channel_name, outcome.answer)
         if not outcome.retry or attempts + 1 >= self._timing.max_attempts:
-            self._give_up(notification_id, alarm_id, channel_name, outcome.answer, now_ms)
+            self._give_up(notification_id, alarm, channel_name, outcome.answer, now_ms)
             return
         wait_s = min(self._timing.retry_max_s, self._timing.retry_initial_s * 2**attempts)
         record(notification_id, False, outcome.answer, now_ms, now_ms + int(wait_s * 1000))
@@ -232,15 +232,15 @@ class Notifier:
         return f"{self._dashboard_url.rstrip('/')}/api/v1/ack-links/{token}"
 
     def _give_up(
-        self, notification_id: int, alarm_id: int, channel: str, answer: str, now_ms: int
+        self, notification_id: int, alarm: AlarmView, channel: str, answer: str, now_ms: int
     ) -> None:
         """The notification failed: recorded, and the critical health alarm raised (one
         open at a time; a repeat updates it), naming the channel and its answer. The
         health alarm's own messages do not raise it again."""
         self._registry.notifications.record(notification_id, False, answer, now_ms, None)
         self._failing.add(channel)
-        if self._registry.alarms.get(alarm_id).rule == HEALTH_RULE:
+        if alarm.rule == HEALTH_RULE:
             return
-        detail = {"channel": channel, "alarm": alarm_id, "why": answer[:200]}
+        detail = {"channel": channel, "alarm": alarm.id, "why": answer[:200]}
         decision = Decision(now_ms, HEALTH_METER, HEALTH_RULE, "alarm", detail)
         self._registry.alarms.record(decision, now_ms)
